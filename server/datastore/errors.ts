@@ -74,11 +74,16 @@ export function errorMessage(err: unknown): string {
  * original typed error, found again with `findCause`).
  */
 export function withContext(context: string, err: unknown): CofferError {
+  return withMessage(err, `${context}: ${errorMessage(err)}`);
+}
+
+/** A new error with `message` that keeps the code and class of `err` (and `err` as its cause). */
+export function withMessage(err: unknown, message: string): CofferError {
   const code = err instanceof CofferError ? err.code : codeOfNodeError(err);
   if (err instanceof LockConflictError) {
-    return new LockConflictError(`${context}: ${err.message}`, err.lockPath, err.holders, { cause: err });
+    return new LockConflictError(message, err.lockPath, err.holders, { cause: err });
   }
-  return new CofferError(code, `${context}: ${errorMessage(err)}`, { cause: err });
+  return new CofferError(code, message, { cause: err });
 }
 
 /** Runs `fn`, wrapping any error with `context`. */

@@ -1,0 +1,72 @@
+import { createDatastore, listDatastoreConfigs, removeDatastore } from "../../config/datastore-config";
+import type { Command } from "../command";
+import { req, str } from "../command";
+import { emit, printTable } from "../output";
+
+export const datastoreCommands: Command[] = [
+  {
+    path: ["datastore", "create"],
+    summary: "Create a datastore (default path COFFER_HOME/datastores/<name>), or attach an existing PBS datastore with --reuse.",
+    spec: {
+      positionals: ["name"],
+      options: { path: { type: "string" }, reuse: { type: "boolean" }, comment: { type: "string" } },
+    },
+    async run(args, format) {
+      let lastPct = -1;
+      const reuse = args.options.reuse === true;
+      const cfg = await createDatastore(req(args, "name"), {
+        path: str(args, "path"),
+        reuse,
+        comment: str(args, "comment"),
+        onProgress: (pct) => {
+          if (format === "text" && process.stderr.isTTY && pct !== lastPct && pct % 10 === 0) {
+            lastPct = pct;
+            process.stderr.write(`\rChunkstore create: ${pct}%`);
+          }
+        },
+      });
+      if (lastPct >= 0) process.stderr.write("\n");
+      emit(format, cfg, () => {
+        process.stdout.write(`${reuse ? "attached" : "created"} datastore '${cfg.name}' at ${cfg.path}\n`);
+      });
+    },
+  },
+  {
+    path: ["datastore", "list"],
+    summary: "List the configured datastores.",
+    spec: { positionals: [], options: {} },
+    async run(_args, format) {
+      const list = await listDatastoreConfigs();
+      emit(format, list, () =>
+        printTable(list, [
+          { header: "Name", value: (d) => d.name },
+          { header: "Path", value: (d) => d.path },
+          {
+            header: "Maintenance",
+            value: (d) => {
+              const m = d["maintenance-mode"];
+              return m ? `${m.type}${m.message ? ` (${m.message})` : ""}` : "-";
+            },
+          },
+          { header: "Comment", value: (d) => d.comment ?? "" },
+        ], "no datastores configured (create one with: coffer datastore create <name>)"),
+      );
+    },
+  },
+  {
+    path: ["datastore", "remove"],
+    summary: "Forget a datastore; its data stays unless --destroy-data.",
+    spec: { positionals: ["name"], options: { "destroy-data": { type: "boolean" } } },
+    async run(args, format) {
+      const destroy = args.options["destroy-data"] === true;
+      const cfg = await removeDatastore(req(args, "name"), { destroyData: destroy });
+      emit(format, cfg, () => {
+        process.stdout.write(
+          destroy
+            ? `removed datastore '${cfg.name}' and destroyed its data at ${cfg.path}\n`
+            : `removed datastore '${cfg.name}' from the config; its data stays at ${cfg.path}\n`,
+        );
+      });
+    },
+  },
+];

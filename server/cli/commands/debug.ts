@@ -1,0 +1,57 @@
+import { CofferError } from "../../datastore/errors";
+import { lockGroup, lockSnapshot, type LockGuard } from "../../datastore/locks";
+import { GROUP_PATH_REGEX, parseGroupPath, parseSnapshotPath } from "../../datastore/names";
+import type { Command } from "../command";
+import { nsOf, req, withDatastore } from "../command";
+import { UsageError } from "../args";
+
+export const debugCommands: Command[] = [
+  {
+    path: ["debug", "hold-lock"],
+    summary:
+      "Hold a group lock (or a snapshot lock, --shared for a shared one) for --seconds N; prints 'locked' once held. For testing lock conflicts and for support.",
+    spec: {
+      positionals: ["store", "target"],
+      options: {
+        ns: { type: "string" },
+        shared: { type: "boolean" },
+        seconds: { type: "integer", min: 1, max: 86400 },
+      },
+    },
+    async run(args) {
+      const store = req(args, "store");
+      const target = req(args, "target");
+      const seconds = args.options.seconds as number | undefined;
+      if (seconds === undefined) throw new UsageError("missing option --seconds N");
+      const ns = nsOf(args);
+      const shared = args.options.shared === true;
+      const isGroup = GROUP_PATH_REGEX.test(target);
+      if (isGroup && shared) throw new UsageError("--shared applies to snapshot locks only; group locks are always exclusive");
+      const guard: LockGuard = await withDatastore(store, "read", async (ds) => {
+        if (isGroup) {
+          const g = parseGroupPath(target);
+          await ds.group(ns, g);
+          return lockGroup(store, ns, g);
+        }
+        const snap = parseSnapshotPath(target);
+        await ds.snapshotFiles(ns, snap).catch(() => {
+          throw new CofferError("NOT_FOUND", `snapshot '${target}' does not exist in namespace '${ns}'`);
+        });
+        return lockSnapshot(store, ns, snap, shared ? "shared" : "exclusive");
+      });
+      process.stdout.write("locked\n");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, seconds * 1000);
+        const stop = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        process.once("SIGTERM", stop);
+        process.once("SIGINT", stop);
+        guard.signal.addEventListener("abort", stop);
+      });
+      await guard.release();
+      process.stdout.write("released\n");
+    },
+  },
+];

@@ -1,0 +1,82 @@
+import { setMaintenanceMode } from "../../config/datastore-config";
+import { checkDatastoreName } from "../../datastore/names";
+import { checkMaintenanceMessage } from "../../datastore/maintenance";
+import { openDatastore } from "../../datastore/open";
+import type { MaintenanceType } from "../../datastore/types";
+import type { Command } from "../command";
+import { req, str } from "../command";
+import { emit } from "../output";
+
+async function show(store: string) {
+  checkDatastoreName(store);
+  const ds = await openDatastore(store, "lookup");
+  try {
+    const mode = ds.maintenance;
+    return {
+      mode: mode?.type ?? null,
+      message: mode?.message ?? null,
+      "active-operations": await ds.activeOperations(),
+    };
+  } finally {
+    await ds.close();
+  }
+}
+
+export const maintenanceCommands: Command[] = [
+  {
+    path: ["maintenance", "set"],
+    summary: "Put a datastore into read-only or offline maintenance, with an optional message (at most 64 characters).",
+    spec: {
+      positionals: ["store", "mode"],
+      options: { message: { type: "string" } },
+    },
+    async run(args, format) {
+      const store = req(args, "store");
+      checkDatastoreName(store);
+      const mode = req(args, "mode");
+      if (mode !== "read-only" && mode !== "offline") {
+        throw new Error(`invalid maintenance mode '${mode}': expected read-only or offline (use 'coffer maintenance clear' to end maintenance)`);
+      }
+      const message = str(args, "message");
+      if (message !== undefined) checkMaintenanceMessage(message);
+      await setMaintenanceMode(store, { type: mode as MaintenanceType, message: message || undefined });
+      const state = await show(store);
+      emit(format, state, () => {
+        const busy = state["active-operations"].read + state["active-operations"].write;
+        process.stdout.write(
+          `datastore '${store}' is now in ${mode} maintenance${message ? `: ${message}` : ""}\n` +
+            (busy > 0
+              ? `active operations still running: read ${state["active-operations"].read}, write ${state["active-operations"].write}\n`
+              : "no active operations\n"),
+        );
+      });
+    },
+  },
+  {
+    path: ["maintenance", "clear"],
+    summary: "End maintenance: the datastore is available for all operations again.",
+    spec: { positionals: ["store"], options: {} },
+    async run(args, format) {
+      const store = req(args, "store");
+      checkDatastoreName(store);
+      await setMaintenanceMode(store, undefined);
+      emit(format, await show(store), () => process.stdout.write(`datastore '${store}' is no longer in maintenance\n`));
+    },
+  },
+  {
+    path: ["maintenance", "show"],
+    summary: "Show the maintenance mode and the running read and write operations.",
+    spec: { positionals: ["store"], options: {} },
+    async run(args, format) {
+      const state = await show(req(args, "store"));
+      emit(format, state, () => {
+        const ops = state["active-operations"];
+        process.stdout.write(
+          `mode: ${state.mode ?? "none"}\n` +
+            (state.message ? `message: ${state.message}\n` : "") +
+            `active operations: read ${ops.read}, write ${ops.write}\n`,
+        );
+      });
+    },
+  },
+];

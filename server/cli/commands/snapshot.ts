@@ -1,0 +1,36 @@
+import { formatBackupTime } from "../../datastore/names";
+import type { Command } from "../command";
+import { groupOf, nsOf, req, str, withDatastore } from "../command";
+import { emit, humanBytes, printTable } from "../output";
+
+export const snapshotCommands: Command[] = [
+  {
+    path: ["snapshot", "list"],
+    summary: "List the snapshots of a namespace (not recursive), or of one group with --group.",
+    spec: { positionals: ["store"], options: { ns: { type: "string" }, group: { type: "string" } } },
+    async run(args, format) {
+      const ns = nsOf(args);
+      const g = str(args, "group");
+      const group = g === undefined ? undefined : groupOf(g);
+      const list = await withDatastore(req(args, "store"), "read", (ds) => ds.listSnapshots(ns, group));
+      emit(format, list, () =>
+        printTable(list, [
+          {
+            header: "Snapshot",
+            value: (s) => `${s["backup-type"]}/${s["backup-id"]}/${formatBackupTime(s["backup-time"])}`,
+          },
+          { header: "Size", value: (s) => (s.size === undefined ? "" : humanBytes(s.size)), align: "right" },
+          { header: "Files", value: (s) => String(s.files.length), align: "right" },
+          {
+            header: "State",
+            value: (s) =>
+              [s.finished ? "" : "unfinished", s.protected ? "protected" : "", s.verification ? `verify ${s.verification.state}` : ""]
+                .filter(Boolean)
+                .join(", "),
+          },
+          { header: "Comment", value: (s) => s.comment ?? "" },
+        ], "no snapshots"),
+      );
+    },
+  },
+];

@@ -1,0 +1,47 @@
+/**
+ * CLI output: `--output-format json` prints exactly one JSON document on stdout; text prints
+ * aligned tables for people. Errors never go to stdout.
+ */
+export type OutputFormat = "text" | "json";
+
+export interface Column<T> {
+  header: string;
+  value: (row: T) => string;
+  align?: "left" | "right";
+}
+
+export function printJson(doc: unknown): void {
+  process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+}
+
+export function renderTable<T>(rows: T[], columns: Column<T>[]): string {
+  const cells = rows.map((r) => columns.map((c) => c.value(r)));
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i]!.length)));
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => (columns[i]!.align === "right" ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  return [line(columns.map((c) => c.header)), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
+}
+
+export function printTable<T>(rows: T[], columns: Column<T>[], empty = "(none)"): void {
+  process.stdout.write(rows.length === 0 ? `${empty}\n` : `${renderTable(rows, columns)}\n`);
+}
+
+/** Output in the chosen format: the JSON document, or the text a person reads. */
+export function emit(format: OutputFormat, doc: unknown, text: () => void): void {
+  if (format === "json") printJson(doc);
+  else text();
+}
+
+export function humanBytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)} ${units[u]}`;
+}

@@ -1,0 +1,285 @@
+/**
+ * Opening a datastore (DESIGN.md section 4, PBS lookup_datastore with the typestate proposal of
+ * reference 7): the maintenance mode is checked for the operation, a read or write operation is
+ * counted in active operations until the handle is closed, and the handle's type decides what
+ * it can do. Lookup handles do no datastore I/O; read handles list and read (plus the two narrow
+ * writes verify needs); only write handles create, change, move or delete.
+ */
+import { getActiveOperations, updateActiveOperations } from "./active-operations";
+import { LocalChunkStore } from "./chunk-store";
+import { configLockPath, type DatastoreConfig, getDatastoreConfig } from "./datastore-config";
+import { type DeleteStats, destroyGroup, destroySnapshot } from "./destroy";
+import { CofferError, withContext } from "./errors";
+import type { BackupManifest } from "./format/manifest";
+import { readGroupNotes, readOwner, setGroupNotes, writeOwner, assertGroupExists } from "./group";
+import { groupListItem, listGroupItems, listSnapshotItems } from "./listing";
+import { LocalBackend } from "./local-backend";
+import { lockGroup, lockNamed } from "./locks";
+import type { EngineLog } from "./log";
+import { checkMaintenance } from "./maintenance";
+import type { BackupNamespace, GroupRef, SnapshotRef } from "./names";
+import {
+  createNamespace,
+  deleteNamespace,
+  listNamespacesRecursive,
+  namespaceExists,
+} from "./namespace";
+import { parseAuthId } from "./owner";
+import {
+  readManifest,
+  readSnapshotNotes,
+  setProtected,
+  setSnapshotNotes,
+  snapshotDirInfo,
+  type SnapshotDirInfo,
+  updateManifest,
+} from "./snapshot";
+import type { Store } from "./store";
+import type {
+  ActiveOperationCounts,
+  GroupListItem,
+  MaintenanceMode,
+  NamespaceListItem,
+  Operation,
+  SnapshotListItem,
+  VerifyState,
+} from "./types";
+
+/** What every handle offers: its identity, its config, and closing. No datastore I/O. */
+export interface LookupHandle extends AsyncDisposable {
+  readonly name: string;
+  readonly operation: Operation;
+  readonly config: DatastoreConfig;
+  readonly maintenance: MaintenanceMode | undefined;
+  /** Counts of running read and write operations over all processes (not datastore I/O). */
+  activeOperations(): Promise<ActiveOperationCounts>;
+  close(): Promise<void>;
+}
+
+export interface ReadHandle extends LookupHandle {
+  readonly operation: "read" | "write";
+  namespaceExists(ns: BackupNamespace): Promise<boolean>;
+  listNamespaces(parent: BackupNamespace, maxDepth?: number): Promise<NamespaceListItem[]>;
+  listGroups(ns: BackupNamespace): Promise<GroupListItem[]>;
+  group(ns: BackupNamespace, group: GroupRef): Promise<GroupListItem>;
+  groupOwner(ns: BackupNamespace, group: GroupRef): Promise<string>;
+  groupNotes(ns: BackupNamespace, group: GroupRef): Promise<string>;
+  listSnapshots(ns: BackupNamespace, group?: GroupRef): Promise<SnapshotListItem[]>;
+  snapshotFiles(ns: BackupNamespace, snap: SnapshotRef): Promise<SnapshotDirInfo>;
+  readManifest(ns: BackupNamespace, snap: SnapshotRef): Promise<BackupManifest>;
+  snapshotNotes(ns: BackupNamespace, snap: SnapshotRef): Promise<string>;
+  /** Verify's first narrow write: `unprotected.verify_state` through update_manifest. */
+  setVerifyState(ns: BackupNamespace, snap: SnapshotRef, state: VerifyState): Promise<void>;
+  /** Verify's second narrow write: rename a corrupt chunk to `<digest>.<n>.bad`. */
+  markChunkBad(digest: Uint8Array): Promise<string>;
+}
+
+export interface WriteHandle extends ReadHandle {
+  readonly operation: "write";
+  createNamespace(parent: BackupNamespace, name: string): Promise<BackupNamespace>;
+  deleteNamespace(
+    ns: BackupNamespace,
+    options?: { deleteGroups?: boolean; errorOnProtected?: boolean; log?: EngineLog },
+  ): Promise<DeleteStats>;
+  setGroupNotes(ns: BackupNamespace, group: GroupRef, notes: string): Promise<void>;
+  setGroupOwner(ns: BackupNamespace, group: GroupRef, owner: string): Promise<void>;
+  destroyGroup(ns: BackupNamespace, group: GroupRef): Promise<DeleteStats>;
+  destroySnapshot(ns: BackupNamespace, snap: SnapshotRef): Promise<void>;
+  setSnapshotNotes(ns: BackupNamespace, snap: SnapshotRef, notes: string): Promise<void>;
+  setSnapshotProtected(ns: BackupNamespace, snap: SnapshotRef, value: boolean): Promise<void>;
+}
+
+export type HandleFor<O extends Operation> = O extends "write"
+  ? WriteHandle
+  : O extends "read"
+    ? ReadHandle
+    : LookupHandle;
+
+/** Engine-internal access to the content backend of a write handle (moves, GC, writers). */
+const stores = new WeakMap<object, Store>();
+export function storeOf(handle: WriteHandle): Store {
+  const s = stores.get(handle);
+  if (!s) throw new CofferError("INTERNAL", "not an open datastore handle");
+  return s;
+}
+/** The same for read-only engine work (verify); it must only read. */
+export function readStoreOf(handle: ReadHandle): Store {
+  const s = stores.get(handle);
+  if (!s) throw new CofferError("INTERNAL", "not an open datastore handle");
+  return s;
+}
+
+/**
+ * Opens datastore `name` for `op`. The maintenance check and the counting happen under the
+ * config lock, so that a maintenance mode set after this returns sees this operation counted
+ * (PBS 6.3: avoids a TOCTOU between checking the mode and counting the operation).
+ */
+export async function openDatastore<O extends Operation>(name: string, op: O): Promise<HandleFor<O>> {
+  const guard = await lockNamed(configLockPath());
+  let config: DatastoreConfig;
+  try {
+    config = await getDatastoreConfig(name);
+    try {
+      checkMaintenance(config["maintenance-mode"], op);
+    } catch (err) {
+      throw withContext(`datastore '${name}' is unavailable`, err);
+    }
+    if (op !== "lookup") await updateActiveOperations(name, op, 1);
+  } finally {
+    await guard.release();
+  }
+  try {
+    const chunks = op === "lookup" ? undefined : await LocalChunkStore.open(config.path);
+    const handle = new Handle(config, op, chunks);
+    return handle as unknown as HandleFor<O>;
+  } catch (err) {
+    if (op !== "lookup") await updateActiveOperations(name, op, -1);
+    throw err;
+  }
+}
+
+class Handle {
+  readonly name: string;
+  readonly operation: Operation;
+  readonly config: DatastoreConfig;
+  private readonly store: Store | undefined;
+  private readonly chunkStore: LocalChunkStore | undefined;
+  private closed = false;
+
+  constructor(config: DatastoreConfig, op: Operation, chunks: LocalChunkStore | undefined) {
+    this.name = config.name;
+    this.operation = op;
+    this.config = config;
+    this.chunkStore = chunks;
+    if (chunks) {
+      this.store = { name: config.name, backend: new LocalBackend(config.path, chunks) };
+      stores.set(this, this.store);
+    }
+  }
+
+  get maintenance(): MaintenanceMode | undefined {
+    return this.config["maintenance-mode"];
+  }
+
+  activeOperations(): Promise<ActiveOperationCounts> {
+    return getActiveOperations(this.name);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    stores.delete(this);
+    if (this.operation !== "lookup") await updateActiveOperations(this.name, this.operation, -1);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Runtime half of the typestate: the compiler already keeps read handles from writing. */
+  private io(need: "read" | "write"): Store {
+    if (this.closed) throw new CofferError("INTERNAL", `datastore handle '${this.name}' is closed`);
+    if (!this.store || (need === "write" && this.operation !== "write")) {
+      throw new CofferError("INTERNAL", `datastore '${this.name}' was opened for ${this.operation}, not ${need}`);
+    }
+    return this.store;
+  }
+
+  namespaceExists(ns: BackupNamespace) {
+    return namespaceExists(this.io("read"), ns);
+  }
+
+  async listNamespaces(parent: BackupNamespace, maxDepth?: number): Promise<NamespaceListItem[]> {
+    const list = await listNamespacesRecursive(this.io("read"), parent, maxDepth);
+    return list.map((ns) => ({ ns: ns.toString() }));
+  }
+
+  listGroups(ns: BackupNamespace) {
+    return listGroupItems(this.io("read"), ns);
+  }
+
+  async group(ns: BackupNamespace, group: GroupRef) {
+    const store = this.io("read");
+    await assertGroupExists(store, ns, group);
+    return groupListItem(store, ns, group);
+  }
+
+  groupOwner(ns: BackupNamespace, group: GroupRef) {
+    return readOwner(this.io("read"), ns, group);
+  }
+
+  async groupNotes(ns: BackupNamespace, group: GroupRef) {
+    const store = this.io("read");
+    await assertGroupExists(store, ns, group);
+    return (await readGroupNotes(store, ns, group)) ?? "";
+  }
+
+  listSnapshots(ns: BackupNamespace, group?: GroupRef) {
+    return listSnapshotItems(this.io("read"), ns, group);
+  }
+
+  snapshotFiles(ns: BackupNamespace, snap: SnapshotRef) {
+    return snapshotDirInfo(this.io("read"), ns, snap);
+  }
+
+  readManifest(ns: BackupNamespace, snap: SnapshotRef) {
+    return readManifest(this.io("read"), ns, snap);
+  }
+
+  snapshotNotes(ns: BackupNamespace, snap: SnapshotRef) {
+    return readSnapshotNotes(this.io("read"), ns, snap);
+  }
+
+  async setVerifyState(ns: BackupNamespace, snap: SnapshotRef, state: VerifyState) {
+    await updateManifest(this.io("read"), ns, snap, (m) => {
+      m.unprotected.verify_state = { state: state.state, upid: state.upid };
+    });
+  }
+
+  markChunkBad(digest: Uint8Array) {
+    this.io("read");
+    return this.chunkStore!.markBad(digest);
+  }
+
+  createNamespace(parent: BackupNamespace, name: string) {
+    return createNamespace(this.io("write"), parent, name);
+  }
+
+  deleteNamespace(ns: BackupNamespace, options?: { deleteGroups?: boolean; errorOnProtected?: boolean; log?: EngineLog }) {
+    return deleteNamespace(this.io("write"), ns, options);
+  }
+
+  setGroupNotes(ns: BackupNamespace, group: GroupRef, notes: string) {
+    return setGroupNotes(this.io("write"), ns, group, notes);
+  }
+
+  async setGroupOwner(ns: BackupNamespace, group: GroupRef, owner: string) {
+    const store = this.io("write");
+    parseAuthId(owner);
+    await assertGroupExists(store, ns, group);
+    const guard = await lockGroup(store.name, ns, group);
+    try {
+      await writeOwner(store, ns, group, owner);
+    } finally {
+      await guard.release();
+    }
+  }
+
+  async destroyGroup(ns: BackupNamespace, group: GroupRef) {
+    const store = this.io("write");
+    await assertGroupExists(store, ns, group);
+    return destroyGroup(store, ns, group);
+  }
+
+  destroySnapshot(ns: BackupNamespace, snap: SnapshotRef) {
+    return destroySnapshot(this.io("write"), ns, snap);
+  }
+
+  setSnapshotNotes(ns: BackupNamespace, snap: SnapshotRef, notes: string) {
+    return setSnapshotNotes(this.io("write"), ns, snap, notes);
+  }
+
+  setSnapshotProtected(ns: BackupNamespace, snap: SnapshotRef, value: boolean) {
+    return setProtected(this.io("write"), ns, snap, value);
+  }
+}

@@ -1,0 +1,325 @@
+/**
+ * Writing a new snapshot (PBS's backup environment, reference 2.4 and 3.3), in this order:
+ * exclusive group lock for the whole write (owner check; a new group gets the writer as owner),
+ * the new time must be newer than the last finished snapshot, a shared lock on that previous
+ * snapshot (so it cannot be pruned while this one may reuse its chunks), an exclusive lock on
+ * the new snapshot directory, and a registration as a writer so GC's oldest-writer rule
+ * protects the chunks this writer inserts. Archives are written chunk store first, index file
+ * (temp file + rename) second, and the manifest last: a writer that dies leaves an unfinished
+ * snapshot (no manifest), never a manifest that points at missing data.
+ */
+import { createHash } from "node:crypto";
+import { CofferError, errorMessage, withContext } from "./errors";
+import { encodeBlob } from "./format/blob";
+import { Chunker } from "./format/chunker";
+import { DynamicIndexWriter } from "./format/dynamic-index";
+import { DEFAULT_FIXED_CHUNK_SIZE, FixedIndexWriter } from "./format/fixed-index";
+import { type BackupManifest, type ManifestFile, serializeManifest } from "./format/manifest";
+import { createLockedGroup } from "./group";
+import { inSnapshot, MANIFEST_BLOB_NAME, PROTECTED_MARKER, snapshotDisplay, snapshotRel } from "./layout";
+import { lockSnapshot, type LockGuard } from "./locks";
+import { nullLog, type EngineLog } from "./log";
+import { archiveFileName, type BackupNamespace, formatBackupTime, type GroupRef, type SnapshotRef } from "./names";
+import { assertNamespaceExists } from "./namespace";
+import { type WriteHandle, storeOf } from "./open";
+import { checkBackupOwner } from "./owner";
+import { lastFinishedSnapshot } from "./snapshot";
+import type { Store } from "./store";
+import { registerWriter } from "./writers";
+
+export interface ArchiveStats {
+  filename: string;
+  /** Bytes of data read from the source. */
+  size: number;
+  chunks: number;
+  /** Chunks that were already in the chunk store (deduplicated). */
+  reusedChunks: number;
+  /** Bytes written to the chunk store for new chunks. */
+  writtenBytes: number;
+}
+
+export interface BeginOptions {
+  /** Auth id doing the backup; owner of a new group, checked against an existing one. */
+  authId: string;
+  /** Epoch seconds; default now. Must be newer than the group's last finished snapshot. */
+  backupTime?: number;
+  log?: EngineLog;
+}
+
+export class SnapshotWriter {
+  private readonly files: ManifestFile[] = [];
+  private readonly stats = { count: 0, size: 0, compressed_size: 0, duplicates: 0 };
+  private done = false;
+
+  private constructor(
+    private readonly store: Store,
+    readonly ns: BackupNamespace,
+    readonly snapshot: SnapshotRef,
+    /** Time of the previous finished snapshot (the base of an incremental backup). */
+    readonly previous: number | undefined,
+    private readonly locks: LockGuard[],
+    private readonly unregister: () => Promise<void>,
+    private readonly log: EngineLog,
+  ) {}
+
+  /** Takes the locks and creates the (unfinished) snapshot directory. */
+  static async begin(handle: WriteHandle, ns: BackupNamespace, group: GroupRef, opts: BeginOptions): Promise<SnapshotWriter> {
+    const store = storeOf(handle);
+    const log = opts.log ?? nullLog;
+    const time = opts.backupTime ?? Math.floor(Date.now() / 1000);
+    formatBackupTime(time);
+    await assertNamespaceExists(store, ns);
+    const locks: LockGuard[] = [];
+    const releaseAll = async () => {
+      for (const l of locks.reverse()) await l.release();
+    };
+    try {
+      const { guard, owner } = await createLockedGroup(store, ns, group, opts.authId);
+      locks.push(guard);
+      checkBackupOwner(owner, opts.authId);
+      const previous = await lastFinishedSnapshot(store, ns, group);
+      if (previous !== undefined && time <= previous) {
+        throw new CofferError("CONFLICT", "backup timestamp is older than last backup.");
+      }
+      if (previous !== undefined) {
+        locks.push(await lockSnapshot(store.name, ns, { ...group, time: previous }, "shared"));
+      }
+      const snapshot = { ...group, time };
+      try {
+        locks.push(await lockSnapshot(store.name, ns, snapshot, "exclusive"));
+      } catch (err) {
+        throw withContext(`while creating new locked snapshot '${snapshotDisplay(ns, snapshot)}'`, err);
+      }
+      if (!(await store.backend.mkdir(snapshotRel(ns, snapshot)))) {
+        throw new CofferError("CONFLICT", "backup directory already exists.");
+      }
+      const writer = await registerWriter(store.name);
+      log.info(`starting new backup on datastore '${store.name}': "${snapshotDisplay(ns, snapshot)}"`);
+      if (previous !== undefined) log.info(`previous backup: ${formatBackupTime(previous)}`);
+      return new SnapshotWriter(store, ns, snapshot, previous, locks, () => writer.unregister(), log);
+    } catch (err) {
+      await releaseAll();
+      throw err;
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.done) throw new CofferError("INTERNAL", "snapshot writer already finished");
+    for (const l of this.locks) {
+      if (l.signal.aborted) throw new CofferError("INTERNAL", `lost lock ${JSON.stringify(l.path)} during backup`);
+    }
+  }
+
+  private path(filename: string): string {
+    return inSnapshot(this.ns, this.snapshot, filename);
+  }
+
+  private addFile(filename: string, size: number, csum: string): void {
+    if (this.files.some((f) => f.filename === filename)) {
+      throw new CofferError("CONFLICT", `archive '${filename}' was already written in this backup`);
+    }
+    this.files.push({ filename, "crypt-mode": "none", size, csum });
+  }
+
+  private async insertChunk(data: Uint8Array, stats: ArchiveStats): Promise<Buffer> {
+    const digest = createHash("sha256").update(data).digest();
+    const blob = encodeBlob(data);
+    const r = await this.store.backend.chunks.insertChunk(digest, blob);
+    stats.chunks++;
+    this.stats.count++;
+    this.stats.size += data.length;
+    if (r.exists) {
+      stats.reusedChunks++;
+      this.stats.duplicates++;
+    } else {
+      stats.writtenBytes += blob.length;
+      this.stats.compressed_size += blob.length;
+    }
+    return digest;
+  }
+
+  /** A small file stored directly as `<name>.blob` (config files, keys, logs). */
+  async writeBlob(archive: string, data: Uint8Array): Promise<ArchiveStats> {
+    this.assertOpen();
+    const filename = archiveFileName(archive);
+    if (!filename.endsWith(".blob")) throw new CofferError("BAD_REQUEST", `'${archive}' is not a blob archive name`);
+    const raw = encodeBlob(data);
+    await this.store.backend.writeFileAtomic(this.path(filename), raw);
+    this.addFile(filename, raw.length, createHash("sha256").update(raw).digest("hex"));
+    return { filename, size: data.length, chunks: 0, reusedChunks: 0, writtenBytes: raw.length };
+  }
+
+  /** A disk image or file cut into fixed-size chunks (`<name>.img.fidx`). */
+  async writeFixed(
+    archive: string,
+    source: AsyncIterable<Uint8Array>,
+    opts: { chunkSize?: number; signal?: AbortSignal } = {},
+  ): Promise<ArchiveStats> {
+    this.assertOpen();
+    const filename = archiveFileName(archive);
+    if (!filename.endsWith(".fidx")) throw new CofferError("BAD_REQUEST", `'${archive}' is not an image archive name`);
+    const chunkSize = opts.chunkSize ?? DEFAULT_FIXED_CHUNK_SIZE;
+    const stats: ArchiveStats = { filename, size: 0, chunks: 0, reusedChunks: 0, writtenBytes: 0 };
+    const index = await FixedIndexWriter.create(this.store.backend.absolute(this.path(filename)), { chunkSize });
+    let csum: Buffer;
+    try {
+      for await (const chunk of rechunk(source, chunkSize)) {
+        opts.signal?.throwIfAborted();
+        this.assertOpen();
+        const digest = await this.insertChunk(chunk, stats);
+        index.addChunk(stats.size, chunk.length, digest);
+        stats.size += chunk.length;
+      }
+      if (stats.size === 0) throw new CofferError("BAD_REQUEST", `image archive '${archive}' is empty`);
+      csum = await index.close();
+    } catch (err) {
+      await index.abort();
+      throw err;
+    }
+    this.addFile(filename, stats.size, csum.toString("hex"));
+    this.log.info(`${filename}: ${stats.chunks} chunks, ${stats.reusedChunks} reused, ${stats.size} bytes`);
+    return stats;
+  }
+
+  /** A stream cut into content-defined chunks (`<name>.didx`). */
+  async writeDynamic(
+    archive: string,
+    source: AsyncIterable<Uint8Array>,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<ArchiveStats> {
+    this.assertOpen();
+    const filename = archiveFileName(archive);
+    if (!filename.endsWith(".didx")) throw new CofferError("BAD_REQUEST", `'${archive}' is not a dynamic archive name`);
+    const stats: ArchiveStats = { filename, size: 0, chunks: 0, reusedChunks: 0, writtenBytes: 0 };
+    const index = await DynamicIndexWriter.create(this.store.backend.absolute(this.path(filename)));
+    let csum: Buffer;
+    try {
+      for await (const chunk of contentDefinedChunks(source)) {
+        opts.signal?.throwIfAborted();
+        this.assertOpen();
+        const digest = await this.insertChunk(chunk, stats);
+        stats.size += chunk.length;
+        index.add(stats.size, digest);
+      }
+      csum = await index.close();
+    } catch (err) {
+      await index.abort();
+      throw err;
+    }
+    this.addFile(filename, stats.size, csum.toString("hex"));
+    this.log.info(`${filename}: ${stats.chunks} chunks, ${stats.reusedChunks} reused, ${stats.size} bytes`);
+    return stats;
+  }
+
+  /**
+   * Writes the manifest, the last file of a backup; only then is the snapshot finished.
+   * `notes` become the snapshot notes; `protect` marks it protected.
+   */
+  async finish(opts: { notes?: string; protect?: boolean } = {}): Promise<SnapshotRef> {
+    this.assertOpen();
+    if (this.files.length === 0) {
+      throw new CofferError("BAD_REQUEST", "backup does not contain valid files (file count == 0)");
+    }
+    if (this.previous !== undefined) {
+      const base = { ...this.snapshot, time: this.previous };
+      if (!(await this.store.backend.exists(snapshotRel(this.ns, base)))) {
+        throw new CofferError(
+          "CONFLICT",
+          `base snapshot ${snapshotDisplay(this.ns, base)} was removed during backup, cannot finish as chunks might be missing`,
+        );
+      }
+    }
+    const manifest: BackupManifest = {
+      "backup-type": this.snapshot.type,
+      "backup-id": this.snapshot.id,
+      "backup-time": this.snapshot.time,
+      files: this.files,
+      unprotected: { chunk_upload_stats: { ...this.stats } },
+      signature: null,
+    };
+    if (opts.notes) manifest.unprotected.notes = opts.notes;
+    if (opts.protect) await this.store.backend.createFileExclusive(this.path(PROTECTED_MARKER), "");
+    await this.store.backend.writeFileAtomic(this.path(MANIFEST_BLOB_NAME), serializeManifest(manifest));
+    this.log.info(`backup finished: ${snapshotDisplay(this.ns, this.snapshot)} (${this.files.length} files)`);
+    await this.close();
+    return this.snapshot;
+  }
+
+  /** Gives up: removes the new snapshot directory; the previous snapshot is untouched. */
+  async abort(reason?: unknown): Promise<void> {
+    if (this.done) return;
+    if (reason !== undefined) this.log.warn(`backup aborted: ${errorMessage(reason)}`);
+    try {
+      await this.store.backend.removeTree(snapshotRel(this.ns, this.snapshot));
+    } finally {
+      await this.close();
+    }
+  }
+
+  /**
+   * Releases everything and leaves the snapshot unfinished, exactly as a writer killed before its
+   * manifest would. Only the demo store and tests use this, to show and exercise that state.
+   */
+  async detach(): Promise<void> {
+    if (!this.done) await this.close();
+  }
+
+  private async close(): Promise<void> {
+    this.done = true;
+    try {
+      await this.unregister();
+    } finally {
+      const [group, ...rest] = this.locks;
+      for (const l of rest.reverse()) await l.release();
+      await group?.release();
+    }
+  }
+}
+
+/** Yields exactly `size`-byte pieces (the last may be shorter) from a stream of any buffer sizes. */
+export async function* rechunk(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let pendingLen = 0;
+  for await (const piece of source) {
+    let buf = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    while (pendingLen + buf.length >= size) {
+      const take = size - pendingLen;
+      pending.push(buf.subarray(0, take));
+      yield Buffer.concat(pending, size);
+      buf = buf.subarray(take);
+      pending = [];
+      pendingLen = 0;
+    }
+    if (buf.length > 0) {
+      // Copy: the source may reuse its buffer for the next read.
+      pending.push(Buffer.from(buf));
+      pendingLen += buf.length;
+    }
+  }
+  if (pendingLen > 0) yield Buffer.concat(pending, pendingLen);
+}
+
+/** Cuts a stream at the boundaries the rolling-hash chunker finds. */
+export async function* contentDefinedChunks(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  const chunker = new Chunker();
+  let pending: Buffer[] = [];
+  let pendingLen = 0;
+  for await (const piece of source) {
+    let buf = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    while (buf.length > 0) {
+      const boundary = chunker.scan(buf);
+      if (boundary === 0) {
+        pending.push(Buffer.from(buf));
+        pendingLen += buf.length;
+        break;
+      }
+      pending.push(buf.subarray(0, boundary));
+      pendingLen += boundary;
+      yield Buffer.concat(pending, pendingLen);
+      pending = [];
+      pendingLen = 0;
+      buf = buf.subarray(boundary);
+    }
+  }
+  if (pendingLen > 0) yield Buffer.concat(pending, pendingLen);
+}
