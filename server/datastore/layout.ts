@@ -5,8 +5,7 @@
 import type { BackupNamespace, GroupRef, SnapshotRef } from "./names";
 import { formatBackupTime } from "./names";
 
-export const MANIFEST_BLOB_NAME = "index.json.blob";
-export const CLIENT_LOG_BLOB_NAME = "client.log.blob";
+export { CLIENT_LOG_BLOB_NAME, MANIFEST_BLOB_NAME } from "./format/manifest";
 export const PROTECTED_MARKER = ".protected";
 export const OWNER_FILE = "owner";
 export const NOTES_FILE = "notes";

@@ -185,7 +185,7 @@ class Handle {
     return this.store;
   }
 
-  namespaceExists(ns: BackupNamespace) {
+  async namespaceExists(ns: BackupNamespace) {
     return namespaceExists(this.io("read"), ns);
   }
 
@@ -194,7 +194,7 @@ class Handle {
     return list.map((ns) => ({ ns: ns.toString() }));
   }
 
-  listGroups(ns: BackupNamespace) {
+  async listGroups(ns: BackupNamespace) {
     return listGroupItems(this.io("read"), ns);
   }
 
@@ -204,7 +204,7 @@ class Handle {
     return groupListItem(store, ns, group);
   }
 
-  groupOwner(ns: BackupNamespace, group: GroupRef) {
+  async groupOwner(ns: BackupNamespace, group: GroupRef) {
     return readOwner(this.io("read"), ns, group);
   }
 
@@ -214,19 +214,19 @@ class Handle {
     return (await readGroupNotes(store, ns, group)) ?? "";
   }
 
-  listSnapshots(ns: BackupNamespace, group?: GroupRef) {
+  async listSnapshots(ns: BackupNamespace, group?: GroupRef) {
     return listSnapshotItems(this.io("read"), ns, group);
   }
 
-  snapshotFiles(ns: BackupNamespace, snap: SnapshotRef) {
+  async snapshotFiles(ns: BackupNamespace, snap: SnapshotRef) {
     return snapshotDirInfo(this.io("read"), ns, snap);
   }
 
-  readManifest(ns: BackupNamespace, snap: SnapshotRef) {
+  async readManifest(ns: BackupNamespace, snap: SnapshotRef) {
     return readManifest(this.io("read"), ns, snap);
   }
 
-  snapshotNotes(ns: BackupNamespace, snap: SnapshotRef) {
+  async snapshotNotes(ns: BackupNamespace, snap: SnapshotRef) {
     return readSnapshotNotes(this.io("read"), ns, snap);
   }
 
@@ -236,20 +236,20 @@ class Handle {
     });
   }
 
-  markChunkBad(digest: Uint8Array) {
+  async markChunkBad(digest: Uint8Array) {
     this.io("read");
     return this.chunkStore!.markBad(digest);
   }
 
-  createNamespace(parent: BackupNamespace, name: string) {
+  async createNamespace(parent: BackupNamespace, name: string) {
     return createNamespace(this.io("write"), parent, name);
   }
 
-  deleteNamespace(ns: BackupNamespace, options?: { deleteGroups?: boolean; errorOnProtected?: boolean; log?: EngineLog }) {
+  async deleteNamespace(ns: BackupNamespace, options?: { deleteGroups?: boolean; errorOnProtected?: boolean; log?: EngineLog }) {
     return deleteNamespace(this.io("write"), ns, options);
   }
 
-  setGroupNotes(ns: BackupNamespace, group: GroupRef, notes: string) {
+  async setGroupNotes(ns: BackupNamespace, group: GroupRef, notes: string) {
     return setGroupNotes(this.io("write"), ns, group, notes);
   }
 
@@ -271,15 +271,15 @@ class Handle {
     return destroyGroup(store, ns, group);
   }
 
-  destroySnapshot(ns: BackupNamespace, snap: SnapshotRef) {
+  async destroySnapshot(ns: BackupNamespace, snap: SnapshotRef) {
     return destroySnapshot(this.io("write"), ns, snap);
   }
 
-  setSnapshotNotes(ns: BackupNamespace, snap: SnapshotRef, notes: string) {
+  async setSnapshotNotes(ns: BackupNamespace, snap: SnapshotRef, notes: string) {
     return setSnapshotNotes(this.io("write"), ns, snap, notes);
   }
 
-  setSnapshotProtected(ns: BackupNamespace, snap: SnapshotRef, value: boolean) {
+  async setSnapshotProtected(ns: BackupNamespace, snap: SnapshotRef, value: boolean) {
     return setProtected(this.io("write"), ns, snap, value);
   }
 }

@@ -199,7 +199,7 @@ export class SnapshotWriter {
         this.assertOpen();
         const digest = await this.insertChunk(chunk, stats);
         stats.size += chunk.length;
-        index.add(stats.size, digest);
+        index.addChunk(stats.size, digest);
       }
       csum = await index.close();
     } catch (err) {

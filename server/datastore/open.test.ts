@@ -1,0 +1,105 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { getActiveOperations } from "./active-operations";
+import { setMaintenanceMode } from "./datastore-config";
+import { BackupNamespace } from "./names";
+import { openDatastore, type LookupHandle, type ReadHandle, type WriteHandle } from "./open";
+import { killChildren, startChild } from "./test-support/lock-env";
+import { useTempStore, type TempStore } from "./test-support/temp-store";
+import type { MaintenanceType, Operation } from "./types";
+
+let t: TempStore;
+beforeEach(async () => {
+  t = await useTempStore();
+});
+afterEach(async () => {
+  await killChildren();
+  await t.cleanup();
+});
+
+const root = BackupNamespace.root;
+
+describe("openDatastore", () => {
+  it("counts read and write handles until they are closed; lookup handles never count", async () => {
+    const r = await openDatastore(t.name, "read");
+    const w = await openDatastore(t.name, "write");
+    const l = await openDatastore(t.name, "lookup");
+    expect(await l.activeOperations()).toEqual({ read: 1, write: 1 });
+    await r.close();
+    await r.close(); // closing twice uncounts once
+    expect(await getActiveOperations(t.name)).toEqual({ read: 0, write: 1 });
+    {
+      await using extra = await openDatastore(t.name, "read");
+      expect(extra.operation).toBe("read");
+      expect(await getActiveOperations(t.name)).toEqual({ read: 1, write: 1 });
+    }
+    await w.close();
+    await l.close();
+    expect(await getActiveOperations(t.name)).toEqual({ read: 0, write: 0 });
+  });
+
+  it("refuses an unknown datastore", async () => {
+    await expect(openDatastore("nosuch", "read")).rejects.toThrow("no such datastore 'nosuch'");
+  });
+
+  const matrix: [MaintenanceType, Operation, string | null][] = [
+    ["read-only", "lookup", null],
+    ["read-only", "read", null],
+    ["read-only", "write", "datastore 'store1' is unavailable: read-only maintenance mode: disk swap"],
+    ["offline", "lookup", null],
+    ["offline", "read", "datastore 'store1' is unavailable: offline maintenance mode: disk swap"],
+    ["offline", "write", "datastore 'store1' is unavailable: offline maintenance mode: disk swap"],
+    ["delete", "lookup", "datastore 'store1' is unavailable: datastore is being deleted"],
+  ];
+  it.each(matrix)("under %s maintenance, %s is %s", async (type, op, error) => {
+    await setMaintenanceMode(t.name, { type, message: "disk swap" });
+    if (error === null) {
+      const h = await openDatastore(t.name, op);
+      await h.close();
+    } else {
+      await expect(openDatastore(t.name, op)).rejects.toMatchObject({ message: error, code: "PRECONDITION_FAILED" });
+      expect(await getActiveOperations(t.name)).toEqual({ read: 0, write: 0 });
+    }
+  });
+
+  it("a process holding a write handle and killed no longer counts", async () => {
+    const child = startChild("hold-handle.ts", [t.name, "write"]);
+    await child.waitFor("open");
+    expect(await getActiveOperations(t.name)).toEqual({ read: 0, write: 1 });
+    await child.kill("SIGKILL");
+    expect(await getActiveOperations(t.name)).toEqual({ read: 0, write: 0 });
+  });
+
+  it("a read handle cannot write, at compile time and at run time", async () => {
+    const r: ReadHandle = await openDatastore(t.name, "read");
+    const l: LookupHandle = await openDatastore(t.name, "lookup");
+    try {
+      // @ts-expect-error a read handle has no write methods
+      r.createNamespace(root, "x");
+      // @ts-expect-error a read handle has no write methods
+      r.destroyGroup(root, { type: "vm", id: "1" });
+      // @ts-expect-error a lookup handle cannot even list
+      l.listGroups(root);
+      // @ts-expect-error a read handle is not a write handle
+      const w: WriteHandle = r;
+      void w;
+      // The cast that the compiler refuses does not work at run time either.
+      const sneaky = r as unknown as WriteHandle;
+      await expect(sneaky.createNamespace(root, "x")).rejects.toThrow("was opened for read, not write");
+      const sneakyLookup = l as unknown as ReadHandle;
+      await expect(sneakyLookup.listGroups(root)).rejects.toThrow("was opened for lookup, not read");
+      expect(await r.listNamespaces(root)).toEqual([{ ns: "" }]);
+    } finally {
+      await r.close();
+      await l.close();
+    }
+  });
+
+  it("openDatastore's return type follows the operation", async () => {
+    const w = await openDatastore(t.name, "write");
+    const ns = await w.createNamespace(root, "typed");
+    expect(ns.toString()).toBe("typed");
+    await w.close();
+    // a closed handle refuses further use
+    await expect(w.listGroups(root)).rejects.toThrow("is closed");
+  });
+});
