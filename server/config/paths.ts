@@ -17,7 +17,11 @@ export const paths = {
   locks: (store: string) => path.join(cofferHome(), "run", "locks", store),
   /** Global locks that belong to no datastore (config files, task lists). */
   globalLocks: () => path.join(cofferHome(), "run", "locks", ".global"),
-  moveJournal: (store: string) => path.join(cofferHome(), "run", "locks", store, "move-journal"),
+  /**
+   * Not under run/locks/<store> as in PBS: there it would clash with the lock folder of a
+   * namespace named `move-journal` (a valid name).
+   */
+  moveJournal: (store: string) => path.join(cofferHome(), "run", "move-journal", store),
   activeOperations: (store: string) => path.join(cofferHome(), "run", "active-operations", store),
   activeOperationsDir: () => path.join(cofferHome(), "run", "active-operations"),
   /** Backup writers registry (GC's oldest-writer rule, DESIGN.md section 5). */

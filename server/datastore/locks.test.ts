@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readdir, utimes, writeFile } from "node:fs/promises";
+import { mkdir, readdir, unlink, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -104,6 +104,14 @@ describe("locks across processes", () => {
     expect((await readdir(lockDir)).filter((n) => !n.startsWith("."))).toHaveLength(1);
   });
 
+  it("lets exactly one of several processes racing for an exclusive lock win", async () => {
+    const racers = Array.from({ length: 4 }, () => startChild("hold-lock.ts", [lockDir, "exclusive"]));
+    const outcomes = await Promise.all(racers.map((c) => Promise.race([c.waitFor("locked"), c.waitFor("error")])));
+    expect(outcomes.filter((o) => o === "locked")).toHaveLength(1);
+    const winner = racers[outcomes.indexOf("locked")]!;
+    for (const o of outcomes.filter((o) => o !== "locked")) expect(o).toContain(`held by pid ${winner.pid}`);
+  });
+
   it("a waiting lock succeeds once the holder releases, and times out while it does not", async () => {
     const child = startChild("hold-lock.ts", [lockDir, "exclusive"]);
     await child.waitFor("locked");
@@ -169,10 +177,20 @@ describe("lock life cycle in one process", () => {
     await hold(lockDir, "exclusive");
   });
 
+  it("waits out a guard mutex left behind by a process that died inside it, even without a timeout", async () => {
+    await acquireLock(lockDir, { mode: "shared" }).then((g) => g.release());
+    const guardDir = path.join(lockDir, ".guard");
+    await mkdir(guardDir);
+    const old = new Date(Date.now() - 3_000); // proper-lockfile breaks it once 4 s old
+    await utimes(guardDir, old, old);
+    const started = Date.now();
+    await hold(lockDir, "exclusive");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+
   it("aborts the guard's signal when its holder file vanishes", async () => {
     const g = await hold(lockDir, "exclusive");
     const [file] = (await readdir(lockDir)).filter((n) => n.startsWith("x~"));
-    const { unlink } = await import("node:fs/promises");
     await unlink(path.join(lockDir, file!));
     const reason = await new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("signal not aborted")), HEARTBEAT_MS * 2 + 1_000);

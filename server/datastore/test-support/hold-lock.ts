@@ -1,0 +1,35 @@
+/**
+ * Child process for the lock tests:
+ *   node --import tsx hold-lock.ts <lock-path> <shared|exclusive> [upid] [timeoutMs]
+ * Prints `locked` once held (or `error <message>` and exits 2), then obeys stdin lines:
+ * `release` (prints `released` and exits), `signal?` (prints `signal ok` or `signal aborted`).
+ */
+import { createInterface } from "node:readline";
+
+import { errorMessage } from "../errors";
+import { acquireLock, setLockOwnerTask, type LockMode } from "../locks";
+
+const [lockPath, mode, upid, timeout] = process.argv.slice(2);
+if (!lockPath || (mode !== "shared" && mode !== "exclusive")) {
+  console.error("usage: hold-lock.ts <lock-path> <shared|exclusive> [upid] [timeoutMs]");
+  process.exit(64);
+}
+if (upid) setLockOwnerTask(upid);
+
+try {
+  const guard = await acquireLock(lockPath, { mode: mode as LockMode, timeoutMs: Number(timeout ?? 0) });
+  console.log("locked");
+  // Keeps the process alive (the heartbeat timer is unref'd) and takes commands.
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line === "release") {
+      await guard.release();
+      console.log("released");
+      process.exit(0);
+    } else if (line === "signal?") {
+      console.log(guard.signal.aborted ? "signal aborted" : "signal ok");
+    }
+  }
+} catch (err) {
+  console.log(`error ${errorMessage(err)}`);
+  process.exit(2);
+}
