@@ -12,6 +12,7 @@ import { groupCommands } from "./commands/group";
 import { maintenanceCommands } from "./commands/maintenance";
 import { namespaceCommands } from "./commands/namespace";
 import { snapshotCommands } from "./commands/snapshot";
+import { taskCommands } from "./commands/task";
 import type { OutputFormat } from "./output";
 
 const commands: Command[] = [
@@ -20,6 +21,7 @@ const commands: Command[] = [
   ...groupCommands,
   ...snapshotCommands,
   ...maintenanceCommands,
+  ...taskCommands,
   ...debugCommands,
   ...demoCommands,
 ];

@@ -1,0 +1,40 @@
+/**
+ * zod schemas for the names the API accepts. They delegate to the engine's own checks in
+ * server/datastore/names.ts (pure, no Node APIs) so that the API, the CLI and later the console's
+ * forms refuse exactly the same inputs, with the engine's wording.
+ */
+import { z } from "zod";
+import {
+  BACKUP_ID_REGEX,
+  BACKUP_TYPES,
+  BackupNamespace,
+  MAX_NAMESPACE_DEPTH,
+  checkDatastoreName,
+} from "../datastore/names";
+import { errorMessage } from "../datastore/errors";
+
+/** Runs an engine check and turns its error into a zod issue with the engine's message. */
+function engineCheck<T>(check: (value: T) => unknown) {
+  return (value: T, ctx: z.core.$RefinementCtx<T>) => {
+    try {
+      check(value);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: errorMessage(err) });
+    }
+  };
+}
+
+export const storeNameSchema = z.string().superRefine(engineCheck(checkDatastoreName));
+
+/** A namespace path such as `a/b/c`; the empty string (the default) is the root namespace. */
+export const namespaceSchema = z
+  .string()
+  .default("")
+  .superRefine(engineCheck((s: string) => BackupNamespace.parse(s)));
+
+export const maxDepthSchema = z.number().int().min(0).max(MAX_NAMESPACE_DEPTH);
+
+export const groupRefSchema = z.object({
+  type: z.enum(BACKUP_TYPES),
+  id: z.string().regex(BACKUP_ID_REGEX, "invalid backup id: use A-Z a-z 0-9 _ . - (not starting with . or -)"),
+});
