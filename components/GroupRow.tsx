@@ -1,0 +1,59 @@
+"use client";
+/** A backup group (`vm/100`); expanding it lists its snapshots. Empty groups are leaves. */
+import type { GroupListItem } from "@/server/datastore/types";
+import { Badge } from "./Badge";
+import { firstLine, formatUtcTime, inNamespace } from "./format";
+import { Icon } from "./Icon";
+import { TreeRow } from "./TreeRow";
+
+export function GroupRow({
+  ns,
+  group,
+  rowKey,
+  level,
+  posInSet,
+  setSize,
+}: {
+  ns: string;
+  group: GroupListItem;
+  rowKey: string;
+  level: number;
+  posInSet: number;
+  setSize?: number;
+}) {
+  const name = `${group["backup-type"]}/${group["backup-id"]}`;
+  const empty = group["backup-count"] === 0;
+  return (
+    <TreeRow
+      rowKey={rowKey}
+      level={level}
+      posInSet={posInSet}
+      setSize={setSize}
+      expandable={!empty}
+      name={`Group ${name}${inNamespace(ns)}`}
+      title={`Group ${name}${inNamespace(ns)}`}
+      icon={<Icon name={group["backup-type"]} className="tree__icon tree__icon--group" />}
+      label={<span className="tree__label">{name}</span>}
+      badges={
+        empty ? (
+          // PBS 4.2 keeps a group (with its notes and owner) after its last snapshot is gone.
+          <Badge title="This group has no snapshots">Empty</Badge>
+        ) : null
+      }
+    >
+      <td role="gridcell" className="nowrap">
+        {group["last-backup"] > 0 ? formatUtcTime(group["last-backup"]) : <span className="muted">—</span>}
+      </td>
+      <td role="gridcell" className="num">
+        {group["backup-count"]}
+      </td>
+      <td role="gridcell" />
+      <td role="gridcell" className="nowrap">
+        {group.owner}
+      </td>
+      <td role="gridcell" className="truncate" title={group.comment}>
+        {firstLine(group.comment)}
+      </td>
+    </TreeRow>
+  );
+}

@@ -1,0 +1,63 @@
+/**
+ * End-to-end tests against a production build (`next build` beforehand, `npm test` does it) on a
+ * port of its own, so a console already running on 3000 does not clash, and on a temporary
+ * COFFER_HOME that e2e/global-setup.ts fills with the demo datastore (DESIGN.md section 11).
+ */
+import { mkdtempSync } from "node:fs";
+import { existsSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { defineConfig } from "@playwright/test";
+
+const PORT = Number(process.env.E2E_PORT ?? 3217);
+
+// The config is evaluated by the runner and again by every worker; the workers inherit the
+// runner's environment, so the first evaluation picks the directory and the others reuse it.
+// tmpfs when there is one: a datastore's 65,536 chunk directories cost seconds on disk.
+process.env.COFFER_E2E_HOME ??= mkdtempSync(
+  path.join(existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir(), "coffer-e2e-"),
+);
+const cofferHome = process.env.COFFER_E2E_HOME;
+
+export default defineConfig({
+  testDir: "e2e",
+  outputDir: "test-results",
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  reporter: [["list"]],
+  globalSetup: "./e2e/global-setup.ts",
+  globalTeardown: "./e2e/global-teardown.ts",
+  use: {
+    baseURL: `http://127.0.0.1:${PORT}`,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      // Debian's chromium, no browser download (reference/stack-probe.md section 4).
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    },
+  },
+  projects: [{ name: "chromium", use: { browserName: "chromium" } }],
+  webServer: {
+    // Serves the existing production build; the server reads COFFER_HOME per request, so it
+    // may start before global setup has written the demo store.
+    command: `node_modules/.bin/next start -H 127.0.0.1 -p ${PORT}`,
+    url: `http://127.0.0.1:${PORT}/datastores`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: "ignore",
+    stderr: "pipe",
+    env: { COFFER_HOME: cofferHome, NEXT_TELEMETRY_DISABLED: "1" },
+  },
+});

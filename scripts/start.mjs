@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: builds the console when the build is missing or older than the sources, makes
+ * sure the demo datastore exists, then serves the production build. Listens on 127.0.0.1
+ * unless HOST says otherwise (DESIGN.md section 13; `next start` alone would listen on all
+ * interfaces), on PORT (default 3000).
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const host = process.env.HOST || "127.0.0.1";
+const port = process.env.PORT || "3000";
+const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
+const next = path.join(root, "node_modules", ".bin", "next");
+const coffer = path.join(root, "bin", "coffer");
+
+// What goes into the build. Tests, e2e specs and scripts do not.
+const SOURCE_DIRS = ["app", "components", "server", "public"];
+const SOURCE_FILES = ["next.config.ts", "tsconfig.json", "package.json", "package-lock.json"];
+
+function newestMtime(entry) {
+  let st;
+  try {
+    st = statSync(entry);
+  } catch {
+    return 0;
+  }
+  if (!st.isDirectory()) return /\.test\.tsx?$/.test(entry) ? 0 : st.mtimeMs;
+  let newest = 0;
+  for (const name of readdirSync(entry)) {
+    if (name === "node_modules" || name.startsWith(".")) continue;
+    newest = Math.max(newest, newestMtime(path.join(entry, name)));
+  }
+  return newest;
+}
+
+function buildIsCurrent() {
+  const buildId = path.join(root, ".next", "BUILD_ID");
+  if (!existsSync(buildId)) return false;
+  const built = statSync(buildId).mtimeMs;
+  const sources = Math.max(...[...SOURCE_DIRS, ...SOURCE_FILES].map((p) => newestMtime(path.join(root, p))));
+  return sources <= built;
+}
+
+function run(command, args, label) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: root, env, stdio: "inherit" });
+    child.on("error", (err) => reject(new Error(`${label}: ${err.message}`)));
+    child.on("exit", (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`${label} failed (${signal ?? `exit code ${code}`})`)),
+    );
+  });
+}
+
+try {
+  if (buildIsCurrent()) {
+    console.log("coffer: the build is up to date");
+  } else {
+    console.log("coffer: building the console (next build)...");
+    await run(next, ["build"], "next build");
+  }
+  // COFFER_HOME defaults to .coffer/ under the working directory, which is the repo root here.
+  await run(coffer, ["demo", "ensure"], "coffer demo ensure");
+} catch (err) {
+  console.error(`coffer: ${err.message}`);
+  process.exit(1);
+}
+
+const server = spawn(next, ["start", "-H", host, "-p", port], { cwd: root, env, stdio: "inherit" });
+const shownHost = host.includes(":") ? `[${host}]` : host;
+console.log(`coffer: console at http://${shownHost}:${port}/ (COFFER_HOME=${path.resolve(root, process.env.COFFER_HOME || ".coffer")})`);
+
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => server.kill(signal));
+}
+server.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

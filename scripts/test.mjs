@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+/**
+ * `npm test`: every check, in order, stopping at the first failure (DESIGN.md section 11):
+ * type check, unit and integration tests, Debian chromium present, production build,
+ * end-to-end tests. Output streams as it comes; a summary closes the run.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const bin = (name) => path.join(root, "node_modules", ".bin", name);
+const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
+const CHROMIUM = "/usr/bin/chromium";
+
+function run(command, args) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, env, stdio: "inherit" });
+    child.on("error", (err) => {
+      console.error(`cannot run ${command}: ${err.message}`);
+      resolve(1);
+    });
+    child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+/** Playwright drives Debian's chromium (no browser download): install it when we may. */
+async function ensureChromium() {
+  if (existsSync(CHROMIUM)) return 0;
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  if (!isRoot) {
+    console.error(`${CHROMIUM} is missing. Install it with: sudo apt-get update && sudo apt-get install -y chromium`);
+    return 1;
+  }
+  console.log(`${CHROMIUM} is missing; installing Debian's chromium`);
+  const update = spawnSync("apt-get", ["update"], { stdio: "inherit" });
+  if (update.status !== 0) return update.status ?? 1;
+  const install = spawnSync("apt-get", ["install", "-y", "chromium"], {
+    stdio: "inherit",
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  });
+  if (install.status !== 0) return install.status ?? 1;
+  return existsSync(CHROMIUM) ? 0 : 1;
+}
+
+const steps = [
+  { name: "type check", run: () => run(bin("tsc"), ["--noEmit"]) },
+  { name: "unit tests", run: () => run(bin("vitest"), ["run"]) },
+  { name: "chromium", run: ensureChromium },
+  { name: "build", run: () => run(bin("next"), ["build"]) },
+  { name: "e2e tests", run: () => run(bin("playwright"), ["test"]) },
+];
+
+const results = [];
+let failed;
+for (const step of steps) {
+  console.log(`\n=== ${step.name} ===`);
+  const started = Date.now();
+  const code = await step.run();
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  results.push({ name: step.name, ok: code === 0, seconds });
+  if (code !== 0) {
+    failed = { name: step.name, code };
+    console.error(`\nnpm test: step '${step.name}' failed (exit code ${code})`);
+    break;
+  }
+}
+
+console.log("\n=== summary ===");
+for (const step of steps) {
+  const r = results.find((x) => x.name === step.name);
+  console.log(`${r ? (r.ok ? "ok     " : "FAILED ") : "skipped"} ${step.name}${r ? ` (${r.seconds} s)` : ""}`);
+}
+process.exit(failed ? failed.code || 1 : 0);
