@@ -45,7 +45,7 @@ export async function createDatastore(name: string, options: CreateDatastoreOpti
   if (options.path !== undefined && (options.path === "" || options.path.includes("\0"))) {
     throw new CofferError("BAD_REQUEST", `invalid path '${printable(options.path)}'`);
   }
-  const dir = path.resolve(options.path ?? paths.defaultDatastorePath(name));
+  const dir = path.resolve(/* turbopackIgnore: true */ options.path ?? paths.defaultDatastorePath(name));
   const existing = await listDatastoreConfigs();
   assertFree(existing, name, dir);
 

@@ -3,7 +3,7 @@ import path from "node:path";
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { paths } from "../config/paths";
+import { paths } from "./state-dirs";
 import { getActiveOperations, updateActiveOperations } from "./active-operations";
 import { processStartTime, selfStartTime } from "./proc";
 import { killChildren, startChild, useTempHome } from "./test-support/lock-env";

@@ -7,7 +7,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { paths } from "../config/paths";
+import { paths } from "./state-dirs";
 import { CofferError, isErrno } from "./errors";
 import { writeFileAtomic } from "./local-backend";
 import { lockNamed } from "./locks";

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 
-import { paths } from "../config/paths";
+import { paths } from "./state-dirs";
 import { CofferError } from "./errors";
 import { type BackupNamespace, formatBackupTime, type GroupRef, type SnapshotRef } from "./names";
 
@@ -81,10 +81,10 @@ export function namespaceLockFolder(ns: BackupNamespace): string {
 export function lockRelativePath(ns: BackupNamespace, rel: string): string {
   const folder = namespaceLockFolder(ns);
   const enc = escapePath(rel);
-  if (enc.length < MAX_ESCAPED_NAME) return path.join(folder, enc);
+  if (enc.length < MAX_ESCAPED_NAME) return path.join(/* turbopackIgnore: true */ folder, enc);
   const hash = createHash("sha256").update(rel, "utf8").digest("hex");
   const name = `${enc.slice(0, HASHED_KEEP)}...${enc.slice(-HASHED_KEEP)}-${hash}`;
-  return path.join(folder, "hashed", name);
+  return path.join(/* turbopackIgnore: true */ folder, "hashed", name);
 }
 
 export function groupLockPath(store: string, ns: BackupNamespace, group: GroupRef): string {

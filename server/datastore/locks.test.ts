@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { paths } from "../config/paths";
+import { paths } from "./state-dirs";
 import { CofferError, LockConflictError } from "./errors";
 import { groupLockPath, manifestLockPath, snapshotLockPath } from "./lock-names";
 import {

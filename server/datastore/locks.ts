@@ -18,7 +18,7 @@ import path from "node:path";
 
 import lockfile from "proper-lockfile";
 
-import { paths } from "../config/paths";
+import { paths } from "./state-dirs";
 import {
   CofferError,
   LockConflictError,

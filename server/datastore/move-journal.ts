@@ -7,7 +7,7 @@
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { paths } from "../config/paths";
+import { paths } from "./state-dirs";
 import { CofferError, isErrno, withContext } from "./errors";
 import { lockNamed } from "./locks";
 

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { paths } from "../config/paths";
+import { paths } from "./state-dirs";
 import { selfStartTime } from "./proc";
 import { killChildren, sleep, startChild, useTempHome } from "./test-support/lock-env";
 import { oldestWriterStart, registerWriter } from "./writers";

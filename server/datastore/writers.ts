@@ -12,7 +12,7 @@ import path from "node:path";
 
 import { z } from "zod";
 
-import { paths } from "../config/paths";
+import { paths } from "./state-dirs";
 import { CofferError, isErrno, withContext } from "./errors";
 import { writeFileAtomic } from "./local-backend";
 import { lockNamed } from "./locks";
