@@ -95,10 +95,10 @@ async function withListLock<T>(fn: () => Promise<T>): Promise<T> {
 
 /** Adds a starting task to `active` (the task does this itself, before it announces its UPID). */
 export async function addActiveTask(upid: string): Promise<void> {
-  parseUpid(upid);
+  const parsed = parseUpid(upid);
   await withListLock(async () => {
     const entries = await readList(activeFile());
-    entries.push({ upid, parsed: parseUpid(upid) });
+    entries.push({ upid, parsed });
     await writeFileAtomic(activeFile(), entries.map((e) => `${formatTaskListLine(e)}\n`).join(""), 0o660);
   });
 }

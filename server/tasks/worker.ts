@@ -6,13 +6,13 @@
  */
 import { CofferError, errorMessage, isCofferError } from "../datastore/errors";
 import { setLockOwnerTask } from "../datastore/locks";
+import type { Announcement } from "./announce";
 import "./kinds";
-import { getTaskKind, parseTaskArgs, DEFAULT_AUTH_ID, type TaskContext } from "./registry";
+import { DEFAULT_AUTH_ID, getTaskKind, parseTaskArgs, type TaskContext } from "./registry";
 import { TaskLog } from "./task-log";
 import { addActiveTask, updateActiveTasks } from "./task-list";
 import type { TaskState } from "./task-state";
 import { createUpid, formatUpid } from "./upid";
-import type { Announcement } from "./announce";
 
 export const ABORT_MESSAGE = "abort requested - aborting task";
 
@@ -56,6 +56,8 @@ export async function runWorker(kindType: string, argsJson: string, opts: RunWor
     log = TaskLog.create(upid);
     await addActiveTask(upid);
   } catch (err) {
+    // A log without its final line would read as a task that died; say why it never ran.
+    log?.finishError(err);
     opts.announce({ error: errorMessage(err), code: isCofferError(err) ? err.code : "INTERNAL" });
     return 2;
   }
