@@ -10,6 +10,7 @@ import { debugCommands } from "./commands/debug";
 import { demoCommands } from "./commands/demo";
 import { groupCommands } from "./commands/group";
 import { maintenanceCommands } from "./commands/maintenance";
+import { moveCommands } from "./commands/move";
 import { namespaceCommands } from "./commands/namespace";
 import { snapshotCommands } from "./commands/snapshot";
 import { taskCommands } from "./commands/task";
@@ -19,6 +20,7 @@ const commands: Command[] = [
   ...datastoreCommands,
   ...namespaceCommands,
   ...groupCommands,
+  ...moveCommands,
   ...snapshotCommands,
   ...maintenanceCommands,
   ...taskCommands,

@@ -15,8 +15,11 @@
  *   });
  */
 import { debugSleepKind } from "./debug-sleep";
+import { moveGroupKind, moveNamespaceKind } from "./move-kinds";
 import { registerTaskKind } from "./registry";
 
 registerTaskKind(debugSleepKind);
+registerTaskKind(moveGroupKind);
+registerTaskKind(moveNamespaceKind);
 
 export { registerTaskKind };
