@@ -113,9 +113,15 @@ export async function createLockedGroup(
     throw withMessage(err, `${errorMessage(err)} ${what} ${JSON.stringify(abs)}`);
   }
   try {
-    if (created) {
+    // A creator killed between mkdir and writing the owner leaves an empty group without an
+    // owner (or with an empty owner file); it never held a snapshot, so it is adopted as if
+    // this call had created it.
+    const adopt = !created && !(await hasOwner(store, rel)) && (await isEmptyGroupDir(store, rel));
+    if (created || adopt) {
       try {
-        await store.backend.createFileExclusive(`${rel}/${OWNER_FILE}`, `${parseAuthId(owner)}\n`);
+        const content = `${parseAuthId(owner)}\n`;
+        if (adopt) await store.backend.writeFileAtomic(`${rel}/${OWNER_FILE}`, content);
+        else await store.backend.createFileExclusive(`${rel}/${OWNER_FILE}`, content);
       } catch (err) {
         await store.backend.rmdir(rel).catch(() => {});
         throw new CofferError(
@@ -123,13 +129,35 @@ export async function createLockedGroup(
           `unable to create owner file ${JSON.stringify(store.backend.absolute(`${rel}/${OWNER_FILE}`))} - ${String(err)}`,
         );
       }
-      return { guard, owner, created };
+      return { guard, owner, created: true };
     }
     return { guard, owner: await readOwner(store, ns, g), created };
   } catch (err) {
     await guard.release();
     throw err;
   }
+}
+
+/** An owner file with content (a kill during its creation can leave it empty). */
+async function hasOwner(store: Store, rel: string): Promise<boolean> {
+  const st = await store.backend.stat(`${rel}/${OWNER_FILE}`);
+  return st !== undefined && st.size > 0;
+}
+
+/** True when the group directory holds no snapshot directory (only owner/notes, or nothing). */
+async function isEmptyGroupDir(store: Store, rel: string): Promise<boolean> {
+  const entries = await store.backend.list(rel, { missingOk: true });
+  return !entries.some((e) => e.isDirectory);
+}
+
+/**
+ * Whether a group directory is what an interrupted removal leaves behind: no owner and no
+ * snapshots (removeGroupDir deletes notes, then owner, then the directory; a kill between the
+ * steps leaves this). Moves finish such a removal instead of failing on the missing owner.
+ */
+export async function isRemovalLeftover(store: Store, ns: BackupNamespace, g: GroupRef): Promise<boolean> {
+  const rel = groupRel(ns, g);
+  return !(await hasOwner(store, rel)) && (await isEmptyGroupDir(store, rel));
 }
 
 /**

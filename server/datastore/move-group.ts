@@ -8,7 +8,7 @@
 import { checkMoveGroup } from "./move-checks";
 import { appendMovedIndices } from "./move-journal";
 import { CofferError, errorMessage, findCause, LockConflictError } from "./errors";
-import { createLockedGroup, readGroupNotes, readOwner, removeGroupDir } from "./group";
+import { createLockedGroup, isRemovalLeftover, readGroupNotes, readOwner, removeGroupDir } from "./group";
 import { groupRel, NOTES_FILE, snapshotRel } from "./layout";
 import { lockGroup, lockSnapshot, type LockGuard } from "./locks";
 import type { EngineLog } from "./log";
@@ -77,6 +77,12 @@ export async function lockAndMoveGroup(
   let targetGuard: LockGuard | undefined;
   try {
     await hard(checkMoveGroup(store, group.ns, targetNs, ref, mergeGroups));
+    if (await hard(isRemovalLeftover(store, group.ns, ref))) {
+      // An earlier move was killed while removing this emptied source group: finish that.
+      log.info(`removing leftover of an interrupted move: group '${groupPath(ref)}' in '${group.ns}' has no owner and no snapshots`);
+      await hard(removeGroupDir(store, group.ns, ref, sourceGuard));
+      return;
+    }
     const sourceOwner = await hard(readOwner(store, group.ns, ref));
     // createLockedGroup removes a directory it just made when the target lock fails.
     const target = await soft(createLockedGroup(store, targetNs, ref, sourceOwner));
