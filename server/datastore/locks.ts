@@ -13,7 +13,8 @@
  * through its guard's AbortSignal, never by a crash and never by carrying on silently.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rmdir, stat, unlink, utimes, writeFile } from "node:fs/promises";
+import fs, { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { utimes } from "node:fs/promises";
 import path from "node:path";
 
 import lockfile from "proper-lockfile";
@@ -79,9 +80,21 @@ export function setLockOwnerTask(upid: string | undefined): void {
 export async function acquireLock(lockPath: string, opts: AcquireOptions): Promise<LockGuard> {
   const dir = path.resolve(lockPath);
   const deadline = Date.now() + (opts.timeoutMs ?? 0);
+  // A busy guard is waited out even by a no-wait lock: it is held for microseconds, and one
+  // left behind by a process that died inside it goes stale after GUARD_STALE_MS.
+  const guardDeadline = Date.now() + GUARD_WAIT_MS;
   for (let attempt = 0; ; attempt++) {
-    const outcome = await tryAcquire(dir, opts.mode);
+    const outcome = tryAcquire(dir, opts.mode);
     if ("guard" in outcome) return outcome.guard;
+    if ("busy" in outcome) {
+      if (Date.now() > Math.max(deadline, guardDeadline)) {
+        throw new CofferError("INTERNAL", `unable to lock ${JSON.stringify(dir)}: its guard stayed busy for ${GUARD_WAIT_MS} ms`, {
+          cause: outcome.busy,
+        });
+      }
+      await sleep(backoff(attempt, 2, 50));
+      continue;
+    }
     const left = deadline - Date.now();
     if (left <= 0) {
       throw new LockConflictError(`Unable to acquire lock ${JSON.stringify(dir)} - ${describeHolders(outcome.blocking)}`, dir, outcome.blocking);
@@ -93,8 +106,7 @@ export async function acquireLock(lockPath: string, opts: AcquireOptions): Promi
 /** The live holders of a lock (none when it does not exist). Reads only; changes nothing. */
 export async function readLockHolders(lockPath: string): Promise<LockHolder[]> {
   const dir = path.resolve(lockPath);
-  const entries = await scanHolders(dir, false);
-  return Promise.all(entries.map((e) => withUpid(dir, e)));
+  return scanHolders(dir, false).map((e) => withUpid(dir, e));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -166,12 +178,12 @@ function parseHolderName(file: string): HolderEntry | undefined {
  * holders are removed, which is what tells a stalled holder (through its heartbeat) that it
  * lost the lock.
  */
-async function scanHolders(dir: string, prune: boolean): Promise<HolderEntry[]> {
+function scanHolders(dir: string, prune: boolean): HolderEntry[] {
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = readdirSync(dir);
   } catch (err) {
-    if (isErrno(err, "ENOENT")) return [];
+    if (isErrno(err, "ENOENT") || isErrno(err, "ENOTDIR")) return [];
     throw err;
   }
   const now = Date.now();
@@ -183,21 +195,32 @@ async function scanHolders(dir: string, prune: boolean): Promise<HolderEntry[]> 
     let fresh = false;
     if (isProcessAlive(h.pid, h.pstart)) {
       try {
-        fresh = (await stat(file)).mtimeMs >= now - HOLDER_STALE_MS;
+        fresh = statSync(file).mtimeMs >= now - HOLDER_STALE_MS;
       } catch (err) {
         if (isErrno(err, "ENOENT")) continue; // released meanwhile
         throw err;
       }
     }
     if (fresh) live.push(h);
-    else if (prune) await unlink(file).catch((err) => ignoreErrno(err, "ENOENT"));
+    else if (prune) {
+      try {
+        unlinkSync(file);
+      } catch (err) {
+        ignoreErrno(err, "ENOENT");
+      }
+    }
   }
   return live;
 }
 
-async function withUpid(dir: string, h: HolderEntry): Promise<LockHolder> {
+function withUpid(dir: string, h: HolderEntry): LockHolder {
   const holder: LockHolder = { pid: h.pid, pstart: h.pstart, since: h.since, mode: h.mode };
-  const upid = await readFile(path.join(dir, h.file), "utf8").catch(() => "");
+  let upid = "";
+  try {
+    upid = readFileSync(path.join(dir, h.file), "utf8");
+  } catch {
+    // released meanwhile, or no UPID
+  }
   if (upid.trim()) holder.upid = upid.trim();
   return holder;
 }
@@ -206,59 +229,97 @@ function blockers(holders: HolderEntry[], mode: LockMode): HolderEntry[] {
   return mode === "exclusive" ? holders : holders.filter((h) => h.mode === "exclusive");
 }
 
-type Outcome = { guard: LockGuard } | { blocking: LockHolder[] };
+type Outcome = { guard: LockGuard } | { blocking: LockHolder[] } | { busy: unknown };
 
-async function tryAcquire(dir: string, mode: LockMode): Promise<Outcome> {
-  const releaseGuardMutex = await takeGuardMutex(dir);
+/**
+ * One attempt, synchronous on purpose: a handful of syscalls on a local (usually tmpfs)
+ * directory take microseconds each, while the same calls through the async fs API cost a
+ * thread-pool round trip each; moves take thousands of snapshot locks (see bench/move.ts).
+ */
+function tryAcquire(dir: string, mode: LockMode): Outcome {
+  const guard = takeGuardMutex(dir);
+  if ("busy" in guard) return guard;
   try {
-    const before = blockers(await scanHolders(dir, true), mode);
-    if (before.length > 0) return { blocking: await Promise.all(before.map((h) => withUpid(dir, h))) };
+    const before = blockers(scanHolders(dir, true), mode);
+    if (before.length > 0) return { blocking: before.map((h) => withUpid(dir, h)) };
 
     const since = Date.now();
     const file = path.join(dir, holderFileName(mode, since));
-    await writeFile(file, ownerTask ?? "", { flag: "wx" });
+    writeFileSync(file, ownerTask ?? "", { flag: "wx" });
     // Look again with our file in place. Under an intact guard nothing can have changed; if the
     // guard was broken (we stalled past its stale time), two contenders that both wrote their
     // file cannot both miss the other here, so exclusion holds even then.
-    const after = blockers((await scanHolders(dir, true)).filter((h) => h.file !== path.basename(file)), mode);
+    const after = blockers(
+      scanHolders(dir, true).filter((h) => h.file !== path.basename(file)),
+      mode,
+    );
     if (after.length > 0) {
-      await unlink(file).catch((err) => ignoreErrno(err, "ENOENT"));
-      return { blocking: await Promise.all(after.map((h) => withUpid(dir, h))) };
+      try {
+        unlinkSync(file);
+      } catch (err) {
+        ignoreErrno(err, "ENOENT");
+      }
+      return { blocking: after.map((h) => withUpid(dir, h)) };
     }
     return { guard: new HeldLock(dir, mode, file) };
   } finally {
-    await releaseGuardMutex();
+    guard.release();
   }
 }
 
 /**
- * Takes `dir/.guard`. Creates `dir` when missing: lock directories come and go (another
- * process may remove an emptied one between our mkdir and our lock), hence the loop.
+ * The file system proper-lockfile's sync API uses. Its default is graceful-fs, which it copies
+ * property by property on every lockSync call; this minimal object halves the cost of a guard.
  */
-async function takeGuardMutex(dir: string): Promise<() => Promise<void>> {
-  const deadline = Date.now() + GUARD_WAIT_MS;
-  for (let attempt = 0; ; attempt++) {
+const GUARD_FS = {
+  mkdir: fs.mkdir,
+  realpath: fs.realpath,
+  stat: fs.stat,
+  rmdir: fs.rmdir,
+  utimes: fs.utimes,
+  mkdirSync: fs.mkdirSync,
+  realpathSync: fs.realpathSync,
+  statSync: fs.statSync,
+  rmdirSync: fs.rmdirSync,
+  utimesSync: fs.utimesSync,
+};
+
+/**
+ * Takes `dir/.guard` (proper-lockfile). Creates `dir` when missing: lock directories come and
+ * go (another process may remove an emptied one between our mkdir and our lock), hence the loop.
+ */
+function takeGuardMutex(dir: string): { release: () => void } | { busy: unknown } {
+  // Most lock directories are new (snapshot locks are removed after a move or destroy); making
+  // it first spares proper-lockfile's failing ENOENT round.
+  mkdirSync(dir, { recursive: true });
+  for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      const release = await lockfile.lock(dir, {
+      const release = lockfile.lockSync(dir, {
         lockfilePath: path.join(dir, GUARD_NAME),
         realpath: false,
         stale: GUARD_STALE_MS,
-        retries: 0,
-        // Held for milliseconds; if we stalled past its stale time, the re-check in tryAcquire
+        // Held for microseconds; if we stalled past its stale time, the re-check in tryAcquire
         // keeps exclusion intact, so there is nothing to abort (and the default would throw
         // from a timer, crashing the process).
         onCompromised: () => {},
+        fs: GUARD_FS,
       });
-      return () => release().catch((err) => ignoreErrno(err, "ERELEASED", "ENOENT"));
+      return {
+        release: () => {
+          try {
+            release();
+          } catch (err) {
+            ignoreErrno(err, "ERELEASED", "ENOENT");
+          }
+        },
+      };
     } catch (err) {
-      if (Date.now() > deadline) {
-        throw new CofferError("INTERNAL", `unable to lock ${JSON.stringify(dir)}: its guard stayed busy for ${GUARD_WAIT_MS} ms`, { cause: err });
-      }
-      if (isErrno(err, "ENOENT")) await mkdir(dir, { recursive: true });
-      else if (isErrno(err, "ELOCKED")) await sleep(backoff(attempt, 2, 50));
+      if (isErrno(err, "ENOENT")) mkdirSync(dir, { recursive: true });
+      else if (isErrno(err, "ELOCKED")) return { busy: err };
       else throw err;
     }
   }
+  return { busy: new Error(`lock directory ${dir} keeps vanishing`) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -304,14 +365,22 @@ class HeldLock implements LockGuard {
     held.delete(this.file);
     // No guard needed: removing only our own file can make others' checks only more permissive,
     // and a release must not wait behind a guard mutex or fail in a `finally`.
-    await unlink(this.file).catch((err) => ignoreErrno(err, "ENOENT"));
+    try {
+      unlinkSync(this.file);
+    } catch (err) {
+      ignoreErrno(err, "ENOENT");
+    }
   }
 
   async releaseAndRemove(): Promise<void> {
     await this.release();
     // rmdir removes only an empty directory: another holder or a busy guard keeps it. Any
     // failure leaves an empty lock directory behind, which is harmless.
-    await rmdir(this.path).catch(() => {});
+    try {
+      rmdirSync(this.path);
+    } catch {
+      // not empty, or gone
+    }
   }
 
   [Symbol.asyncDispose](): Promise<void> {
