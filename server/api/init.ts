@@ -34,7 +34,40 @@ function describeZodError(error: z.ZodError): string {
   return error.issues.map((i) => (i.path.length > 0 ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
 }
 
-const t = initTRPC.context<Context>().create({
+/** PBS privileges (reference pbs-api-ui.md section 3). */
+export type Privilege =
+  | "Datastore.Audit"
+  | "Datastore.Modify"
+  | "Datastore.Read"
+  | "Datastore.Backup"
+  | "Datastore.Prune"
+  | "Datastore.Verify"
+  | "Datastore.Allocate"
+  | "Sys.Audit"
+  | "Sys.Modify";
+
+/**
+ * What a procedure requires, declared on every procedure with `.meta({ access })`:
+ * - `privileges`: any one of them on the ACL path suffices (PBS's `Priv1|Priv2`);
+ * - `path`: which ACL path: `/datastore/{store}` (`store`), `/datastore/{store}/{ns}` (`ns`),
+ *   the parent of the namespace (`ns-parent`, namespace create/delete), `/system/tasks`
+ *   (`system`), or none beyond being logged in (`authenticated`, `public`);
+ * - `ownerPrivileges`: privileges that suffice only for groups the caller owns (PBS's
+ *   "B+owner" / "P+owner").
+ * The users and permissions issue enforces these in a middleware; a test enumerates every
+ * procedure and fails for one without a declaration.
+ */
+export interface Access {
+  path: "public" | "authenticated" | "store" | "ns" | "ns-parent" | "system";
+  privileges: Privilege[];
+  ownerPrivileges?: Privilege[];
+}
+
+export interface Meta {
+  access?: Access;
+}
+
+const t = initTRPC.context<Context>().meta<Meta>().create({
   errorFormatter({ shape, error }) {
     if (error.code === "BAD_REQUEST" && error.cause instanceof z.ZodError) {
       // Forms can show zod's field errors next to their fields; everyone else gets one sentence.
