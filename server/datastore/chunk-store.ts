@@ -169,7 +169,7 @@ export class LocalChunkStore implements ChunkBackend {
         if (!old.isFile()) {
           throw new CofferError("INTERNAL", `got unexpected file type on store '${this.name}' for chunk ${hex}`);
         }
-        if (old.size === size) return this.keepExisting(digest, old.size);
+        if (old.size === size) return this.keepExisting(digest, old.size, encodedBlob);
         if (old.size !== 0) {
           if (encrypted) {
             const magic = await readMagic(file);
@@ -185,9 +185,9 @@ export class LocalChunkStore implements ChunkBackend {
             if (magic.equals(ENCRYPTED_BLOB_MAGIC) && kind === "encrypted") {
               throw new CofferError("CONFLICT", `Overwriting existing (encrypted) chunk '${hex}' on store '${this.name}' is not allowed!`);
             }
-            return this.keepExisting(digest, old.size);
+            return this.keepExisting(digest, old.size, encodedBlob);
           }
-          if (old.size < size) return this.keepExisting(digest, old.size);
+          if (old.size < size) return this.keepExisting(digest, old.size, encodedBlob);
         }
       }
       await this.replaceFile(file, encodedBlob, hex);
@@ -195,9 +195,12 @@ export class LocalChunkStore implements ChunkBackend {
     });
   }
 
-  private async keepExisting(digest: Uint8Array, size: number): Promise<ChunkInsertResult> {
-    await this.touchChunk(digest);
-    return { exists: true, size };
+  private async keepExisting(digest: Uint8Array, size: number, encodedBlob: Uint8Array): Promise<ChunkInsertResult> {
+    if (await this.touchChunk(digest)) return { exists: true, size };
+    // Garbage collection (another process) removed it between our stat and our touch: the
+    // writer must not count on it, so it is written anew.
+    await this.replaceFile(this.absoluteChunkPath(digest), encodedBlob, digestHex(digest));
+    return { exists: false, size: encodedBlob.length };
   }
 
   private async replaceFile(file: string, data: Uint8Array, hex: string): Promise<void> {

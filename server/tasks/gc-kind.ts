@@ -1,0 +1,33 @@
+/**
+ * Task kind `garbage_collection` (PBS worker type; worker id = the datastore name, reference
+ * 5.1). Opens the datastore for `write`, as PBS does: read-only or offline maintenance refuses
+ * a GC, and the running GC counts as a write operation until it ends.
+ */
+import { z } from "zod";
+
+import { garbageCollection } from "../datastore/gc";
+import { checkDatastoreName } from "../datastore/names";
+import { openDatastore, storeOf } from "../datastore/open";
+import type { TaskKind } from "./registry";
+
+export const gcArgs = z.object({
+  store: z.string().refine((s) => {
+    checkDatastoreName(s);
+    return true;
+  }),
+});
+export type GcArgs = z.infer<typeof gcArgs>;
+
+export const gcKind: TaskKind<GcArgs> = {
+  type: "garbage_collection",
+  args: gcArgs,
+  workerId: (a) => a.store,
+  async run(ctx, a) {
+    const ds = await openDatastore(a.store, "write");
+    try {
+      await garbageCollection(storeOf(ds), { upid: ctx.upid, log: ctx.log, signal: ctx.signal });
+    } finally {
+      await ds.close();
+    }
+  },
+};
