@@ -8,12 +8,15 @@ import type { Command } from "./command";
 import { datastoreCommands } from "./commands/datastore";
 import { debugCommands } from "./commands/debug";
 import { demoCommands } from "./commands/demo";
+import { gcCommands } from "./commands/gc";
 import { groupCommands } from "./commands/group";
 import { maintenanceCommands } from "./commands/maintenance";
 import { moveCommands } from "./commands/move";
 import { namespaceCommands } from "./commands/namespace";
+import { pruneCommands } from "./commands/prune";
 import { snapshotCommands } from "./commands/snapshot";
 import { taskCommands } from "./commands/task";
+import { verifyCommands } from "./commands/verify";
 import type { OutputFormat } from "./output";
 
 const commands: Command[] = [
@@ -23,6 +26,9 @@ const commands: Command[] = [
   ...moveCommands,
   ...snapshotCommands,
   ...maintenanceCommands,
+  ...gcCommands,
+  ...verifyCommands,
+  ...pruneCommands,
   ...taskCommands,
   ...debugCommands,
   ...demoCommands,

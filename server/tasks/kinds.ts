@@ -15,11 +15,21 @@
  *   });
  */
 import { debugSleepKind } from "./debug-sleep";
+import { debugWriteHoldKind } from "./debug-write-hold";
+import { gcKind } from "./gc-kind";
 import { moveGroupKind, moveNamespaceKind } from "./move-kinds";
+import { pruneKind } from "./prune-kind";
 import { registerTaskKind } from "./registry";
+import { verifyGroupKind, verifyKind, verifySnapshotKind } from "./verify-kind";
 
 registerTaskKind(debugSleepKind);
+registerTaskKind(debugWriteHoldKind);
 registerTaskKind(moveGroupKind);
 registerTaskKind(moveNamespaceKind);
+registerTaskKind(gcKind);
+registerTaskKind(verifyKind);
+registerTaskKind(verifyGroupKind);
+registerTaskKind(verifySnapshotKind);
+registerTaskKind(pruneKind);
 
 export { registerTaskKind };

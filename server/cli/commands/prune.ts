@@ -1,0 +1,57 @@
+/**
+ * `coffer prune <store> <type>/<id> [--ns NS] [--keep-last N] ... [--keep-yearly N] [--dry-run]`
+ * (DESIGN 9). A dry run prints the plan (a table, or PBS's result list as JSON) from a read
+ * handle and changes nothing, without a task; otherwise the prune runs as a `prune` task.
+ */
+import { formatBackupTime } from "../../datastore/names";
+import { KEEP_OPTION_NAMES, type KeepOptions, planPrune, type PrunePlanEntry, pruneResults } from "../../datastore/prune";
+import type { OptionSpec } from "../args";
+import type { Command } from "../command";
+import { groupOf, nsOf, req, withDatastore } from "../command";
+import { emit, printTable } from "../output";
+import { runTaskCommand } from "../run-task";
+
+const keepSpecs = Object.fromEntries(
+  KEEP_OPTION_NAMES.map((k) => [k, { type: "integer", min: 1, description: `${k.slice(5)} snapshots to keep` } satisfies OptionSpec]),
+);
+
+const action = (e: PrunePlanEntry) => (e.mark === "protected" ? "protected" : e.mark === "keep-partial" ? "keep-partial" : e.keep ? "keep" : "remove");
+
+export const pruneCommands: Command[] = [
+  {
+    path: ["prune"],
+    summary: "Prune a backup group by keep options (oldest removed first; protected snapshots always stay). --dry-run shows the plan only.",
+    spec: {
+      positionals: ["store", "group"],
+      options: { ns: { type: "string", description: "namespace (default: the root)" }, ...keepSpecs, "dry-run": { type: "boolean" } },
+    },
+    async run(args, format) {
+      const store = req(args, "store");
+      const ns = nsOf(args);
+      const group = groupOf(req(args, "group"));
+      const keep: KeepOptions = {};
+      for (const k of KEEP_OPTION_NAMES) {
+        const v = args.options[k];
+        if (typeof v === "number") keep[k] = v;
+      }
+      if (args.options["dry-run"] === true) {
+        const plan = await withDatastore(store, "read", (ds) => planPrune(ds, ns, group, keep));
+        emit(format, pruneResults(ns, plan), () => {
+          printTable(
+            plan.entries,
+            [
+              { header: "Snapshot", value: (e) => `${e.snapshot.type}/${e.snapshot.id}/${formatBackupTime(e.snapshot.time)}` },
+              { header: "Action", value: action },
+            ],
+            "(no snapshots)",
+          );
+          if (!plan.keepsSomething) process.stdout.write("No prune selection - keeping all files.\n");
+        });
+        return 0;
+      }
+      await withDatastore(store, "read", (ds) => ds.group(ns, group)); // fail fast on a missing group
+      const taskArgs = { store, ns: ns.toString(), "backup-type": group.type, "backup-id": group.id, ...keep };
+      return runTaskCommand("prune", taskArgs, format, { abortOnInterrupt: true });
+    },
+  },
+];
