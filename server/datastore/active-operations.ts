@@ -5,16 +5,11 @@
  * under the exclusive lock `<file>.lock` (10 s) and replaced atomically. Entries of processes
  * that died (or whose pid now belongs to another process) no longer count, at once.
  */
-import { mkdir, readFile } from "node:fs/promises";
-import path from "node:path";
-
 import { z } from "zod";
 
-import { paths } from "./state-dirs";
-import { CofferError, isErrno, withContext } from "./errors";
-import { writeFileAtomic } from "./local-backend";
-import { lockNamed } from "./locks";
 import { isProcessAlive, selfStartTime } from "./proc";
+import { readListFile, updateListFile } from "./process-list-file";
+import { paths } from "./state-dirs";
 import type { ActiveOperationCounts, Operation } from "./types";
 
 const count = z.number().int().nonnegative();
@@ -25,17 +20,15 @@ const entrySchema = z.object({
 });
 const fileSchema = z.array(entrySchema);
 type Entry = z.infer<typeof entrySchema>;
+const WHAT = "active operations file";
 
 /**
  * Adds `delta` to this process's count of `op` (a lookup counts nothing but still leaves an
  * entry, as in PBS). Entries of dead processes are dropped on the way. Takes `<file>.lock`.
  */
 export async function updateActiveOperations(store: string, op: Operation, delta: 1 | -1): Promise<void> {
-  const file = paths.activeOperations(store);
-  await mkdir(path.dirname(file), { recursive: true });
-  const guard = await lockNamed(`${file}.lock`);
-  try {
-    const entries = (await readEntries(file)).filter(isLive);
+  await updateListFile(paths.activeOperations(store), fileSchema, WHAT, (current) => {
+    const entries = current.filter(isLive);
     const pstart = selfStartTime();
     let own = entries.find((e) => e.pid === process.pid && e.starttime === pstart);
     if (!own) {
@@ -45,16 +38,14 @@ export async function updateActiveOperations(store: string, op: Operation, delta
       entries.push(own);
     }
     if (op !== "lookup") own.active_operations[op] = Math.max(0, own.active_operations[op] + delta);
-    await writeFileAtomic(file, JSON.stringify(entries));
-  } finally {
-    await guard.release();
-  }
+    return entries;
+  });
 }
 
 /** Sum over live processes; no lock (the file is only ever replaced whole). Missing = zeros. */
 export async function getActiveOperations(store: string): Promise<ActiveOperationCounts> {
   const total = { read: 0, write: 0 };
-  for (const e of (await readEntries(paths.activeOperations(store))).filter(isLive)) {
+  for (const e of (await readListFile(paths.activeOperations(store), fileSchema, WHAT)).filter(isLive)) {
     total.read += e.active_operations.read;
     total.write += e.active_operations.write;
   }
@@ -63,21 +54,4 @@ export async function getActiveOperations(store: string): Promise<ActiveOperatio
 
 function isLive(e: Entry): boolean {
   return isProcessAlive(e.pid, e.starttime);
-}
-
-async function readEntries(file: string): Promise<Entry[]> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    if (isErrno(err, "ENOENT")) return [];
-    throw withContext(`unable to read active operations file ${JSON.stringify(file)}`, err);
-  }
-  try {
-    return fileSchema.parse(JSON.parse(text));
-  } catch (err) {
-    throw new CofferError("INTERNAL", `active operations file ${JSON.stringify(file)} is corrupt: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
 }

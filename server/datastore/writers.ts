@@ -7,16 +7,11 @@
  * processes are ignored at once and dropped at the next change.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
-import path from "node:path";
-
 import { z } from "zod";
 
-import { paths } from "./state-dirs";
-import { CofferError, isErrno, withContext } from "./errors";
-import { writeFileAtomic } from "./local-backend";
-import { lockNamed } from "./locks";
 import { isProcessAlive, selfStartTime } from "./proc";
+import { readListFile, updateListFile } from "./process-list-file";
+import { paths } from "./state-dirs";
 
 const entrySchema = z.object({
   id: z.string(),
@@ -26,6 +21,8 @@ const entrySchema = z.object({
   started: z.number(),
 });
 type Entry = z.infer<typeof entrySchema>;
+const fileSchema = z.array(entrySchema);
+const WHAT = "backup writer registry";
 
 export interface RegisteredWriter {
   /** Epoch milliseconds, as recorded. */
@@ -56,39 +53,14 @@ export async function registerWriter(store: string): Promise<RegisteredWriter> {
 
 /** Start (epoch ms) of the oldest live writer, or undefined when none runs. No lock needed. */
 export async function oldestWriterStart(store: string): Promise<number | undefined> {
-  const live = (await readEntries(paths.writers(store))).filter(isLive);
+  const live = (await readListFile(paths.writers(store), fileSchema, WHAT)).filter(isLive);
   return live.length === 0 ? undefined : Math.min(...live.map((e) => e.started));
 }
 
-async function update(store: string, change: (live: Entry[]) => Entry[]): Promise<void> {
-  const file = paths.writers(store);
-  await mkdir(path.dirname(file), { recursive: true });
-  const guard = await lockNamed(`${file}.lock`);
-  try {
-    const next = change((await readEntries(file)).filter(isLive));
-    await writeFileAtomic(file, JSON.stringify(next));
-  } finally {
-    await guard.release();
-  }
+function update(store: string, change: (live: Entry[]) => Entry[]): Promise<void> {
+  return updateListFile(paths.writers(store), fileSchema, WHAT, (current) => change(current.filter(isLive)));
 }
 
 function isLive(e: Entry): boolean {
   return isProcessAlive(e.pid, e.pstart);
-}
-
-async function readEntries(file: string): Promise<Entry[]> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    if (isErrno(err, "ENOENT")) return [];
-    throw withContext(`unable to read backup writer registry ${JSON.stringify(file)}`, err);
-  }
-  try {
-    return z.array(entrySchema).parse(JSON.parse(text));
-  } catch (err) {
-    throw new CofferError("INTERNAL", `backup writer registry ${JSON.stringify(file)} is corrupt: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
 }
