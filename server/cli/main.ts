@@ -5,6 +5,7 @@
 import { CofferError, errorMessage } from "../datastore/errors";
 import { parseArgs, UsageError, usageLine } from "./args";
 import type { Command } from "./command";
+import { backupCommands } from "./commands/backup";
 import { datastoreCommands } from "./commands/datastore";
 import { debugCommands } from "./commands/debug";
 import { demoCommands } from "./commands/demo";
@@ -29,6 +30,7 @@ const commands: Command[] = [
   ...gcCommands,
   ...verifyCommands,
   ...pruneCommands,
+  ...backupCommands,
   ...taskCommands,
   ...debugCommands,
   ...demoCommands,

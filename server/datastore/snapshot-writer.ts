@@ -12,9 +12,15 @@ import { createHash } from "node:crypto";
 import { CofferError, errorMessage, withContext } from "./errors";
 import { encodeBlob } from "./format/blob";
 import { Chunker } from "./format/chunker";
-import { DynamicIndexWriter } from "./format/dynamic-index";
-import { DEFAULT_FIXED_CHUNK_SIZE, FixedIndexWriter } from "./format/fixed-index";
-import { type BackupManifest, type ManifestFile, serializeManifest } from "./format/manifest";
+import { DynamicIndexReader, DynamicIndexWriter } from "./format/dynamic-index";
+import { DEFAULT_FIXED_CHUNK_SIZE, FixedIndexReader, FixedIndexWriter } from "./format/fixed-index";
+import {
+  type BackupManifest,
+  type ManifestFile,
+  manifestFile,
+  manifestVerifyState,
+  serializeManifest,
+} from "./format/manifest";
 import { createLockedGroup } from "./group";
 import { inSnapshot, MANIFEST_BLOB_NAME, PROTECTED_MARKER, snapshotDisplay, snapshotRel } from "./layout";
 import { lockSnapshot, type LockGuard } from "./locks";
@@ -23,7 +29,7 @@ import { archiveFileName, type BackupNamespace, formatBackupTime, type GroupRef,
 import { assertNamespaceExists } from "./namespace";
 import { type WriteHandle, storeOf } from "./open";
 import { checkBackupOwner } from "./owner";
-import { lastFinishedSnapshot } from "./snapshot";
+import { lastFinishedSnapshot, readManifest } from "./snapshot";
 import type { Store } from "./store";
 import { registerWriter } from "./writers";
 
@@ -38,6 +44,28 @@ export interface ArchiveStats {
   writtenBytes: number;
 }
 
+/**
+ * A chunk whose digest and DataBlob encoding were computed by the caller (for instance in hashing
+ * threads), for `writeFixedPrepared` / `writeDynamicPrepared`.
+ */
+export interface PreparedChunk {
+  /** sha256 of the plain data. */
+  digest: Buffer;
+  /** Plain data length. */
+  size: number;
+  /** The encoded DataBlob (framing + CRC + plain data). */
+  blob: Buffer;
+}
+
+export interface PreparedWriteOptions {
+  signal?: AbortSignal;
+  /** Called after each chunk with the archive's running totals (progress reporting). */
+  onChunk?: (stats: Readonly<ArchiveStats>) => void;
+}
+
+/** Chunk inserts kept in flight at once by the prepared writers (the file system works meanwhile). */
+const INSERTS_IN_FLIGHT = 4;
+
 export interface BeginOptions {
   /** Auth id doing the backup; owner of a new group, checked against an existing one. */
   authId: string;
@@ -50,6 +78,12 @@ export class SnapshotWriter {
   private readonly files: ManifestFile[] = [];
   private readonly stats = { count: 0, size: 0, compressed_size: 0, duplicates: 0 };
   private done = false;
+  /**
+   * Digests (hex) of the chunks the previous snapshot's indexes reference, once
+   * `useKnownChunks` loaded them: such chunks are referenced without being inserted again.
+   */
+  private known: Set<string> | undefined;
+  private baseManifestCache: BackupManifest | undefined;
 
   private constructor(
     private readonly store: Store,
@@ -123,6 +157,7 @@ export class SnapshotWriter {
 
   private async insertChunk(data: Uint8Array, stats: ArchiveStats): Promise<Buffer> {
     const digest = createHash("sha256").update(data).digest();
+    if (this.countKnown(digest, data.length, stats)) return digest;
     const blob = encodeBlob(data);
     const r = await this.store.backend.chunks.insertChunk(digest, blob);
     stats.chunks++;
@@ -136,6 +171,223 @@ export class SnapshotWriter {
       this.stats.compressed_size += blob.length;
     }
     return digest;
+  }
+
+  /**
+   * A chunk of the previous snapshot is referenced as it is, not inserted again (PBS's known
+   * chunks): that snapshot is shared-locked until this writer ends, so GC keeps marking it, and
+   * `finish` refuses if it vanished anyway. Counts it as reused; false when it is not known.
+   */
+  private countKnown(digest: Buffer, size: number, stats: ArchiveStats): boolean {
+    if (!this.known?.has(digest.toString("hex"))) return false;
+    stats.chunks++;
+    stats.reusedChunks++;
+    this.stats.count++;
+    this.stats.size += size;
+    this.stats.duplicates++;
+    return true;
+  }
+
+  private async insertPrepared(chunk: PreparedChunk, stats: ArchiveStats): Promise<void> {
+    const r = await this.store.backend.chunks.insertChunk(chunk.digest, chunk.blob);
+    if (r.exists) {
+      stats.reusedChunks++;
+      this.stats.duplicates++;
+    } else {
+      stats.writtenBytes += chunk.blob.length;
+      this.stats.compressed_size += chunk.blob.length;
+    }
+  }
+
+  /**
+   * The previous finished snapshot's manifest (the base of this backup), or undefined when the
+   * group had none. Read once; the shared lock keeps it from being pruned meanwhile.
+   */
+  async baseManifest(): Promise<BackupManifest | undefined> {
+    if (this.previous === undefined) return undefined;
+    this.baseManifestCache ??= await readManifest(this.store, this.ns, { ...this.snapshot, time: this.previous });
+    return this.baseManifestCache;
+  }
+
+  /**
+   * Loads the digests of every chunk the base snapshot's indexes reference, so that this backup
+   * references them without inserting them again. Not done (returns `used: false` and why) when
+   * there is no base or the base failed verification: PBS does not use such a snapshot as the
+   * base, since some of its chunks may be missing or corrupt.
+   */
+  async useKnownChunks(): Promise<{ used: boolean; chunks: number; reason?: string }> {
+    this.assertOpen();
+    const base = await this.baseManifest();
+    if (!base) return { used: false, chunks: 0, reason: "no previous finished snapshot" };
+    if (manifestVerifyState(base)?.state === "failed") {
+      return { used: false, chunks: 0, reason: "the previous snapshot failed verification" };
+    }
+    const known = new Set<string>();
+    for (const f of base.files) {
+      if (!f.filename.endsWith(".fidx") && !f.filename.endsWith(".didx")) continue;
+      const file = this.store.backend.absolute(inSnapshot(this.ns, { ...this.snapshot, time: this.previous! }, f.filename));
+      const index = f.filename.endsWith(".fidx") ? await FixedIndexReader.open(file) : await DynamicIndexReader.open(file);
+      for (const d of index.digests()) known.add(d.toString("hex"));
+    }
+    this.known = known;
+    return { used: true, chunks: known.size };
+  }
+
+  /**
+   * Takes archive `filename` over from the base snapshot unchanged: a fresh index (new uuid and
+   * ctime) with the same digests, or a copy of the blob. Nothing is read from the source and no
+   * chunk is written. The base's file must match its manifest entry (size and checksum), so a
+   * damaged base is never propagated. Refuses when the base failed verification.
+   */
+  async reuseArchive(filename: string): Promise<ArchiveStats> {
+    this.assertOpen();
+    const base = await this.baseManifest();
+    if (!base) throw new CofferError("BAD_REQUEST", `cannot reuse '${filename}': there is no previous finished snapshot`);
+    if (manifestVerifyState(base)?.state === "failed") {
+      throw new CofferError("BAD_REQUEST", `cannot reuse '${filename}': the previous snapshot failed verification`);
+    }
+    const entry = manifestFile(base, filename);
+    const from = this.store.backend.absolute(inSnapshot(this.ns, { ...this.snapshot, time: this.previous! }, filename));
+    const mismatch = () =>
+      new CofferError("INTERNAL", `cannot reuse '${filename}': the previous snapshot's file does not match its manifest`);
+    const stats: ArchiveStats = { filename, size: 0, chunks: 0, reusedChunks: 0, writtenBytes: 0 };
+    let csum: string;
+    if (filename.endsWith(".fidx")) {
+      const reader = await FixedIndexReader.open(from);
+      const sum = reader.indexChecksum();
+      if (sum.csum !== entry.csum || sum.size !== entry.size) throw mismatch();
+      const writer = await FixedIndexWriter.create(this.store.backend.absolute(this.path(filename)), {
+        size: reader.size,
+        chunkSize: reader.chunkSize,
+      });
+      writer.cloneDataFrom(reader);
+      csum = (await writer.close()).toString("hex");
+      Object.assign(stats, { size: reader.size, chunks: reader.count, reusedChunks: reader.count });
+    } else if (filename.endsWith(".didx")) {
+      const reader = await DynamicIndexReader.open(from);
+      const sum = reader.indexChecksum();
+      if (sum.csum !== entry.csum || sum.size !== entry.size) throw mismatch();
+      const writer = await DynamicIndexWriter.create(this.store.backend.absolute(this.path(filename)));
+      try {
+        for (let i = 0; i < reader.count; i++) writer.addChunk(reader.end(i), reader.digest(i));
+      } catch (err) {
+        await writer.abort();
+        throw err;
+      }
+      csum = (await writer.close()).toString("hex");
+      Object.assign(stats, { size: reader.size, chunks: reader.count, reusedChunks: reader.count });
+    } else {
+      const raw = await this.store.backend.readFile(inSnapshot(this.ns, { ...this.snapshot, time: this.previous! }, filename));
+      csum = createHash("sha256").update(raw).digest("hex");
+      if (csum !== entry.csum || raw.length !== entry.size) throw mismatch();
+      await this.store.backend.writeFileAtomic(this.path(filename), raw);
+      Object.assign(stats, { size: raw.length, writtenBytes: raw.length });
+    }
+    this.addFile(filename, entry.size, csum);
+    this.stats.count += stats.chunks;
+    this.stats.size += stats.size;
+    this.stats.duplicates += stats.reusedChunks;
+    this.log.info(`${filename}: reused from the previous snapshot (${stats.chunks} chunks, ${stats.size} bytes)`);
+    return stats;
+  }
+
+  /**
+   * Runs the chunks of one archive through the store: each is recorded in the index at once
+   * (`record`), known chunks are skipped, the others inserted with up to INSERTS_IN_FLIGHT
+   * inserts running while the next chunks arrive. Every insert has ended when this returns.
+   */
+  private async consumePrepared(
+    source: AsyncIterable<PreparedChunk>,
+    stats: ArchiveStats,
+    opts: PreparedWriteOptions,
+    record: (chunk: PreparedChunk) => void,
+  ): Promise<void> {
+    const inflight = new Set<Promise<void>>();
+    let failure: { err: unknown } | undefined;
+    const track = (p: Promise<void>) => {
+      const q = p.then(
+        () => void inflight.delete(q),
+        (err: unknown) => {
+          inflight.delete(q);
+          failure ??= { err };
+        },
+      );
+      inflight.add(q);
+    };
+    try {
+      for await (const chunk of source) {
+        opts.signal?.throwIfAborted();
+        this.assertOpen();
+        if (failure) throw failure.err;
+        record(chunk);
+        stats.size += chunk.size;
+        if (!this.countKnown(chunk.digest, chunk.size, stats)) {
+          stats.chunks++;
+          this.stats.count++;
+          this.stats.size += chunk.size;
+          track(this.insertPrepared(chunk, stats));
+          while (inflight.size >= INSERTS_IN_FLIGHT) await Promise.race(inflight);
+        }
+        opts.onChunk?.(stats);
+      }
+    } finally {
+      // Never leave inserts running behind the caller's back (an abort removes the directory).
+      await Promise.all(inflight);
+    }
+    if (failure) throw failure.err;
+  }
+
+  /**
+   * `writeFixed` for chunks hashed and encoded by the caller (e.g. in worker threads). Chunks
+   * come in order; each but the last must be exactly `chunkSize` bytes.
+   */
+  async writeFixedPrepared(
+    archive: string,
+    source: AsyncIterable<PreparedChunk>,
+    opts: PreparedWriteOptions & { chunkSize?: number } = {},
+  ): Promise<ArchiveStats> {
+    this.assertOpen();
+    const filename = archiveFileName(archive);
+    if (!filename.endsWith(".fidx")) throw new CofferError("BAD_REQUEST", `'${archive}' is not an image archive name`);
+    const chunkSize = opts.chunkSize ?? DEFAULT_FIXED_CHUNK_SIZE;
+    const stats: ArchiveStats = { filename, size: 0, chunks: 0, reusedChunks: 0, writtenBytes: 0 };
+    const index = await FixedIndexWriter.create(this.store.backend.absolute(this.path(filename)), { chunkSize });
+    let csum: Buffer;
+    try {
+      await this.consumePrepared(source, stats, opts, (c) => index.addChunk(stats.size, c.size, c.digest));
+      if (stats.size === 0) throw new CofferError("BAD_REQUEST", `image archive '${archive}' is empty`);
+      csum = await index.close();
+    } catch (err) {
+      await index.abort();
+      throw err;
+    }
+    this.addFile(filename, stats.size, csum.toString("hex"));
+    this.log.info(`${filename}: ${stats.chunks} chunks, ${stats.reusedChunks} reused, ${stats.size} bytes`);
+    return stats;
+  }
+
+  /** `writeDynamic` for chunks cut, hashed and encoded by the caller, in stream order. */
+  async writeDynamicPrepared(
+    archive: string,
+    source: AsyncIterable<PreparedChunk>,
+    opts: PreparedWriteOptions = {},
+  ): Promise<ArchiveStats> {
+    this.assertOpen();
+    const filename = archiveFileName(archive);
+    if (!filename.endsWith(".didx")) throw new CofferError("BAD_REQUEST", `'${archive}' is not a dynamic archive name`);
+    const stats: ArchiveStats = { filename, size: 0, chunks: 0, reusedChunks: 0, writtenBytes: 0 };
+    const index = await DynamicIndexWriter.create(this.store.backend.absolute(this.path(filename)));
+    let csum: Buffer;
+    try {
+      await this.consumePrepared(source, stats, opts, (c) => index.addChunk(stats.size + c.size, c.digest));
+      csum = await index.close();
+    } catch (err) {
+      await index.abort();
+      throw err;
+    }
+    this.addFile(filename, stats.size, csum.toString("hex"));
+    this.log.info(`${filename}: ${stats.chunks} chunks, ${stats.reusedChunks} reused, ${stats.size} bytes`);
+    return stats;
   }
 
   /** A small file stored directly as `<name>.blob` (config files, keys, logs). */
@@ -213,9 +465,10 @@ export class SnapshotWriter {
 
   /**
    * Writes the manifest, the last file of a backup; only then is the snapshot finished.
-   * `notes` become the snapshot notes; `protect` marks it protected.
+   * `notes` become the snapshot notes; `protect` marks it protected; `unprotected` adds keys to
+   * the manifest's unprotected section (e.g. the sources' change-detection records).
    */
-  async finish(opts: { notes?: string; protect?: boolean } = {}): Promise<SnapshotRef> {
+  async finish(opts: { notes?: string; protect?: boolean; unprotected?: Record<string, unknown> } = {}): Promise<SnapshotRef> {
     this.assertOpen();
     if (this.files.length === 0) {
       throw new CofferError("BAD_REQUEST", "backup does not contain valid files (file count == 0)");
@@ -234,7 +487,7 @@ export class SnapshotWriter {
       "backup-id": this.snapshot.id,
       "backup-time": this.snapshot.time,
       files: this.files,
-      unprotected: { chunk_upload_stats: { ...this.stats } },
+      unprotected: { ...opts.unprotected, chunk_upload_stats: { ...this.stats } },
       signature: null,
     };
     if (opts.notes) manifest.unprotected.notes = opts.notes;

@@ -14,6 +14,7 @@
  *     run: (ctx, a) => moveGroup(a, { log: ctx.log, signal: ctx.signal }),
  *   });
  */
+import { backupKind } from "./backup-kind";
 import { debugSleepKind } from "./debug-sleep";
 import { debugWriteHoldKind } from "./debug-write-hold";
 import { gcKind } from "./gc-kind";
@@ -31,5 +32,6 @@ registerTaskKind(verifyKind);
 registerTaskKind(verifyGroupKind);
 registerTaskKind(verifySnapshotKind);
 registerTaskKind(pruneKind);
+registerTaskKind(backupKind);
 
 export { registerTaskKind };

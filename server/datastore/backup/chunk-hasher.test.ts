@@ -1,0 +1,37 @@
+import { randomBytes } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import { encodeBlob, sha256 } from "../format/blob";
+import { chunkFrom, ChunkHasher, hashInOrder } from "./chunk-hasher";
+
+let hasher: ChunkHasher | undefined;
+afterEach(async () => {
+  await hasher?.close();
+});
+
+async function* buffers(parts: Buffer[]) {
+  for (const p of parts) yield chunkFrom([p], p.length);
+}
+
+describe("chunk hasher", () => {
+  it("gives the digest and exactly format/blob.ts's encoding, in threads and on the main thread, in order", async () => {
+    const parts = [randomBytes(3 * 1024 * 1024), randomBytes(17), Buffer.alloc(0), randomBytes(1024 * 1024 + 5)];
+    for (const threads of [0, 2]) {
+      hasher = ChunkHasher.start(threads);
+      const out = [];
+      for await (const c of hashInOrder(hasher, buffers(parts), 3)) out.push(c);
+      expect(out.map((c) => c.size)).toEqual(parts.map((p) => p.length));
+      out.forEach((c, i) => {
+        expect(c.digest.equals(sha256(parts[i]!))).toBe(true);
+        expect(c.blob.equals(encodeBlob(parts[i]!))).toBe(true);
+      });
+      await hasher.close();
+    }
+  });
+
+  it("rejects work once closed and refuses an invalid thread count", async () => {
+    hasher = ChunkHasher.start(1);
+    await hasher.close();
+    await expect(hasher.hash(chunkFrom([Buffer.from("x")], 1))).rejects.toThrow("chunk hasher is closed");
+    expect(() => ChunkHasher.start(-1)).toThrow("invalid number of hashing threads -1: expected 0 to 256");
+  });
+});

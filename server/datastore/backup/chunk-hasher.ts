@@ -1,0 +1,172 @@
+/**
+ * Hashing for backups: worker threads (one per core by default) that turn chunks into their
+ * sha256 digest and DataBlob, so that a backup keeps every core busy while the main thread
+ * reads the source and writes chunk files (verify-pool.ts does the same for verify). A chunk
+ * lives in one ArrayBuffer with BLOB_HEADER_ROOM free bytes in front: the source is read into
+ * it, the thread writes the blob header into the room, and the same memory goes to the chunk
+ * store, moved between threads (transferred), never copied.
+ *
+ * With `threads: 0` the hashing runs on the main thread (small backups, where starting threads
+ * costs more than it saves).
+ */
+import { createHash } from "node:crypto";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { crc32 } from "node:zlib";
+import { CofferError, errorMessage } from "../errors";
+import { BLOB_HEADER_SIZE, UNCOMPRESSED_BLOB_MAGIC } from "../format/blob";
+import type { PreparedChunk } from "../snapshot-writer";
+
+export const BLOB_HEADER_ROOM = BLOB_HEADER_SIZE;
+
+/** A buffer for `size` bytes of chunk data behind the blob header's room. */
+export function allocateChunk(size: number): { buffer: ArrayBuffer; data: Buffer } {
+  const buffer = new ArrayBuffer(BLOB_HEADER_ROOM + size);
+  return { buffer, data: Buffer.from(buffer, BLOB_HEADER_ROOM, size) };
+}
+
+/** Copies `data` into a fresh chunk buffer (for chunks assembled from stream pieces). */
+export function chunkFrom(pieces: readonly Uint8Array[], size: number): ArrayBuffer {
+  const { buffer, data } = allocateChunk(size);
+  let off = 0;
+  for (const p of pieces) {
+    data.set(p, off);
+    off += p.length;
+  }
+  return buffer;
+}
+
+/** The same work as hash-worker.mjs, on the calling thread. */
+function encodeHere(buffer: ArrayBuffer): PreparedChunk {
+  const all = Buffer.from(buffer);
+  const data = all.subarray(BLOB_HEADER_ROOM);
+  const digest = createHash("sha256").update(data).digest();
+  all.set(UNCOMPRESSED_BLOB_MAGIC, 0);
+  all.writeUInt32LE(crc32(data), 8);
+  return { digest, size: data.length, blob: all };
+}
+
+/** Not a `new URL(...)` literal, which bundlers would try to bundle (see verify-pool.ts). */
+function workerPath(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  return path.join(/* turbopackIgnore: true */ here, "hash-worker.mjs");
+}
+
+export function defaultHashThreads(): number {
+  return Math.max(1, os.availableParallelism());
+}
+
+interface Thread {
+  worker: Worker;
+  pending: Map<number, { resolve(c: PreparedChunk): void; reject(e: Error): void }>;
+  failed?: Error;
+}
+
+export class ChunkHasher {
+  private readonly threads: Thread[];
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(count: number) {
+    this.threads = Array.from({ length: count }, () => this.spawn());
+  }
+
+  /** Starts `threads` hashing threads (default one per core; 0 hashes on the calling thread). */
+  static start(threads = defaultHashThreads()): ChunkHasher {
+    if (!Number.isInteger(threads) || threads < 0 || threads > 256) {
+      throw new CofferError("BAD_REQUEST", `invalid number of hashing threads ${threads}: expected 0 to 256`);
+    }
+    return new ChunkHasher(threads);
+  }
+
+  get size(): number {
+    return this.threads.length;
+  }
+
+  private spawn(): Thread {
+    const worker = new Worker(workerPath(), { execArgv: [] });
+    const t: Thread = { worker, pending: new Map() };
+    const fail = (err: Error) => {
+      t.failed ??= err;
+      for (const p of t.pending.values()) p.reject(err);
+      t.pending.clear();
+    };
+    worker.on("message", (reply: { id: number; buffer?: ArrayBuffer; digest?: Uint8Array; error?: string }) => {
+      const p = t.pending.get(reply.id);
+      if (!p) return;
+      t.pending.delete(reply.id);
+      if (reply.error !== undefined || !reply.buffer || !reply.digest) {
+        p.reject(new CofferError("INTERNAL", `backup hashing thread failed: ${reply.error ?? "no result"}`));
+        return;
+      }
+      const blob = Buffer.from(reply.buffer);
+      p.resolve({ digest: Buffer.from(reply.digest), size: blob.length - BLOB_HEADER_ROOM, blob });
+    });
+    worker.on("error", (err) => fail(new CofferError("INTERNAL", `backup hashing thread failed: ${errorMessage(err)}`)));
+    worker.on("exit", (code) => {
+      if (!this.closed) fail(new CofferError("INTERNAL", `backup hashing thread exited unexpectedly (code ${code})`));
+    });
+    return t;
+  }
+
+  /**
+   * Digest and blob of the chunk in `buffer` (made by allocateChunk / chunkFrom). The buffer is
+   * handed over: the caller must not touch it afterwards.
+   */
+  hash(buffer: ArrayBuffer): Promise<PreparedChunk> {
+    if (this.closed) return Promise.reject(new CofferError("INTERNAL", "chunk hasher is closed"));
+    if (this.threads.length === 0) {
+      try {
+        return Promise.resolve(encodeHere(buffer));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    const live = this.threads.filter((t) => !t.failed);
+    if (live.length === 0) return Promise.reject(this.threads[0]!.failed!);
+    const t = live.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    const id = this.nextId++;
+    return new Promise<PreparedChunk>((resolve, reject) => {
+      t.pending.set(id, { resolve, reject });
+      t.worker.postMessage({ id, buffer }, [buffer]);
+    });
+  }
+
+  /** Stops every thread; chunks still being hashed are rejected. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const err = new CofferError("INTERNAL", "chunk hasher is closed");
+    for (const t of this.threads) {
+      for (const p of t.pending.values()) p.reject(err);
+      t.pending.clear();
+    }
+    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+  }
+}
+
+/**
+ * Hashes the chunks of `source` (buffers from allocateChunk / chunkFrom) with up to `depth`
+ * chunks in the hasher at once, yielding them in source order. Reading the next chunks overlaps
+ * with hashing the previous ones.
+ */
+export async function* hashInOrder(
+  hasher: ChunkHasher,
+  source: AsyncIterable<ArrayBuffer>,
+  depth = Math.max(2, hasher.size * 2 + 1),
+): AsyncGenerator<PreparedChunk> {
+  const queue: Promise<PreparedChunk>[] = [];
+  try {
+    for await (const buffer of source) {
+      const p = hasher.hash(buffer);
+      p.catch(() => undefined); // awaited below; keeps an early failure from being "unhandled"
+      queue.push(p);
+      if (queue.length >= depth) yield await queue.shift()!;
+    }
+    while (queue.length > 0) yield await queue.shift()!;
+  } finally {
+    await Promise.allSettled(queue);
+  }
+}
