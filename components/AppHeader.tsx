@@ -3,10 +3,12 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { Icon, type IconName } from "./Icon";
+import { TasksButton } from "./TasksButton";
 
 // Sections grow with the console (tasks, users and permissions come with later issues).
 const SECTIONS: { href: string; label: string; icon: IconName }[] = [
   { href: "/datastores", label: "Datastores", icon: "database" },
+  { href: "/tasks", label: "Tasks", icon: "tasks" },
 ];
 
 export function AppHeader() {
@@ -35,6 +37,7 @@ export function AppHeader() {
           </ul>
         </nav>
         <span className="app-header__meta">Backup datastore console</span>
+        <TasksButton />
       </div>
     </header>
   );

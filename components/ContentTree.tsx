@@ -2,22 +2,39 @@
 /**
  * A datastore's content as one keyboard-navigable treegrid: namespaces > groups > snapshots
  * (PBS's content tab, but recursive, so a deep hierarchy can be browsed without navigating).
- * Child namespaces come from one recursive listing; groups and snapshots load when their parent
- * is expanded, so opening a large store stays cheap.
+ * Child namespaces come from one recursive listing; groups and snapshots load a page at a time
+ * when their parent is expanded, and only the rows in view are rendered (useFlatContentRows),
+ * so a namespace with 10,000 groups stays responsive.
  *
  * Keys follow the WAI-ARIA treegrid pattern in row-focus mode: Up/Down move, Right expands or
- * enters, Left collapses or goes to the parent, Home/End jump, Enter/Space toggle.
+ * enters, Left collapses or goes to the parent, Home/End jump, PageUp/PageDown move by a
+ * screenful, Enter/Space toggle, Shift+F10 or the context-menu key open the row's actions, Tab
+ * reaches the focused row's actions button.
  */
-import { useCallback, useMemo, useState, type KeyboardEvent } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import type { GroupSort } from "@/server/datastore/listing-page";
 import { MAX_NAMESPACE_DEPTH } from "@/server/datastore/names";
 import type { NamespaceListItem } from "@/server/datastore/types";
-import { useTRPC } from "./TrpcProvider";
+import { ActionError } from "./ActionError";
+import { ContentDialogs } from "./ContentDialogs";
+import { ContentFilterBar } from "./ContentFilterBar";
 import { ErrorMessage } from "./ErrorMessage";
+import { GroupRow } from "./GroupRow";
 import { Icon } from "./Icon";
-import { NamespaceContent } from "./NamespaceContent";
+import { NamespaceRow } from "./NamespaceRow";
+import { SnapshotRow } from "./SnapshotRow";
 import { Spinner } from "./Spinner";
-import { ContentTreeContext, isDescendantKey, type ContentTreeState } from "./useContentTree";
+import { TREE_COLUMNS, TreeStatusRow } from "./TreeStatusRow";
+import { useTRPC } from "./TrpcProvider";
+import { type FlatRow, useFlatContentRows } from "./useFlatContentRows";
+import { ContentTreeContext, isDescendantKey, type ContentDialog, type ContentTreeState } from "./useContentTree";
+import "./content.css";
+
+const ROW_HEIGHT = 37;
+/** Below this many rows every row is rendered (nothing to gain, and find-in-page keeps working). */
+const RENDER_ALL_BELOW = 300;
 
 function childrenByParent(list: readonly NamespaceListItem[] | undefined) {
   const map = new Map<string, NamespaceListItem[]>();
@@ -32,17 +49,29 @@ function childrenByParent(list: readonly NamespaceListItem[] | undefined) {
   return map;
 }
 
-const levelOf = (row: Element) => Number(row.getAttribute("aria-level"));
+const isItem = (row: FlatRow | undefined): row is Exclude<FlatRow, { kind: "status" }> => !!row && row.kind !== "status";
 
 export function ContentTree({ store }: { store: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const namespaces = useQuery(
-    trpc.namespace.list.queryOptions({ store, parent: "", maxDepth: MAX_NAMESPACE_DEPTH }),
-  );
+  const namespaces = useQuery(trpc.namespace.list.queryOptions({ store, parent: "", maxDepth: MAX_NAMESPACE_DEPTH }));
+  const config = useQuery(trpc.datastore.get.queryOptions({ store }));
   const [expanded, setExpandedKeys] = useState<ReadonlySet<string>>(() => new Set());
   const [activeKey, setActiveKey] = useState<string | null>(null);
+  const [menuKey, setMenuKey] = useState<string | null>(null);
+  const [dialog, setDialog] = useState<ContentDialog | null>(null);
+  const [notice, setNotice] = useState<{ title: string; error: unknown } | null>(null);
+  const [filter, setFilter] = useState("");
+  const [sort, setSort] = useState<GroupSort>("name");
+  const [desc, setDesc] = useState(false);
+  const query = useMemo(() => ({ filter, sort, desc }), [filter, sort, desc]);
   const namespaceChildren = useMemo(() => childrenByParent(namespaces.data), [namespaces.data]);
+  const { rows, requestPage, isFetching } = useFlatContentRows(store, namespaceChildren, expanded, query);
+
+  const mode = config.data?.["maintenance-mode"];
+  const changesBlocked = mode
+    ? `The datastore is in ${mode.type} maintenance${mode.message ? `: “${mode.message}”` : ""}. Changes are refused until the mode is cleared.`
+    : undefined;
 
   const setExpanded = useCallback((key: string, open: boolean) => {
     setExpandedKeys((prev) => {
@@ -56,6 +85,25 @@ export function ContentTree({ store }: { store: string }) {
     if (!open) setActiveKey((active) => (active && isDescendantKey(active, key) ? key : active));
   }, []);
 
+  const reload = useCallback(() => {
+    // The store's config (maintenance) and everything in it: the CLI and tasks change them.
+    void queryClient.invalidateQueries({ queryKey: trpc.datastore.get.queryKey({ store }) });
+    void queryClient.invalidateQueries({ queryKey: trpc.namespace.pathKey() });
+    void queryClient.invalidateQueries({ queryKey: trpc.group.pathKey() });
+    void queryClient.invalidateQueries({ queryKey: trpc.snapshot.pathKey() });
+  }, [queryClient, trpc, store]);
+
+  const runAction = useCallback(
+    (what: string, action: () => Promise<unknown>) => {
+      setNotice(null);
+      action().then(reload, (error: unknown) => {
+        setNotice({ title: `Could not ${what}`, error });
+        reload();
+      });
+    },
+    [reload],
+  );
+
   const state = useMemo<ContentTreeState>(
     () => ({
       store,
@@ -64,46 +112,111 @@ export function ContentTree({ store }: { store: string }) {
       setExpanded,
       activeKey,
       setActiveKey,
+      menuKey,
+      setMenuKey,
+      openDialog: setDialog,
+      runAction,
+      changesBlocked,
     }),
-    [store, namespaceChildren, expanded, setExpanded, activeKey],
+    [store, namespaceChildren, expanded, setExpanded, activeKey, menuKey, runAction, changesBlocked],
   );
 
-  const reload = () => {
-    // The store's config (maintenance) and everything in it: the CLI and tasks change them.
-    void queryClient.invalidateQueries({ queryKey: trpc.datastore.get.queryKey({ store }) });
-    void queryClient.invalidateQueries({ queryKey: trpc.namespace.pathKey() });
-    void queryClient.invalidateQueries({ queryKey: trpc.group.pathKey() });
-    void queryClient.invalidateQueries({ queryKey: trpc.snapshot.pathKey() });
+  // ---- windowing ----
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: rows.length < RENDER_ALL_BELOW ? RENDER_ALL_BELOW : 20,
+    getItemKey: (i) => rows[i]?.key ?? i,
+  });
+  const items = virtualizer.getVirtualItems();
+  const paddingTop = items.length > 0 ? items[0]!.start : 0;
+  const paddingBottom = items.length > 0 ? virtualizer.getTotalSize() - items[items.length - 1]!.end : 0;
+
+  // Placeholders in view: fetch their pages.
+  useEffect(() => {
+    for (const v of items) {
+      const row = rows[v.index];
+      if (row?.kind === "placeholder") requestPage(row.pageId);
+    }
+  }, [items, rows, requestPage]);
+
+  // Keyboard moves to rows that may not be rendered yet: scroll there, then focus once rendered.
+  const focusWanted = useRef<string | null>(null);
+  useLayoutEffect(() => {
+    const key = focusWanted.current;
+    if (!key) return;
+    const el = scroller.current?.querySelector<HTMLElement>(`tr[data-key="${CSS.escape(key)}"]`);
+    if (el) {
+      focusWanted.current = null;
+      el.focus();
+    }
+  });
+  const moveFocusTo = (index: number) => {
+    const row = rows[Math.max(0, Math.min(rows.length - 1, index))];
+    if (!isItem(row)) return;
+    focusWanted.current = row.key;
+    setActiveKey(row.key);
+    virtualizer.scrollToIndex(rows.indexOf(row), { align: "auto" });
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTableSectionElement>) => {
-    const row = (e.target as HTMLElement).closest<HTMLTableRowElement>("tr[data-key]");
-    if (!row || e.altKey || e.ctrlKey || e.metaKey) return;
-    const rows = Array.from(e.currentTarget.querySelectorAll<HTMLTableRowElement>("tr[data-key]"));
-    const i = rows.indexOf(row);
-    const key = row.dataset.key!;
-    const state = row.getAttribute("aria-expanded");
-    let target: HTMLTableRowElement | undefined;
+    if (e.target instanceof HTMLElement && e.target.tagName !== "TR") return; // the actions button has its own keys
+    const el = (e.target as HTMLElement).closest<HTMLTableRowElement>("tr[data-key]");
+    if (!el || e.altKey || e.ctrlKey || e.metaKey) return;
+    const key = el.dataset.key!;
+    const i = rows.findIndex((r) => r.key === key);
+    const row = rows[i];
+    if (!isItem(row)) return;
+    const state = el.getAttribute("aria-expanded");
+    const step = (from: number, dir: 1 | -1, count = 1) => {
+      let j = from;
+      let left = count;
+      for (let k = from + dir; k >= 0 && k < rows.length; k += dir) {
+        if (isItem(rows[k])) {
+          j = k;
+          if (--left === 0) break;
+        }
+      }
+      return j;
+    };
+    const pageRows = Math.max(1, Math.floor((scroller.current?.clientHeight ?? 400) / ROW_HEIGHT) - 1);
+    if ((e.key === "F10" && e.shiftKey) || e.key === "ContextMenu") {
+      e.preventDefault();
+      setMenuKey(key);
+      return;
+    }
+    if (e.shiftKey) return;
     switch (e.key) {
       case "ArrowDown":
-        target = rows[i + 1];
+        moveFocusTo(step(i, 1));
         break;
       case "ArrowUp":
-        target = rows[i - 1];
+        moveFocusTo(step(i, -1));
+        break;
+      case "PageDown":
+        moveFocusTo(step(i, 1, pageRows));
+        break;
+      case "PageUp":
+        moveFocusTo(step(i, -1, pageRows));
         break;
       case "Home":
-        target = rows[0];
+        moveFocusTo(step(-1, 1));
         break;
       case "End":
-        target = rows[rows.length - 1];
+        moveFocusTo(step(rows.length, -1));
         break;
       case "ArrowRight":
         if (state === "false") setExpanded(key, true);
-        else if (state === "true" && rows[i + 1] && levelOf(rows[i + 1]!) > levelOf(row)) target = rows[i + 1];
+        else if (state === "true" && isItem(rows[i + 1]) && rows[i + 1]!.level > row.level) moveFocusTo(i + 1);
         break;
       case "ArrowLeft":
         if (state === "true") setExpanded(key, false);
-        else target = rows.slice(0, i).findLast((r) => levelOf(r) < levelOf(row));
+        else {
+          const parent = rows.slice(0, i).findLastIndex((r) => isItem(r) && r.level < row.level);
+          if (parent >= 0) moveFocusTo(parent);
+        }
         break;
       case "Enter":
       case " ":
@@ -113,7 +226,46 @@ export function ContentTree({ store }: { store: string }) {
         return;
     }
     e.preventDefault();
-    target?.focus();
+  };
+
+  const collapseAll = () => {
+    setExpandedKeys(new Set());
+    setActiveKey(null);
+  };
+
+  const renderRow = (row: FlatRow) => {
+    switch (row.kind) {
+      case "namespace":
+        return <NamespaceRow key={row.key} item={row.item} rowKey={row.key} level={row.level} posInSet={row.posInSet} setSize={row.setSize} />;
+      case "group":
+        return (
+          <GroupRow key={row.key} ns={row.ns} group={row.group} rowKey={row.key} level={row.level} posInSet={row.posInSet} setSize={row.setSize} />
+        );
+      case "snapshot":
+        return (
+          <SnapshotRow
+            key={row.key}
+            ns={row.ns}
+            snapshot={row.snapshot}
+            rowKey={row.key}
+            level={row.level}
+            posInSet={row.posInSet}
+            setSize={row.setSize ?? 0}
+          />
+        );
+      case "placeholder":
+        return (
+          <TreeStatusRow key={row.key} level={row.level} kind="loading">
+            Loading…
+          </TreeStatusRow>
+        );
+      case "status":
+        return (
+          <TreeStatusRow key={row.key} level={row.level} kind={row.status}>
+            {row.text}
+          </TreeStatusRow>
+        );
+    }
   };
 
   return (
@@ -125,12 +277,14 @@ export function ContentTree({ store }: { store: string }) {
         <button
           type="button"
           className="button"
-          onClick={() => {
-            setExpandedKeys(new Set());
-            setActiveKey(null);
-          }}
-          disabled={expanded.size === 0}
+          onClick={() => setDialog({ kind: "create-namespace", parent: "" })}
+          disabled={!!changesBlocked}
+          title={changesBlocked}
         >
+          <Icon name="plus" />
+          Add namespace
+        </button>
+        <button type="button" className="button" onClick={collapseAll} disabled={expanded.size === 0}>
           <Icon name="collapse" />
           Collapse all
         </button>
@@ -139,6 +293,23 @@ export function ContentTree({ store }: { store: string }) {
           Reload
         </button>
       </div>
+      <ContentFilterBar
+        filter={filter}
+        onFilterChange={setFilter}
+        sort={sort}
+        onSortChange={setSort}
+        desc={desc}
+        onDescChange={setDesc}
+        busy={isFetching}
+      />
+      {notice && (
+        <div className="content-notice">
+          <ActionError title={notice.title} error={notice.error} />
+          <button type="button" className="button" onClick={() => setNotice(null)}>
+            Dismiss
+          </button>
+        </div>
+      )}
       {namespaces.isPending ? (
         <div className="empty-state">
           <Spinner label="Loading content" />
@@ -147,11 +318,11 @@ export function ContentTree({ store }: { store: string }) {
         <ErrorMessage title={`Could not list the content of '${store}'`} error={namespaces.error} />
       ) : (
         <ContentTreeContext.Provider value={state}>
-          <div className="table-wrap">
-            <table role="treegrid" aria-label={`Content of datastore ${store}`} className="data-table tree">
+          <div className="table-wrap content-scroller" ref={scroller}>
+            <table role="treegrid" aria-label={`Content of datastore ${store}`} aria-rowcount={-1} className="data-table tree">
               <thead>
                 <tr role="row">
-                  <th role="columnheader" scope="col" style={{ width: "34%" }}>
+                  <th role="columnheader" scope="col" className="tree__col-name">
                     Name
                   </th>
                   <th role="columnheader" scope="col">
@@ -164,22 +335,46 @@ export function ContentTree({ store }: { store: string }) {
                     Size
                   </th>
                   <th role="columnheader" scope="col">
+                    Verify
+                  </th>
+                  <th role="columnheader" scope="col">
                     Owner
                   </th>
                   <th role="columnheader" scope="col">
                     Comment
                   </th>
+                  <th role="columnheader" scope="col" className="tree__col-actions">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody onKeyDown={onKeyDown}>
-                <NamespaceContent ns="" level={1} parentKey="" />
+                {paddingTop > 0 && (
+                  <tr role="presentation" aria-hidden="true" style={{ height: paddingTop }}>
+                    <td colSpan={TREE_COLUMNS} />
+                  </tr>
+                )}
+                {items.map((v) => renderRow(rows[v.index]!))}
+                {paddingBottom > 0 && (
+                  <tr role="presentation" aria-hidden="true" style={{ height: paddingBottom }}>
+                    <td colSpan={TREE_COLUMNS} />
+                  </tr>
+                )}
               </tbody>
             </table>
           </div>
+          <ContentDialogs
+            store={store}
+            dialog={dialog}
+            onClose={() => setDialog(null)}
+            onChanged={reload}
+            allNamespaces={(namespaces.data ?? []).map((n) => n.ns)}
+          />
         </ContentTreeContext.Provider>
       )}
       <div className="panel__footer">
-        Times are UTC. Use the arrow keys to move through the tree; Right and Left expand and collapse.
+        Times are UTC. Arrow keys move through the tree, Right and Left expand and collapse; Shift+F10 or Tab then Enter
+        opens a row&apos;s actions.
       </div>
     </section>
   );

@@ -12,6 +12,7 @@ import { useTRPC } from "./TrpcProvider";
 import { ErrorMessage } from "./ErrorMessage";
 import { Icon } from "./Icon";
 import { MaintenanceBadge } from "./MaintenanceBadge";
+import { MaintenanceStatus } from "./MaintenanceStatus";
 
 /** What each mode means for the people using the store (PBS maintenance matrix). */
 function maintenanceNotice(mode: MaintenanceMode): string {
@@ -63,6 +64,7 @@ export function DatastoreFrame({ store, children }: { store: string; children: R
             </p>
           )}
         </div>
+        <MaintenanceStatus store={store} />
       </div>
       {config.isError && (
         <div className="page-notice">

@@ -4,7 +4,9 @@ import type { GroupListItem } from "@/server/datastore/types";
 import { Badge } from "./Badge";
 import { firstLine, formatUtcTime, inNamespace } from "./format";
 import { Icon } from "./Icon";
+import { RowActionsMenu } from "./RowActionsMenu";
 import { TreeRow } from "./TreeRow";
+import { useContentTree } from "./useContentTree";
 
 export function GroupRow({
   ns,
@@ -21,8 +23,11 @@ export function GroupRow({
   posInSet: number;
   setSize?: number;
 }) {
+  const tree = useContentTree();
   const name = `${group["backup-type"]}/${group["backup-id"]}`;
+  const ref = { type: group["backup-type"], id: group["backup-id"] };
   const empty = group["backup-count"] === 0;
+  const blocked = tree.changesBlocked;
   return (
     <TreeRow
       rowKey={rowKey}
@@ -40,6 +45,26 @@ export function GroupRow({
           <Badge title="This group has no snapshots">Empty</Badge>
         ) : null
       }
+      actions={
+        <RowActionsMenu
+          rowKey={rowKey}
+          itemName={`group ${name}${inNamespace(ns)}`}
+          sections={[
+            [{ label: "Edit notes", icon: "edit", onSelect: () => tree.openDialog({ kind: "group-notes", ns, group: ref }), disabledReason: blocked }],
+            // Verify and prune of the group come here with the datastore jobs.
+            [{ label: "Move Group", icon: "move", onSelect: () => tree.openDialog({ kind: "move-group", ns, group: ref }), disabledReason: blocked }],
+            [
+              {
+                label: "Delete group",
+                icon: "trash",
+                tone: "danger",
+                onSelect: () => tree.openDialog({ kind: "delete-group", ns, group }),
+                disabledReason: blocked,
+              },
+            ],
+          ]}
+        />
+      }
     >
       <td role="gridcell" className="nowrap">
         {group["last-backup"] > 0 ? formatUtcTime(group["last-backup"]) : <span className="muted">—</span>}
@@ -47,6 +72,7 @@ export function GroupRow({
       <td role="gridcell" className="num">
         {group["backup-count"]}
       </td>
+      <td role="gridcell" />
       <td role="gridcell" />
       <td role="gridcell" className="nowrap">
         {group.owner}

@@ -65,6 +65,29 @@ const PATHS = {
     </>
   ),
   wrench: <path d="M14.5 5.5a4 4 0 0 0-5.2 5.2L4 16v4h4l5.3-5.3a4 4 0 0 0 5.2-5.2l-2.6 2.6-2.8-.8-.8-2.8Z" />,
+  close: <path d="M6 6l12 12M18 6 6 18" />,
+  check: <path d="m5 12.5 4.5 4.5L19 7.5" />,
+  stop: <rect x="6" y="6" width="12" height="12" rx="1.5" />,
+  download: <path d="M12 4v11m-4.5-4.5L12 15l4.5-4.5M5 20h14" />,
+  tasks: <path d="M9 6h11M9 12h11M9 18h11M4 6h.01M4 12h.01M4 18h.01" />,
+  // Content tree row actions (MoveGroupDialog, RowActionsMenu, ...).
+  more: (
+    <>
+      <circle cx="5" cy="12" r="1.2" fill="currentColor" />
+      <circle cx="12" cy="12" r="1.2" fill="currentColor" />
+      <circle cx="19" cy="12" r="1.2" fill="currentColor" />
+    </>
+  ),
+  move: <path d="M5 12h14M15 8l4 4-4 4M9 4 5 8l4 4" />,
+  trash: <path d="M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13M10 11v6M14 11v6" />,
+  edit: <path d="M4 20h4L19 9l-4-4L4 16Zm9-13 4 4" />,
+  plus: <path d="M12 5v14M5 12h14" />,
+  search: (
+    <>
+      <circle cx="11" cy="11" r="6.5" />
+      <path d="m16 16 4.5 4.5" />
+    </>
+  ),
 } satisfies Record<string, ReactNode>;
 
 export type IconName = keyof typeof PATHS;

@@ -4,7 +4,11 @@ import type { SnapshotListItem } from "@/server/datastore/types";
 import { Badge } from "./Badge";
 import { firstLine, formatSize, formatUtcTime, inNamespace, snapshotName } from "./format";
 import { Icon } from "./Icon";
+import { RowActionsMenu } from "./RowActionsMenu";
 import { TreeRow } from "./TreeRow";
+import { useContentTree } from "./useContentTree";
+import { useTRPC } from "./TrpcProvider";
+import { useMutation } from "@tanstack/react-query";
 
 export function SnapshotRow({
   ns,
@@ -21,9 +25,15 @@ export function SnapshotRow({
   posInSet: number;
   setSize: number;
 }) {
+  const tree = useContentTree();
+  const trpc = useTRPC();
+  const protect = useMutation(trpc.snapshot.setProtected.mutationOptions());
   const group = `${snapshot["backup-type"]}/${snapshot["backup-id"]}`;
   const time = formatUtcTime(snapshot["backup-time"]);
   const fullName = snapshotName(snapshot["backup-type"], snapshot["backup-id"], snapshot["backup-time"]);
+  const ref = { type: snapshot["backup-type"], id: snapshot["backup-id"], time: snapshot["backup-time"] };
+  const blocked = tree.changesBlocked;
+  const verify = snapshot.verification?.state;
   return (
     <TreeRow
       rowKey={rowKey}
@@ -35,6 +45,7 @@ export function SnapshotRow({
       title={`Snapshot ${fullName}${inNamespace(ns)}`}
       icon={<Icon name="snapshot" className="tree__icon tree__icon--snapshot" />}
       label={<span className="tree__label tree__label--snapshot">{time}</span>}
+      tone={verify === "failed" ? "danger" : undefined}
       badges={
         <>
           {snapshot.protected && (
@@ -49,14 +60,60 @@ export function SnapshotRow({
               Unfinished
             </Badge>
           )}
-          {snapshot.verification?.state === "failed" && <Badge tone="danger">Verify failed</Badge>}
         </>
+      }
+      actions={
+        <RowActionsMenu
+          rowKey={rowKey}
+          itemName={`snapshot ${fullName}${inNamespace(ns)}`}
+          sections={[
+            [
+              {
+                label: snapshot.protected ? "Unprotect" : "Protect",
+                icon: "shield",
+                onSelect: () =>
+                  tree.runAction(snapshot.protected ? `unprotect ${fullName}` : `protect ${fullName}`, () =>
+                    protect.mutateAsync({ store: tree.store, ns, snapshot: ref, protected: !snapshot.protected }),
+                  ),
+                disabledReason: blocked ?? (snapshot.finished ? undefined : "the snapshot is unfinished"),
+              },
+              {
+                label: "Edit notes",
+                icon: "edit",
+                onSelect: () => tree.openDialog({ kind: "snapshot-notes", ns, snapshot: ref }),
+                disabledReason: blocked ?? (snapshot.finished ? undefined : "an unfinished snapshot has no manifest for notes"),
+              },
+            ],
+            // Verify of the snapshot comes here with the datastore jobs.
+            [
+              {
+                label: "Delete snapshot",
+                icon: "trash",
+                tone: "danger",
+                onSelect: () => tree.openDialog({ kind: "delete-snapshot", ns, snapshot }),
+                disabledReason: blocked ?? (snapshot.protected ? "protected snapshots cannot be deleted; unprotect it first" : undefined),
+              },
+            ],
+          ]}
+        />
       }
     >
       <td role="gridcell" />
       <td role="gridcell" />
       <td role="gridcell" className="num">
         {snapshot.size !== undefined ? formatSize(snapshot.size) : <span className="muted">—</span>}
+      </td>
+      <td role="gridcell" className="nowrap">
+        {verify === "ok" ? (
+          <Badge tone="success">
+            <Icon name="check" />
+            OK
+          </Badge>
+        ) : verify === "failed" ? (
+          <Badge tone="danger">Failed</Badge>
+        ) : (
+          <span className="muted">None</span>
+        )}
       </td>
       <td role="gridcell" className="nowrap">
         {snapshot.owner}

@@ -2,7 +2,8 @@
 /**
  * One row of the content treegrid. The row itself takes focus (roving tabindex); its toggle
  * button is for the mouse and names the item for assistive technology, with aria-expanded on
- * both the row (treegrid semantics) and the button (disclosure semantics).
+ * both the row (treegrid semantics) and the button (disclosure semantics). The last cell holds
+ * the row's actions menu, reachable with Tab from the focused row.
  */
 import { useRef, type ReactNode } from "react";
 import { Icon } from "./Icon";
@@ -25,12 +26,15 @@ export interface TreeRowProps {
   /** Badges after the label (protected, unfinished, empty). */
   badges?: ReactNode;
   title?: string;
-  /** The cells after the name cell. */
+  /** The cells between the name cell and the actions cell. */
   children: ReactNode;
+  /** The actions menu (RowActionsMenu). */
+  actions?: ReactNode;
+  tone?: "danger";
 }
 
 export function TreeRow(props: TreeRowProps) {
-  const { rowKey, level, posInSet, setSize, name, expandable, icon, label, badges, title, children } = props;
+  const { rowKey, level, posInSet, setSize, name, expandable, icon, label, badges, title, children, actions, tone } = props;
   const tree = useContentTree();
   const rowRef = useRef<HTMLTableRowElement>(null);
   const expanded = expandable ? tree.isExpanded(rowKey) : undefined;
@@ -42,12 +46,15 @@ export function TreeRow(props: TreeRowProps) {
       ref={rowRef}
       role="row"
       data-key={rowKey}
+      className={tone === "danger" ? "tree__row--danger" : undefined}
       aria-level={level}
       aria-posinset={posInSet}
       aria-setsize={setSize}
       aria-expanded={expanded}
       tabIndex={tabbable ? 0 : -1}
-      onFocus={() => tree.setActiveKey(rowKey)}
+      onFocus={(e) => {
+        if (e.target === e.currentTarget) tree.setActiveKey(rowKey);
+      }}
     >
       <td role="gridcell">
         <div className="tree__name" style={{ paddingLeft: indentOf(level) }} title={title}>
@@ -80,6 +87,9 @@ export function TreeRow(props: TreeRowProps) {
         </div>
       </td>
       {children}
+      <td role="gridcell" className="tree__actions">
+        {actions}
+      </td>
     </tr>
   );
 }

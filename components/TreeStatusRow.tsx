@@ -4,7 +4,7 @@ import { Icon } from "./Icon";
 import { Spinner } from "./Spinner";
 import { indentOf } from "./useContentTree";
 
-export const TREE_COLUMNS = 6;
+export const TREE_COLUMNS = 8;
 
 export function TreeStatusRow({
   level,

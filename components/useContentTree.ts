@@ -1,13 +1,26 @@
 "use client";
 /**
  * Shared state of one datastore's content tree: which rows are expanded, which row holds the
- * keyboard focus (roving tabindex, WAI-ARIA treegrid pattern), and the namespace hierarchy.
+ * keyboard focus (roving tabindex, WAI-ARIA treegrid pattern), the namespace hierarchy, and the
+ * actions rows can start (dialogs, quick mutations).
  *
  * Row keys are paths of the tree (`ns:a|ns:a/b|g:vm/100|s:1700000000`), so that collapsing a row
- * can tell which rows disappear with it.
+ * can tell which rows disappear with it, and a group's namespace can be read from its key.
  */
 import { createContext, useContext } from "react";
-import type { NamespaceListItem } from "@/server/datastore/types";
+import type { GroupRef, SnapshotRef } from "@/server/datastore/names";
+import type { GroupListItem, NamespaceListItem, SnapshotListItem } from "@/server/datastore/types";
+
+/** The dialogs the tree's row menus open (one at a time, hosted by ContentTree). */
+export type ContentDialog =
+  | { kind: "create-namespace"; parent: string }
+  | { kind: "delete-namespace"; ns: string }
+  | { kind: "move-namespace"; ns: string }
+  | { kind: "move-group"; ns: string; group: GroupRef }
+  | { kind: "group-notes"; ns: string; group: GroupRef }
+  | { kind: "delete-group"; ns: string; group: GroupListItem }
+  | { kind: "snapshot-notes"; ns: string; snapshot: SnapshotRef }
+  | { kind: "delete-snapshot"; ns: string; snapshot: SnapshotListItem };
 
 export interface ContentTreeState {
   store: string;
@@ -18,6 +31,14 @@ export interface ContentTreeState {
   /** The row that takes Tab focus; null until the user has moved into the tree. */
   activeKey: string | null;
   setActiveKey(key: string): void;
+  /** The row whose actions menu is open (Shift+F10 / the context-menu key open it too). */
+  menuKey: string | null;
+  setMenuKey(key: string | null): void;
+  openDialog(dialog: ContentDialog): void;
+  /** Runs a quick change (protect, unprotect); its failure is shown above the tree. */
+  runAction(what: string, action: () => Promise<unknown>): void;
+  /** Why changes are refused right now (maintenance), or undefined. */
+  changesBlocked?: string;
 }
 
 export const ContentTreeContext = createContext<ContentTreeState | null>(null);
@@ -34,6 +55,18 @@ export function childKey(parentKey: string, local: string): string {
 
 export function isDescendantKey(key: string, ancestor: string): boolean {
   return key.startsWith(`${ancestor}|`);
+}
+
+/** The namespace a row key lies in: its last `ns:` segment (the root when there is none). */
+export function namespaceOfKey(key: string): string {
+  const parts = key.split("|").filter((p) => p.startsWith("ns:"));
+  return parts.length === 0 ? "" : parts[parts.length - 1]!.slice(3);
+}
+
+/** Every ancestor key of `key`, nearest last. */
+export function ancestorKeys(key: string): string[] {
+  const parts = key.split("|");
+  return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join("|"));
 }
 
 /** Indentation of a row's first cell: one step per level below the top. */

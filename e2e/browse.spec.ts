@@ -39,9 +39,9 @@ async function survey(request: APIRequestContext): Promise<{ namespaces: string[
   const namespaces = (await api<Ns[]>(request, "namespace.list", { store: STORE })).map((n) => n.ns);
   const places: Place[] = [];
   for (const ns of namespaces) {
-    for (const group of await api<Group[]>(request, "group.list", { store: STORE, ns })) {
+    for (const group of (await api<{ items: Group[] }>(request, "group.list", { store: STORE, ns, limit: 1000 })).items) {
       const ref = { type: group["backup-type"], id: group["backup-id"] };
-      const snapshots = await api<Snapshot[]>(request, "snapshot.list", { store: STORE, ns, group: ref });
+      const snapshots = (await api<{ items: Snapshot[] }>(request, "snapshot.list", { store: STORE, ns, group: ref, limit: 1000 })).items;
       places.push({ ns, group, snapshots });
     }
   }
@@ -187,8 +187,8 @@ test("the content tree works with the keyboard", async ({ page, request }) => {
   await page.keyboard.press("Home");
   await expect(tree.locator('[role="row"][data-key]').first()).toBeFocused();
 
-  // The tree is one Tab stop: Tab from the toolbar lands on the row that had the focus.
-  await page.getByRole("button", { name: "Reload" }).focus();
+  // The tree is one Tab stop: Tab from the filter bar lands on the row that had the focus.
+  await page.getByRole("checkbox", { name: "Descending" }).focus();
   await page.keyboard.press("Tab");
   await expect(tree.locator('[role="row"][data-key]').first()).toBeFocused();
   await page.emulateMedia({ colorScheme: "dark" });

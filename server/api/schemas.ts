@@ -12,6 +12,7 @@ import {
   checkDatastoreName,
 } from "../datastore/names";
 import { errorMessage } from "../datastore/errors";
+import { checkMaintenanceMessage } from "../datastore/maintenance";
 
 /** Runs an engine check and turns its error into a zod issue with the engine's message. */
 function engineCheck<T>(check: (value: T) => unknown) {
@@ -38,3 +39,24 @@ export const groupRefSchema = z.object({
   type: z.enum(BACKUP_TYPES),
   id: z.string().regex(BACKUP_ID_REGEX, "invalid backup id: use A-Z a-z 0-9 _ . - (not starting with . or -)"),
 });
+
+/** A maintenance message (PBS: at most 64 characters, no control characters); the form uses it too. */
+export const maintenanceMessageSchema = z.string().superRefine(engineCheck(checkMaintenanceMessage));
+
+/** What the Maintenance Mode dialog sends; `none` ends maintenance (PBS `delete=maintenance-mode`). */
+export const maintenanceSetSchema = z.object({
+  store: storeNameSchema,
+  mode: z.enum(["none", "read-only", "offline"]),
+  message: maintenanceMessageSchema.optional(),
+});
+
+export const snapshotRefSchema = groupRefSchema.extend({
+  /** Backup time, epoch seconds. */
+  time: z.number().int().nonnegative(),
+});
+
+/** One page of a list: `offset` items skipped, at most `limit` returned. */
+export const pageSchema = {
+  offset: z.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(1000).default(100),
+};

@@ -6,7 +6,7 @@ import { errorMessage } from "./errors";
 import type { BackupManifest } from "./format/manifest";
 import { listGroups, readGroupNotes, readOwner } from "./group";
 import { MANIFEST_BLOB_NAME } from "./layout";
-import type { BackupNamespace, GroupRef } from "./names";
+import type { BackupNamespace, GroupRef, SnapshotRef } from "./names";
 import { listSnapshotTimes, readManifest, snapshotDirInfo } from "./snapshot";
 import type { Store } from "./store";
 import type { BackupContent, GroupListItem, SnapshotListItem, VerifyState } from "./types";
@@ -16,7 +16,7 @@ const firstLine = (s: string | undefined) => {
   return line ? line : undefined;
 };
 
-async function ownerOrUndefined(store: Store, ns: BackupNamespace, g: GroupRef): Promise<string | undefined> {
+export async function ownerOrUndefined(store: Store, ns: BackupNamespace, g: GroupRef): Promise<string | undefined> {
   try {
     return await readOwner(store, ns, g);
   } catch {
@@ -75,53 +75,60 @@ export async function listSnapshotItems(
   const out: SnapshotListItem[] = [];
   for (const g of groups) {
     const owner = await ownerOrUndefined(store, ns, g);
-    for (const time of await listSnapshotTimes(store, ns, g)) {
-      const snap = { ...g, time };
-      const info = await snapshotDirInfo(store, ns, snap);
-      const item: SnapshotListItem = {
-        "backup-type": g.type,
-        "backup-id": g.id,
-        "backup-time": time,
-        files: [],
-        protected: info.protected,
-        finished: info.finished,
-      };
-      if (owner) item.owner = owner;
-      if (info.finished) {
-        let manifest: BackupManifest | undefined;
-        try {
-          manifest = await readManifest(store, ns, snap);
-        } catch (err) {
-          // A broken manifest must not hide the rest of the list; show the files on disk.
-          item.comment = `manifest unreadable: ${errorMessage(err)}`;
-        }
-        if (manifest) {
-          const files: BackupContent[] = manifest.files.map((f) => ({
-            filename: f.filename,
-            "crypt-mode": f["crypt-mode"],
-            size: f.size,
-          }));
-          const blob = info.files.find((f) => f.filename === MANIFEST_BLOB_NAME);
-          files.push({ filename: MANIFEST_BLOB_NAME, "crypt-mode": "none", size: blob?.size });
-          item.files = files;
-          item.size = files.reduce((sum, f) => sum + (f.size ?? 0), 0);
-          const notes = manifest.unprotected.notes;
-          const comment = firstLine(typeof notes === "string" ? notes : undefined);
-          if (comment) item.comment = comment;
-          const v = verification(manifest);
-          if (v) item.verification = v;
-          const fp = manifest.unprotected["key-fingerprint"];
-          if (typeof fp === "string") item.fingerprint = fp;
-        }
-      }
-      if (!manifestFilesListed(item)) {
-        item.files = info.files.map((f) => ({ filename: f.filename, size: f.size }));
-        item.size = info.files.reduce((sum, f) => sum + f.size, 0);
-      }
-      out.push(item);
-    }
+    for (const time of await listSnapshotTimes(store, ns, g)) out.push(await snapshotListItem(store, ns, { ...g, time }, owner));
   }
   return out;
+}
+
+/** One snapshot as the list shows it; `owner` is the group's (read once per group by callers). */
+export async function snapshotListItem(
+  store: Store,
+  ns: BackupNamespace,
+  snap: SnapshotRef,
+  owner: string | undefined,
+): Promise<SnapshotListItem> {
+  const info = await snapshotDirInfo(store, ns, snap);
+  const item: SnapshotListItem = {
+    "backup-type": snap.type,
+    "backup-id": snap.id,
+    "backup-time": snap.time,
+    files: [],
+    protected: info.protected,
+    finished: info.finished,
+  };
+  if (owner) item.owner = owner;
+  if (info.finished) {
+    let manifest: BackupManifest | undefined;
+    try {
+      manifest = await readManifest(store, ns, snap);
+    } catch (err) {
+      // A broken manifest must not hide the rest of the list; show the files on disk.
+      item.comment = `manifest unreadable: ${errorMessage(err)}`;
+    }
+    if (manifest) {
+      const files: BackupContent[] = manifest.files.map((f) => ({
+        filename: f.filename,
+        "crypt-mode": f["crypt-mode"],
+        size: f.size,
+      }));
+      const blob = info.files.find((f) => f.filename === MANIFEST_BLOB_NAME);
+      files.push({ filename: MANIFEST_BLOB_NAME, "crypt-mode": "none", size: blob?.size });
+      item.files = files;
+      item.size = files.reduce((sum, f) => sum + (f.size ?? 0), 0);
+      const notes = manifest.unprotected.notes;
+      const comment = firstLine(typeof notes === "string" ? notes : undefined);
+      if (comment) item.comment = comment;
+      const v = verification(manifest);
+      if (v) item.verification = v;
+      const fp = manifest.unprotected["key-fingerprint"];
+      if (typeof fp === "string") item.fingerprint = fp;
+    }
+  }
+  if (!manifestFilesListed(item)) {
+    item.files = info.files.map((f) => ({ filename: f.filename, size: f.size }));
+    item.size = info.files.reduce((sum, f) => sum + f.size, 0);
+  }
+  return item;
 }
 
 function manifestFilesListed(item: SnapshotListItem): boolean {

@@ -1,13 +1,17 @@
-/** Namespaces of a datastore (PBS GET /admin/datastore/{store}/namespace). */
+/**
+ * Namespaces of a datastore (PBS /admin/datastore/{store}/namespace): list, create, delete.
+ * Create and delete need Datastore.Modify on the parent namespace (reference pbs-api-ui 2.2).
+ */
 import { z } from "zod";
+import { BackupNamespace, MAX_NAMESPACE_DEPTH, SAFE_ID_REGEX } from "../../datastore/names";
 import { openDatastore } from "../../datastore/open";
-import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "../../datastore/names";
 import { publicProcedure, router } from "../init";
 import { maxDepthSchema, namespaceSchema, storeNameSchema } from "../schemas";
 
 export const namespaceRouter = router({
   /** Recursive from `parent`, including `parent` itself, pre-order (as PBS). */
   list: publicProcedure
+    .meta({ access: { path: "ns", privileges: ["Datastore.Audit", "Datastore.Modify", "Datastore.Read", "Datastore.Backup"] } })
     .input(
       z.object({
         store: storeNameSchema,
@@ -19,6 +23,54 @@ export const namespaceRouter = router({
       const ds = await openDatastore(input.store, "read");
       try {
         return await ds.listNamespaces(BackupNamespace.parse(input.parent), input.maxDepth);
+      } finally {
+        await ds.close();
+      }
+    }),
+
+  /** Creates `parent/name`; the parent must exist. Returns the new namespace's name. */
+  create: publicProcedure
+    .meta({ access: { path: "ns-parent", privileges: ["Datastore.Modify"] } })
+    .input(
+      z.object({
+        store: storeNameSchema,
+        parent: namespaceSchema,
+        // The engine checks length, SAFE_ID and depth with PBS's texts; zod only keeps out the obvious.
+        name: z.string().min(1, "enter a name").max(32, "at most 32 characters").regex(SAFE_ID_REGEX, "use A-Z a-z 0-9 _ . - (not starting with . or -)"),
+      }),
+    )
+    .mutation(async ({ input }) => {
+      const ds = await openDatastore(input.store, "write");
+      try {
+        const ns = await ds.createNamespace(BackupNamespace.parse(input.parent), input.name);
+        return { ns: ns.toString() };
+      } finally {
+        await ds.close();
+      }
+    }),
+
+  /**
+   * Deletes a namespace and its empty children (PBS DELETE namespace). With `deleteGroups` its
+   * groups are destroyed too; protected snapshots survive and make it partial, an error unless
+   * `errorOnProtected` is false. Returns what was removed.
+   */
+  delete: publicProcedure
+    .meta({ access: { path: "ns-parent", privileges: ["Datastore.Modify"] } })
+    .input(
+      z.object({
+        store: storeNameSchema,
+        ns: namespaceSchema,
+        deleteGroups: z.boolean().default(false),
+        errorOnProtected: z.boolean().default(true),
+      }),
+    )
+    .mutation(async ({ input }) => {
+      const ds = await openDatastore(input.store, "write");
+      try {
+        return await ds.deleteNamespace(BackupNamespace.parse(input.ns), {
+          deleteGroups: input.deleteGroups,
+          errorOnProtected: input.errorOnProtected,
+        });
       } finally {
         await ds.close();
       }

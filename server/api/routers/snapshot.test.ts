@@ -1,60 +1,111 @@
 import { describe, expect, it } from "vitest";
-import type { GroupListItem, SnapshotListItem } from "../../datastore/types";
-import { caller, codeOf, useDemoHome } from "../test-support";
+import { caller, codeOf, coffer, useDemoHome } from "../test-support";
 
-useDemoHome();
+const env = useDemoHome();
 
-interface Listed {
-  ns: string;
-  group: GroupListItem;
-  snapshots: SnapshotListItem[];
-}
-
-async function everything(): Promise<Listed[]> {
-  const out: Listed[] = [];
-  for (const { ns } of await caller().namespace.list({ store: "demo" })) {
-    for (const group of await caller().group.list({ store: "demo", ns })) {
-      const ref = { type: group["backup-type"], id: group["backup-id"] };
-      out.push({ ns, group, snapshots: await caller().snapshot.list({ store: "demo", ns, group: ref }) });
-    }
-  }
-  return out;
-}
+const vm200 = { store: "demo", ns: "prod", group: { type: "vm" as const, id: "200" } };
+const page = (more: Record<string, unknown> = {}) => caller().snapshot.list({ ...vm200, limit: 1000, ...more });
 
 describe("snapshot.list", () => {
-  it("lists a group's snapshots, as many as the group counts", async () => {
-    const listed = await everything();
-    expect(listed.some((l) => l.snapshots.length >= 2)).toBe(true);
-    for (const { group, snapshots } of listed) {
-      expect(snapshots).toHaveLength(group["backup-count"]);
-      for (const s of snapshots) {
-        expect(s["backup-type"]).toBe(group["backup-type"]);
-        expect(s["backup-id"]).toBe(group["backup-id"]);
+  it("lists a group's snapshots newest first, as many as the group counts", async () => {
+    const { items, total } = await page();
+    const group = (await caller().group.list({ store: "demo", ns: "prod" })).items.find((g) => g["backup-id"] === "200")!;
+    expect(total).toBe(group["backup-count"]);
+    expect(items).toHaveLength(total);
+    const times = items.map((s) => s["backup-time"]);
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    const ascending = (await page({ ascending: true })).items.map((s) => s["backup-time"]);
+    expect(ascending).toEqual([...times].reverse());
+  });
+
+  it("pages with offset and limit", async () => {
+    const all = (await page()).items.map((s) => s["backup-time"]);
+    const a = await page({ offset: 0, limit: 2 });
+    const b = await page({ offset: 2, limit: 100 });
+    expect(a.total).toBe(all.length);
+    expect([...a.items, ...b.items].map((s) => s["backup-time"])).toEqual(all);
+  });
+
+  it("reports sizes, owner, unfinished snapshots and notes", async () => {
+    const { items } = await page();
+    expect(items.filter((s) => !s.finished)).toHaveLength(1);
+    for (const s of items.filter((x) => x.finished)) {
+      expect(s.size).toBeGreaterThan(0);
+      expect(s.owner).toBe("root@pam");
+    }
+    expect(items.some((s) => s.comment === "after kernel update")).toBe(true);
+  });
+
+  it("refuses an invalid group with BAD_REQUEST and a missing one with NOT_FOUND", async () => {
+    // @ts-expect-error: "file" is not a backup type, which is the point
+    expect(await codeOf(caller().snapshot.list({ store: "demo", group: { type: "file", id: "1" } }))).toBe("BAD_REQUEST");
+    expect(await codeOf(caller().snapshot.list({ store: "demo", group: { type: "vm", id: "-x" } }))).toBe("BAD_REQUEST");
+    expect(await codeOf(caller().snapshot.list({ store: "demo", group: { type: "vm", id: "4242" } }))).toBe("NOT_FOUND");
+    expect(await codeOf(caller().snapshot.list({ store: "no-such-store", group: { type: "vm", id: "1" } }))).toBe("NOT_FOUND");
+  });
+});
+
+describe("snapshot notes and protection", () => {
+  it("reads and writes a snapshot's notes", async () => {
+    const newest = (await page()).items.find((s) => s.finished)!;
+    const snapshot = { ...vm200.group, time: newest["backup-time"] };
+    await caller().snapshot.setNotes({ ...vm200, snapshot, notes: "checked by hand\nall fine" });
+    expect(await caller().snapshot.notes({ ...vm200, snapshot })).toEqual({ notes: "checked by hand\nall fine" });
+    expect((await page()).items.find((s) => s["backup-time"] === newest["backup-time"])!.comment).toBe("checked by hand");
+  });
+
+  it("answers NOT_FOUND for a missing snapshot and BAD_REQUEST for a bad time", async () => {
+    const snapshot = { ...vm200.group, time: 1 };
+    expect(await codeOf(caller().snapshot.notes({ ...vm200, snapshot }))).toBe("NOT_FOUND");
+    expect(await codeOf(caller().snapshot.setNotes({ ...vm200, snapshot, notes: "x" }))).toBe("NOT_FOUND");
+    expect(await codeOf(caller().snapshot.setProtected({ ...vm200, snapshot, protected: true }))).toBe("NOT_FOUND");
+    expect(await codeOf(caller().snapshot.delete({ ...vm200, snapshot }))).toBe("NOT_FOUND");
+    expect(await codeOf(caller().snapshot.notes({ ...vm200, snapshot: { ...snapshot, time: -5 } }))).toBe("BAD_REQUEST");
+  });
+
+  it("refuses to delete a protected snapshot with CONFLICT, deletes it once unprotected", async () => {
+    const oldest = (await page({ ascending: true })).items[0]!;
+    const snapshot = { ...vm200.group, time: oldest["backup-time"] };
+    await caller().snapshot.setProtected({ ...vm200, snapshot, protected: true });
+    expect((await page({ ascending: true })).items[0]!.protected).toBe(true);
+    await expect(caller().snapshot.delete({ ...vm200, snapshot })).rejects.toMatchObject({
+      code: "CONFLICT",
+      message: "cannot remove protected snapshot",
+    });
+    await caller().snapshot.setProtected({ ...vm200, snapshot, protected: false });
+    const before = (await page()).total;
+    await caller().snapshot.delete({ ...vm200, snapshot });
+    expect((await page()).total).toBe(before - 1);
+  });
+
+  it("refuses changes in read-only maintenance with PRECONDITION_FAILED", async () => {
+    const newest = (await page()).items.find((s) => s.finished)!;
+    const snapshot = { ...vm200.group, time: newest["backup-time"] };
+    coffer(env.home(), "maintenance", "set", "demo", "read-only", "--message", "disk swap");
+    try {
+      for (const call of [
+        () => caller().snapshot.setProtected({ ...vm200, snapshot, protected: true }),
+        () => caller().snapshot.setNotes({ ...vm200, snapshot, notes: "x" }),
+        () => caller().snapshot.delete({ ...vm200, snapshot }),
+      ]) {
+        await expect(call()).rejects.toMatchObject({ code: "PRECONDITION_FAILED", message: expect.stringContaining("disk swap") });
       }
+    } finally {
+      coffer(env.home(), "maintenance", "clear", "demo");
     }
   });
 
-  it("reports sizes, protection, unfinished snapshots and notes", async () => {
-    const all = (await everything()).flatMap((l) => l.snapshots);
-    const finished = all.filter((s) => s.finished);
-    expect(finished.length).toBeGreaterThan(0);
-    for (const s of finished) expect(s.size).toBeGreaterThan(0);
-    expect(all.some((s) => s.protected)).toBe(true);
-    expect(all.filter((s) => !s.finished)).toHaveLength(1);
-    expect(all.some((s) => (s.comment ?? "").length > 0)).toBe(true);
-  });
-
-  it("lists a whole namespace when no group is given", async () => {
-    const listed = await everything();
-    const ns = listed.find((l) => l.snapshots.length > 0)!.ns;
-    const expected = listed.filter((l) => l.ns === ns).reduce((n, l) => n + l.snapshots.length, 0);
-    expect(await caller().snapshot.list({ store: "demo", ns })).toHaveLength(expected);
-  });
-
-  it("refuses an invalid group with BAD_REQUEST", async () => {
-    // @ts-expect-error: "file" is not a backup type, which is the point
-    const badType = caller().snapshot.list({ store: "demo", group: { type: "file", id: "1" } });
-    expect(await codeOf(badType)).toBe("BAD_REQUEST");
-    expect(await codeOf(caller().snapshot.list({ store: "demo", group: { type: "vm", id: "-x" } }))).toBe("BAD_REQUEST");
+  it("refuses to delete a snapshot whose lock another process holds, naming the holder", async () => {
+    const { holdLock } = await import("./content-test-support");
+    const newest = (await page()).items.find((s) => s.finished)!;
+    const iso = new Date(newest["backup-time"] * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const held = await holdLock(env.home(), "demo", `vm/200/${iso}`, "prod");
+    try {
+      await expect(
+        caller().snapshot.delete({ ...vm200, snapshot: { ...vm200.group, time: newest["backup-time"] } }),
+      ).rejects.toMatchObject({ code: "CONFLICT", message: expect.stringMatching(/held by pid \d+ for \d+ s/) });
+    } finally {
+      await held.release();
+    }
   });
 });

@@ -1,18 +1,98 @@
-/** Snapshots of one namespace or one group (PBS GET /admin/datastore/{store}/snapshots). */
+/**
+ * Snapshots (PBS /admin/datastore/{store}/snapshots, notes, protected). Listing is paged, newest
+ * first, so that a group with 5,000 snapshots stays responsive.
+ */
 import { z } from "zod";
+import { pageSnapshots } from "../../datastore/listing-page";
+import { CofferError } from "../../datastore/errors";
+import { BackupNamespace, snapshotPath } from "../../datastore/names";
 import { openDatastore } from "../../datastore/open";
-import { BackupNamespace } from "../../datastore/names";
 import { publicProcedure, router } from "../init";
-import { groupRefSchema, namespaceSchema, storeNameSchema } from "../schemas";
+import { groupRefSchema, namespaceSchema, pageSchema, snapshotRefSchema, storeNameSchema } from "../schemas";
+
+const snapshotInput = z.object({ store: storeNameSchema, ns: namespaceSchema, snapshot: snapshotRefSchema });
 
 export const snapshotRouter = router({
-  /** Not recursive into child namespaces; unfinished snapshots included (`finished: false`). */
+  /**
+   * One page of a group's snapshots, newest first (`ascending` for oldest first). Unfinished
+   * snapshots included (`finished: false`).
+   */
   list: publicProcedure
-    .input(z.object({ store: storeNameSchema, ns: namespaceSchema, group: groupRefSchema.optional() }))
+    .meta({ access: { path: "ns", privileges: ["Datastore.Audit"], ownerPrivileges: ["Datastore.Backup"] } })
+    .input(
+      z.object({
+        store: storeNameSchema,
+        ns: namespaceSchema,
+        group: groupRefSchema,
+        ascending: z.boolean().default(false),
+        ...pageSchema,
+      }),
+    )
     .query(async ({ input }) => {
       const ds = await openDatastore(input.store, "read");
       try {
-        return await ds.listSnapshots(BackupNamespace.parse(input.ns), input.group);
+        return await pageSnapshots(ds, BackupNamespace.parse(input.ns), input.group, input);
+      } finally {
+        await ds.close();
+      }
+    }),
+
+  /** The snapshot's full notes (kept in the manifest's unprotected part). */
+  notes: publicProcedure
+    .meta({ access: { path: "ns", privileges: ["Datastore.Audit"], ownerPrivileges: ["Datastore.Backup"] } })
+    .input(snapshotInput)
+    .query(async ({ input }) => {
+      const ds = await openDatastore(input.store, "read");
+      try {
+        const ns = BackupNamespace.parse(input.ns);
+        const info = await ds.snapshotFiles(ns, input.snapshot).catch((err: unknown) => {
+          throw new CofferError("NOT_FOUND", `snapshot '${snapshotPath(input.snapshot)}' does not exist in namespace '${ns}'`, {
+            cause: err,
+          });
+        });
+        // An unfinished snapshot has no manifest, so no notes yet.
+        return { notes: info.finished ? await ds.snapshotNotes(ns, input.snapshot) : "" };
+      } finally {
+        await ds.close();
+      }
+    }),
+
+  setNotes: publicProcedure
+    .meta({ access: { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Backup"] } })
+    .input(snapshotInput.extend({ notes: z.string().max(64 * 1024, "notes are limited to 64 KiB") }))
+    .mutation(async ({ input }) => {
+      const ds = await openDatastore(input.store, "write");
+      try {
+        await ds.setSnapshotNotes(BackupNamespace.parse(input.ns), input.snapshot, input.notes);
+      } finally {
+        await ds.close();
+      }
+    }),
+
+  /** Protected snapshots survive prune and delete. */
+  setProtected: publicProcedure
+    .meta({ access: { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Backup"] } })
+    .input(snapshotInput.extend({ protected: z.boolean() }))
+    .mutation(async ({ input }) => {
+      const ds = await openDatastore(input.store, "write");
+      try {
+        await ds.setSnapshotProtected(BackupNamespace.parse(input.ns), input.snapshot, input.protected);
+      } finally {
+        await ds.close();
+      }
+    }),
+
+  /**
+   * Deletes one snapshot (PBS DELETE snapshots); a protected one is refused with CONFLICT. The
+   * group's last snapshot takes the group with it (PBS 4.2).
+   */
+  delete: publicProcedure
+    .meta({ access: { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Prune"] } })
+    .input(snapshotInput)
+    .mutation(async ({ input }) => {
+      const ds = await openDatastore(input.store, "write");
+      try {
+        await ds.destroySnapshot(BackupNamespace.parse(input.ns), input.snapshot);
       } finally {
         await ds.close();
       }

@@ -56,7 +56,7 @@ export function tempIndexPath(finalPath: string, ext: "tmp_fidx" | "tmp_didx"): 
   const base = path.basename(finalPath);
   const dot = base.lastIndexOf(".");
   const stem = dot > 0 ? base.slice(0, dot) : base;
-  return path.join(dir, `${stem}.${ext}`);
+  return path.join(/* turbopackIgnore: true */ dir, `${stem}.${ext}`);
 }
 
 /** Random RFC 4122 version 4 uuid bytes, as proxmox_uuid's `Uuid::generate`. */

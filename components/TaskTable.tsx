@@ -1,0 +1,139 @@
+"use client";
+/**
+ * All tasks (PBS Administration → Tasks): running first, then finished ones newest first,
+ * filtered on the server and loaded page by page as the reader scrolls (PBS's approximate
+ * `total` says whether there is more). A row opens the task in the Task Viewer.
+ */
+import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { Badge, type BadgeTone } from "./Badge";
+import { ErrorMessage } from "./ErrorMessage";
+import { Icon } from "./Icon";
+import { Spinner } from "./Spinner";
+import { NO_FILTERS, TaskFilters, filterInput, type TaskFilterValues } from "./TaskFilters";
+import { TaskViewerDialog } from "./TaskViewerDialog";
+import { formatDuration, formatLocalTime, taskDescription, taskOutcome, type TaskOutcomeTone } from "./task-format";
+import { useTRPC } from "./TrpcProvider";
+
+const PAGE_SIZE = 50;
+
+const TONE: Record<TaskOutcomeTone, BadgeTone> = {
+  running: "info",
+  success: "success",
+  warning: "warning",
+  danger: "danger",
+  neutral: "neutral",
+};
+
+export function TaskTable() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [filters, setFilters] = useState<TaskFilterValues>(NO_FILTERS);
+  const [viewing, setViewing] = useState<string | null>(null);
+  const input = filterInput(filters);
+
+  const tasks = useInfiniteQuery({
+    queryKey: [...trpc.task.list.pathKey(), "pages", input],
+    initialPageParam: 0,
+    queryFn: ({ pageParam }) =>
+      queryClient.fetchQuery({ ...trpc.task.list.queryOptions({ ...input, start: pageParam, limit: PAGE_SIZE }), staleTime: 0 }),
+    getNextPageParam: (last, pages) => {
+      const loaded = pages.reduce((n, p) => n + p.data.length, 0);
+      return last.total > loaded ? loaded : undefined;
+    },
+  });
+  const rows = tasks.data?.pages.flatMap((p) => p.data) ?? [];
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = tasks;
+
+  // Endless scrolling: the next page loads when the end of the table comes into view.
+  const sentinel = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = sentinel.current;
+    if (!el || !hasNextPage) return;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting) && !isFetchingNextPage) void fetchNextPage();
+    }, { rootMargin: "300px" });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+
+  const onFilters = useCallback((next: TaskFilterValues) => setFilters(next), []);
+  const now = Math.floor(Date.now() / 1000);
+
+  return (
+    <div className="panel">
+      <div className="panel__toolbar">
+        <h2 className="panel__title">Running and finished tasks</h2>
+        <button type="button" className="button" onClick={() => void tasks.refetch()} disabled={tasks.isFetching}>
+          <Icon name="refresh" />
+          Reload
+        </button>
+      </div>
+      <TaskFilters value={filters} onChange={onFilters} />
+      {tasks.isError && <ErrorMessage title="Could not load the tasks" error={tasks.error} />}
+      <div className="table-wrap">
+        <table className="data-table task-table" aria-busy={tasks.isFetching}>
+          <thead>
+            <tr>
+              <th scope="col">Task</th>
+              <th scope="col">Status</th>
+              <th scope="col">Started</th>
+              <th scope="col">Ended</th>
+              <th scope="col" className="num">
+                Duration
+              </th>
+              <th scope="col">User</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((t) => {
+              const running = t.status === undefined;
+              const outcome = taskOutcome(running ? { status: "running" } : { status: "stopped", exitstatus: t.status });
+              return (
+                <tr key={t.upid} className={`task-row task-row--${outcome.tone}`}>
+                  <td className="task-table__task">
+                    <button type="button" className="link-button" onClick={() => setViewing(t.upid)}>
+                      {taskDescription(t)}
+                    </button>
+                  </td>
+                  <td>
+                    <div className="task-table__status">
+                      <Badge tone={TONE[outcome.tone]}>{outcome.label}</Badge>
+                      {/* The badge says it all, except why a task failed or was refused. */}
+                      {(outcome.label === "Error" || outcome.label === "Refused") && (
+                        <span className="task-table__exit" title={t.status}>
+                          {t.status}
+                        </span>
+                      )}
+                    </div>
+                  </td>
+                  <td className="nowrap">{formatLocalTime(t.starttime)}</td>
+                  <td className="nowrap">{running ? <Spinner label="Running" /> : formatLocalTime(t.endtime!)}</td>
+                  <td className="num">{formatDuration((t.endtime ?? now) - t.starttime)}</td>
+                  <td className="nowrap muted">{t.user}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+      {tasks.isPending && (
+        <p className="empty-state">
+          <Spinner /> Loading tasks…
+        </p>
+      )}
+      {tasks.isSuccess && rows.length === 0 && <p className="empty-state">No tasks match these filters.</p>}
+      <div ref={sentinel} className="panel__footer task-table__footer">
+        {hasNextPage ? (
+          <button type="button" className="button" onClick={() => void fetchNextPage()} disabled={isFetchingNextPage}>
+            {isFetchingNextPage ? <Spinner label="Loading more tasks" /> : null}
+            Load more tasks
+          </button>
+        ) : (
+          rows.length > 0 && <span>All {rows.length} tasks shown.</span>
+        )}
+      </div>
+      <TaskViewerDialog upid={viewing} onClose={() => setViewing(null)} onEnded={() => void tasks.refetch()} />
+    </div>
+  );
+}
