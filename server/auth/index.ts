@@ -1,0 +1,60 @@
+/**
+ * The auth core: users, API tokens, sessions, roles, ACL and the checks the API runs with them.
+ * The API (server/api) imports from here; nothing here knows tRPC or Next.
+ */
+export { ADMIN_PASSWORD_ENV, ADMIN_USER, ensureAdminUser, type BootstrapResult } from "./admin-bootstrap";
+export {
+  checkAccess,
+  checkMoveAccess,
+  checkMoveNamespaceAccess,
+  checkPrivileges,
+  accessPath,
+  permissionError,
+  unauthorized,
+  type Access,
+  type AccessGrant,
+  type AccessInput,
+} from "./access";
+export { grantRole, listAcl, privilegesAt, privilegesIn, revokeRole, rolesAt, type AclEntry } from "./acl";
+export { checkAclPath, datastoreAclPath, splitAclPath, SYSTEM_TASKS_PATH } from "./acl-path";
+export { authPaths } from "./auth-files";
+export { checkSameOrigin, needsSameOrigin, type SameOriginOptions } from "./csrf";
+export { authenticateUser, loginThrottle, throttleKeys, type LoginOptions } from "./login";
+export { DEFAULT_THROTTLE, LoginThrottle, LoginThrottledError, type ThrottlePolicy } from "./login-throttle";
+export { checkPassword, hashPassword, verifyPassword, type PasswordHash } from "./password";
+export { PRIVILEGES, ROLES, ROLE_NAMES, isPrivilege, isRole, privilegeNames, rolePrivileges, type Privilege, type Role } from "./privileges";
+export {
+  SESSION_COOKIE,
+  SESSION_IDLE_MS,
+  SESSION_MAX_MS,
+  SESSION_RENEW_AFTER_MS,
+  createSession,
+  destroySession,
+  rotateSessionKey,
+  sessionCookie,
+  sessionTokenFromCookie,
+  verifySession,
+  type VerifiedSession,
+} from "./session";
+export {
+  createToken,
+  getToken,
+  listTokens,
+  parseTokenHeader,
+  revokeToken,
+  updateToken,
+  verifyTokenHeader,
+  type TokenInfo,
+} from "./tokens";
+export {
+  COFFER_REALM,
+  createUser,
+  deleteUser,
+  getUser,
+  isUserActive,
+  listUsers,
+  setPassword,
+  updateUser,
+  type UserInfo,
+  type UserOptions,
+} from "./users";

@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { authPaths } from "./auth-files";
+import {
+  SESSION_IDLE_MS,
+  SESSION_MAX_MS,
+  SESSION_RENEW_AFTER_MS,
+  createSession,
+  destroySession,
+  rotateSessionKey,
+  sessionCookie,
+  sessionTokenFromCookie,
+  verifySession,
+} from "./session";
+import { fileMode, rejected, thrown, useAuthHome } from "./test-support";
+import { createUser, deleteUser, updateUser } from "./users";
+
+useAuthHome();
+
+const T0 = Date.UTC(2026, 0, 1, 8, 0, 0);
+const MIN = 60_000;
+
+describe("sessions", () => {
+  it("verifies a new session without renewing it, and keeps its key owner-only", async () => {
+    await createUser("alice@pbs");
+    const token = await createSession("alice@pbs", { now: T0 });
+    expect(token).toMatch(/^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    const v = verifySession(token, { now: T0 + 1000 });
+    expect(v).toEqual({ authId: "alice@pbs", expiresAt: T0 + SESSION_IDLE_MS });
+    expect(fileMode(authPaths.sessionKey())).toBe(0o600);
+  });
+
+  it("expires after 2 h idle, and each renewal pushes the idle end out", async () => {
+    await createUser("alice@pbs");
+    const token = await createSession("alice@pbs", { now: T0 });
+    expect(thrown(() => verifySession(token, { now: T0 + SESSION_IDLE_MS })).message).toBe("authentication failed - session expired");
+
+    const used = verifySession(token, { now: T0 + 90 * MIN });
+    expect(used.renewedToken).toBeDefined();
+    expect(used.expiresAt).toBe(T0 + 90 * MIN + SESSION_IDLE_MS);
+    // The renewed token lives on past the original's idle end; the original does not.
+    expect(verifySession(used.renewedToken!, { now: T0 + 3 * 60 * MIN }).authId).toBe("alice@pbs");
+    expect(thrown(() => verifySession(token, { now: T0 + 3 * 60 * MIN })).code).toBe("UNAUTHORIZED");
+  });
+
+  it("renews at most once a minute", async () => {
+    await createUser("alice@pbs");
+    const token = await createSession("alice@pbs", { now: T0 });
+    expect(verifySession(token, { now: T0 + SESSION_RENEW_AFTER_MS - 1 }).renewedToken).toBeUndefined();
+    expect(verifySession(token, { now: T0 + SESSION_RENEW_AFTER_MS }).renewedToken).toBeDefined();
+  });
+
+  it("ends 24 h after login however often it is renewed", async () => {
+    await createUser("alice@pbs");
+    let token = await createSession("alice@pbs", { now: T0 });
+    for (let t = T0 + 60 * MIN; t < T0 + SESSION_MAX_MS; t += 60 * MIN) {
+      token = verifySession(token, { now: t }).renewedToken ?? token;
+    }
+    const last = verifySession(token, { now: T0 + SESSION_MAX_MS - MIN });
+    expect(last.expiresAt).toBe(T0 + SESSION_MAX_MS);
+    expect(thrown(() => verifySession(last.renewedToken ?? token, { now: T0 + SESSION_MAX_MS })).message).toBe(
+      "authentication failed - session expired",
+    );
+  });
+
+  it("refuses a forged, altered or foreign token", async () => {
+    await createUser("alice@pbs");
+    await createUser("mallory@pbs");
+    const token = await createSession("mallory@pbs", { now: T0 });
+    const [v, , sig] = token.split(".");
+    const forged = Buffer.from(JSON.stringify({ u: "alice@pbs", s: "A".repeat(22), c: T0, r: T0 })).toString("base64url");
+    for (const bad of [`${v}.${forged}.${sig}`, `${token}x`, "v1.e30.", "garbage", ""]) {
+      expect(thrown(() => verifySession(bad, { now: T0 + 1000 })).message).toBe("authentication failed - invalid session");
+    }
+    await rotateSessionKey();
+    expect(thrown(() => verifySession(token, { now: T0 + 1000 })).message).toBe("authentication failed - invalid session");
+  });
+
+  it("ends a destroyed session (logout) but no other session of the user", async () => {
+    await createUser("alice@pbs");
+    const a = await createSession("alice@pbs", { now: T0 });
+    const b = await createSession("alice@pbs", { now: T0 });
+    const renewedA = verifySession(a, { now: T0 + 5 * MIN }).renewedToken!;
+    await destroySession(a, { now: T0 + 6 * MIN });
+    // A renewed copy of the same session is gone too: the session id is revoked, not the string.
+    expect(thrown(() => verifySession(renewedA, { now: T0 + 7 * MIN })).code).toBe("UNAUTHORIZED");
+    expect(thrown(() => verifySession(a, { now: T0 + 7 * MIN })).code).toBe("UNAUTHORIZED");
+    expect(verifySession(b, { now: T0 + 7 * MIN }).authId).toBe("alice@pbs");
+    await destroySession("not a token");
+  });
+
+  it("drops revoked entries once their session could no longer be valid anyway", async () => {
+    await createUser("alice@pbs");
+    await destroySession(await createSession("alice@pbs", { now: T0 }), { now: T0 });
+    await destroySession(await createSession("alice@pbs", { now: T0 + SESSION_MAX_MS + 1 }), { now: T0 + SESSION_MAX_MS + 1 });
+    const { readFileSync } = await import("node:fs");
+    expect(JSON.parse(readFileSync(authPaths.revokedSessions(), "utf8")).revoked).toHaveLength(1);
+  });
+
+  it("ends the sessions of a user who is disabled, expires or is deleted", async () => {
+    await createUser("alice@pbs");
+    const token = await createSession("alice@pbs", { now: T0 });
+    await updateUser("alice@pbs", { enable: false });
+    expect(thrown(() => verifySession(token, { now: T0 + 1000 })).message).toBe(
+      "authentication failed - user account disabled or expired",
+    );
+    await updateUser("alice@pbs", { enable: true, expire: Math.floor((T0 + 10 * MIN) / 1000) });
+    expect(verifySession(token, { now: T0 + 1000 }).authId).toBe("alice@pbs");
+    expect(thrown(() => verifySession(token, { now: T0 + 10 * MIN })).code).toBe("UNAUTHORIZED");
+    await deleteUser("alice@pbs");
+    expect(thrown(() => verifySession(token, { now: T0 + 1000 })).code).toBe("UNAUTHORIZED");
+  });
+
+  it("is for users only, not API tokens", async () => {
+    expect((await rejected(createSession("alice@pbs!ci"))).code).toBe("BAD_REQUEST");
+  });
+
+  it("builds the cookie the route handler sets, and finds it again", async () => {
+    expect(sessionCookie("tok", { secure: false })).toBe("CofferAuthCookie=tok; Path=/; HttpOnly; SameSite=Strict; Max-Age=7200");
+    expect(sessionCookie("tok", { secure: true })).toMatch(/; Secure$/);
+    expect(sessionCookie(undefined, { secure: false })).toBe("CofferAuthCookie=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    expect(sessionTokenFromCookie("a=1; CofferAuthCookie=v1.x.y; b=2")).toBe("v1.x.y");
+    expect(sessionTokenFromCookie("a=1")).toBeUndefined();
+    expect(sessionTokenFromCookie(null)).toBeUndefined();
+  });
+});

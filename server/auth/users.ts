@@ -1,0 +1,174 @@
+/**
+ * Coffer's own users (realm `pbs`, as PBS's built-in realm), in `COFFER_HOME/etc/users.json`:
+ *
+ * ```json
+ * { "users": [ { "userid": "admin@pbs", "enable": true, "expire": 0, "comment": "...",
+ *                "password": { "alg": "scrypt", "N": 32768, "r": 8, "p": 3, "keylen": 32,
+ *                              "salt": "<base64>", "hash": "<base64>" } } ] }
+ * ```
+ *
+ * `expire` is epoch seconds, 0 for never (PBS). The listing functions never return the hash.
+ * Removing a user removes its API tokens and every ACL entry of the user and its tokens (PBS).
+ */
+import { z } from "zod";
+import { CofferError } from "../datastore/errors";
+import { isValidAuthId, LOCAL_ROOT } from "../datastore/owner";
+import { printable } from "../datastore/names";
+import { removeAclEntriesLocked } from "./acl";
+import { removeTokensOfUserLocked } from "./tokens";
+import { authPaths, readConfigSync, withAuthLock, writeConfig } from "./auth-files";
+import { checkPassword, hashPassword, passwordHashSchema, type PasswordHash } from "./password";
+
+/** The realm of users Coffer stores itself; `pam` users (root@pam) are not stored. */
+export const COFFER_REALM = "pbs";
+
+export const userEntrySchema = z.object({
+  userid: z.string().refine(isValidAuthId),
+  enable: z.boolean().default(true),
+  expire: z.number().int().min(0).default(0),
+  comment: z.string().optional(),
+  password: passwordHashSchema.optional(),
+});
+
+export const usersFileSchema = z.object({ users: z.array(userEntrySchema) });
+
+type UserEntry = z.infer<typeof userEntrySchema>;
+type UsersFile = z.infer<typeof usersFileSchema>;
+
+/** A user as the API shows it: no password hash. */
+export interface UserInfo {
+  userid: string;
+  enable: boolean;
+  expire: number;
+  comment?: string;
+}
+
+export interface UserOptions {
+  enable?: boolean;
+  /** Epoch seconds; 0 = never. */
+  expire?: number;
+  comment?: string;
+}
+
+const emptyUsers = (): UsersFile => ({ users: [] });
+
+export function readUsers(): UsersFile {
+  return readConfigSync(authPaths.users(), usersFileSchema, emptyUsers);
+}
+
+function info(u: UserEntry): UserInfo {
+  return { userid: u.userid, enable: u.enable, expire: u.expire, ...(u.comment !== undefined ? { comment: u.comment } : {}) };
+}
+
+/** `user@pbs`: a Coffer user id (no token part, realm pbs). */
+export function checkUserid(userid: string): string {
+  if (!isValidAuthId(userid) || userid.includes("!")) {
+    throw new CofferError("BAD_REQUEST", `invalid user id '${printable(userid)}': expected user@realm`);
+  }
+  if (!userid.endsWith(`@${COFFER_REALM}`)) {
+    throw new CofferError("BAD_REQUEST", `invalid user id '${printable(userid)}': only realm '${COFFER_REALM}' users can be created`);
+  }
+  return userid;
+}
+
+function checkOptions(opts: UserOptions): void {
+  if (opts.expire !== undefined && (!Number.isInteger(opts.expire) || opts.expire < 0)) {
+    throw new CofferError("BAD_REQUEST", "invalid expire: epoch seconds, 0 for never");
+  }
+  if (opts.comment !== undefined && (opts.comment.length > 128 || /[\u0000-\u001f\u007f]/.test(opts.comment))) {
+    throw new CofferError("BAD_REQUEST", "invalid comment: at most 128 characters, no control characters");
+  }
+}
+
+/** True when enabled and not expired at `nowSec` (PBS `is_active`). */
+export function isActive(entry: { enable: boolean; expire: number }, nowSec: number): boolean {
+  return entry.enable && (entry.expire === 0 || entry.expire > nowSec);
+}
+
+export function listUsers(): UserInfo[] {
+  return readUsers().users.map(info);
+}
+
+export function getUser(userid: string): UserInfo | undefined {
+  const u = readUsers().users.find((e) => e.userid === userid);
+  return u && info(u);
+}
+
+/** The stored hash, for login only. */
+export function getPasswordHash(userid: string): PasswordHash | undefined {
+  return readUsers().users.find((e) => e.userid === userid)?.password;
+}
+
+/**
+ * Whether `userid` may authenticate now: it exists, is enabled and has not expired. The local
+ * superuser root@pam is always active (the CLI acts as it; it has no stored entry).
+ */
+export function isUserActive(userid: string, nowMs = Date.now()): boolean {
+  if (userid === LOCAL_ROOT) return true;
+  const u = readUsers().users.find((e) => e.userid === userid);
+  return u !== undefined && isActive(u, Math.floor(nowMs / 1000));
+}
+
+async function updateUsers(fn: (users: UserEntry[]) => UserEntry[] | Promise<UserEntry[]>): Promise<void> {
+  await withAuthLock(async () => {
+    const current = readConfigSync(authPaths.users(), usersFileSchema, emptyUsers, { fresh: true });
+    const next = await fn(current.users);
+    next.sort((a, b) => (a.userid < b.userid ? -1 : a.userid > b.userid ? 1 : 0));
+    await writeConfig(authPaths.users(), usersFileSchema, { users: next });
+  });
+}
+
+export async function createUser(userid: string, opts: UserOptions & { password?: string } = {}): Promise<UserInfo> {
+  checkUserid(userid);
+  checkOptions(opts);
+  // Hashed before taking the lock: the lock must not wait on slow work.
+  const password = opts.password !== undefined ? await hashPassword(checkPassword(opts.password)) : undefined;
+  const entry: UserEntry = {
+    userid,
+    enable: opts.enable ?? true,
+    expire: opts.expire ?? 0,
+    ...(opts.comment ? { comment: opts.comment } : {}),
+    ...(password ? { password } : {}),
+  };
+  await updateUsers((users) => {
+    if (users.some((u) => u.userid === userid)) throw new CofferError("CONFLICT", `user '${userid}' already exists`);
+    return [...users, entry];
+  });
+  return info(entry);
+}
+
+export async function updateUser(userid: string, opts: UserOptions & { password?: string }): Promise<UserInfo> {
+  checkOptions(opts);
+  const password = opts.password !== undefined ? await hashPassword(checkPassword(opts.password)) : undefined;
+  let updated: UserEntry | undefined;
+  await updateUsers((users) => {
+    const u = users.find((e) => e.userid === userid);
+    if (!u) throw new CofferError("NOT_FOUND", `no such user '${userid}'`);
+    if (opts.enable !== undefined) u.enable = opts.enable;
+    if (opts.expire !== undefined) u.expire = opts.expire;
+    if (opts.comment !== undefined) {
+      if (opts.comment === "") delete u.comment;
+      else u.comment = opts.comment;
+    }
+    if (password) u.password = password;
+    updated = u;
+    return users;
+  });
+  return info(updated!);
+}
+
+export async function setPassword(userid: string, password: string): Promise<void> {
+  await updateUser(userid, { password });
+}
+
+/** Removes the user, its tokens and all ACL entries of both (PBS delete_user). */
+export async function deleteUser(userid: string): Promise<void> {
+  await withAuthLock(async () => {
+    const current = readConfigSync(authPaths.users(), usersFileSchema, emptyUsers, { fresh: true });
+    if (!current.users.some((u) => u.userid === userid)) throw new CofferError("NOT_FOUND", `no such user '${userid}'`);
+    // ACL and tokens first: a crash half-way leaves a user without rights, never rights without a user.
+    await removeAclEntriesLocked((authId) => authId === userid || authId.startsWith(`${userid}!`));
+    await removeTokensOfUserLocked(userid);
+    await writeConfig(authPaths.users(), usersFileSchema, { users: current.users.filter((u) => u.userid !== userid) });
+  });
+}
