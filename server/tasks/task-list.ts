@@ -125,7 +125,11 @@ async function sweepActive(finishing?: { upid: string; state: TaskState }): Prom
     } else if (e.state) {
       finished.push(e);
     } else if (isProcessAlive(e.parsed.pid, e.parsed.pstart)) {
-      running.push(e);
+      // Its log may already end with `TASK ...` while the process is still on its way out:
+      // then it has finished (taskStatus says so too), and lists must agree.
+      const state = await readTaskStatus(e.upid).catch(() => undefined);
+      if (state && state.state !== "unknown") finished.push({ ...e, state });
+      else running.push(e);
     } else {
       const state = await readTaskStatus(e.upid).catch((): TaskState => ({ state: "unknown", endtime: Math.floor(Date.now() / 1000) }));
       finished.push({ ...e, state });
@@ -181,6 +185,8 @@ export interface ListTasksOptions {
   store?: string;
   /** Substring of the auth id. */
   userfilter?: string;
+  /** Keeps only tasks whose auth id passes (the API's limit for callers without Sys.Audit). */
+  owner?: (authId: string) => boolean;
 }
 
 /**
@@ -226,6 +232,7 @@ function matches(e: TaskListEntry, o: ListTasksOptions): "take" | "skip" | "stop
     if (u.starttime < o.since) return "skip";
   }
   if (o.userfilter !== undefined && !u.authId.includes(o.userfilter)) return "skip";
+  if (o.owner !== undefined && !o.owner(u.authId)) return "skip";
   if (o.store !== undefined && !taskMatchesStore(u, o.store)) return "skip";
   if (o.typefilter !== undefined && !u.workerType.includes(o.typefilter)) return "skip";
   if (e.state && o.running) return "skip";
