@@ -8,8 +8,11 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { defineConfig } from "@playwright/test";
+import { ADMIN_PASSWORD, adminStorageState } from "./e2e/support/auth";
 
 const PORT = Number(process.env.E2E_PORT ?? 3217);
+// The first user admin@pbs gets this password on the server's first start (instrumentation.ts).
+process.env.COFFER_ADMIN_PASSWORD ??= ADMIN_PASSWORD;
 
 // The config is evaluated by the runner and again by every worker; the workers inherit the
 // runner's environment, so the first evaluation picks the directory and the others reuse it.
@@ -33,6 +36,8 @@ export default defineConfig({
   globalTeardown: "./e2e/global-teardown.ts",
   use: {
     baseURL: `http://127.0.0.1:${PORT}`,
+    // Every spec starts logged in as admin@pbs (global setup logs in and saves the cookie).
+    storageState: adminStorageState(cofferHome),
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
     launchOptions: {
@@ -58,6 +63,6 @@ export default defineConfig({
     timeout: 60_000,
     stdout: "ignore",
     stderr: "pipe",
-    env: { COFFER_HOME: cofferHome, NEXT_TELEMETRY_DISABLED: "1" },
+    env: { COFFER_HOME: cofferHome, NEXT_TELEMETRY_DISABLED: "1", COFFER_ADMIN_PASSWORD: process.env.COFFER_ADMIN_PASSWORD },
   },
 });

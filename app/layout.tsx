@@ -1,7 +1,9 @@
 import type { Metadata } from "next";
+import { headers } from "next/headers";
 import type { ReactNode } from "react";
-import { AppHeader } from "@/components/AppHeader";
+import { AuthGate } from "@/components/AuthGate";
 import { TrpcProvider } from "@/components/TrpcProvider";
+import { resolveCaller } from "@/server/api/auth-middleware";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -9,7 +11,10 @@ export const metadata: Metadata = {
   description: "Coffer backup datastore console",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // The session cookie is HttpOnly: only the server can tell who is logged in.
+  const caller = resolveCaller(await headers());
+  const authId = caller.via === "session" ? (caller.authId ?? null) : null;
   return (
     <html lang="en">
       <body>
@@ -17,10 +22,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           Skip to content
         </a>
         <TrpcProvider>
-          <AppHeader />
-          <main id="main" className="page">
-            {children}
-          </main>
+          <AuthGate authId={authId}>{children}</AuthGate>
         </TrpcProvider>
       </body>
     </html>

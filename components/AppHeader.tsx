@@ -1,18 +1,33 @@
 "use client";
-/** The bar on every page: product name and the main sections of the console. */
+/** The bar on every page: product name, the main sections of the console, and the user menu. */
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { Icon, type IconName } from "./Icon";
 import { TasksButton } from "./TasksButton";
+import { UserMenu } from "./UserMenu";
+import { usePermissions } from "./usePermissions";
 
-// Sections grow with the console (tasks, users and permissions come with later issues).
-const SECTIONS: { href: string; label: string; icon: IconName }[] = [
+interface Section {
+  href: string;
+  label: string;
+  icon: IconName;
+}
+
+const SECTIONS: Section[] = [
   { href: "/datastores", label: "Datastores", icon: "database" },
   { href: "/tasks", label: "Tasks", icon: "tasks" },
 ];
 
+/** Shown to those who may see users and the ACL (Sys.Audit or Permissions.Modify, as PBS). */
+const ADMIN_SECTIONS: Section[] = [
+  { href: "/admin/users", label: "Users", icon: "edit" },
+  { href: "/admin/permissions", label: "Permissions", icon: "shield" },
+];
+
 export function AppHeader() {
   const pathname = usePathname();
+  const access = usePermissions("/access/users");
+  const sections = access.has("Sys.Audit", "Permissions.Modify") ? [...SECTIONS, ...ADMIN_SECTIONS] : SECTIONS;
   return (
     <header className="app-header">
       <div className="app-header__inner">
@@ -22,7 +37,7 @@ export function AppHeader() {
         </Link>
         <nav className="app-header__nav" aria-label="Main">
           <ul>
-            {SECTIONS.map((s) => {
+            {sections.map((s) => {
               // "page" on the section's own page, "true" on the pages below it (WAI-ARIA).
               const current = pathname === s.href ? "page" : pathname.startsWith(`${s.href}/`) ? "true" : undefined;
               return (
@@ -38,6 +53,7 @@ export function AppHeader() {
         </nav>
         <span className="app-header__meta">Backup datastore console</span>
         <TasksButton />
+        <UserMenu />
       </div>
     </header>
   );

@@ -1,7 +1,7 @@
 "use client";
 /**
  * The dialogs the content tree's row menus open, one at a time, and the Task Viewer that follows
- * a move once it has started (the tree reloads when the task ends, whatever its outcome: a
+ * a move, verify or prune once it has started (the tree reloads when the task ends, whatever its outcome: a
  * partial move has changed the content too).
  */
 import { useMutation, useQuery } from "@tanstack/react-query";
@@ -12,6 +12,8 @@ import { formatUtcTime, snapshotName } from "./format";
 import { MoveGroupDialog } from "./MoveGroupDialog";
 import { MoveNamespaceDialog } from "./MoveNamespaceDialog";
 import { NotesDialog } from "./NotesDialog";
+import { PruneDialog } from "./PruneDialog";
+import { VerifyDialog } from "./VerifyDialog";
 import { TaskViewerDialog } from "./TaskViewerDialog";
 import { useTRPC } from "./TrpcProvider";
 import type { ContentDialog } from "./useContentTree";
@@ -95,6 +97,12 @@ export function ContentDialogs({
       break;
     case "snapshot-notes":
       content = <NotesDialog store={store} target={{ kind: "snapshot", ns: dialog.ns, snapshot: dialog.snapshot }} onClose={onClose} onSaved={onChanged} />;
+      break;
+    case "verify":
+      content = <VerifyDialog store={store} scope={dialog} onClose={onClose} onStarted={started} />;
+      break;
+    case "prune":
+      content = <PruneDialog store={store} ns={dialog.ns} group={dialog.group} onClose={onClose} onStarted={started} />;
       break;
     case "delete-namespace":
       content = (

@@ -28,6 +28,7 @@ import { SnapshotRow } from "./SnapshotRow";
 import { Spinner } from "./Spinner";
 import { TREE_COLUMNS, TreeStatusRow } from "./TreeStatusRow";
 import { useTRPC } from "./TrpcProvider";
+import { datastorePath, usePermissions } from "./usePermissions";
 import { type FlatRow, useFlatContentRows } from "./useFlatContentRows";
 import { ContentTreeContext, isDescendantKey, type ContentDialog, type ContentTreeState } from "./useContentTree";
 import "./content.css";
@@ -53,6 +54,7 @@ const isItem = (row: FlatRow | undefined): row is Exclude<FlatRow, { kind: "stat
 
 export function ContentTree({ store }: { store: string }) {
   const trpc = useTRPC();
+  const rootPermissions = usePermissions(datastorePath(store));
   const queryClient = useQueryClient();
   const namespaces = useQuery(trpc.namespace.list.queryOptions({ store, parent: "", maxDepth: MAX_NAMESPACE_DEPTH }));
   const config = useQuery(trpc.datastore.get.queryOptions({ store }));
@@ -268,6 +270,7 @@ export function ContentTree({ store }: { store: string }) {
     }
   };
 
+  const cannotAddNamespace = rootPermissions.missing("add namespaces here", "Datastore.Modify");
   return (
     <section className="panel" aria-labelledby="content-title">
       <div className="panel__toolbar">
@@ -278,8 +281,8 @@ export function ContentTree({ store }: { store: string }) {
           type="button"
           className="button"
           onClick={() => setDialog({ kind: "create-namespace", parent: "" })}
-          disabled={!!changesBlocked}
-          title={changesBlocked}
+          disabled={!!(changesBlocked ?? cannotAddNamespace)}
+          title={changesBlocked ?? cannotAddNamespace}
         >
           <Icon name="plus" />
           Add namespace

@@ -1,5 +1,5 @@
 "use client";
-/** All configured datastores, with their maintenance state; the console's start page. */
+/** All configured datastores, with their disk usage and maintenance state; the console's start page. */
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "./TrpcProvider";
@@ -7,10 +7,14 @@ import { ErrorMessage } from "./ErrorMessage";
 import { Icon } from "./Icon";
 import { MaintenanceBadge } from "./MaintenanceBadge";
 import { Spinner } from "./Spinner";
+import { UsageBar } from "./UsageBar";
 
 export function DatastoreTable() {
   const trpc = useTRPC();
   const datastores = useQuery(trpc.datastore.list.queryOptions());
+  // PBS's datastore list refreshes every 15 s; usage changes slowly, 30 s is plenty.
+  const usage = useQuery({ ...trpc.datastore.usage.queryOptions(), refetchInterval: 30_000 });
+  const usageOf = (name: string) => usage.data?.find((u) => u.store === name);
 
   return (
     <section className="panel" aria-labelledby="datastores-title">
@@ -21,7 +25,10 @@ export function DatastoreTable() {
         <button
           type="button"
           className="button"
-          onClick={() => void datastores.refetch()}
+          onClick={() => {
+            void datastores.refetch();
+            void usage.refetch();
+          }}
           disabled={datastores.isFetching}
         >
           <Icon name="refresh" />
@@ -46,6 +53,7 @@ export function DatastoreTable() {
                 <th scope="col">Name</th>
                 <th scope="col">Path</th>
                 <th scope="col">Comment</th>
+                <th scope="col">Usage</th>
                 <th scope="col">Maintenance</th>
               </tr>
             </thead>
@@ -60,6 +68,14 @@ export function DatastoreTable() {
                   <td className="mono">{ds.path}</td>
                   <td className="truncate" title={ds.comment}>
                     {ds.comment}
+                  </td>
+                  <td className="usage-cell">
+                    {(() => {
+                      const u = usageOf(ds.name);
+                      if (!u) return usage.isPending ? <Spinner label={`Loading the usage of ${ds.name}`} /> : <span className="muted">—</span>;
+                      if ("error" in u) return <span className="muted" title={u.error}>unavailable</span>;
+                      return <UsageBar used={u.used} total={u.total} label={`Disk usage of ${ds.name}`} />;
+                    })()}
                   </td>
                   <td>
                     {ds["maintenance-mode"] ? (

@@ -6,6 +6,7 @@ import { firstLine, formatUtcTime, inNamespace } from "./format";
 import { Icon } from "./Icon";
 import { RowActionsMenu } from "./RowActionsMenu";
 import { TreeRow } from "./TreeRow";
+import { useBackupPermissions } from "./useContentPermissions";
 import { useContentTree } from "./useContentTree";
 
 export function GroupRow({
@@ -28,6 +29,7 @@ export function GroupRow({
   const ref = { type: group["backup-type"], id: group["backup-id"] };
   const empty = group["backup-count"] === 0;
   const blocked = tree.changesBlocked;
+  const may = useBackupPermissions(ns, group.owner);
   return (
     <TreeRow
       rowKey={rowKey}
@@ -50,16 +52,29 @@ export function GroupRow({
           rowKey={rowKey}
           itemName={`group ${name}${inNamespace(ns)}`}
           sections={[
-            [{ label: "Edit notes", icon: "edit", onSelect: () => tree.openDialog({ kind: "group-notes", ns, group: ref }), disabledReason: blocked }],
-            // Verify and prune of the group come here with the datastore jobs.
-            [{ label: "Move Group", icon: "move", onSelect: () => tree.openDialog({ kind: "move-group", ns, group: ref }), disabledReason: blocked }],
+            [{ label: "Edit notes", icon: "edit", onSelect: () => tree.openDialog({ kind: "group-notes", ns, group: ref }), disabledReason: blocked ?? may.notes() }],
+            [
+              {
+                label: "Verify",
+                icon: "check",
+                onSelect: () => tree.openDialog({ kind: "verify", ns, group: ref }),
+                disabledReason: may.verify() ?? (empty ? "This group has no snapshots" : undefined),
+              },
+              {
+                label: "Prune",
+                icon: "scissors",
+                onSelect: () => tree.openDialog({ kind: "prune", ns, group: ref }),
+                disabledReason: blocked ?? may.prune() ?? (empty ? "This group has no snapshots" : undefined),
+              },
+            ],
+            [{ label: "Move Group", icon: "move", onSelect: () => tree.openDialog({ kind: "move-group", ns, group: ref }), disabledReason: blocked ?? may.move() }],
             [
               {
                 label: "Delete group",
                 icon: "trash",
                 tone: "danger",
                 onSelect: () => tree.openDialog({ kind: "delete-group", ns, group }),
-                disabledReason: blocked,
+                disabledReason: blocked ?? may.remove("group"),
               },
             ],
           ]}

@@ -82,6 +82,15 @@ const PATHS = {
   trash: <path d="M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13M10 11v6M14 11v6" />,
   edit: <path d="M4 20h4L19 9l-4-4L4 16Zm9-13 4 4" />,
   plus: <path d="M12 5v14M5 12h14" />,
+  // Datastore jobs (PruneDialog, GcButton).
+  scissors: (
+    <>
+      <circle cx="6" cy="7" r="2.5" />
+      <circle cx="6" cy="17" r="2.5" />
+      <path d="M8.2 8.3 20 17M8.2 15.7 20 7" />
+    </>
+  ),
+  broom: <path d="M15 3 9.5 13M6 13h7l2 8H4Zm2.5 4-.5 4m3.5-4v4" />,
   search: (
     <>
       <circle cx="11" cy="11" r="6.5" />

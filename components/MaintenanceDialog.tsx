@@ -14,6 +14,7 @@ import type { ActiveOperationCounts, MaintenanceType } from "@/server/datastore/
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
 import { ErrorMessage } from "./ErrorMessage";
 import { useTRPC } from "./TrpcProvider";
+import { datastorePath, usePermissions } from "./usePermissions";
 
 type Choice = "none" | "read-only" | "offline";
 
@@ -70,6 +71,7 @@ export function MaintenanceDialog({ store, open, onOpenChange, current, counts }
   const [choice, setChoice] = useState<Choice>(initialChoice);
   const [message, setMessage] = useState(current.message ?? "");
   const [touched, setTouched] = useState(false);
+  const cannotSave = usePermissions(datastorePath(store)).missing("change the maintenance mode", "Datastore.Modify");
 
   const save = useMutation(
     trpc.maintenance.set.mutationOptions({
@@ -190,9 +192,10 @@ export function MaintenanceDialog({ store, open, onOpenChange, current, counts }
         </div>
         {running && <p className="maintenance-form__now">{running}</p>}
         {save.error && <ErrorMessage title="Could not change the maintenance mode" error={save.error} />}
+        {cannotSave ? <p className="alert alert--warning permission-note">{cannotSave}.</p> : null}
         <DialogFooter>
           <DialogClose className="button">Cancel</DialogClose>
-          <button type="submit" className="button button--primary" disabled={save.isPending || systemMode}>
+          <button type="submit" className="button button--primary" disabled={save.isPending || systemMode || !!cannotSave} title={cannotSave}>
             Save
           </button>
         </DialogFooter>

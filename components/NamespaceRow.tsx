@@ -6,6 +6,7 @@ import { firstLine } from "./format";
 import { Icon } from "./Icon";
 import { RowActionsMenu } from "./RowActionsMenu";
 import { TreeRow } from "./TreeRow";
+import { useNamespacePermissions } from "./useContentPermissions";
 import { useContentTree } from "./useContentTree";
 
 export function NamespaceRow({
@@ -25,6 +26,7 @@ export function NamespaceRow({
   const name = item.ns.slice(item.ns.lastIndexOf("/") + 1);
   const depth = BackupNamespace.parse(item.ns).depth;
   const blocked = tree.changesBlocked;
+  const may = useNamespacePermissions(item.ns);
   return (
     <TreeRow
       rowKey={rowKey}
@@ -46,18 +48,18 @@ export function NamespaceRow({
                 label: "Create namespace",
                 icon: "plus",
                 onSelect: () => tree.openDialog({ kind: "create-namespace", parent: item.ns }),
-                disabledReason: blocked ?? (depth >= MAX_NAMESPACE_DEPTH ? `namespaces cannot be deeper than ${MAX_NAMESPACE_DEPTH} levels` : undefined),
+                disabledReason: blocked ?? may.create() ?? (depth >= MAX_NAMESPACE_DEPTH ? `namespaces cannot be deeper than ${MAX_NAMESPACE_DEPTH} levels` : undefined),
               },
             ],
-            // Verify and prune of the namespace come here with the datastore jobs.
-            [{ label: "Move Namespace", icon: "move", onSelect: () => tree.openDialog({ kind: "move-namespace", ns: item.ns }), disabledReason: blocked }],
+            [{ label: "Verify namespace", icon: "check", onSelect: () => tree.openDialog({ kind: "verify", ns: item.ns }), disabledReason: may.verify() }],
+            [{ label: "Move Namespace", icon: "move", onSelect: () => tree.openDialog({ kind: "move-namespace", ns: item.ns }), disabledReason: blocked ?? may.move() }],
             [
               {
                 label: "Delete namespace",
                 icon: "trash",
                 tone: "danger",
                 onSelect: () => tree.openDialog({ kind: "delete-namespace", ns: item.ns }),
-                disabledReason: blocked,
+                disabledReason: blocked ?? may.remove(),
               },
             ],
           ]}

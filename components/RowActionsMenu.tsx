@@ -44,8 +44,10 @@ export function RowActionsMenu({ rowKey, itemName, sections }: { rowKey: string;
                   onSelect={() => a.onSelect()}
                 >
                   {a.icon ? <Icon name={a.icon} /> : <span className="menu__icon-space" />}
-                  <span>{a.label}</span>
-                  {a.disabledReason ? <span className="visually-hidden"> ({a.disabledReason})</span> : null}
+                  <span className="menu__text">
+                    <span>{a.label}</span>
+                    {a.disabledReason ? <span className="menu__reason"> ({a.disabledReason})</span> : null}
+                  </span>
                 </Menu.Item>
               ))}
             </Fragment>

@@ -6,6 +6,7 @@ import { firstLine, formatSize, formatUtcTime, inNamespace, snapshotName } from 
 import { Icon } from "./Icon";
 import { RowActionsMenu } from "./RowActionsMenu";
 import { TreeRow } from "./TreeRow";
+import { useBackupPermissions } from "./useContentPermissions";
 import { useContentTree } from "./useContentTree";
 import { useTRPC } from "./TrpcProvider";
 import { useMutation } from "@tanstack/react-query";
@@ -33,6 +34,7 @@ export function SnapshotRow({
   const fullName = snapshotName(snapshot["backup-type"], snapshot["backup-id"], snapshot["backup-time"]);
   const ref = { type: snapshot["backup-type"], id: snapshot["backup-id"], time: snapshot["backup-time"] };
   const blocked = tree.changesBlocked;
+  const may = useBackupPermissions(ns, snapshot.owner);
   const verify = snapshot.verification?.state;
   return (
     <TreeRow
@@ -75,23 +77,30 @@ export function SnapshotRow({
                   tree.runAction(snapshot.protected ? `unprotect ${fullName}` : `protect ${fullName}`, () =>
                     protect.mutateAsync({ store: tree.store, ns, snapshot: ref, protected: !snapshot.protected }),
                   ),
-                disabledReason: blocked ?? (snapshot.finished ? undefined : "the snapshot is unfinished"),
+                disabledReason: blocked ?? may.protect() ?? (snapshot.finished ? undefined : "the snapshot is unfinished"),
               },
               {
                 label: "Edit notes",
                 icon: "edit",
                 onSelect: () => tree.openDialog({ kind: "snapshot-notes", ns, snapshot: ref }),
-                disabledReason: blocked ?? (snapshot.finished ? undefined : "an unfinished snapshot has no manifest for notes"),
+                disabledReason: blocked ?? may.notes() ?? (snapshot.finished ? undefined : "an unfinished snapshot has no manifest for notes"),
               },
             ],
-            // Verify of the snapshot comes here with the datastore jobs.
+            [
+              {
+                label: "Verify",
+                icon: "check",
+                onSelect: () => tree.openDialog({ kind: "verify", ns, snapshot: ref }),
+                disabledReason: may.verify() ?? (snapshot.finished ? undefined : "an unfinished snapshot cannot be verified"),
+              },
+            ],
             [
               {
                 label: "Delete snapshot",
                 icon: "trash",
                 tone: "danger",
                 onSelect: () => tree.openDialog({ kind: "delete-snapshot", ns, snapshot }),
-                disabledReason: blocked ?? (snapshot.protected ? "protected snapshots cannot be deleted; unprotect it first" : undefined),
+                disabledReason: blocked ?? may.remove("snapshot") ?? (snapshot.protected ? "protected snapshots cannot be deleted; unprotect it first" : undefined),
               },
             ],
           ]}

@@ -4,7 +4,7 @@
  * task logs, maintenance drain) go over SSE with httpSubscriptionLink; everything else is
  * batched over HTTP. Only the router's *type* is imported, so no server code reaches the bundle.
  */
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { useState, type ReactNode } from "react";
@@ -16,8 +16,20 @@ export { useTRPC };
 
 const url = "/api/trpc";
 
+/**
+ * A session that ended (expired, logged out elsewhere, user disabled) shows up as UNAUTHORIZED
+ * on the next query: go to the login page, and come back here afterwards.
+ */
+function onQueryError(error: unknown) {
+  const code = (error as { data?: { code?: string } } | null)?.data?.code;
+  if (code !== "UNAUTHORIZED" || typeof window === "undefined" || window.location.pathname === "/login") return;
+  const next = `${window.location.pathname}${window.location.search}`;
+  window.location.assign(`/login?next=${encodeURIComponent(next)}`);
+}
+
 function makeQueryClient() {
   return new QueryClient({
+    queryCache: new QueryCache({ onError: onQueryError }),
     defaultOptions: {
       queries: {
         // The content of a store changes under the console (CLI, tasks); refetch on focus, but

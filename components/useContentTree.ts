@@ -20,7 +20,9 @@ export type ContentDialog =
   | { kind: "group-notes"; ns: string; group: GroupRef }
   | { kind: "delete-group"; ns: string; group: GroupListItem }
   | { kind: "snapshot-notes"; ns: string; snapshot: SnapshotRef }
-  | { kind: "delete-snapshot"; ns: string; snapshot: SnapshotListItem };
+  | { kind: "delete-snapshot"; ns: string; snapshot: SnapshotListItem }
+  | { kind: "verify"; ns: string; group?: GroupRef; snapshot?: SnapshotRef }
+  | { kind: "prune"; ns: string; group: GroupRef };
 
 export interface ContentTreeState {
   store: string;

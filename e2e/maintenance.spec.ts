@@ -8,6 +8,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { expect, test, type APIRequestContext } from "@playwright/test";
+import { ORIGIN } from "./support/auth";
 
 const STORE = "demo";
 const MESSAGE = "disk swap until 14:00";
@@ -49,7 +50,7 @@ async function maintenance(request: APIRequestContext): Promise<MaintenanceState
 }
 
 async function setMode(request: APIRequestContext, mode: string) {
-  const res = await request.post("/api/trpc/maintenance.set", { data: { store: STORE, mode } });
+  const res = await request.post("/api/trpc/maintenance.set", { data: { store: STORE, mode }, headers: { origin: ORIGIN } });
   expect(res.ok()).toBe(true);
 }
 

@@ -71,7 +71,18 @@ try {
 
 const server = spawn(next, ["start", "-H", host, "-p", port], { cwd: root, env, stdio: "inherit" });
 const shownHost = host.includes(":") ? `[${host}]` : host;
-console.log(`coffer: console at http://${shownHost}:${port}/ (COFFER_HOME=${path.resolve(root, process.env.COFFER_HOME || ".coffer")})`);
+const home = path.resolve(root, process.env.COFFER_HOME || ".coffer");
+console.log(`coffer: console at http://${shownHost}:${port}/ (COFFER_HOME=${home})`);
+// How to log in: the server creates admin@pbs on its first start (instrumentation.ts).
+const passwordFile = path.join(home, "etc", "admin-password");
+const haveUsers = existsSync(path.join(home, "etc", "users.json"));
+if (process.env.COFFER_ADMIN_PASSWORD && !haveUsers) {
+  console.log("coffer: log in as admin@pbs with the password from COFFER_ADMIN_PASSWORD");
+} else if (!haveUsers || existsSync(passwordFile)) {
+  console.log(`coffer: log in as admin@pbs; its generated password is printed once below on the first start and kept in ${passwordFile} (readable only by you)`);
+} else {
+  console.log("coffer: log in with your Coffer user (admin@pbs was set up on the first start)");
+}
 
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => server.kill(signal));

@@ -2,6 +2,7 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import { ORIGIN } from "./auth";
 
 export const STORE = "demo";
 
@@ -12,7 +13,7 @@ export async function query<T>(request: APIRequestContext, procedure: string, in
 }
 
 export async function mutate<T>(request: APIRequestContext, procedure: string, input: unknown): Promise<T> {
-  const res = await request.post(`/api/trpc/${procedure}`, { data: input });
+  const res = await request.post(`/api/trpc/${procedure}`, { data: input, headers: { origin: ORIGIN } });
   expect(res.ok(), `${procedure} answered ${res.status()}: ${await res.text()}`).toBe(true);
   return (await res.json()).result.data as T;
 }

@@ -1,19 +1,24 @@
 /**
  * Every procedure declares who may call it (DESIGN.md 13): the auth middleware refuses a
  * procedure without `meta.access`, so one missing here would be unusable, and one declared
- * wrongly would be checked wrongly. This walks the whole appRouter.
+ * wrongly would be checked wrongly. This walks the whole appRouter, then calls every procedure
+ * with minimal valid-looking input as nobody (UNAUTHORIZED) and as a user without any ACL entry
+ * (FORBIDDEN, or only their own things for the few self-service procedures). A procedure added
+ * without an entry in INPUTS fails here.
  */
-import { describe, expect, it } from "vitest";
-import { isPrivilege } from "../auth";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createUser, grantRole, isPrivilege } from "../auth";
+import { formatUpid } from "../tasks";
 import { appRouter } from "./root";
 import type { Access } from "./init";
+import { callerAs, useDemoHome } from "./test-support";
 
 interface ProcedureLike {
   _def: { type: "query" | "mutation" | "subscription"; meta?: { access?: Access } };
 }
 
 const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, ProcedureLike>);
-const PATHS = ["public", "authenticated", "store", "ns", "ns-parent", "system"];
+const PATHS = ["public", "authenticated", "store", "ns", "ns-parent", "system", "users", "acl"];
 
 describe("access declarations", () => {
   it("finds the procedures", () => {
@@ -40,5 +45,153 @@ describe("access declarations", () => {
       .map(([name]) => name);
     // Only logging in may change something without a caller.
     expect(open.filter((name) => !/^auth\.login$/.test(name))).toEqual([]);
+  });
+});
+
+useDemoHome();
+
+/** A task of root@pam: someone else's for the test users. */
+const ROOT_UPID = formatUpid({
+  node: "localhost",
+  pid: 4242,
+  pstart: 1,
+  taskId: 0,
+  starttime: 1_700_000_000,
+  workerType: "move-group",
+  workerId: "demo:x",
+  authId: "root@pam",
+});
+
+const group = { type: "vm", id: "100" } as const;
+const snapshot = { ...group, time: 1_700_000_000 };
+
+/**
+ * Minimal valid-looking input for every procedure. Where a procedure serves the caller's own
+ * things without a privilege (tokens, password, tasks), the input names someone else's.
+ */
+const INPUTS: Record<string, unknown> = {
+  "auth.login": { username: "nobody@pbs", password: "wrong" },
+  "auth.logout": undefined,
+  "auth.whoami": undefined,
+  "auth.permissions": { path: "/datastore/demo" },
+  "user.list": undefined,
+  "user.create": { userid: "new@pbs", password: "secret123" },
+  "user.update": { userid: "admin@pbs", comment: "x" },
+  "user.delete": { userid: "admin@pbs" },
+  "user.setPassword": { userid: "admin@pbs", password: "secret123" },
+  "token.list": { userid: "admin@pbs" },
+  "token.create": { userid: "admin@pbs", name: "t1" },
+  "token.revoke": { tokenid: "admin@pbs!t1" },
+  "acl.list": undefined,
+  "acl.update": { path: "/", authId: "none@pbs", role: "Admin" },
+  "datastore.list": undefined,
+  "datastore.get": { store: "demo" },
+  "datastore.status": { store: "demo" },
+  "datastore.usage": undefined,
+  "datastore.usageHistory": { store: "demo" },
+  "datastore.gcHistory": { store: "demo" },
+  "namespace.list": { store: "demo", parent: "" },
+  "namespace.create": { store: "demo", parent: "", name: "x" },
+  "namespace.delete": { store: "demo", ns: "prod" },
+  "group.list": { store: "demo", ns: "" },
+  "group.notes": { store: "demo", ns: "", group },
+  "group.setNotes": { store: "demo", ns: "", group, notes: "x" },
+  "group.setOwner": { store: "demo", ns: "", group, owner: "none@pbs" },
+  "group.delete": { store: "demo", ns: "", group },
+  "snapshot.list": { store: "demo", ns: "", group },
+  "snapshot.notes": { store: "demo", ns: "", snapshot },
+  "snapshot.setNotes": { store: "demo", ns: "", snapshot, notes: "x" },
+  "snapshot.setProtected": { store: "demo", ns: "", snapshot, protected: true },
+  "snapshot.delete": { store: "demo", ns: "", snapshot },
+  "move.planGroup": { store: "demo", ns: "", group, targetNs: "prod" },
+  "move.planNamespace": { store: "demo", ns: "prod", targetNs: "archive/prod" },
+  "move.startGroup": { store: "demo", ns: "", group, targetNs: "prod" },
+  "move.startNamespace": { store: "demo", ns: "prod", targetNs: "archive/prod" },
+  "maintenance.get": { store: "demo" },
+  "maintenance.set": { store: "demo", mode: "read-only" },
+  "maintenance.activeOperations": { store: "demo" },
+  "task.list": {},
+  "task.status": { upid: ROOT_UPID },
+  "task.log": { upid: ROOT_UPID },
+  "task.stop": { upid: ROOT_UPID },
+  "task.follow": { upid: ROOT_UPID },
+  "gc.status": { store: "demo" },
+  "gc.start": { store: "demo" },
+  "verify.start": { store: "demo", ns: "" },
+  "prune.dryRun": { store: "demo", ns: "", group, keep: { "keep-last": 1 } },
+  "prune.start": { store: "demo", ns: "", group, keep: { "keep-last": 1 } },
+};
+
+/**
+ * Procedures a user without privileges may call, each for a reason, and what they answer:
+ * only the caller's own things (so nothing for a new user).
+ */
+const SELF_SERVICE: Record<string, (result: unknown) => void> = {
+  "auth.logout": () => {},
+  "auth.whoami": (r) => expect(r).toEqual({ authId: "none@pbs", via: "session" }),
+  "auth.permissions": (r) => expect(r).toMatchObject({ privileges: [] }),
+  "datastore.list": (r) => expect(r).toEqual([]),
+  "datastore.usage": (r) => expect(r).toEqual([]),
+  "task.list": (r) => expect(r).toMatchObject({ data: [] }),
+};
+
+type AnyCaller = Record<string, Record<string, (input?: unknown) => Promise<unknown>>>;
+
+async function outcome(authId: string | undefined, name: string): Promise<{ code?: string; message?: string; result?: unknown }> {
+  const [noun, proc] = name.split(".") as [string, string];
+  const call = callerAs(authId) as unknown as AnyCaller;
+  try {
+    const result = await call[noun]![proc]!(INPUTS[name]);
+    // A subscription answers with a stream; its checks ran before the stream started.
+    if (result && typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+      await (result as AsyncGenerator).return?.(undefined);
+    }
+    return { result };
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    return { code: e.code, message: e.message };
+  }
+}
+
+describe("every procedure refuses callers without the privilege", () => {
+  beforeAll(async () => {
+    await createUser("admin@pbs", { password: "admin-secret" });
+    await grantRole({ path: "/", authId: "admin@pbs", role: "Admin" });
+    await createUser("none@pbs", { password: "none-secret" });
+    // NoAccess on / masks everything, as having no entry at all does.
+    await createUser("masked@pbs", { password: "masked-secret" });
+    await grantRole({ path: "/", authId: "masked@pbs", role: "NoAccess" });
+  });
+
+  it("has a test input for every procedure", () => {
+    expect(procedures.map(([name]) => name).filter((name) => !(name in INPUTS))).toEqual([]);
+  });
+
+  it.each(procedures.filter(([name]) => name !== "auth.login").map(([name]) => [name] as const))(
+    "%s: anonymous gets UNAUTHORIZED",
+    async (name) => {
+      expect(await outcome(undefined, name)).toMatchObject({ code: "UNAUTHORIZED" });
+    },
+  );
+
+  it.each(procedures.filter(([name]) => name !== "auth.login").map(([name]) => [name] as const))(
+    "%s: a user without privileges gets FORBIDDEN or only their own",
+    async (name) => {
+      for (const user of ["none@pbs", "masked@pbs"]) {
+        const got = await outcome(user, name);
+        const own = SELF_SERVICE[name];
+        if (own) {
+          expect(got.code, `${user}: ${got.message}`).toBeUndefined();
+          if (name !== "auth.whoami" || user === "none@pbs") own(got.result);
+        } else {
+          expect(got, user).toMatchObject({ code: "FORBIDDEN" });
+          expect(got.message).toMatch(/permission check failed|cannot|owner check failed/);
+        }
+      }
+    },
+  );
+
+  it("lets anybody try to log in, and nobody in with a wrong password", async () => {
+    expect(await outcome(undefined, "auth.login")).toMatchObject({ code: "UNAUTHORIZED", message: "authentication failed" });
   });
 });

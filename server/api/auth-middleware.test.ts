@@ -9,11 +9,11 @@ import { z } from "zod";
 import { createSession, createToken, createUser, grantRole, SESSION_RENEW_AFTER_MS, type Role } from "../auth";
 import { useAuthHome } from "../auth/test-support";
 import { LOCAL_CALLER, accessInputOf, createAuthMiddleware, resolveCaller, sessionSetCookie, type Caller } from "./auth-middleware";
-import { createCallerFactory, publicProcedure, router, type Context } from "./init";
+import { baseProcedure, createCallerFactory, router, type Context } from "./init";
 
 useAuthHome();
 
-const authed = publicProcedure.use(createAuthMiddleware());
+const authed = baseProcedure.use(createAuthMiddleware());
 const OWNERS = ["alice@pbs", "bob@pbs", "bob@pbs!tok"];
 
 const testRouter = router({

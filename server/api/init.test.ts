@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { CofferError, LockConflictError, type ErrorCode } from "../datastore/errors";
-import { createCallerFactory, createInnerContext, isUnexpected, publicProcedure, router, toTRPCError } from "./init";
+import { createCallerFactory, createInnerContext, isUnexpected, baseProcedure, router, toTRPCError } from "./init";
 
 describe("toTRPCError", () => {
   it.each<[ErrorCode, string]>([
@@ -39,13 +39,13 @@ describe("toTRPCError", () => {
 
 describe("the error-mapping middleware", () => {
   const testRouter = router({
-    missing: publicProcedure.query(() => {
+    missing: baseProcedure.query(() => {
       throw new CofferError("NOT_FOUND", "no such datastore 'nope'");
     }),
-    broken: publicProcedure.query(() => {
+    broken: baseProcedure.query(() => {
       throw new Error("disk on fire");
     }),
-    echo: publicProcedure.input(z.object({ n: z.number() })).query(({ input }) => input.n),
+    echo: baseProcedure.input(z.object({ n: z.number() })).query(({ input }) => input.n),
   });
   const call = createCallerFactory(testRouter)(createInnerContext());
 
@@ -73,7 +73,7 @@ describe("the error-mapping middleware", () => {
 
 describe("errors over HTTP", () => {
   const testRouter = router({
-    echo: publicProcedure.input(z.object({ store: z.string().min(3, "too short") })).query(({ input }) => input.store),
+    echo: baseProcedure.input(z.object({ store: z.string().min(3, "too short") })).query(({ input }) => input.store),
   });
 
   it("answers invalid input with one readable message and the field errors", async () => {

@@ -1,22 +1,42 @@
 /**
  * The tRPC instance, the request context and the procedures every router builds on
- * (DESIGN.md section 8). The later auth issue layers `authedProcedure` (session or API token)
- * and datastore-scoped procedures (declared privilege and operation) on top of
- * `publicProcedure`; routers stay thin either way.
+ * (DESIGN.md section 8). Every procedure is built on `publicProcedure`, which maps engine errors
+ * and then runs the auth middleware (server/api/auth-middleware.ts): the caller is resolved from
+ * the session cookie or an API token, cross-site mutations are refused, and the procedure's
+ * declared `.meta({ access })` is enforced. A procedure without a declaration cannot be called.
  */
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { z } from "zod";
+import type { Access } from "../auth";
 import { CofferError, type ErrorCode } from "../datastore/errors";
+import { createAuthMiddleware, requestIsHttps, resolveCaller, type Caller } from "./auth-middleware";
+
+export type { Access, Privilege } from "../auth";
 
 /**
- * What a procedure knows about its caller. Empty for now: the console has no users yet. The
- * auth issue adds the session / token identity here, and tests build it with
- * `createInnerContext` without any HTTP request.
+ * The session cookie a procedure wants the response to set (auth.login) or clear
+ * (auth.logout). The route handler sends it; it wins over a renewal of the old session.
+ */
+export interface CookieBox {
+  value?: string;
+}
+
+/**
+ * What a procedure knows about its request. Tests build it with `createInnerContext` without
+ * any HTTP request, naming the caller directly (`LOCAL_CALLER` acts as root@pam).
  */
 export interface Context {
   /** Request headers when called over HTTP; absent through `createCaller`. */
   headers?: Headers;
+  /** Who calls (resolved once per request from `headers`, or given by a test). */
+  caller?: Caller;
+  /** Where login/logout put the cookie for the response (HTTP only). */
+  cookie?: CookieBox;
+  /** Whether the browser reached the console over https (the cookie then gets `Secure`). */
+  secure?: boolean;
+  /** Identifies the client for login throttling (its address, as a proxy reports it). */
+  clientKey?: string;
 }
 
 /** The context without a request, for `createCaller` in tests and server-side callers. */
@@ -24,9 +44,23 @@ export function createInnerContext(opts: Partial<Context> = {}): Context {
   return { ...opts };
 }
 
+/** The client's address as a reverse proxy (or Next itself) reports it; for throttling only. */
+function clientKeyOf(headers: Headers): string | undefined {
+  const forwarded = headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+  return forwarded || headers.get("x-real-ip") || undefined;
+}
+
 /** The context of an HTTP request (the fetch adapter in app/api/trpc/[trpc]/route.ts). */
-export function createRequestContext(opts: { req: Request }): Context {
-  return createInnerContext({ headers: opts.req.headers });
+export function createRequestContext(opts: { req: Request; cookie?: CookieBox }): Context {
+  const headers = opts.req.headers;
+  const clientKey = clientKeyOf(headers);
+  return createInnerContext({
+    headers,
+    caller: resolveCaller(headers),
+    secure: requestIsHttps(opts.req),
+    ...(opts.cookie ? { cookie: opts.cookie } : {}),
+    ...(clientKey ? { clientKey } : {}),
+  });
 }
 
 /** One readable line per problem (`store: invalid datastore name ...`), not zod's JSON dump. */
@@ -34,35 +68,11 @@ function describeZodError(error: z.ZodError): string {
   return error.issues.map((i) => (i.path.length > 0 ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
 }
 
-/** PBS privileges (reference pbs-api-ui.md section 3). */
-export type Privilege =
-  | "Datastore.Audit"
-  | "Datastore.Modify"
-  | "Datastore.Read"
-  | "Datastore.Backup"
-  | "Datastore.Prune"
-  | "Datastore.Verify"
-  | "Datastore.Allocate"
-  | "Sys.Audit"
-  | "Sys.Modify";
-
 /**
- * What a procedure requires, declared on every procedure with `.meta({ access })`:
- * - `privileges`: any one of them on the ACL path suffices (PBS's `Priv1|Priv2`);
- * - `path`: which ACL path: `/datastore/{store}` (`store`), `/datastore/{store}/{ns}` (`ns`),
- *   the parent of the namespace (`ns-parent`, namespace create/delete), `/system/tasks`
- *   (`system`), or none beyond being logged in (`authenticated`, `public`);
- * - `ownerPrivileges`: privileges that suffice only for groups the caller owns (PBS's
- *   "B+owner" / "P+owner").
- * The users and permissions issue enforces these in a middleware; a test enumerates every
- * procedure and fails for one without a declaration.
+ * What a procedure requires, declared on every procedure with `.meta({ access })`; the type and
+ * its meaning live with the checks in server/auth/access.ts. A test (access.test.ts) enumerates
+ * every procedure and fails for one without a declaration.
  */
-export interface Access {
-  path: "public" | "authenticated" | "store" | "ns" | "ns-parent" | "system";
-  privileges: Privilege[];
-  ownerPrivileges?: Privilege[];
-}
-
 export interface Meta {
   access?: Access;
 }
@@ -135,4 +145,19 @@ const errorMapping = t.middleware(async ({ next, path, type }) => {
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(errorMapping);
+/** Error mapping only: for tests of the middlewares themselves. Routers use `publicProcedure`. */
+export const baseProcedure = t.procedure.use(errorMapping);
+
+/**
+ * COFFER_ALLOWED_ORIGINS: extra origins (comma-separated, e.g. `https://backup.example.com`)
+ * whose mutations are accepted, for a reverse proxy that rewrites the Host header.
+ */
+const allowedOrigins = process.env.COFFER_ALLOWED_ORIGINS?.split(",")
+  .map((o) => o.trim())
+  .filter((o) => o !== "");
+
+/**
+ * The procedure every router builds on: despite the name, it runs the auth middleware, which
+ * enforces the declared `.meta({ access })` (`path: "public"` is what really is public).
+ */
+export const publicProcedure = baseProcedure.use(createAuthMiddleware(allowedOrigins ? { allowedOrigins } : {}));

@@ -1,14 +1,25 @@
 /** The API: one router per noun (DESIGN.md section 8). */
 import { createCallerFactory, router } from "./init";
+import { aclRouter } from "./routers/acl";
+import { authRouter } from "./routers/auth";
 import { datastoreRouter } from "./routers/datastore";
+import { gcRouter } from "./routers/gc";
 import { groupRouter } from "./routers/group";
 import { maintenanceRouter } from "./routers/maintenance";
 import { moveRouter } from "./routers/move";
 import { namespaceRouter } from "./routers/namespace";
+import { pruneRouter } from "./routers/prune";
 import { snapshotRouter } from "./routers/snapshot";
 import { taskRouter } from "./routers/task";
+import { tokenRouter } from "./routers/token";
+import { userRouter } from "./routers/user";
+import { verifyRouter } from "./routers/verify";
 
 export const appRouter = router({
+  auth: authRouter,
+  user: userRouter,
+  token: tokenRouter,
+  acl: aclRouter,
   datastore: datastoreRouter,
   namespace: namespaceRouter,
   group: groupRouter,
@@ -16,6 +27,9 @@ export const appRouter = router({
   move: moveRouter,
   maintenance: maintenanceRouter,
   task: taskRouter,
+  gc: gcRouter,
+  verify: verifyRouter,
+  prune: pruneRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -60,3 +60,15 @@ export const pageSchema = {
   offset: z.number().int().min(0).default(0),
   limit: z.number().int().min(1).max(1000).default(100),
 };
+
+/** PBS keep options, in its order (server/datastore/prune.ts KEEP_OPTION_NAMES; a test keeps them equal). */
+export const KEEP_OPTIONS = ["keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly"] as const;
+export type KeepOptionName = (typeof KEEP_OPTIONS)[number];
+
+/** One keep count: a whole number of at least 1 (PBS); leave it out for "not used". */
+export const keepCountSchema = z.number().int("a keep count is a whole number").min(1, "a keep count is at least 1").max(100_000);
+
+/** The keep options of a prune; unknown keys are refused. Shared by the API and the Prune dialog. */
+export const keepOptionsSchema = z
+  .object(Object.fromEntries(KEEP_OPTIONS.map((k) => [k, keepCountSchema.optional()])) as Record<KeepOptionName, z.ZodOptional<typeof keepCountSchema>>)
+  .strict();

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll } from "vitest";
+import { LOCAL_CALLER } from "./auth-middleware";
 import { createInnerContext } from "./init";
 import { createCaller } from "./root";
 
@@ -38,9 +39,17 @@ export function useDemoHome(): { home: () => string } {
   return { home: () => home };
 }
 
-/** A caller with the inner context: procedures without HTTP. */
+/** A caller with the inner context: procedures without HTTP, as the local superuser root@pam. */
 export function caller() {
-  return createCaller(createInnerContext());
+  return createCaller(createInnerContext({ caller: LOCAL_CALLER }));
+}
+
+/**
+ * Procedures without HTTP as `authId` (a user or token that must exist in the test's
+ * COFFER_HOME for the checks to pass), or as nobody when undefined.
+ */
+export function callerAs(authId: string | undefined) {
+  return createCaller(createInnerContext({ caller: authId ? { authId, via: "session" } : { via: "none" } }));
 }
 
 /** The tRPC code of a rejected call, for `await expect(...).rejects` style checks. */

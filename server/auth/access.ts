@@ -7,8 +7,8 @@
 import { CofferError } from "../datastore/errors";
 import { BackupNamespace, checkDatastoreName } from "../datastore/names";
 import { checkBackupOwner } from "../datastore/owner";
-import { privilegesAt } from "./acl";
-import { SYSTEM_TASKS_PATH, datastoreAclPath } from "./acl-path";
+import { listAcl, privilegesAt } from "./acl";
+import { ACCESS_ACL_PATH, ACCESS_USERS_PATH, SYSTEM_TASKS_PATH, datastoreAclPath } from "./acl-path";
 import { privilegeNames, type Privilege } from "./privileges";
 
 /**
@@ -16,14 +16,15 @@ import { privilegeNames, type Privilege } from "./privileges";
  * become a re-export of this one):
  * - `path`: which ACL path is checked: `/datastore/{store}` (`store`), `/datastore/{store}/{ns}`
  *   (`ns`), the parent namespace's path (`ns-parent`: creating or deleting `ns`),
- *   `/system/tasks` (`system`); `authenticated` needs only a caller, `public` not even that.
+ *   `/system/tasks` (`system`), `/access/users` (`users`), `/access/acl` (`acl`);
+ *   `authenticated` needs only a caller, `public` not even that.
  * - `privileges`: any one of them on that path gives full access (PBS `Priv1|Priv2`).
  * - `ownerPrivileges`: any one of them gives access limited to groups the caller owns (PBS
  *   "Backup/Prune + owner"). An empty list means that owners need no privilege at all (PBS task
  *   access: a task's own user may always read and stop it).
  */
 export interface Access {
-  path: "public" | "authenticated" | "store" | "ns" | "ns-parent" | "system";
+  path: "public" | "authenticated" | "store" | "ns" | "ns-parent" | "system" | "users" | "acl";
   privileges: Privilege[];
   ownerPrivileges?: Privilege[];
 }
@@ -105,6 +106,10 @@ export function accessPath(access: Access, input: AccessInput): string | undefin
     }
     case "system":
       return SYSTEM_TASKS_PATH;
+    case "users":
+      return ACCESS_USERS_PATH;
+    case "acl":
+      return ACCESS_ACL_PATH;
   }
 }
 
@@ -183,4 +188,24 @@ export function checkMoveNamespaceAccess(authId: string | undefined, store: stri
   const access: Access = { path: "ns-parent", privileges: ["Datastore.Modify"] };
   checkAccess(authId, access, { store, ns: sourceNs });
   checkAccess(authId, access, { store, ns: targetNs });
+}
+
+const BELOW_STORE: readonly Privilege[] = ["Datastore.Audit", "Datastore.Modify", "Datastore.Read", "Datastore.Backup"];
+
+/**
+ * Whether a datastore appears in `authId`'s datastore list (PBS 2.1 GET /admin/datastore):
+ * Audit or Backup on `/datastore/{store}`, or Audit, Modify, Read or Backup on some namespace
+ * below it (then PBS shows only the name; `full` is false).
+ */
+export function datastoreVisibility(authId: string, store: string): { visible: boolean; full: boolean } {
+  const storePath = datastoreAclPath(store);
+  const here = privilegesAt(authId, storePath);
+  if (hasAny(here, ["Datastore.Audit", "Datastore.Backup"])) return { visible: true, full: true };
+  const prefix = `${storePath}/`;
+  const user = authId.includes("!") ? authId.slice(0, authId.indexOf("!")) : authId;
+  const below = new Set(listAcl().filter((e) => e.path.startsWith(prefix) && (e["auth-id"] === authId || e["auth-id"] === user)).map((e) => e.path));
+  for (const path of below) {
+    if (hasAny(privilegesAt(authId, path), BELOW_STORE)) return { visible: true, full: false };
+  }
+  return { visible: false, full: false };
 }

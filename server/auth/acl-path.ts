@@ -8,6 +8,10 @@ import { BackupNamespace, MAX_NAMESPACE_DEPTH, SAFE_ID_REGEX, checkDatastoreName
 
 export const MAX_ACL_PATH_LENGTH = 128;
 export const SYSTEM_TASKS_PATH = "/system/tasks";
+/** Managing users and their tokens (PBS /access/users). */
+export const ACCESS_USERS_PATH = "/access/users";
+/** Reading and changing the ACL (PBS /access/acl). */
+export const ACCESS_ACL_PATH = "/access/acl";
 
 /** Sub-paths PBS's check_acl_path knows below `/system` and `/access` (Coffer uses few of them). */
 const SYSTEM_CHILDREN = new Set(["certificates", "disks", "log", "network", "notifications", "services", "status", "tasks", "time"]);

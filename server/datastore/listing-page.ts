@@ -28,6 +28,8 @@ export interface GroupPageOptions {
   desc?: boolean;
   offset: number;
   limit: number;
+  /** Keeps only groups whose owner passes (the API's owner limit); reads every group's owner. */
+  ownerFilter?: (owner: string | undefined) => boolean;
 }
 
 export interface Page<T> {
@@ -80,6 +82,11 @@ export async function pageGroups(handle: ReadHandle, ns: BackupNamespace, opts: 
   const store = readStoreOf(handle);
   await assertNamespaceExists(store, ns);
   let refs = await listGroups(store, ns);
+  const ownerFilter = opts.ownerFilter;
+  if (ownerFilter) {
+    const keep = await mapLimited(refs, PARALLEL_READS, async (g) => ownerFilter(await ownerOrUndefined(store, ns, g)));
+    refs = refs.filter((_, i) => keep[i]);
+  }
   const needle = opts.filter?.trim().toLowerCase();
   if (needle) {
     const keep = await mapLimited(refs, PARALLEL_READS, (g) => matches(store, ns, g, needle));

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { Breadcrumbs } from "@/components/Breadcrumbs";
 import { ContentTree } from "@/components/ContentTree";
 import { DatastoreFrame } from "@/components/DatastoreFrame";
+import { DatastoreTabs } from "@/components/DatastoreTabs";
 
 interface Props {
   params: Promise<{ store: string }>;
@@ -33,6 +34,7 @@ export default async function DatastorePage({ params }: Props) {
         ]}
       />
       <DatastoreFrame store={store}>
+        <DatastoreTabs store={store} />
         {/* Keyed by store so that expansion state never leaks from one store to another. */}
         <ContentTree key={store} store={store} />
       </DatastoreFrame>

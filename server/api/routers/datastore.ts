@@ -1,8 +1,20 @@
-/** Datastores as configured (PBS GET /config/datastore, /admin/datastore). */
+/**
+ * Datastores as configured (PBS GET /config/datastore, /admin/datastore), and what the console
+ * shows about one: its status (PBS GET /admin/datastore/{store}/status: disk usage, counts, the
+ * last GC and verify), its disk usage over time (PBS rrd) and the history of its GCs.
+ */
 import { z } from "zod";
 import { getDatastoreConfig, listDatastoreConfigs, type DatastoreConfig } from "../../config/datastore-config";
-import { publicProcedure, router } from "../init";
+import { datastoreVisibility } from "../../auth";
+import { CofferError } from "../../datastore/errors";
+import { readGcHistory, type GcHistoryEntry } from "../../datastore/gc-history";
+import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "../../datastore/names";
+import { openDatastore, type ReadHandle } from "../../datastore/open";
+import { diskUsage, readUsageHistory, type DiskUsage } from "../../datastore/usage-history";
+import { publicProcedure, router, type Access } from "../init";
+import { gcJobStatus, lastVerify, type GcJobStatus, type LastTask } from "../job-status";
 import { storeNameSchema } from "../schemas";
+import { ensureUsageSampler } from "../usage-sampler";
 
 /** What the console shows of a datastore; the config may carry more (tuning, schedules). */
 function summary(config: DatastoreConfig) {
@@ -16,10 +28,134 @@ function summary(config: DatastoreConfig) {
 
 export type DatastoreSummary = ReturnType<typeof summary>;
 
-export const datastoreRouter = router({
-  list: publicProcedure.query(async () => (await listDatastoreConfigs()).map(summary)),
+export interface TypeCounts {
+  groups: number;
+  snapshots: number;
+}
 
+export interface DatastoreStatus extends Partial<DiskUsage> {
+  store: string;
+  /** PBS counts: only groups with at least one snapshot, over every namespace. Absent when offline. */
+  counts?: { vm: TypeCounts; ct: TypeCounts; host: TypeCounts };
+  "gc-status"?: GcJobStatus;
+  lastVerify?: LastTask;
+  maintenance?: DatastoreConfig["maintenance-mode"];
+  /** Why counts or usage are missing (offline maintenance, an unmounted path). */
+  unavailable?: string;
+}
+
+/** PBS: sizes need Datastore.Audit or Datastore.Backup on the store. */
+const STATUS_ACCESS: Access = { path: "store", privileges: ["Datastore.Audit", "Datastore.Backup"] };
+
+async function countContent(ds: ReadHandle): Promise<NonNullable<DatastoreStatus["counts"]>> {
+  const counts = { vm: { groups: 0, snapshots: 0 }, ct: { groups: 0, snapshots: 0 }, host: { groups: 0, snapshots: 0 } };
+  const namespaces = await ds.listNamespaces(BackupNamespace.root, MAX_NAMESPACE_DEPTH);
+  for (const n of namespaces) {
+    for (const g of await ds.listGroups(BackupNamespace.parse(n.ns))) {
+      if (g["backup-count"] === 0) continue;
+      const c = counts[g["backup-type"]];
+      c.groups++;
+      c.snapshots += g["backup-count"];
+    }
+  }
+  return counts;
+}
+
+async function status(store: string): Promise<DatastoreStatus> {
+  const config = await getDatastoreConfig(store);
+  const out: DatastoreStatus = { store };
+  if (config["maintenance-mode"]) out.maintenance = config["maintenance-mode"];
+  try {
+    Object.assign(out, await diskUsage(config.path));
+  } catch (err) {
+    out.unavailable = `unable to read the disk usage of ${JSON.stringify(config.path)}: ${(err as Error).message}`;
+  }
+  let ds: ReadHandle | undefined;
+  try {
+    ds = await openDatastore(store, "read");
+  } catch (err) {
+    // Offline maintenance: sizes still show (statfs is no datastore I/O), content does not (PBS masks the summary).
+    if (err instanceof CofferError && err.code === "PRECONDITION_FAILED") out.unavailable = err.message;
+    else throw err;
+  }
+  if (ds) {
+    try {
+      out.counts = await countContent(ds);
+      out["gc-status"] = await gcJobStatus(store, ds);
+    } finally {
+      await ds.close();
+    }
+  }
+  const verify = await lastVerify(store);
+  if (verify) out.lastVerify = verify;
+  return out;
+}
+
+const storeInput = z.object({ store: storeNameSchema });
+
+export const datastoreRouter = router({
+  /**
+   * The stores the caller can see (PBS 2.1): Audit or Backup on the store, or a privilege on
+   * a namespace below it, in which case only the name is shown.
+   */
+  list: publicProcedure
+    .meta({ access: { path: "authenticated", privileges: [] } })
+    .query(async ({ ctx }) => {
+      const authId = ctx.auth.authId!;
+      return (await listDatastoreConfigs()).flatMap((c) => {
+        const { visible, full } = datastoreVisibility(authId, c.name);
+        if (!visible) return [];
+        return [full ? summary(c) : { ...summary(c), path: "", comment: undefined }];
+      });
+    }),
+
+  /** PBS shows path and comment to callers with Audit or Backup on the store. */
   get: publicProcedure
-    .input(z.object({ store: storeNameSchema }))
+    .meta({ access: STATUS_ACCESS })
+    .input(storeInput)
     .query(async ({ input }) => summary(await getDatastoreConfig(input.store))),
+
+  /** Sizes, counts by backup type, the last GC and verify, and the maintenance mode. */
+  status: publicProcedure
+    .meta({ access: STATUS_ACCESS })
+    .input(storeInput)
+    .query(({ input }) => status(input.store)),
+
+  /** Disk usage of every store at once, for the datastore list; a store that cannot be read has `error`. */
+  usage: publicProcedure
+    .meta({ access: { path: "authenticated", privileges: [] } })
+    .query(async ({ ctx }) => {
+      void ensureUsageSampler();
+      const authId = ctx.auth.authId!;
+      // Sizes only for stores where the caller has Audit or Backup (PBS datastore-usage).
+      const stores = (await listDatastoreConfigs()).filter((c) => datastoreVisibility(authId, c.name).full);
+      return Promise.all(
+        stores.map(async (c) => {
+          try {
+            return { store: c.name, ...(await diskUsage(c.path)) };
+          } catch (err) {
+            return { store: c.name, error: (err as Error).message };
+          }
+        }),
+      );
+    }),
+
+  /** Samples `{time, total, used}`, oldest first, over the last 30 days at most. */
+  usageHistory: publicProcedure
+    .meta({ access: STATUS_ACCESS })
+    .input(storeInput)
+    .query(async ({ input }) => {
+      await getDatastoreConfig(input.store); // NOT_FOUND for an unknown store
+      await ensureUsageSampler();
+      return readUsageHistory(input.store);
+    }),
+
+  /** One entry per finished GC run, oldest first (Coffer's addition to PBS's last-run status). */
+  gcHistory: publicProcedure
+    .meta({ access: { path: "store", privileges: ["Datastore.Audit"] } })
+    .input(storeInput)
+    .query(async ({ input }): Promise<GcHistoryEntry[]> => {
+      await getDatastoreConfig(input.store);
+      return readGcHistory(input.store);
+    }),
 });

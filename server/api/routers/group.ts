@@ -5,10 +5,11 @@
  */
 import { z } from "zod";
 import { GROUP_SORTS, pageGroups } from "../../datastore/listing-page";
-import { BackupNamespace } from "../../datastore/names";
-import { openDatastore } from "../../datastore/open";
+import { BackupNamespace, type GroupRef } from "../../datastore/names";
+import { openDatastore, type ReadHandle } from "../../datastore/open";
 import { parseAuthId } from "../../datastore/owner";
 import { CofferError, errorMessage } from "../../datastore/errors";
+import type { AuthState } from "../auth-middleware";
 import { publicProcedure, router } from "../init";
 import { groupRefSchema, namespaceSchema, pageSchema, storeNameSchema } from "../schemas";
 
@@ -21,6 +22,14 @@ const authIdSchema = z.string().superRefine((s, ctx) => {
     ctx.addIssue({ code: "custom", message: errorMessage(err) });
   }
 });
+
+/**
+ * PBS's owner check for callers that got in only through Backup or Prune: the group must be
+ * theirs (or one of their tokens'). Callers with the full privilege pass without reading.
+ */
+export async function checkGroupOwner(auth: AuthState, ds: ReadHandle, ns: BackupNamespace, group: GroupRef): Promise<void> {
+  if (auth.ownerOnly) auth.checkOwner(await ds.groupOwner(ns, group));
+}
 
 export const groupRouter = router({
   /**
@@ -40,10 +49,11 @@ export const groupRouter = router({
         ...pageSchema,
       }),
     )
-    .query(async ({ input }) => {
+    .query(async ({ ctx, input }) => {
       const ds = await openDatastore(input.store, "read");
       try {
-        return await pageGroups(ds, BackupNamespace.parse(input.ns), input);
+        const ownerFilter = ctx.auth.ownerOnly ? (owner: string | undefined) => owner !== undefined && ctx.auth.owns(owner) : undefined;
+        return await pageGroups(ds, BackupNamespace.parse(input.ns), { ...input, ...(ownerFilter ? { ownerFilter } : {}) });
       } finally {
         await ds.close();
       }
@@ -53,9 +63,10 @@ export const groupRouter = router({
   notes: publicProcedure
     .meta({ access: { path: "ns", privileges: ["Datastore.Audit"], ownerPrivileges: ["Datastore.Backup"] } })
     .input(groupInput)
-    .query(async ({ input }) => {
+    .query(async ({ ctx, input }) => {
       const ds = await openDatastore(input.store, "read");
       try {
+        await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.group);
         return { notes: await ds.groupNotes(BackupNamespace.parse(input.ns), input.group) };
       } finally {
         await ds.close();
@@ -65,9 +76,10 @@ export const groupRouter = router({
   setNotes: publicProcedure
     .meta({ access: { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Backup"] } })
     .input(groupInput.extend({ notes: z.string().max(64 * 1024, "notes are limited to 64 KiB") }))
-    .mutation(async ({ input }) => {
+    .mutation(async ({ ctx, input }) => {
       const ds = await openDatastore(input.store, "write");
       try {
+        await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.group);
         await ds.setGroupNotes(BackupNamespace.parse(input.ns), input.group, input.notes);
       } finally {
         await ds.close();
@@ -81,9 +93,12 @@ export const groupRouter = router({
   setOwner: publicProcedure
     .meta({ access: { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Backup"] } })
     .input(groupInput.extend({ owner: authIdSchema }))
-    .mutation(async ({ input }) => {
+    .mutation(async ({ ctx, input }) => {
       const ds = await openDatastore(input.store, "write");
       try {
+        await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.group);
+        // With only Backup, ownership may pass only between the caller and their own tokens (PBS).
+        if (ctx.auth.ownerOnly) ctx.auth.checkOwner(input.owner);
         await ds.setGroupOwner(BackupNamespace.parse(input.ns), input.group, input.owner);
       } finally {
         await ds.close();
@@ -98,9 +113,10 @@ export const groupRouter = router({
   delete: publicProcedure
     .meta({ access: { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Prune"] } })
     .input(groupInput.extend({ errorOnProtected: z.boolean().default(true) }))
-    .mutation(async ({ input }) => {
+    .mutation(async ({ ctx, input }) => {
       const ds = await openDatastore(input.store, "write");
       try {
+        await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.group);
         const stats = await ds.destroyGroup(BackupNamespace.parse(input.ns), input.group);
         const kept = stats["protected-snapshots"];
         if (kept > 0 && input.errorOnProtected) {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { LOCAL_CALLER } from "../auth-middleware";
 import { createInnerContext } from "../init";
 import { createCaller } from "../root";
 import { caller, codeOf, useDemoHome } from "../test-support";
@@ -106,7 +107,7 @@ describe("maintenance.set", () => {
 describe("maintenance.activeOperations", () => {
   it("streams the counts at once and on every change, and stops when the client goes away", async () => {
     const client = new AbortController();
-    const call = createCaller(createInnerContext(), { signal: client.signal });
+    const call = createCaller(createInnerContext({ caller: LOCAL_CALLER }), { signal: client.signal });
     const stream = await call.maintenance.activeOperations({ store: "demo" });
     const iterator = stream[Symbol.asyncIterator]();
     expect((await iterator.next()).value).toEqual({ read: 0, write: 0 });
@@ -133,7 +134,7 @@ describe("maintenance.activeOperations", () => {
   it("keeps watching while the store is offline", async () => {
     await caller().maintenance.set({ store: "demo", mode: "offline" });
     const client = new AbortController();
-    const call = createCaller(createInnerContext(), { signal: client.signal });
+    const call = createCaller(createInnerContext({ caller: LOCAL_CALLER }), { signal: client.signal });
     const events = await collect(await call.maintenance.activeOperations({ store: "demo" }), (e) => e.length >= 1);
     client.abort();
     expect(events[0]).toEqual({ read: 0, write: 0 });

@@ -8,21 +8,21 @@
  * Access (reference pbs-api-ui 3): move-group needs Datastore.Modify on the source namespace,
  * or Datastore.Prune there for an owned group, and on the target Datastore.Modify or
  * Datastore.Backup (owned group); move-namespace needs Datastore.Modify on the parents of source
- * and target. `Access` names one path, the source's; the target's check comes with the ACL
- * middleware.
+ * and target. The middleware checks the declared `Access` on the source and the target side;
+ * each procedure then applies the whole rule with checkMoveAccess / checkMoveNamespaceAccess,
+ * reading the group's owner when ownership decides. Tasks run as the caller.
  */
 import { z } from "zod";
 import { checkMoveGroup, checkMoveNamespace } from "../../datastore/move-checks";
 import { planMoveGroup, planMoveNamespace } from "../../datastore/move-plan";
 import { BackupNamespace, type GroupRef } from "../../datastore/names";
-import { openDatastore, storeOf } from "../../datastore/open";
+import { openDatastore, storeOf, type WriteHandle } from "../../datastore/open";
+import { checkMoveAccess, checkMoveNamespaceAccess, privilegesAt, datastoreAclPath } from "../../auth";
 import { startTask } from "../../tasks";
+import type { AuthState } from "../auth-middleware";
 import type { Access } from "../init";
 import { publicProcedure, router } from "../init";
 import { groupRefSchema, maxDepthSchema, namespaceSchema, storeNameSchema } from "../schemas";
-
-/** The console acts as the datastore's local superuser until users exist (DESIGN.md 13). */
-const AUTH_ID = "root@pam";
 
 const groupAccess: Access = { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Prune"] };
 const namespaceAccess: Access = { path: "ns-parent", privileges: ["Datastore.Modify"] };
@@ -49,13 +49,30 @@ const moveNamespaceInput = z.object({
  * Opens the store for write (as the move will: read-only and offline maintenance refuse it
  * here already) and runs `fn` with its content store.
  */
-async function withWriteStore<T>(store: string, fn: (s: ReturnType<typeof storeOf>) => Promise<T>): Promise<T> {
+async function withWriteStore<T>(store: string, fn: (s: ReturnType<typeof storeOf>, ds: WriteHandle) => Promise<T>): Promise<T> {
   const ds = await openDatastore(store, "write");
   try {
-    return await fn(storeOf(ds));
+    return await fn(storeOf(ds), ds);
   } finally {
     await ds.close();
   }
+}
+
+/**
+ * PBS 4.2's move-group rule. The owner is read only when the caller lacks Modify on a side, so
+ * that an admin's move does not depend on a readable owner file.
+ */
+async function checkGroupMove(auth: AuthState, ds: WriteHandle, input: z.infer<typeof moveGroupInput>): Promise<void> {
+  const authId = auth.authId;
+  const full = (ns: string) =>
+    authId !== undefined && privilegesAt(authId, datastoreAclPath(input.store, BackupNamespace.parse(ns))).has("Datastore.Modify");
+  const owner = full(input.ns) && full(input.targetNs) ? undefined : await ds.groupOwner(BackupNamespace.parse(input.ns), input.group);
+  checkMoveAccess(authId, input.store, input.ns, input.targetNs, owner);
+}
+
+/** The task's user: the caller (UPIDs and the task list show who moved what). */
+function taskUser(auth: AuthState): string {
+  return auth.authId!;
 }
 
 export const moveRouter = router({
@@ -63,34 +80,37 @@ export const moveRouter = router({
   planGroup: publicProcedure
     .meta({ access: groupAccess })
     .input(moveGroupInput)
-    .query(({ input }) =>
-      withWriteStore(input.store, (s) =>
-        planMoveGroup(s, BackupNamespace.parse(input.ns), input.group as GroupRef, BackupNamespace.parse(input.targetNs), input.mergeGroup),
-      ),
+    .query(({ ctx, input }) =>
+      withWriteStore(input.store, async (s, ds) => {
+        await checkGroupMove(ctx.auth, ds, input);
+        return planMoveGroup(s, BackupNamespace.parse(input.ns), input.group as GroupRef, BackupNamespace.parse(input.targetNs), input.mergeGroup);
+      }),
     ),
 
   /** The exact plan of a namespace move; changes nothing. A refused pre-flight check is an error. */
   planNamespace: publicProcedure
     .meta({ access: namespaceAccess })
     .input(moveNamespaceInput)
-    .query(({ input }) =>
-      withWriteStore(input.store, (s) =>
-        planMoveNamespace(s, BackupNamespace.parse(input.ns), BackupNamespace.parse(input.targetNs), {
+    .query(({ ctx, input }) =>
+      withWriteStore(input.store, (s) => {
+        checkMoveNamespaceAccess(ctx.auth.authId, input.store, input.ns, input.targetNs);
+        return planMoveNamespace(s, BackupNamespace.parse(input.ns), BackupNamespace.parse(input.targetNs), {
           maxDepth: input.maxDepth,
           deleteSource: input.deleteSource,
           mergeGroups: input.mergeGroups,
-        }),
-      ),
+        });
+      }),
     ),
 
   /** Pre-flight check, then the `move-group` task. */
   startGroup: publicProcedure
     .meta({ access: groupAccess })
     .input(moveGroupInput)
-    .mutation(async ({ input }) => {
-      await withWriteStore(input.store, (s) =>
-        checkMoveGroup(s, BackupNamespace.parse(input.ns), BackupNamespace.parse(input.targetNs), input.group, input.mergeGroup),
-      );
+    .mutation(async ({ ctx, input }) => {
+      await withWriteStore(input.store, async (s, ds) => {
+        await checkGroupMove(ctx.auth, ds, input);
+        return checkMoveGroup(s, BackupNamespace.parse(input.ns), BackupNamespace.parse(input.targetNs), input.group, input.mergeGroup);
+      });
       return startTask(
         "move-group",
         {
@@ -101,7 +121,7 @@ export const moveRouter = router({
           "target-ns": input.targetNs,
           "merge-group": input.mergeGroup,
         },
-        { authId: AUTH_ID },
+        { authId: taskUser(ctx.auth) },
       );
     }),
 
@@ -109,7 +129,8 @@ export const moveRouter = router({
   startNamespace: publicProcedure
     .meta({ access: namespaceAccess })
     .input(moveNamespaceInput)
-    .mutation(async ({ input }) => {
+    .mutation(async ({ ctx, input }) => {
+      checkMoveNamespaceAccess(ctx.auth.authId, input.store, input.ns, input.targetNs);
       await withWriteStore(input.store, (s) =>
         checkMoveNamespace(s, BackupNamespace.parse(input.ns), BackupNamespace.parse(input.targetNs)),
       );
@@ -123,7 +144,7 @@ export const moveRouter = router({
           "delete-source": input.deleteSource,
           "merge-groups": input.mergeGroups,
         },
-        { authId: AUTH_ID },
+        { authId: taskUser(ctx.auth) },
       );
     }),
 });

@@ -5,13 +5,20 @@
 import { z } from "zod";
 import { BackupNamespace, MAX_NAMESPACE_DEPTH, SAFE_ID_REGEX } from "../../datastore/names";
 import { openDatastore } from "../../datastore/open";
+import { datastoreAclPath, privilegesAt, type Privilege } from "../../auth";
 import { publicProcedure, router } from "../init";
 import { maxDepthSchema, namespaceSchema, storeNameSchema } from "../schemas";
 
+/** Any of these on a namespace shows it in the list (PBS list_namespaces). */
+const SEE_NAMESPACE: Privilege[] = ["Datastore.Audit", "Datastore.Modify", "Datastore.Read", "Datastore.Backup"];
+
 export const namespaceRouter = router({
-  /** Recursive from `parent`, including `parent` itself, pre-order (as PBS). */
+  /**
+   * Recursive from `parent`, including `parent` itself, pre-order (as PBS), without the
+   * namespaces below where the caller has no privilege (NoAccess further down, PBS).
+   */
   list: publicProcedure
-    .meta({ access: { path: "ns", privileges: ["Datastore.Audit", "Datastore.Modify", "Datastore.Read", "Datastore.Backup"] } })
+    .meta({ access: { path: "ns", privileges: SEE_NAMESPACE } })
     .input(
       z.object({
         store: storeNameSchema,
@@ -19,10 +26,15 @@ export const namespaceRouter = router({
         maxDepth: maxDepthSchema.default(MAX_NAMESPACE_DEPTH),
       }),
     )
-    .query(async ({ input }) => {
+    .query(async ({ ctx, input }) => {
       const ds = await openDatastore(input.store, "read");
       try {
-        return await ds.listNamespaces(BackupNamespace.parse(input.parent), input.maxDepth);
+        const all = await ds.listNamespaces(BackupNamespace.parse(input.parent), input.maxDepth);
+        const authId = ctx.auth.authId!;
+        return all.filter((n) => {
+          const have = privilegesAt(authId, datastoreAclPath(input.store, n.ns));
+          return SEE_NAMESPACE.some((p) => have.has(p));
+        });
       } finally {
         await ds.close();
       }

@@ -8,6 +8,7 @@ import { CofferError } from "../../datastore/errors";
 import { BackupNamespace, snapshotPath } from "../../datastore/names";
 import { openDatastore } from "../../datastore/open";
 import { publicProcedure, router } from "../init";
+import { checkGroupOwner } from "./group";
 import { groupRefSchema, namespaceSchema, pageSchema, snapshotRefSchema, storeNameSchema } from "../schemas";
 
 const snapshotInput = z.object({ store: storeNameSchema, ns: namespaceSchema, snapshot: snapshotRefSchema });
@@ -28,9 +29,10 @@ export const snapshotRouter = router({
         ...pageSchema,
       }),
     )
-    .query(async ({ input }) => {
+    .query(async ({ ctx, input }) => {
       const ds = await openDatastore(input.store, "read");
       try {
+        await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.group);
         return await pageSnapshots(ds, BackupNamespace.parse(input.ns), input.group, input);
       } finally {
         await ds.close();
@@ -41,10 +43,11 @@ export const snapshotRouter = router({
   notes: publicProcedure
     .meta({ access: { path: "ns", privileges: ["Datastore.Audit"], ownerPrivileges: ["Datastore.Backup"] } })
     .input(snapshotInput)
-    .query(async ({ input }) => {
+    .query(async ({ ctx, input }) => {
       const ds = await openDatastore(input.store, "read");
       try {
         const ns = BackupNamespace.parse(input.ns);
+        await checkGroupOwner(ctx.auth, ds, ns, input.snapshot);
         const info = await ds.snapshotFiles(ns, input.snapshot).catch((err: unknown) => {
           throw new CofferError("NOT_FOUND", `snapshot '${snapshotPath(input.snapshot)}' does not exist in namespace '${ns}'`, {
             cause: err,
@@ -60,9 +63,10 @@ export const snapshotRouter = router({
   setNotes: publicProcedure
     .meta({ access: { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Backup"] } })
     .input(snapshotInput.extend({ notes: z.string().max(64 * 1024, "notes are limited to 64 KiB") }))
-    .mutation(async ({ input }) => {
+    .mutation(async ({ ctx, input }) => {
       const ds = await openDatastore(input.store, "write");
       try {
+        await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.snapshot);
         await ds.setSnapshotNotes(BackupNamespace.parse(input.ns), input.snapshot, input.notes);
       } finally {
         await ds.close();
@@ -73,9 +77,10 @@ export const snapshotRouter = router({
   setProtected: publicProcedure
     .meta({ access: { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Backup"] } })
     .input(snapshotInput.extend({ protected: z.boolean() }))
-    .mutation(async ({ input }) => {
+    .mutation(async ({ ctx, input }) => {
       const ds = await openDatastore(input.store, "write");
       try {
+        await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.snapshot);
         await ds.setSnapshotProtected(BackupNamespace.parse(input.ns), input.snapshot, input.protected);
       } finally {
         await ds.close();
@@ -89,9 +94,10 @@ export const snapshotRouter = router({
   delete: publicProcedure
     .meta({ access: { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Prune"] } })
     .input(snapshotInput)
-    .mutation(async ({ input }) => {
+    .mutation(async ({ ctx, input }) => {
       const ds = await openDatastore(input.store, "write");
       try {
+        await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.snapshot);
         await ds.destroySnapshot(BackupNamespace.parse(input.ns), input.snapshot);
       } finally {
         await ds.close();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { LOCAL_CALLER } from "../auth-middleware";
 import { createInnerContext } from "../init";
 import { createCaller } from "../root";
 import { caller, codeOf, useDemoHome } from "../test-support";
@@ -135,7 +136,7 @@ describe("task.follow", () => {
   it("streams the lines as the task writes them, then the final status", async () => {
     const { upid } = await startTask("debug-sleep", { seconds: 1 });
     const client = new AbortController();
-    const stream = await createCaller(createInnerContext(), { signal: client.signal }).task.follow({ upid });
+    const stream = await createCaller(createInnerContext({ caller: LOCAL_CALLER }), { signal: client.signal }).task.follow({ upid });
     const events: { at: number; id: string; data: FollowEvent }[] = [];
     for await (const e of stream) events.push({ at: Date.now(), ...unwrap<FollowEvent>(e) });
 
@@ -163,7 +164,7 @@ describe("task.follow", () => {
     const { upid } = await startTask("debug-sleep", { seconds: 30 });
     try {
       const client = new AbortController();
-      const stream = await createCaller(createInnerContext(), { signal: client.signal }).task.follow({ upid });
+      const stream = await createCaller(createInnerContext({ caller: LOCAL_CALLER }), { signal: client.signal }).task.follow({ upid });
       const it = stream[Symbol.asyncIterator]();
       expect(unwrap<FollowEvent>((await it.next()).value).data).toMatchObject({ type: "line", n: 1 });
       client.abort();

@@ -4,8 +4,8 @@
  * subscription (SSE), which the Task Viewer follows instead of polling (DESIGN.md 7).
  *
  * Access as PBS: everyone may read and stop their own tasks; Sys.Audit on /system/tasks reads all
- * tasks, Sys.Modify stops them. Until users exist every caller is the local admin; the auth issue
- * filters the list by owner for callers without Sys.Audit.
+ * tasks, Sys.Modify stops them. Callers without them (`ownerOnly`) see only their own tasks
+ * (their user's and its tokens'), and stop only tasks of exactly their auth id.
  */
 import { tracked } from "@trpc/server";
 import { z } from "zod";
@@ -18,6 +18,8 @@ import {
   taskLogLines,
   taskStatus,
 } from "../../tasks";
+import { permissionError, SYSTEM_TASKS_PATH } from "../../auth";
+import type { AuthState } from "../auth-middleware";
 import { publicProcedure, router, toTRPCError, type Access } from "../init";
 import { storeNameSchema } from "../schemas";
 
@@ -54,13 +56,17 @@ export const taskListSchema = z.object({
 });
 
 /**
- * Reading a task: any logged-in caller for their own tasks; Sys.Audit on /system/tasks for all
- * (PBS). `Access` has no "own task" notion yet, so this declares the login and the auth issue
- * narrows the result (list filter, NOT_FOUND / FORBIDDEN for others' tasks) inside.
+ * Reading a task: Sys.Audit on /system/tasks for all tasks; without it (no privilege needed)
+ * only one's own (PBS). `ownerPrivileges: []` lets everyone in owner-limited.
  */
-const READ: Access = { path: "authenticated", privileges: [] };
-/** Stopping a task: its owner (raw auth id, PBS), or Sys.Modify on /system/tasks; as READ. */
-const STOP: Access = { path: "authenticated", privileges: [] };
+const READ: Access = { path: "system", privileges: ["Sys.Audit"], ownerPrivileges: [] };
+/** Stopping a task: Sys.Modify on /system/tasks, or being its user (the exact auth id, PBS). */
+const STOP: Access = { path: "system", privileges: ["Sys.Modify"], ownerPrivileges: [] };
+
+/** FORBIDDEN for someone else's task when the caller may only read their own. */
+function checkTaskReader(auth: AuthState, upid: string): void {
+  if (auth.ownerOnly && !auth.owns(parseUpid(upid).authId)) throw permissionError(["Sys.Audit"], SYSTEM_TASKS_PATH);
+}
 
 const upidInput = z.object({ upid: upidSchema });
 
@@ -69,13 +75,14 @@ export const taskRouter = router({
   list: publicProcedure
     .meta({ access: READ })
     .input(taskListSchema)
-    .query(({ input }) => listTasks(input)),
+    .query(({ ctx, input }) => listTasks(ctx.auth.ownerOnly ? { ...input, owner: (authId) => ctx.auth.owns(authId) } : input)),
 
   /** `status` running|stopped, `exitstatus` and `endtime` once stopped. */
   status: publicProcedure
     .meta({ access: READ })
     .input(upidInput)
-    .query(async ({ input }) => {
+    .query(async ({ ctx, input }) => {
+      checkTaskReader(ctx.auth, input.upid);
       const { state: _state, ...status } = await taskStatus(input.upid);
       return status;
     }),
@@ -89,7 +96,8 @@ export const taskRouter = router({
         limit: z.number().int().min(0).max(100_000).default(50),
       }),
     )
-    .query(async ({ input }) => {
+    .query(async ({ ctx, input }) => {
+      checkTaskReader(ctx.auth, input.upid);
       const { lines, total } = await readTaskLog(input.upid, { start: input.start, limit: input.limit });
       return { data: lines, total, active: await isTaskRunning(input.upid) };
     }),
@@ -98,7 +106,10 @@ export const taskRouter = router({
   stop: publicProcedure
     .meta({ access: STOP })
     .input(upidInput)
-    .mutation(({ input }) => stopTask(input.upid)),
+    .mutation(({ ctx, input }) => {
+      if (ctx.auth.ownerOnly && parseUpid(input.upid).authId !== ctx.auth.authId) throw permissionError(["Sys.Modify"], SYSTEM_TASKS_PATH);
+      return stopTask(input.upid);
+    }),
 
   /**
    * The log live: every line as `{type: "line", n, t}` (already written ones first), then
@@ -108,7 +119,8 @@ export const taskRouter = router({
   follow: publicProcedure
     .meta({ access: READ })
     .input(upidInput.extend({ lastEventId: z.string().nullish() }))
-    .subscription(async ({ input, signal }) => {
+    .subscription(async ({ ctx, input, signal }) => {
+      checkTaskReader(ctx.auth, input.upid);
       // Checked before the stream starts, so an unknown task is NOT_FOUND, not a broken stream.
       await taskStatus(input.upid);
       const after = input.lastEventId ? parseInt(input.lastEventId, 10) : 0;

@@ -1,0 +1,262 @@
+"use client";
+/**
+ * A datastore's Summary (PBS's Summary tab, plus what PBS leaves out): disk usage, groups and
+ * snapshots by type, the last garbage collection and verification with buttons to run them,
+ * the maintenance state, then usage over time and the GC history. Polls gently (30 s) and
+ * reloads when a task it started ends.
+ */
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { Badge, type BadgeTone } from "./Badge";
+import { ErrorMessage } from "./ErrorMessage";
+import { formatSize } from "./format";
+import { GcButton } from "./GcButton";
+import { GcHistoryChart } from "./GcHistoryChart";
+import { Icon } from "./Icon";
+import { MaintenanceBadge } from "./MaintenanceBadge";
+import { Spinner } from "./Spinner";
+import { TaskViewerDialog } from "./TaskViewerDialog";
+import { formatLocalTime, taskOutcome } from "./task-format";
+import { useTRPC } from "./TrpcProvider";
+import { UsageBar } from "./UsageBar";
+import { UsageChart } from "./UsageChart";
+import { VerifyDialog } from "./VerifyDialog";
+import "./jobs.css";
+
+const POLL_MS = 30_000;
+const TYPES = [
+  { key: "vm", label: "Virtual machines" },
+  { key: "ct", label: "Containers" },
+  { key: "host", label: "Hosts" },
+] as const;
+
+function outcomeBadge(status: string | undefined) {
+  if (status === undefined) return <Badge>Unknown</Badge>;
+  const o = taskOutcome({ status: "stopped", exitstatus: status });
+  const tone: BadgeTone = o.tone === "running" ? "info" : o.tone;
+  return <Badge tone={tone}>{o.label}</Badge>;
+}
+
+export function DatastoreSummary({ store }: { store: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const status = useQuery({ ...trpc.datastore.status.queryOptions({ store }), refetchInterval: POLL_MS });
+  const usage = useQuery({ ...trpc.datastore.usageHistory.queryOptions({ store }), refetchInterval: POLL_MS });
+  const gcHistory = useQuery(trpc.datastore.gcHistory.queryOptions({ store }));
+  const [verifyOpen, setVerifyOpen] = useState(false);
+  const [taskUpid, setTaskUpid] = useState<string | null>(null);
+
+  const refresh = () => {
+    void queryClient.invalidateQueries({ queryKey: trpc.datastore.status.queryKey({ store }) });
+    void queryClient.invalidateQueries({ queryKey: trpc.datastore.gcHistory.queryKey({ store }) });
+    void queryClient.invalidateQueries({ queryKey: trpc.gc.pathKey() });
+  };
+
+  if (status.isPending) {
+    return (
+      <div className="panel empty-state">
+        <Spinner label="Loading the summary" />
+      </div>
+    );
+  }
+  if (status.isError) {
+    return (
+      <div className="panel">
+        <ErrorMessage title={`Could not load the status of '${store}'`} error={status.error} />
+      </div>
+    );
+  }
+  const s = status.data;
+  const gc = s["gc-status"];
+  const offline = s.maintenance?.type === "offline";
+  const writeBlocked = s.maintenance ? `refused in ${s.maintenance.type} maintenance` : undefined;
+
+  return (
+    <div className="summary">
+      <div className="summary__cards">
+        <section className="panel card" aria-labelledby="sum-usage">
+          <h2 className="card__title" id="sum-usage">
+            Usage
+          </h2>
+          {s.total !== undefined && s.used !== undefined ? (
+            <>
+              <UsageBar used={s.used} total={s.total} label={`Disk usage of ${store}`} />
+              <dl className="facts card__facts">
+                <dt>Used</dt>
+                <dd>{formatSize(s.used)}</dd>
+                <dt>Available</dt>
+                <dd>{formatSize(s.avail ?? 0)}</dd>
+                <dt>Total</dt>
+                <dd>{formatSize(s.total)}</dd>
+              </dl>
+            </>
+          ) : (
+            <p className="muted">Disk usage unknown.</p>
+          )}
+          {s.unavailable ? <p className="card__note">{s.unavailable}</p> : null}
+        </section>
+
+        <section className="panel card" aria-labelledby="sum-content">
+          <h2 className="card__title" id="sum-content">
+            Content
+          </h2>
+          {s.counts ? (
+            <table className="data-table card__table">
+              <thead>
+                <tr>
+                  <th scope="col">Type</th>
+                  <th scope="col" className="num">
+                    Groups
+                  </th>
+                  <th scope="col" className="num">
+                    Snapshots
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {TYPES.map((t) => (
+                  <tr key={t.key}>
+                    <th scope="row" className="card__rowhead">
+                      <Icon name={t.key} /> {t.label}
+                    </th>
+                    <td className="num">{s.counts![t.key].groups}</td>
+                    <td className="num">{s.counts![t.key].snapshots}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : (
+            <p className="muted">Not available while the datastore is offline.</p>
+          )}
+          <p className="card__note">Groups without snapshots are not counted (as PBS counts them); all namespaces included.</p>
+        </section>
+
+        <section className="panel card" aria-labelledby="sum-gc">
+          <h2 className="card__title" id="sum-gc">
+            Garbage collection
+          </h2>
+          {gc?.upid ? (
+            <dl className="facts card__facts">
+              <dt>Last run</dt>
+              <dd>
+                {outcomeBadge(gc["last-run-state"])} {gc["last-run-endtime"] ? formatLocalTime(gc["last-run-endtime"]) : null}
+              </dd>
+              <dt>Removed</dt>
+              <dd>
+                {formatSize(gc["removed-bytes"])} ({gc["removed-chunks"]} chunks)
+              </dd>
+              {gc["pending-bytes"] > 0 && (
+                <>
+                  <dt>Pending</dt>
+                  <dd>{formatSize(gc["pending-bytes"])}</dd>
+                </>
+              )}
+              <dt>On disk</dt>
+              <dd>
+                {formatSize(gc["disk-bytes"])} in {gc["disk-chunks"]} chunks
+              </dd>
+              <dt>Dedup factor</dt>
+              <dd>{(gc["disk-bytes"] > 0 ? gc["index-data-bytes"] / gc["disk-bytes"] : 1).toFixed(2)}</dd>
+            </dl>
+          ) : (
+            <p className="muted">{offline ? "Not available while the datastore is offline." : "No garbage collection has run yet."}</p>
+          )}
+          <div className="card__actions">
+            <GcButton store={store} disabledReason={writeBlocked} />
+            {gc?.upid ? (
+              <button type="button" className="link-button" onClick={() => setTaskUpid(gc.upid)}>
+                Show last GC task
+              </button>
+            ) : null}
+          </div>
+        </section>
+
+        <section className="panel card" aria-labelledby="sum-verify">
+          <h2 className="card__title" id="sum-verify">
+            Verification
+          </h2>
+          {s.lastVerify ? (
+            <dl className="facts card__facts">
+              <dt>Last verify</dt>
+              <dd>
+                {outcomeBadge(s.lastVerify.status)} {formatLocalTime(s.lastVerify.endtime)}
+              </dd>
+              {s.lastVerify.state === "error" && (
+                <>
+                  <dt>Error</dt>
+                  <dd className="card__error">{s.lastVerify.status}</dd>
+                </>
+              )}
+            </dl>
+          ) : (
+            <p className="muted">No verification has run yet.</p>
+          )}
+          <div className="card__actions">
+            <button
+              type="button"
+              className="button"
+              onClick={() => setVerifyOpen(true)}
+              disabled={offline}
+              title={offline ? "refused in offline maintenance" : undefined}
+            >
+              <Icon name="check" />
+              Verify all
+            </button>
+            {s.lastVerify ? (
+              <button type="button" className="link-button" onClick={() => setTaskUpid(s.lastVerify!.upid)}>
+                Show last verify task
+              </button>
+            ) : null}
+          </div>
+        </section>
+
+        <section className="panel card" aria-labelledby="sum-maint">
+          <h2 className="card__title" id="sum-maint">
+            Maintenance
+          </h2>
+          {s.maintenance ? (
+            <p>
+              <MaintenanceBadge mode={s.maintenance} /> {s.maintenance.message ? `“${s.maintenance.message}”` : null}
+            </p>
+          ) : (
+            <p>
+              <Badge tone="success">
+                <Icon name="check" />
+                None
+              </Badge>{" "}
+              <span className="muted">normal operation</span>
+            </p>
+          )}
+        </section>
+      </div>
+
+      <section className="panel card" aria-label="Usage history">
+        {usage.isError ? (
+          <ErrorMessage title="Could not load the usage history" error={usage.error} />
+        ) : (
+          <UsageChart samples={usage.data ?? []} />
+        )}
+      </section>
+      <section className="panel card" aria-label="Garbage collection history">
+        {gcHistory.isError ? (
+          <ErrorMessage title="Could not load the GC history" error={gcHistory.error} />
+        ) : (
+          <GcHistoryChart runs={gcHistory.data ?? []} />
+        )}
+      </section>
+
+      {verifyOpen && (
+        <VerifyDialog
+          store={store}
+          scope={{ ns: "" }}
+          onClose={() => setVerifyOpen(false)}
+          onStarted={(upid) => {
+            setVerifyOpen(false);
+            setTaskUpid(upid);
+          }}
+        />
+      )}
+      <TaskViewerDialog upid={taskUpid} onClose={() => setTaskUpid(null)} onEnded={refresh} />
+    </div>
+  );
+}

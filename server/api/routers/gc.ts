@@ -1,0 +1,53 @@
+/**
+ * Garbage collection (PBS GET/POST /admin/datastore/{store}/gc, reference pbs-api-ui.md 2.5):
+ * the last run's status, and starting a run as a `garbage_collection` task.
+ */
+import { z } from "zod";
+import { CofferError } from "../../datastore/errors";
+import { openDatastore } from "../../datastore/open";
+import { startTask } from "../../tasks";
+import { publicProcedure, router } from "../init";
+import { gcJobStatus, runningGc } from "../job-status";
+import { storeNameSchema } from "../schemas";
+
+/** The console acts as the datastore's local superuser until users exist (DESIGN.md 13). */
+const AUTH_ID = "root@pam";
+
+const storeInput = z.object({ store: storeNameSchema });
+
+export const gcRouter = router({
+  /** GarbageCollectionJobStatus; all zero with no `upid` when no GC ever ran. Read access (offline refuses). */
+  status: publicProcedure
+    .meta({ access: { path: "store", privileges: ["Datastore.Audit"] } })
+    .input(storeInput)
+    .query(async ({ input }) => {
+      const ds = await openDatastore(input.store, "read");
+      try {
+        return await gcJobStatus(input.store, ds);
+      } finally {
+        await ds.close();
+      }
+    }),
+
+  /**
+   * Starts a GC. Checked first, so a refused request creates no task: an unknown store is
+   * NOT_FOUND, read-only or offline maintenance PRECONDITION_FAILED (GC is a write operation),
+   * a GC already running CONFLICT. The task takes the GC lock itself, which closes the gap
+   * between this check and the start.
+   */
+  start: publicProcedure
+    .meta({ access: { path: "store", privileges: ["Datastore.Modify"] } })
+    .input(storeInput)
+    .mutation(async ({ ctx, input }) => {
+      const ds = await openDatastore(input.store, "write");
+      await ds.close();
+      const running = await runningGc(input.store);
+      if (running) {
+        throw new CofferError(
+          "CONFLICT",
+          `Start GC failed - (already running/locked): garbage collection of datastore '${input.store}' is running as task ${running.upid}`,
+        );
+      }
+      return startTask("garbage_collection", { store: input.store }, { authId: ctx.auth.authId ?? AUTH_ID });
+    }),
+});

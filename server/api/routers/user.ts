@@ -1,0 +1,62 @@
+/**
+ * Users of realm `pbs` (PBS /access/users): managing them needs Permissions.Modify on
+ * /access/users, listing them Sys.Audit there (PBS). Everybody may change their own password;
+ * an API token may not (it is not the person).
+ */
+import { z } from "zod";
+import { ACCESS_USERS_PATH, checkPrivileges, createUser, deleteUser, listUsers, setPassword, updateUser, unauthorized } from "../../auth";
+import { CofferError } from "../../datastore/errors";
+import { publicProcedure, router, type Access } from "../init";
+
+const MANAGE: Access = { path: "users", privileges: ["Permissions.Modify"] };
+
+export const useridSchema = z.string().min(3).max(128);
+const passwordSchema = z.string().min(5, "password too short (at least 5 characters)").max(64, "password too long (at most 64 characters)");
+const optionsSchema = {
+  comment: z.string().max(128).optional(),
+  enable: z.boolean().optional(),
+  /** Epoch seconds; 0 = never. */
+  expire: z.number().int().min(0).optional(),
+};
+
+export const userRouter = router({
+  list: publicProcedure
+    .meta({ access: { path: "users", privileges: ["Sys.Audit", "Permissions.Modify"] } })
+    .query(() => listUsers()),
+
+  create: publicProcedure
+    .meta({ access: MANAGE })
+    .input(z.object({ userid: useridSchema, password: passwordSchema.optional(), ...optionsSchema }))
+    .mutation(({ input }) => {
+      const { userid, ...opts } = input;
+      return createUser(userid, opts);
+    }),
+
+  update: publicProcedure
+    .meta({ access: MANAGE })
+    .input(z.object({ userid: useridSchema, ...optionsSchema }))
+    .mutation(({ input }) => {
+      const { userid, ...opts } = input;
+      return updateUser(userid, opts);
+    }),
+
+  delete: publicProcedure
+    .meta({ access: MANAGE })
+    .input(z.object({ userid: useridSchema }))
+    .mutation(async ({ ctx, input }) => {
+      if (input.userid === ctx.auth.authId) throw new CofferError("BAD_REQUEST", "you cannot delete the user you are logged in as");
+      await deleteUser(input.userid);
+    }),
+
+  /** Own password: any logged-in user; someone else's: Permissions.Modify on /access/users. */
+  setPassword: publicProcedure
+    .meta({ access: { path: "authenticated", privileges: [] } })
+    .input(z.object({ userid: useridSchema, password: passwordSchema }))
+    .mutation(async ({ ctx, input }) => {
+      const authId = ctx.auth.authId;
+      if (!authId) throw unauthorized();
+      if (authId.includes("!")) throw new CofferError("FORBIDDEN", "API tokens cannot change passwords");
+      if (input.userid !== authId) checkPrivileges(authId, ACCESS_USERS_PATH, ["Permissions.Modify"]);
+      await setPassword(input.userid, input.password);
+    }),
+});
