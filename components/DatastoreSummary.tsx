@@ -25,7 +25,7 @@ import "./jobs.css";
 
 const POLL_MS = 30_000;
 const TYPES = [
-  { key: "vm", label: "Virtual machines" },
+  { key: "vm", label: "VMs" },
   { key: "ct", label: "Containers" },
   { key: "host", label: "Hosts" },
 ] as const;
@@ -101,7 +101,7 @@ export function DatastoreSummary({ store }: { store: string }) {
             Content
           </h2>
           {s.counts ? (
-            <table className="data-table card__table">
+            <table className="data-table card__table" aria-labelledby="sum-content">
               <thead>
                 <tr>
                   <th scope="col">Type</th>

@@ -10,7 +10,7 @@ import { publicProcedure, router } from "../init";
 import { gcJobStatus, runningGc } from "../job-status";
 import { storeNameSchema } from "../schemas";
 
-/** The console acts as the datastore's local superuser until users exist (DESIGN.md 13). */
+/** The task user when the caller has no auth id (a local caller without HTTP, e.g. tests). */
 const AUTH_ID = "root@pam";
 
 const storeInput = z.object({ store: storeNameSchema });

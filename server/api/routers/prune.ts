@@ -13,6 +13,7 @@ import { publicProcedure, router } from "../init";
 import { checkGroupOwner } from "./group";
 import { groupRefSchema, KEEP_OPTIONS, keepOptionsSchema, namespaceSchema, storeNameSchema } from "../schemas";
 
+/** The task user when the caller has no auth id (a local caller without HTTP, e.g. tests). */
 const AUTH_ID = "root@pam";
 
 /** Datastore.Modify on the namespace for any group, Datastore.Prune for the caller's own (PBS "M any / P+owner"). */

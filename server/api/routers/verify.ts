@@ -14,6 +14,7 @@ import { publicProcedure, router } from "../init";
 import { checkGroupOwner } from "./group";
 import { groupRefSchema, maxDepthSchema, namespaceSchema, snapshotRefSchema, storeNameSchema } from "../schemas";
 
+/** The task user when the caller has no auth id (a local caller without HTTP, e.g. tests). */
 const AUTH_ID = "root@pam";
 
 export const verifyStartSchema = z
