@@ -18,13 +18,18 @@ export interface OptionSpec {
 }
 
 export interface CommandSpec {
-  /** Positional argument names, in order; a trailing `?` marks an optional one. */
+  /**
+   * Positional argument names, in order; a trailing `?` marks an optional one, a trailing `...`
+   * (last one only) takes one or more remaining arguments (see `Parsed.rest`).
+   */
   positionals: string[];
   options: Record<string, OptionSpec>;
 }
 
 export interface Parsed {
   positionals: Record<string, string | undefined>;
+  /** The arguments a trailing `name...` positional took (its first one is also in positionals). */
+  rest: string[];
   options: Record<string, string | boolean | number | undefined>;
 }
 
@@ -39,7 +44,7 @@ const OUTPUT_FORMAT: OptionSpec = { type: "string", choices: ["text", "json"], d
 
 export function parseArgs(argv: string[], spec: CommandSpec): Parsed {
   const options: Record<string, OptionSpec> = { "output-format": OUTPUT_FORMAT, ...spec.options };
-  const out: Parsed = { positionals: {}, options: {} };
+  const out: Parsed = { positionals: {}, options: {}, rest: [] };
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -84,22 +89,26 @@ export function parseArgs(argv: string[], spec: CommandSpec): Parsed {
       out.options[name] = value;
     }
   }
+  const variadic = spec.positionals.at(-1)?.endsWith("...") ?? false;
   const required = spec.positionals.filter((p) => !p.endsWith("?"));
   if (positionals.length < required.length) {
-    const missing = required.slice(positionals.length).map((p) => `<${p}>`).join(" ");
+    const missing = required.slice(positionals.length).map((p) => `<${p.replace(/\.\.\.$/, "")}>`).join(" ");
     throw new UsageError(`missing argument ${missing}`);
   }
-  if (positionals.length > spec.positionals.length) {
+  if (!variadic && positionals.length > spec.positionals.length) {
     throw new UsageError(`unexpected argument '${positionals[spec.positionals.length]}'`);
   }
   spec.positionals.forEach((p, i) => {
-    out.positionals[p.replace(/\?$/, "")] = positionals[i];
+    out.positionals[p.replace(/(\?|\.\.\.)$/, "")] = positionals[i];
   });
+  if (variadic) out.rest = positionals.slice(spec.positionals.length - 1);
   return out;
 }
 
 export function usageLine(command: string, spec: CommandSpec): string {
-  const pos = spec.positionals.map((p) => (p.endsWith("?") ? `[<${p.slice(0, -1)}>]` : `<${p}>`)).join(" ");
+  const pos = spec.positionals
+    .map((p) => (p.endsWith("?") ? `[<${p.slice(0, -1)}>]` : p.endsWith("...") ? `<${p.slice(0, -3)}>...` : `<${p}>`))
+    .join(" ");
   const opts = Object.entries(spec.options)
     .map(([n, o]) => (o.type === "boolean" ? `[--${n}]` : `[--${n} ${o.choices ? o.choices.join("|") : n.toUpperCase()}]`))
     .join(" ");

@@ -22,9 +22,6 @@ import { groupOf, nsOf, req, str, withDatastore } from "../command";
 import { emit } from "../output";
 import { runTaskCommand } from "../run-task";
 
-/** The CLI's parser has no variadic positionals; up to this many archives per backup. */
-export const MAX_CLI_ARCHIVES = 8;
-const archivePositionals = ["archive=path", ...Array.from({ length: MAX_CLI_ARCHIVES - 1 }, (_, i) => `archive${i + 2}=path?`)];
 
 /** `--backup-time`: epoch seconds or `YYYY-MM-DDTHH:MM:SSZ`. */
 export function parseBackupTimeOption(s: string): number {
@@ -47,11 +44,11 @@ export const backupCommands: Command[] = [
   {
     path: ["backup"],
     summary:
-      `Back up sources into a new snapshot of a group, as a task: <archive>=<path> per archive (up to ${MAX_CLI_ARCHIVES}); ` +
+      "Back up sources into a new snapshot of a group, as a task: one <archive>=<path> per archive; " +
       "name.img = file or block device image, name.pxar / name.didx = directory, name.conf/.json/.key/.log = small file. " +
       "Unchanged sources are taken over from the last snapshot unless --no-change-detection; --rate limits each job (MiB/s).",
     spec: {
-      positionals: ["store", "group", ...archivePositionals],
+      positionals: ["store", "group", "archive=path..."],
       options: {
         ns: { type: "string" },
         "backup-time": { type: "string", description: "epoch seconds or YYYY-MM-DDTHH:MM:SSZ (default: now)" },
@@ -64,10 +61,7 @@ export const backupCommands: Command[] = [
       const store = checkDatastoreName(req(args, "store"));
       const ns = nsOf(args);
       const group = groupOf(req(args, "group"));
-      const specs = archivePositionals
-        .map((p) => str(args, p.replace(/\?$/, "")))
-        .filter((s): s is string => s !== undefined)
-        .map((s) => parseArchiveSpec(s));
+      const specs = args.rest.map((s) => parseArchiveSpec(s));
       checkDistinct(specs);
       for (const s of specs) await checkSource(s);
       const time = str(args, "backup-time");
