@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { setMaintenanceMode } from "../../config/datastore-config";
+import { maintenanceStatus } from "../../datastore/maintenance-status";
 import { openDatastore, type LookupHandle } from "../../datastore/open";
 import type { ActiveOperationCounts } from "../../datastore/types";
 import { publicProcedure, router, toTRPCError } from "../init";
@@ -15,19 +16,7 @@ import { maintenanceSetSchema, storeNameSchema } from "../schemas";
 export const ACTIVE_OPERATIONS_POLL_MS = 500;
 
 /** `coffer maintenance show --output-format json` has the same shape (DESIGN.md 9). */
-async function show(store: string) {
-  const ds = await openDatastore(store, "lookup");
-  try {
-    const mode = ds.maintenance;
-    return {
-      mode: mode?.type ?? null,
-      message: mode?.message ?? null,
-      "active-operations": await ds.activeOperations(),
-    };
-  } finally {
-    await ds.close();
-  }
-}
+const show = maintenanceStatus;
 
 export type MaintenanceState = Awaited<ReturnType<typeof show>>;
 

@@ -1,25 +1,15 @@
 import { setMaintenanceMode } from "../../config/datastore-config";
 import { checkDatastoreName } from "../../datastore/names";
 import { checkMaintenanceMessage } from "../../datastore/maintenance";
-import { openDatastore } from "../../datastore/open";
+import { maintenanceStatus } from "../../datastore/maintenance-status";
 import type { MaintenanceType } from "../../datastore/types";
 import type { Command } from "../command";
 import { req, str } from "../command";
 import { emit } from "../output";
 
-async function show(store: string) {
+function show(store: string) {
   checkDatastoreName(store);
-  const ds = await openDatastore(store, "lookup");
-  try {
-    const mode = ds.maintenance;
-    return {
-      mode: mode?.type ?? null,
-      message: mode?.message ?? null,
-      "active-operations": await ds.activeOperations(),
-    };
-  } finally {
-    await ds.close();
-  }
+  return maintenanceStatus(store);
 }
 
 export const maintenanceCommands: Command[] = [
