@@ -145,22 +145,33 @@ export function ContentTree({ store }: { store: string }) {
   }, [items, rows, requestPage]);
 
   // Keyboard moves to rows that may not be rendered yet: scroll there, then focus once rendered.
-  const focusWanted = useRef<string | null>(null);
+  // A move to a row whose page has not arrived targets its placeholder; when the page arrives,
+  // the item that took the placeholder's place (same index) gets the focus.
+  const focusWanted = useRef<{ key: string; index: number; placeholder: boolean } | null>(null);
   useLayoutEffect(() => {
-    const key = focusWanted.current;
-    if (!key) return;
-    const el = scroller.current?.querySelector<HTMLElement>(`tr[data-key="${CSS.escape(key)}"]`);
+    const wanted = focusWanted.current;
+    if (!wanted) return;
+    if (wanted.placeholder) {
+      const now = rows[wanted.index];
+      if (isItem(now) && now.kind !== "placeholder" && now.key !== wanted.key) {
+        focusWanted.current = { key: now.key, index: wanted.index, placeholder: false };
+        setActiveKey(now.key);
+        return; // focused after the re-render, when the row is tabbable
+      }
+    }
+    const el = scroller.current?.querySelector<HTMLElement>(`tr[data-key="${CSS.escape(wanted.key)}"]`);
     if (el) {
       focusWanted.current = null;
       el.focus();
     }
   });
   const moveFocusTo = (index: number) => {
-    const row = rows[Math.max(0, Math.min(rows.length - 1, index))];
+    const i = Math.max(0, Math.min(rows.length - 1, index));
+    const row = rows[i];
     if (!isItem(row)) return;
-    focusWanted.current = row.key;
+    focusWanted.current = { key: row.key, index: i, placeholder: row.kind === "placeholder" };
     setActiveKey(row.key);
-    virtualizer.scrollToIndex(rows.indexOf(row), { align: "auto" });
+    virtualizer.scrollToIndex(i, { align: "auto" });
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTableSectionElement>) => {

@@ -5,10 +5,12 @@
  * directory tree, as PBS's listings are).
  *
  * Cost: groups are listed by name (two readdirs per type); only the page's groups are read in
- * full. A text filter reads every group's owner and notes; sorting by anything but the name
- * reads every (filtered) group in full.
+ * full. A text filter reads every group's owner and notes (cached, checked against the group
+ * directory's mtime: see filterText); sorting by anything but the name reads every (filtered)
+ * group in full.
  */
 import { assertGroupExists, listGroups, readGroupNotes } from "./group";
+import { groupRel } from "./layout";
 import { assertNamespaceExists } from "./namespace";
 import { groupListItem, ownerOrUndefined, snapshotListItem } from "./listing";
 import { type BackupNamespace, compareGroups, type GroupRef, groupPath } from "./names";
@@ -54,12 +56,50 @@ async function mapLimited<T, R>(items: readonly T[], width: number, fn: (item: T
 
 const PARALLEL_READS = 32;
 
+/**
+ * What a text filter reads of a group (owner and notes, lower-cased), cached by the group
+ * directory's absolute path and checked against its mtime, so paging through a filtered
+ * namespace of 10,000 groups stats each group instead of reading two files of each per page.
+ * Both files are only ever created or replaced by rename (writeFileAtomic, createFileExclusive,
+ * as PBS's replace_file), which changes the directory's mtime. An entry is trusted only when the
+ * directory's mtime was clearly in the past when it was read (a change within the same
+ * timestamp tick would not move the mtime: the "racy git" rule), and for a few seconds at most
+ * (a file edited in place by hand is seen after that).
+ */
+interface FilterText {
+  mtimeMs: number;
+  readAt: number;
+  owner: string;
+  notes: string;
+}
+const filterTextCache = new Map<string, FilterText>();
+const FILTER_CACHE_TTL_MS = 10_000;
+const FILTER_CACHE_RACY_MS = 1_000;
+const FILTER_CACHE_MAX = 200_000;
+
+async function filterText(store: Store, ns: BackupNamespace, g: GroupRef): Promise<FilterText> {
+  const rel = groupRel(ns, g);
+  const key = store.backend.absolute(rel);
+  const now = Date.now();
+  const st = await store.backend.stat(rel);
+  const hit = filterTextCache.get(key);
+  if (st && hit && hit.mtimeMs === st.mtimeMs && now - hit.readAt < FILTER_CACHE_TTL_MS) return hit;
+  const owner = await ownerOrUndefined(store, ns, g);
+  const notes = await readGroupNotes(store, ns, g).catch(() => undefined);
+  const text = { mtimeMs: st?.mtimeMs ?? -1, readAt: now, owner: owner?.toLowerCase() ?? "", notes: notes?.toLowerCase() ?? "" };
+  if (st && st.mtimeMs < now - FILTER_CACHE_RACY_MS) {
+    if (filterTextCache.size >= FILTER_CACHE_MAX) filterTextCache.clear();
+    filterTextCache.set(key, text);
+  } else {
+    filterTextCache.delete(key);
+  }
+  return text;
+}
+
 async function matches(store: Store, ns: BackupNamespace, g: GroupRef, needle: string): Promise<boolean> {
   if (groupPath(g).toLowerCase().includes(needle)) return true;
-  const owner = await ownerOrUndefined(store, ns, g);
-  if (owner?.toLowerCase().includes(needle)) return true;
-  const notes = await readGroupNotes(store, ns, g).catch(() => undefined);
-  return notes?.toLowerCase().includes(needle) ?? false;
+  const { owner, notes } = await filterText(store, ns, g);
+  return owner.includes(needle) || notes.includes(needle);
 }
 
 function compareItems(sort: GroupSort) {
