@@ -346,24 +346,10 @@ export class SnapshotWriter {
     source: AsyncIterable<PreparedChunk>,
     opts: PreparedWriteOptions & { chunkSize?: number } = {},
   ): Promise<ArchiveStats> {
-    this.assertOpen();
-    const filename = archiveFileName(archive);
-    if (!filename.endsWith(".fidx")) throw new CofferError("BAD_REQUEST", `'${archive}' is not an image archive name`);
     const chunkSize = opts.chunkSize ?? DEFAULT_FIXED_CHUNK_SIZE;
-    const stats: ArchiveStats = { filename, size: 0, chunks: 0, reusedChunks: 0, writtenBytes: 0 };
-    const index = await FixedIndexWriter.create(this.store.backend.absolute(this.path(filename)), { chunkSize });
-    let csum: Buffer;
-    try {
+    return this.writeIndexed(archive, "fixed", chunkSize, async (index, stats) => {
       await this.consumePrepared(source, stats, opts, (c) => index.addChunk(stats.size, c.size, c.digest));
-      if (stats.size === 0) throw new CofferError("BAD_REQUEST", `image archive '${archive}' is empty`);
-      csum = await index.close();
-    } catch (err) {
-      await index.abort();
-      throw err;
-    }
-    this.addFile(filename, stats.size, csum.toString("hex"));
-    this.log.info(`${filename}: ${stats.chunks} chunks, ${stats.reusedChunks} reused, ${stats.size} bytes`);
-    return stats;
+    });
   }
 
   /** `writeDynamic` for chunks cut, hashed and encoded by the caller, in stream order. */
@@ -372,22 +358,9 @@ export class SnapshotWriter {
     source: AsyncIterable<PreparedChunk>,
     opts: PreparedWriteOptions = {},
   ): Promise<ArchiveStats> {
-    this.assertOpen();
-    const filename = archiveFileName(archive);
-    if (!filename.endsWith(".didx")) throw new CofferError("BAD_REQUEST", `'${archive}' is not a dynamic archive name`);
-    const stats: ArchiveStats = { filename, size: 0, chunks: 0, reusedChunks: 0, writtenBytes: 0 };
-    const index = await DynamicIndexWriter.create(this.store.backend.absolute(this.path(filename)));
-    let csum: Buffer;
-    try {
+    return this.writeIndexed(archive, "dynamic", 0, async (index, stats) => {
       await this.consumePrepared(source, stats, opts, (c) => index.addChunk(stats.size + c.size, c.digest));
-      csum = await index.close();
-    } catch (err) {
-      await index.abort();
-      throw err;
-    }
-    this.addFile(filename, stats.size, csum.toString("hex"));
-    this.log.info(`${filename}: ${stats.chunks} chunks, ${stats.reusedChunks} reused, ${stats.size} bytes`);
-    return stats;
+    });
   }
 
   /** A small file stored directly as `<name>.blob` (config files, keys, logs). */
@@ -407,14 +380,8 @@ export class SnapshotWriter {
     source: AsyncIterable<Uint8Array>,
     opts: { chunkSize?: number; signal?: AbortSignal } = {},
   ): Promise<ArchiveStats> {
-    this.assertOpen();
-    const filename = archiveFileName(archive);
-    if (!filename.endsWith(".fidx")) throw new CofferError("BAD_REQUEST", `'${archive}' is not an image archive name`);
     const chunkSize = opts.chunkSize ?? DEFAULT_FIXED_CHUNK_SIZE;
-    const stats: ArchiveStats = { filename, size: 0, chunks: 0, reusedChunks: 0, writtenBytes: 0 };
-    const index = await FixedIndexWriter.create(this.store.backend.absolute(this.path(filename)), { chunkSize });
-    let csum: Buffer;
-    try {
+    return this.writeIndexed(archive, "fixed", chunkSize, async (index, stats) => {
       for await (const chunk of rechunk(source, chunkSize)) {
         opts.signal?.throwIfAborted();
         this.assertOpen();
@@ -422,15 +389,7 @@ export class SnapshotWriter {
         index.addChunk(stats.size, chunk.length, digest);
         stats.size += chunk.length;
       }
-      if (stats.size === 0) throw new CofferError("BAD_REQUEST", `image archive '${archive}' is empty`);
-      csum = await index.close();
-    } catch (err) {
-      await index.abort();
-      throw err;
-    }
-    this.addFile(filename, stats.size, csum.toString("hex"));
-    this.log.info(`${filename}: ${stats.chunks} chunks, ${stats.reusedChunks} reused, ${stats.size} bytes`);
-    return stats;
+    });
   }
 
   /** A stream cut into content-defined chunks (`<name>.didx`). */
@@ -439,13 +398,7 @@ export class SnapshotWriter {
     source: AsyncIterable<Uint8Array>,
     opts: { signal?: AbortSignal } = {},
   ): Promise<ArchiveStats> {
-    this.assertOpen();
-    const filename = archiveFileName(archive);
-    if (!filename.endsWith(".didx")) throw new CofferError("BAD_REQUEST", `'${archive}' is not a dynamic archive name`);
-    const stats: ArchiveStats = { filename, size: 0, chunks: 0, reusedChunks: 0, writtenBytes: 0 };
-    const index = await DynamicIndexWriter.create(this.store.backend.absolute(this.path(filename)));
-    let csum: Buffer;
-    try {
+    return this.writeIndexed(archive, "dynamic", 0, async (index, stats) => {
       for await (const chunk of contentDefinedChunks(source)) {
         opts.signal?.throwIfAborted();
         this.assertOpen();
@@ -453,6 +406,34 @@ export class SnapshotWriter {
         stats.size += chunk.length;
         index.addChunk(stats.size, digest);
       }
+    });
+  }
+
+  /**
+   * What every index archive shares: the name check, the index file written to a temp name and
+   * renamed into place only when complete (removed on any failure), the manifest entry and the
+   * summary line. `fill` feeds the chunks and keeps `stats.size` current.
+   */
+  private async writeIndexed<K extends "fixed" | "dynamic">(
+    archive: string,
+    kind: K,
+    chunkSize: number,
+    fill: (index: K extends "fixed" ? FixedIndexWriter : DynamicIndexWriter, stats: ArchiveStats) => Promise<void>,
+  ): Promise<ArchiveStats> {
+    this.assertOpen();
+    const filename = archiveFileName(archive);
+    const ext = kind === "fixed" ? ".fidx" : ".didx";
+    if (!filename.endsWith(ext)) {
+      throw new CofferError("BAD_REQUEST", `'${archive}' is not ${kind === "fixed" ? "an image" : "a dynamic"} archive name`);
+    }
+    const stats: ArchiveStats = { filename, size: 0, chunks: 0, reusedChunks: 0, writtenBytes: 0 };
+    const file = this.store.backend.absolute(this.path(filename));
+    const index = (kind === "fixed" ? await FixedIndexWriter.create(file, { chunkSize }) : await DynamicIndexWriter.create(file)) as
+      K extends "fixed" ? FixedIndexWriter : DynamicIndexWriter;
+    let csum: Buffer;
+    try {
+      await fill(index, stats);
+      if (kind === "fixed" && stats.size === 0) throw new CofferError("BAD_REQUEST", `image archive '${archive}' is empty`);
       csum = await index.close();
     } catch (err) {
       await index.abort();
