@@ -11,6 +11,7 @@ import { StringDecoder } from "node:string_decoder";
 
 import { CofferError, isErrno } from "../datastore/errors";
 import { isProcessAlive } from "../datastore/proc";
+import { FINAL_LINE_GRACE_MS } from "./task-status";
 import { isFinalLine, taskLogPath, type TaskLogLine } from "./task-log";
 import { parseUpid } from "./upid";
 
@@ -39,6 +40,7 @@ export async function* taskLogLines(upid: string, opts: FollowOptions = {}): Asy
   let pos = 0;
   let partial = "";
   let n = 0;
+  let graceUsed = false;
   try {
     for (;;) {
       if (opts.signal?.aborted) return;
@@ -72,6 +74,12 @@ export async function* taskLogLines(upid: string, opts: FollowOptions = {}): Asy
         }
       }
       if (sawFinal) return;
+      if (gone && !graceUsed) {
+        // One more read after a short pause, as taskStatus does, before calling it ended.
+        graceUsed = true;
+        await new Promise((r) => setTimeout(r, FINAL_LINE_GRACE_MS));
+        continue;
+      }
       if (gone) {
         // A process killed in the middle of a write can leave a line without its newline.
         partial += decoder.end();

@@ -31,13 +31,23 @@ export interface TaskStatus {
  * process that died without one is stopped with status `unknown`. Throws BAD_REQUEST for a
  * malformed UPID and NOT_FOUND when no such task was ever started here.
  */
+/** How long a gone process's log gets to show its final line before the task is `unknown`. */
+export const FINAL_LINE_GRACE_MS = 250;
+
 export async function taskStatus(upid: string): Promise<TaskStatus> {
   const u = parseUpid(upid);
   let { state, final } = await readTaskEnd(upid);
   let stopped = final;
   if (!final && !isProcessAlive(u.pid, u.pstart)) {
-    // Read again: it may have written its final line and exited after the first read.
-    ({ state } = await readTaskEnd(upid));
+    // Read again: it may have written its final line and exited after the first read. A
+    // process can also look gone a moment before its last write is visible (its main thread
+    // is reported a zombie while the process exits), so a missing final line gets one more
+    // look after a short pause before the task is called `unknown`.
+    ({ state, final } = await readTaskEnd(upid));
+    if (!final) {
+      await new Promise((r) => setTimeout(r, FINAL_LINE_GRACE_MS));
+      ({ state } = await readTaskEnd(upid));
+    }
     stopped = true;
   }
   const { user, tokenid } = splitAuthId(u.authId);
