@@ -52,7 +52,7 @@ export async function* taskLogLines(upid: string, opts: FollowOptions = {}): Asy
           wake.watch(file);
         } catch (err) {
           if (!isErrno(err, "ENOENT")) throw err;
-          if (gone) throw new CofferError("NOT_FOUND", `no log for task '${upid}' (expected ${file})`);
+          if (gone) throw new CofferError("NOT_FOUND", `no log for task '${upid}'`);
           await wake.wait();
           continue;
         }

@@ -17,11 +17,28 @@ import { formatUpid, parseUpid, type Upid } from "./upid";
 /** PBS reads only this much of the log's end to find the final line. */
 const STATUS_TAIL_BYTES = 8192;
 
-/** `<tasks>/<XX>/<UPID>` with XX = pstart & 0xFF as two upper-case hex digits. */
+/**
+ * `<tasks>/<XX>/<UPID>` with XX = pstart & 0xFF as two upper-case hex digits. The file name is
+ * the UPID formatted anew from its parsed fields, never the caller's string: a UPID is input
+ * from the network, and only the parsed fields are known to hold no path separator. A UPID that
+ * is not in canonical form (lower-case hex, say) therefore names no file Coffer wrote.
+ */
 export function taskLogPath(upid: string | Upid): string {
   const u = typeof upid === "string" ? parseUpid(upid) : upid;
   const xx = (u.pstart & 0xff).toString(16).toUpperCase().padStart(2, "0");
-  return path.join(paths.tasks(), xx, typeof upid === "string" ? upid : formatUpid(u));
+  const name = formatUpid(u);
+  const dir = path.join(paths.tasks(), xx);
+  const file = path.join(dir, name);
+  // Defence in depth: the formatted name is one plain path component.
+  if (path.dirname(file) !== dir || name.includes("/") || name.includes("\0")) {
+    throw new CofferError("BAD_REQUEST", `unable to parse UPID '${name}'`);
+  }
+  return file;
+}
+
+/** The NOT_FOUND of a task without a log; names the task, never the server's file path. */
+function noLog(upid: string, cause: unknown): CofferError {
+  return new CofferError("NOT_FOUND", `no log for task '${upid}'`, { cause });
 }
 
 const pad2 = (n: number) => String(n).padStart(2, "0");
@@ -164,7 +181,7 @@ export async function readTaskEnd(upid: string): Promise<{ state: TaskState; fin
       await fh.close();
     }
   } catch (err) {
-    if (isErrno(err, "ENOENT")) throw new CofferError("NOT_FOUND", `no log for task '${upid}' (expected ${file})`, { cause: err });
+    if (isErrno(err, "ENOENT")) throw noLog(upid, err);
     throw err;
   }
   const lines = tail.replace(/\n+$/, "").split("\n");
@@ -208,7 +225,7 @@ export async function readTaskLog(upid: string, opts: ReadLogOptions = {}): Prom
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
-    if (isErrno(err, "ENOENT")) throw new CofferError("NOT_FOUND", `no log for task '${upid}' (expected ${file})`, { cause: err });
+    if (isErrno(err, "ENOENT")) throw noLog(upid, err);
     throw err;
   }
   const all = text === "" ? [] : text.replace(/\n$/, "").split("\n");

@@ -18,7 +18,7 @@ const upidArb: fc.Arbitrary<Upid> = fc.record(
     starttime: fc.integer({ min: 0, max: 0xffffffff }),
     workerType: fieldChar,
     workerId: fc.option(fc.string({ unit: "binary", minLength: 1, maxLength: 40 }), { nil: undefined }),
-    authId: fieldChar,
+    authId: fc.constantFrom("root@pam", "admin@pbs", "alice@pbs!backup-1", "büro@pbs"),
   },
   { requiredKeys: ["node", "pid", "pstart", "taskId", "starttime", "workerType", "authId"] },
 );
@@ -82,6 +82,34 @@ describe("UPID", () => {
     expect(() => parseUpid(PBS_EXAMPLE.slice(0, -1))).toThrow(/^unable to parse UPID/);
     expect(() => parseUpid("UPID:elsa:00004F37:0039E469:00000000:5CA78B83:gc:bad\\x4:root@pam:")).toThrow(/^unable to parse UPID/);
     expect(() => unescapeWorkerId("a\\y41")).toThrow(/invalid escape sequence/);
+  });
+
+  it("refuses what PBS's regex lets through but its character rules do not: paths and bad auth ids", () => {
+    const head = "UPID:elsa:00004F37:0039E469:00000000:5CA78B83";
+    // `/` in the worker type or the auth id, and an auth id that is no user@realm.
+    for (const bad of [
+      `${head}:gc/../../etc:x:root@pam:`,
+      `${head}:..:x:root@pam/..:`,
+      `${head}:gc:x:root:`,
+      `${head}:gc:x:a@b!t!u:`,
+    ]) {
+      expect(() => parseUpid(bad), bad).toThrow(/^unable to parse UPID/);
+    }
+  });
+
+  it("never formats a path separator into the file name, whatever the worker id held (property)", () => {
+    const head = "UPID:elsa:00004F37:0039E469:00000000:5CA78B83:gc:";
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom("a", "/", ".", "-", "\\x2f", "x") }), (wid) => {
+        let parsed: Upid;
+        try {
+          parsed = parseUpid(`${head}${wid}:root@pam:`);
+        } catch {
+          return; // refused: fine
+        }
+        expect(formatUpid(parsed)).not.toContain("/");
+      }),
+    );
   });
 
   it("creates UPIDs for this process, refusing illegal worker types and auth ids", () => {

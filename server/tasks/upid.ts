@@ -9,6 +9,8 @@
 import os from "node:os";
 
 import { CofferError } from "../datastore/errors";
+import { printable } from "../datastore/names";
+import { isValidAuthId } from "../datastore/owner";
 import { selfStartTime } from "../datastore/proc";
 
 export interface Upid {
@@ -83,16 +85,26 @@ export function formatUpid(u: Upid): string {
   return `UPID:${u.node}:${hex8(u.pid)}:${hex8(u.pstart)}:${hex8(u.taskId)}:${hex8(u.starttime)}:${u.workerType}:${wid}:${u.authId}:`;
 }
 
-/** Parses a UPID string; throws BAD_REQUEST `unable to parse UPID '{s}'` (PBS's text). */
+/**
+ * Parses a UPID string strictly: PBS's regex, then PBS's character rules on the fields the
+ * regex leaves loose (worker type and auth id without `/`, `:` or white space; the auth id a
+ * valid `user@realm[!token]`), and a worker id that unescapes to valid UTF-8. The task files
+ * are found from these parsed fields only (task-log.ts formats them anew), never from `s`.
+ * Throws BAD_REQUEST `unable to parse UPID '{s}'` (PBS's text).
+ */
 export function parseUpid(s: string): Upid {
-  const m = UPID_REGEX.exec(s);
-  const g = m?.groups;
-  if (!g) throw new CofferError("BAD_REQUEST", `unable to parse UPID '${s}'`);
+  const fail = (cause?: unknown) =>
+    new CofferError("BAD_REQUEST", `unable to parse UPID '${printable(s.slice(0, 300))}'`, cause === undefined ? undefined : { cause });
+  const g = UPID_REGEX.exec(s)?.groups;
+  if (!g) throw fail();
   let workerId: string | undefined;
   try {
+    checkUpidField("worker type", g.wtype!);
+    checkUpidField("auth id", g.authid!);
+    if (!isValidAuthId(g.authid!)) throw new CofferError("BAD_REQUEST", `invalid auth id '${printable(g.authid!)}'`);
     workerId = g.wid ? unescapeWorkerId(g.wid) : undefined;
   } catch (err) {
-    throw new CofferError("BAD_REQUEST", `unable to parse UPID '${s}'`, { cause: err });
+    throw fail(err);
   }
   return {
     node: g.node!,
