@@ -6,7 +6,6 @@ import { CofferError } from "../errors";
 import { collectingLog } from "../log";
 import { BackupNamespace, formatBackupTime, type GroupRef } from "../names";
 import { openDatastore } from "../open";
-import { sleep } from "../test-support/lock-env";
 import { useTempStore, withWrite, type TempStore } from "../test-support/temp-store";
 import { archiveSpec, type ArchiveSpec } from "./archive-spec";
 import { type BackupOptions, runBackup } from "./backup";
@@ -19,11 +18,9 @@ const T0 = 1_700_000_000;
 const MIB = 1024 * 1024;
 let t: TempStore;
 let src: string;
-let createdAt: number;
 
 beforeAll(async () => {
   src = mkdtempSync("/dev/shm/coffer-backup-src-");
-  createdAt = Date.now();
   // 6 MiB + 5 bytes: with 1 MiB chunks, 7 chunks, the last one short.
   writeFileSync(path.join(src, "disk.raw"), randomBytes(6 * MIB + 5));
   // Large enough for the hashing threads (16 MiB and up).
@@ -37,10 +34,11 @@ afterAll(async () => {
   rmSync(src, { recursive: true, force: true });
 });
 
-/** Sources must be 2 s old before change detection may trust them (its racy rule). */
-async function settled(): Promise<void> {
-  await sleep(Math.max(0, createdAt + 2100 - Date.now()));
-}
+/**
+ * Sources must be 2 s older than their read before change detection may trust them (its racy
+ * rule): backups that should record these fresh sources run with a clock 3 s ahead.
+ */
+const clockAhead = () => (BigInt(Date.now()) + 3000n) * 1_000_000n;
 
 const spec = (archive: string, file: string): ArchiveSpec => archiveSpec(archive, path.join(src, file));
 
@@ -117,9 +115,8 @@ describe("backup and restore", () => {
   });
 
   it("an unchanged image writes no new chunk: taken over without reading, or read in full with --no-change-detection", async () => {
-    await settled();
     const g = { type: "vm" as const, id: "200" };
-    const first = await backup(g, [spec("big.img", "big.raw"), spec("root.pxar", "tree")], { backupTime: T0, chunkSize: 4 * MIB });
+    const first = await backup(g, [spec("big.img", "big.raw"), spec("root.pxar", "tree")], { backupTime: T0, chunkSize: 4 * MIB, clockNs: clockAhead });
     expect(first.jobs[0]).toMatchObject({ unchanged: false, chunks: 5, newChunks: 5, writtenBytes: 20 * MIB + 5 * 12 });
     const files = chunkFiles();
 

@@ -68,6 +68,12 @@ export interface BackupOptions {
   notes?: string;
   /** For tests: runs before job `index` (0-based) starts, e.g. to make its source vanish. */
   hooks?: { beforeJob?: (index: number, spec: ArchiveSpec) => Promise<void> };
+  /**
+   * For tests: the clock (epoch ns) that dates the start of a read for the racy-source rule
+   * (change-detection.ts). A test that wants its fresh sources trusted runs the clock ahead
+   * instead of sleeping until they are old enough.
+   */
+  clockNs?: () => bigint;
 }
 
 export interface JobResult {
@@ -232,7 +238,7 @@ async function imageJob(ctx: JobContext, spec: ArchiveSpec): Promise<JobOutcome>
     }
     if (!isFile) log.info(`${label}: block device: read in full (change detection needs a dirty map for devices)`);
     const size = isFile ? Number(before.size) : undefined;
-    const readStart = nowNs();
+    const readStart = (opts.clockNs ?? nowNs)();
     const progress = new JobProgress(log, label, size, opts.progressIntervalMs ?? 5000);
     const limiter = new RateLimiter(opts.rate);
     const chunks = fixedChunks(fh, size, chunkSize, `'${spec.path}'`, { limiter, signal: opts.signal });
@@ -261,7 +267,7 @@ async function imageJob(ctx: JobContext, spec: ArchiveSpec): Promise<JobOutcome>
 async function directoryJob(ctx: JobContext, spec: ArchiveSpec): Promise<JobOutcome> {
   const { writer, opts, log, label } = ctx;
   await checkSource(spec);
-  const readStart = nowNs();
+  const readStart = (opts.clockNs ?? nowNs)();
   const scan = await scanTree(spec.path);
   for (const s of scan.skipped) log.info(`${label}: skipped ${s}`);
   const record = { kind: "directory" as const, path: spec.path, digest: scan.digest, entries: scan.entries.length };
