@@ -57,12 +57,18 @@ export default defineConfig({
   webServer: {
     // Serves the existing production build; the server reads COFFER_HOME per request, so it
     // may start before global setup has written the demo store.
-    command: `node_modules/.bin/next start -H 127.0.0.1 -p ${PORT}`,
+    command: "node scripts/serve.mjs",
     url: `http://127.0.0.1:${PORT}/datastores`,
     reuseExistingServer: false,
     timeout: 60_000,
     stdout: "ignore",
     stderr: "pipe",
-    env: { COFFER_HOME: cofferHome, NEXT_TELEMETRY_DISABLED: "1", COFFER_ADMIN_PASSWORD: process.env.COFFER_ADMIN_PASSWORD },
+    env: {
+      COFFER_HOME: cofferHome,
+      HOST: "127.0.0.1",
+      PORT: String(PORT),
+      NEXT_TELEMETRY_DISABLED: "1",
+      COFFER_ADMIN_PASSWORD: process.env.COFFER_ADMIN_PASSWORD,
+    },
   },
 });

@@ -3,7 +3,7 @@
  * `npm start`: builds the console when the build is missing or older than the sources, makes
  * sure the demo datastore exists, then serves the production build. Listens on 127.0.0.1
  * unless HOST says otherwise (DESIGN.md section 13; `next start` alone would listen on all
- * interfaces), on PORT (default 3000).
+ * interfaces), on PORT (default 3000), through scripts/serve.mjs.
  */
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -69,7 +69,12 @@ try {
   process.exit(1);
 }
 
-const server = spawn(next, ["start", "-H", host, "-p", port], { cwd: root, env, stdio: "inherit" });
+// scripts/serve.mjs: `next start` behind the front door (Host check, trusted proxies only).
+const server = spawn(process.execPath, [path.join(root, "scripts", "serve.mjs")], {
+  cwd: root,
+  env: { ...env, HOST: host, PORT: port },
+  stdio: "inherit",
+});
 const shownHost = host.includes(":") ? `[${host}]` : host;
 const home = path.resolve(root, process.env.COFFER_HOME || ".coffer");
 console.log(`coffer: console at http://${shownHost}:${port}/ (COFFER_HOME=${home})`);

@@ -35,8 +35,11 @@ export interface Context {
   cookie?: CookieBox;
   /** Whether the browser reached the console over https (the cookie then gets `Secure`). */
   secure?: boolean;
-  /** Identifies the client for login throttling (its address, as a proxy reports it). */
-  clientKey?: string;
+  /**
+   * The client's address as the console's HTTP server saw it (scripts/front-door.mjs; a
+   * forwarded address only from a trusted proxy). For login throttling.
+   */
+  clientAddress?: string;
 }
 
 /** The context without a request, for `createCaller` in tests and server-side callers. */
@@ -44,22 +47,31 @@ export function createInnerContext(opts: Partial<Context> = {}): Context {
   return { ...opts };
 }
 
-/** The client's address as a reverse proxy (or Next itself) reports it; for throttling only. */
-function clientKeyOf(headers: Headers): string | undefined {
-  const forwarded = headers.get("x-forwarded-for")?.split(",")[0]?.trim();
-  return forwarded || headers.get("x-real-ip") || undefined;
+/** Must equal scripts/front-door.mjs (a test checks it): the header the front door sets. */
+export const CLIENT_ADDRESS_HEADER = "x-coffer-client-address";
+/** Must equal scripts/front-door.mjs: set on globalThis by the server that runs the front door. */
+export const FRONT_DOOR_MARK = Symbol.for("coffer.front-door");
+
+/**
+ * The client's address, only when the front door set it: under any other server (a bare
+ * `next start`) the header could come from the client itself, so it is ignored and logins are
+ * throttled per user name alone.
+ */
+function clientAddressOf(headers: Headers): string | undefined {
+  if ((globalThis as Record<symbol, unknown>)[FRONT_DOOR_MARK] !== true) return undefined;
+  return headers.get(CLIENT_ADDRESS_HEADER) ?? undefined;
 }
 
 /** The context of an HTTP request (the fetch adapter in app/api/trpc/[trpc]/route.ts). */
 export function createRequestContext(opts: { req: Request; cookie?: CookieBox }): Context {
   const headers = opts.req.headers;
-  const clientKey = clientKeyOf(headers);
+  const clientAddress = clientAddressOf(headers);
   return createInnerContext({
     headers,
     caller: resolveCaller(headers),
     secure: requestIsHttps(opts.req),
     ...(opts.cookie ? { cookie: opts.cookie } : {}),
-    ...(clientKey ? { clientKey } : {}),
+    ...(clientAddress ? { clientAddress } : {}),
   });
 }
 
@@ -102,6 +114,7 @@ const TRPC_CODE_OF: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   PRECONDITION_FAILED: "PRECONDITION_FAILED",
   FORBIDDEN: "FORBIDDEN",
   UNAUTHORIZED: "UNAUTHORIZED",
+  TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
   ABORTED: "CLIENT_CLOSED_REQUEST",
   INTERNAL: "INTERNAL_SERVER_ERROR",
 };

@@ -20,8 +20,9 @@ export { grantRole, listAcl, privilegesAt, privilegesIn, revokeRole, rolesAt, ty
 export { ACCESS_ACL_PATH, ACCESS_USERS_PATH, checkAclPath, datastoreAclPath, splitAclPath, SYSTEM_TASKS_PATH } from "./acl-path";
 export { authPaths } from "./auth-files";
 export { checkSameOrigin, needsSameOrigin, type SameOriginOptions } from "./csrf";
-export { authenticateUser, loginThrottle, throttleKeys, type LoginOptions } from "./login";
-export { DEFAULT_THROTTLE, LoginThrottle, LoginThrottledError, type ThrottlePolicy } from "./login-throttle";
+export { authenticateUser, loginThrottle, type LoginOptions } from "./login";
+export { DEFAULT_THROTTLE, LoginThrottle, LoginThrottledError, throttleKeys, type ThrottlePolicy } from "./login-throttle";
+export { HashPool, HashPoolBusyError, hashPool } from "./hash-pool";
 export { checkPassword, hashPassword, verifyPassword, type PasswordHash } from "./password";
 export { PRIVILEGES, ROLES, ROLE_NAMES, isPrivilege, isRole, privilegeNames, rolePrivileges, type Privilege, type Role } from "./privileges";
 export {

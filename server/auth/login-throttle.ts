@@ -1,14 +1,18 @@
 /**
- * Slows down password guessing. Failures are counted per key: the user name tried
- * (`user:<name>`) and the client (`client:<address>`); the route handler supplies the client key.
- * After `freeFailures` failures a key is locked for a window that doubles with every further
- * failure (1 s, 2 s, 4 s, ... up to 5 min). Attempts inside a window are refused without
- * checking the password and are not counted (so a locked user does not stay locked forever
- * by attempts that could not have succeeded anyway). A success clears the user key; a key's
- * count is forgotten 15 min after its last failure.
+ * Slows down password guessing. Every attempt is counted *before* its password is hashed, so a
+ * burst of parallel guesses gets no more tries than a sequence would. Counts are kept per key:
+ * the pair of user name and client address (`user:<name>|client:<address>`), and the client
+ * address alone (`client:<address>`). So an address guessing one user's password, or many
+ * users' passwords, is slowed down, while the real user logging in from another address is
+ * not: nobody elsewhere can lock a user out.
  *
- * The state is in memory of the console process: a restart forgets it, which costs an
- * attacker a restart per few guesses; the scrypt cost per attempt remains.
+ * After `freeFailures` failed attempts a key is locked for a window that doubles with every
+ * further failure (1 s, 2 s, 4 s, ... up to 5 min). Attempts inside a window are refused without
+ * hashing anything and are not counted. A success clears its user-and-address key and takes
+ * back its own count on the address key; a key is forgotten 15 min after its last failure.
+ *
+ * The state is in memory of the console process: a restart forgets it. The hashing pool
+ * (hash-pool.ts) bounds how many hashes run at all, whoever asks.
  */
 import { CofferError } from "../datastore/errors";
 
@@ -29,12 +33,12 @@ export const DEFAULT_THROTTLE: ThrottlePolicy = {
   maxEntries: 10_000,
 };
 
-/** A login refused because of earlier failures; the API may map it to TOO_MANY_REQUESTS. */
+/** A login refused because of earlier failures (429 with Retry-After over HTTP). */
 export class LoginThrottledError extends CofferError {
   readonly retryAfterMs: number;
 
   constructor(retryAfterMs: number) {
-    super("UNAUTHORIZED", `too many failed login attempts - try again in ${Math.ceil(retryAfterMs / 1000)} s`);
+    super("TOO_MANY_REQUESTS", `too many failed login attempts - try again in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s`);
     this.name = "LoginThrottledError";
     this.retryAfterMs = retryAfterMs;
   }
@@ -44,6 +48,17 @@ interface Entry {
   failures: number;
   lastFailure: number;
   blockedUntil: number;
+}
+
+/** The attempt `begin` counted; hand it back to `succeeded` or `cancelled`. */
+export interface ThrottleTicket {
+  readonly keys: readonly string[];
+}
+
+/** The keys an attempt for `username` from `clientAddress` is counted under. */
+export function throttleKeys(username: string, clientAddress: string | undefined): string[] {
+  const client = `client:${(clientAddress ?? "local").slice(0, 64)}`;
+  return [`user:${username.slice(0, 256)}|${client}`, client];
 }
 
 export class LoginThrottle {
@@ -70,21 +85,19 @@ export class LoginThrottle {
     return wait;
   }
 
-  /** Throws LoginThrottledError while any of `keys` is locked. */
-  check(keys: readonly string[], now = Date.now()): void {
+  /**
+   * Starts an attempt: throws LoginThrottledError while any of `keys` is locked, otherwise counts
+   * the attempt as a failure on every key at once (before any password is checked) and returns
+   * the ticket that `succeeded` / `cancelled` take back.
+   */
+  begin(keys: readonly string[], now = Date.now()): ThrottleTicket {
     const wait = this.retryAfter(keys, now);
     if (wait > 0) throw new LoginThrottledError(wait);
-  }
-
-  recordFailure(keys: readonly string[], now = Date.now()): void {
     for (const key of keys) {
       const e = this.live(key, now) ?? { failures: 0, lastFailure: now, blockedUntil: 0 };
       e.failures += 1;
       e.lastFailure = now;
-      const over = e.failures - this.policy.freeFailures;
-      if (over > 0) {
-        e.blockedUntil = now + Math.min(this.policy.baseDelayMs * 2 ** Math.min(over - 1, 30), this.policy.maxDelayMs);
-      }
+      e.blockedUntil = this.windowEnd(e.failures, now);
       // Re-insert so that Map order is least recently failed first.
       this.entries.delete(key);
       this.entries.set(key, e);
@@ -92,10 +105,35 @@ export class LoginThrottle {
     while (this.entries.size > this.policy.maxEntries) {
       this.entries.delete(this.entries.keys().next().value!);
     }
+    return { keys: [...keys] };
   }
 
-  recordSuccess(keys: readonly string[]): void {
-    for (const key of keys) this.entries.delete(key);
+  private windowEnd(failures: number, now: number): number {
+    const over = failures - this.policy.freeFailures;
+    if (over < 0) return 0;
+    return now + Math.min(this.policy.baseDelayMs * 2 ** Math.min(over, 30), this.policy.maxDelayMs);
+  }
+
+  /** The password was right: the user-and-address key is cleared, the others lose this count. */
+  succeeded(ticket: ThrottleTicket, now = Date.now()): void {
+    const [pair, ...rest] = ticket.keys;
+    if (pair !== undefined) this.entries.delete(pair);
+    this.uncount(rest, now);
+  }
+
+  /** The attempt never checked a password (the hashing pool was full): it does not count. */
+  cancelled(ticket: ThrottleTicket, now = Date.now()): void {
+    this.uncount(ticket.keys, now);
+  }
+
+  private uncount(keys: readonly string[], now: number): void {
+    for (const key of keys) {
+      const e = this.live(key, now);
+      if (!e) continue;
+      e.failures -= 1;
+      if (e.failures <= 0) this.entries.delete(key);
+      else if (e.failures < this.policy.freeFailures) e.blockedUntil = 0;
+    }
   }
 
   /** Failures counted for `key` (tests, diagnostics). */

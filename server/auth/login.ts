@@ -5,7 +5,8 @@
  */
 import { CofferError } from "../datastore/errors";
 import { isValidAuthId } from "../datastore/owner";
-import { LoginThrottle } from "./login-throttle";
+import { HashPoolBusyError } from "./hash-pool";
+import { LoginThrottle, throttleKeys } from "./login-throttle";
 import { dummyHash, verifyPassword } from "./password";
 import { getPasswordHash, isUserActive } from "./users";
 
@@ -13,36 +14,38 @@ import { getPasswordHash, isUserActive } from "./users";
 export const loginThrottle = new LoginThrottle();
 
 export interface LoginOptions {
-  /** Identifies the client for throttling, e.g. its address (`x-forwarded-for` behind a proxy). */
-  clientKey?: string;
+  /**
+   * The client's address, as the console's HTTP server saw it (a forwarded address only from a
+   * configured proxy); undefined for callers without HTTP.
+   */
+  clientAddress?: string;
   now?: number;
   throttle?: LoginThrottle;
 }
 
-export function throttleKeys(username: string, clientKey?: string): string[] {
-  const keys = [`user:${username.slice(0, 256)}`];
-  if (clientKey) keys.push(`client:${clientKey.slice(0, 256)}`);
-  return keys;
-}
-
 /**
  * Returns the user's auth id when `password` is right and the account active. Throws
- * LoginThrottledError while throttled, otherwise UNAUTHORIZED `authentication failed`.
+ * LoginThrottledError while throttled, HashPoolBusyError when too many logins are being
+ * checked at once (both TOO_MANY_REQUESTS), otherwise UNAUTHORIZED `authentication failed`.
+ * The attempt is counted before the password is hashed (login-throttle.ts).
  */
 export async function authenticateUser(username: string, password: string, opts: LoginOptions = {}): Promise<{ authId: string }> {
   const throttle = opts.throttle ?? loginThrottle;
-  const keys = throttleKeys(username, opts.clientKey);
-  throttle.check(keys, opts.now ?? Date.now());
+  const ticket = throttle.begin(throttleKeys(username, opts.clientAddress), opts.now ?? Date.now());
   const valid = isValidAuthId(username) && !username.includes("!");
   const stored = valid ? getPasswordHash(username) : undefined;
-  // Unknown users cost a hash too, so that timing does not tell them apart.
-  const matches = await verifyPassword(password, stored ?? (await dummyHash()));
+  let matches: boolean;
+  try {
+    // Unknown users cost a hash too, so that timing does not tell them apart.
+    matches = await verifyPassword(password, stored ?? (await dummyHash()));
+  } catch (err) {
+    if (err instanceof HashPoolBusyError) throttle.cancelled(ticket, opts.now ?? Date.now());
+    throw err;
+  }
   const now = opts.now ?? Date.now();
   if (!stored || !matches || !isUserActive(username, now)) {
-    throttle.recordFailure(keys, now);
     throw new CofferError("UNAUTHORIZED", "authentication failed");
   }
-  // Only the user key: a client that also guessed at other users stays slowed down.
-  throttle.recordSuccess(keys.slice(0, 1));
+  throttle.succeeded(ticket, now);
   return { authId: username };
 }

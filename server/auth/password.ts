@@ -3,9 +3,10 @@
  * length) and the salt are stored with every hash, so raising the cost later leaves existing
  * hashes verifiable. Comparison is constant-time.
  */
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { CofferError } from "../datastore/errors";
+import { hashPool } from "./hash-pool";
 
 export interface ScryptParams {
   /** CPU/memory cost, a power of two. */
@@ -47,16 +48,20 @@ export function checkPassword(password: string): string {
   return password;
 }
 
+/**
+ * The scrypt key, computed in the password hashing pool (hash-pool.ts), never on the thread
+ * pool that file reads wait for. Rejects with HashPoolBusyError when too many hashes wait.
+ */
 function derive(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
-  const options: ScryptOptions = {
+  return hashPool.scrypt({
+    password: password.normalize("NFC"),
+    salt,
+    keylen: params.keylen,
     N: params.N,
     r: params.r,
     p: params.p,
     // Node refuses more than 32 MiB by default; scrypt needs 128 * N * r bytes plus a little.
     maxmem: 128 * params.N * params.r * 2 + 1024 * 1024,
-  };
-  return new Promise((resolve, reject) => {
-    scrypt(password.normalize("NFC"), salt, params.keylen, options, (err, key) => (err ? reject(err) : resolve(key)));
   });
 }
 

@@ -12,7 +12,7 @@ import {
   verifySession,
 } from "./session";
 import { fileMode, rejected, thrown, useAuthHome } from "./test-support";
-import { createUser, deleteUser, updateUser } from "./users";
+import { createUser, deleteUser, setPassword, updateUser } from "./users";
 
 useAuthHome();
 
@@ -104,10 +104,41 @@ describe("sessions", () => {
       "authentication failed - user account disabled or expired",
     );
     await updateUser("alice@pbs", { enable: true, expire: Math.floor((T0 + 10 * MIN) / 1000) });
-    expect(verifySession(token, { now: T0 + 1000 }).authId).toBe("alice@pbs");
-    expect(thrown(() => verifySession(token, { now: T0 + 10 * MIN })).code).toBe("UNAUTHORIZED");
+    // Re-enabling does not bring the old session back (the disable ended it for good).
+    expect(thrown(() => verifySession(token, { now: T0 + 1000 })).message).toBe("authentication failed - session expired");
+    const fresh = await createSession("alice@pbs", { now: T0 });
+    expect(verifySession(fresh, { now: T0 + 1000 }).authId).toBe("alice@pbs");
+    expect(thrown(() => verifySession(fresh, { now: T0 + 10 * MIN })).code).toBe("UNAUTHORIZED");
     await deleteUser("alice@pbs");
-    expect(thrown(() => verifySession(token, { now: T0 + 1000 })).code).toBe("UNAUTHORIZED");
+    expect(thrown(() => verifySession(fresh, { now: T0 + 1000 })).code).toBe("UNAUTHORIZED");
+  });
+
+  it("ends every session of a user on a password change, a disable, and a delete and re-create", async () => {
+    const live = (token: string) => {
+      try {
+        return verifySession(token, { now: T0 + 1000 }).authId === "carol@pbs";
+      } catch {
+        return false;
+      }
+    };
+    await createUser("carol@pbs", { password: "first-secret" });
+    const before = await createSession("carol@pbs", { now: T0 });
+    expect(live(before)).toBe(true);
+    await setPassword("carol@pbs", "second-secret");
+    expect(live(before)).toBe(false);
+
+    const afterPassword = await createSession("carol@pbs", { now: T0 });
+    await updateUser("carol@pbs", { comment: "unrelated change" });
+    expect(live(afterPassword)).toBe(true); // only the listed changes end sessions
+    await updateUser("carol@pbs", { enable: false });
+    await updateUser("carol@pbs", { enable: true });
+    expect(live(afterPassword)).toBe(false);
+
+    const afterEnable = await createSession("carol@pbs", { now: T0 });
+    await deleteUser("carol@pbs");
+    await createUser("carol@pbs", { password: "third-secret" });
+    expect(live(afterEnable)).toBe(false);
+    expect(live(await createSession("carol@pbs", { now: T0 }))).toBe(true);
   });
 
   it("is for users only, not API tokens", async () => {

@@ -4,7 +4,8 @@
  * sessions so that logout really ends a session before it expires.
  *
  * Token: `v1.<payload>.<signature>`, both base64url; the payload is JSON
- * `{ u: authId, s: session id (random), c: created ms, r: renewed ms }`, the signature
+ * `{ u: authId, g: the user's session generation, s: session id (random), c: created ms,
+ * r: renewed ms }`, the signature
  * HMAC-SHA256 over `v1.<payload>` with the key in `COFFER_HOME/etc/session-key` (32 random
  * bytes, created on first use, mode 0600).
  *
@@ -12,7 +13,8 @@
  * `verifySession` renews a valid token that is older than a minute by returning
  * `renewedToken` (same session id and login time, new renewal time); the route handler sets it
  * as the new cookie. Every check also requires the user to still exist, be enabled and not be
- * expired, so disabling or deleting a user ends their sessions at once.
+ * expired, and to have the session's generation (users.ts): a password change, disabling, or
+ * deleting and re-creating the user draws a new one, which ends every older session at once.
  *
  * Cookie (for the route handler, see `sessionCookie`): `CofferAuthCookie=<token>; Path=/;
  * HttpOnly; SameSite=Strict; Max-Age=7200`, plus `Secure` when the console is served over
@@ -24,7 +26,7 @@ import { z } from "zod";
 import { CofferError } from "../datastore/errors";
 import { isValidAuthId } from "../datastore/owner";
 import { authPaths, readConfigSync, withAuthLock, writeConfig } from "./auth-files";
-import { isUserActive } from "./users";
+import { sessionGeneration } from "./users";
 
 export const SESSION_COOKIE = "CofferAuthCookie";
 export const SESSION_IDLE_MS = 2 * 60 * 60 * 1000;
@@ -47,6 +49,7 @@ type RevokedFile = z.infer<typeof revokedFileSchema>;
 
 const payloadSchema = z.object({
   u: z.string().refine(isValidAuthId),
+  g: z.string().max(64),
   s: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
   c: z.number().int(),
   r: z.number().int(),
@@ -116,8 +119,10 @@ export async function createSession(authId: string, opts: ClockOptions = {}): Pr
     throw new CofferError("BAD_REQUEST", "sessions are for users, not API tokens");
   }
   const now = opts.now ?? Date.now();
+  const generation = sessionGeneration(authId, now);
+  if (generation === undefined) throw new CofferError("UNAUTHORIZED", "authentication failed - user account disabled or expired");
   const key = await ensureKey();
-  return encode(key, { u: authId, s: randomBytes(16).toString("base64url"), c: now, r: now });
+  return encode(key, { u: authId, g: generation, s: randomBytes(16).toString("base64url"), c: now, r: now });
 }
 
 export interface VerifiedSession {
@@ -140,9 +145,12 @@ export function verifySession(token: string, opts: ClockOptions = {}): VerifiedS
   const absoluteEnd = p.c + SESSION_MAX_MS;
   if (now >= absoluteEnd || now >= p.r + SESSION_IDLE_MS) throw expired();
   if (readRevoked().revoked.some((e) => e.sid === p.s)) throw expired();
-  if (!isUserActive(p.u, now)) {
+  const generation = sessionGeneration(p.u, now);
+  if (generation === undefined) {
     throw new CofferError("UNAUTHORIZED", "authentication failed - user account disabled or expired");
   }
+  // A password change, a disable or a delete-and-recreate since login: this session is over.
+  if (generation !== p.g) throw expired();
   if (now - p.r < SESSION_RENEW_AFTER_MS) {
     return { authId: p.u, expiresAt: Math.min(p.r + SESSION_IDLE_MS, absoluteEnd) };
   }

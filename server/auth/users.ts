@@ -8,8 +8,13 @@
  * ```
  *
  * `expire` is epoch seconds, 0 for never (PBS). The listing functions never return the hash.
+ * `generation` is a random value that every console session of the user carries
+ * (session.ts): it is drawn anew when the user is created, gets a new password or is disabled,
+ * so each of these ends every session at once, also for a user deleted and created again
+ * under the same name.
  * Removing a user removes its API tokens and every ACL entry of the user and its tokens (PBS).
  */
+import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { CofferError } from "../datastore/errors";
 import { isValidAuthId, LOCAL_ROOT } from "../datastore/owner";
@@ -28,6 +33,8 @@ export const userEntrySchema = z.object({
   expire: z.number().int().min(0).default(0),
   comment: z.string().optional(),
   password: passwordHashSchema.optional(),
+  /** Sessions carry it; a new value ends them all. Absent in files from before it existed. */
+  generation: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/).optional(),
 });
 
 export const usersFileSchema = z.object({ users: z.array(userEntrySchema) });
@@ -99,6 +106,20 @@ export function getPasswordHash(userid: string): PasswordHash | undefined {
   return readUsers().users.find((e) => e.userid === userid)?.password;
 }
 
+const newGeneration = () => randomBytes(16).toString("base64url");
+
+/**
+ * The session generation of an active user (see the file comment), `""` for the local superuser
+ * and for users stored before generations existed; undefined when the user may not
+ * authenticate now (missing, disabled, expired).
+ */
+export function sessionGeneration(userid: string, nowMs = Date.now()): string | undefined {
+  if (userid === LOCAL_ROOT) return "";
+  const u = readUsers().users.find((e) => e.userid === userid);
+  if (u === undefined || !isActive(u, Math.floor(nowMs / 1000))) return undefined;
+  return u.generation ?? "";
+}
+
 /**
  * Whether `userid` may authenticate now: it exists, is enabled and has not expired. The local
  * superuser root@pam is always active (the CLI acts as it; it has no stored entry).
@@ -129,6 +150,7 @@ export async function createUser(userid: string, opts: UserOptions & { password?
     expire: opts.expire ?? 0,
     ...(opts.comment ? { comment: opts.comment } : {}),
     ...(password ? { password } : {}),
+    generation: newGeneration(),
   };
   await updateUsers((users) => {
     if (users.some((u) => u.userid === userid)) throw new CofferError("CONFLICT", `user '${userid}' already exists`);
@@ -144,6 +166,8 @@ export async function updateUser(userid: string, opts: UserOptions & { password?
   await updateUsers((users) => {
     const u = users.find((e) => e.userid === userid);
     if (!u) throw new CofferError("NOT_FOUND", `no such user '${userid}'`);
+    // Disabling, or a new password, ends every session (a re-enabled user logs in anew).
+    if (password || opts.enable === false) u.generation = newGeneration();
     if (opts.enable !== undefined) u.enable = opts.enable;
     if (opts.expire !== undefined) u.expire = opts.expire;
     if (opts.comment !== undefined) {

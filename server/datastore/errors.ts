@@ -10,6 +10,7 @@ export type ErrorCode =
   | "PRECONDITION_FAILED" // maintenance mode refuses the operation
   | "FORBIDDEN"
   | "UNAUTHORIZED"
+  | "TOO_MANY_REQUESTS" // refused for now (login throttle, a full hashing pool); see retryAfterMs
   | "ABORTED" // the task was asked to stop
   | "INTERNAL"; // anything unexpected (I/O errors, corrupt data)
 

@@ -21,8 +21,8 @@ async function failure(p: Promise<unknown>): Promise<{ code: string; message: st
   throw new Error("expected a failure");
 }
 
-function loginCaller(box: CookieBox, clientKey = "10.0.0.1") {
-  return createCaller(createInnerContext({ caller: { via: "none" }, cookie: box, secure: false, clientKey }));
+function loginCaller(box: CookieBox, clientAddress = "10.0.0.1") {
+  return createCaller(createInnerContext({ caller: { via: "none" }, cookie: box, secure: false, clientAddress }));
 }
 
 beforeAll(async () => {

@@ -4,10 +4,8 @@
  * user name and client (server/auth/login-throttle.ts). The session travels only in the
  * HttpOnly cookie the route handler sets from `ctx.cookie`; the token is never in a response body.
  */
-import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import {
-  LoginThrottledError,
   authenticateUser,
   checkAclPath,
   createSession,
@@ -26,18 +24,11 @@ export const authRouter = router({
     .meta({ access: { path: "public", privileges: [] } })
     .input(z.object({ username: z.string().min(1, "enter your user name").max(256), password: z.string().min(1, "enter your password").max(1024) }))
     .mutation(async ({ ctx, input }) => {
-      try {
-        const { authId } = await authenticateUser(input.username.trim(), input.password, ctx.clientKey ? { clientKey: ctx.clientKey } : {});
-        const token = await createSession(authId);
-        if (ctx.cookie) ctx.cookie.value = sessionCookie(token, { secure: ctx.secure ?? false });
-        return { authId };
-      } catch (err) {
-        if (err instanceof LoginThrottledError) {
-          // No `cause`: the error mapping would unwrap it back to the engine's UNAUTHORIZED.
-          throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: err.message });
-        }
-        throw err;
-      }
+      // Throttled or too busy: TOO_MANY_REQUESTS; the route handler adds Retry-After.
+      const { authId } = await authenticateUser(input.username.trim(), input.password, ctx.clientAddress ? { clientAddress: ctx.clientAddress } : {});
+      const token = await createSession(authId);
+      if (ctx.cookie) ctx.cookie.value = sessionCookie(token, { secure: ctx.secure ?? false });
+      return { authId };
     }),
 
   /** Ends the session at once (also for a copy of the cookie elsewhere) and clears the cookie. */

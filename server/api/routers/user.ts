@@ -4,7 +4,18 @@
  * an API token may not (it is not the person).
  */
 import { z } from "zod";
-import { ACCESS_USERS_PATH, checkPrivileges, createUser, deleteUser, listUsers, setPassword, updateUser, unauthorized } from "../../auth";
+import {
+  ACCESS_USERS_PATH,
+  checkPrivileges,
+  createSession,
+  createUser,
+  deleteUser,
+  listUsers,
+  sessionCookie,
+  setPassword,
+  updateUser,
+  unauthorized,
+} from "../../auth";
 import { CofferError } from "../../datastore/errors";
 import { publicProcedure, router, type Access } from "../init";
 
@@ -57,6 +68,11 @@ export const userRouter = router({
       if (!authId) throw unauthorized();
       if (authId.includes("!")) throw new CofferError("FORBIDDEN", "API tokens cannot change passwords");
       if (input.userid !== authId) checkPrivileges(authId, ACCESS_USERS_PATH, ["Permissions.Modify"]);
+      // A new password ends every session of the user (users.ts); whoever changed their own
+      // in the console gets a new one at once, so only their other sessions end.
       await setPassword(input.userid, input.password);
+      if (input.userid === authId && ctx.auth.via === "session" && ctx.cookie) {
+        ctx.cookie.value = sessionCookie(await createSession(authId), { secure: ctx.secure ?? false });
+      }
     }),
 });
