@@ -191,7 +191,56 @@ describe("every procedure refuses callers without the privilege", () => {
     },
   );
 
+  it.each(procedures.map(([name]) => [name] as const))("%s: refuses a smuggled input field before any check or work", async (name) => {
+    const input = (INPUTS[name] ?? {}) as Record<string, unknown>;
+    // The red team's trick: an `ns` the procedure does not take, which a check on the raw
+    // input would have read (and any other unknown key).
+    const smuggled: Record<string, unknown>[] = [{ ...input, smuggled: "x" }];
+    if (!("ns" in input)) smuggled.push({ ...input, ns: "prod" });
+    for (const nested of ["group", "snapshot", "keep"]) {
+      if (typeof input[nested] === "object") smuggled.push({ ...input, [nested]: { ...(input[nested] as object), ns: "prod" } });
+    }
+    for (const bad of smuggled) {
+      const [noun, proc] = name.split(".") as [string, string];
+      const call = callerAs("admin@pbs") as unknown as AnyCaller;
+      let got: { code?: string; message?: string } = {};
+      try {
+        const result = await call[noun]![proc]!(bad);
+        if (result && typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") await (result as AsyncGenerator).return?.(undefined);
+      } catch (err) {
+        got = err as { code?: string; message?: string };
+      }
+      expect(got.code, `${JSON.stringify(bad)}: ${got.message}`).toBe("BAD_REQUEST");
+      expect(got.message).toMatch(/nrecognized key/);
+    }
+  });
+
   it("lets anybody try to log in, and nobody in with a wrong password", async () => {
     expect(await outcome(undefined, "auth.login")).toMatchObject({ code: "UNAUTHORIZED", message: "authentication failed" });
+  });
+});
+
+describe("the red team's authorisation bypass (issue 9.3)", () => {
+  beforeAll(async () => {
+    await createUser("devadmin@pbs", { password: "devadmin-secret" });
+    await grantRole({ path: "/datastore/demo/dev", authId: "devadmin@pbs", role: "DatastoreAdmin" });
+  });
+
+  it("cannot create a root-level namespace by adding an `ns` it may write", async () => {
+    const call = callerAs("devadmin@pbs");
+    const smuggled = { store: "demo", parent: "", name: "x", ns: "dev/x" } as unknown as Parameters<typeof call.namespace.create>[0];
+    await expect(call.namespace.create(smuggled)).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(call.namespace.create({ store: "demo", parent: "", name: "x" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    const all = await callerAs("admin@pbs").namespace.list({ store: "demo", parent: "" });
+    expect(all.map((n) => n.ns)).not.toContain("x");
+    // Where it may, it still can.
+    await expect(call.namespace.create({ store: "demo", parent: "dev", name: "x" })).resolves.toEqual({ ns: "dev/x" });
+  });
+
+  it("cannot probe namespace.list with a smuggled `ns`", async () => {
+    const call = callerAs("devadmin@pbs");
+    const probe = { store: "demo", parent: "prod", ns: "dev" } as unknown as Parameters<typeof call.namespace.list>[0];
+    await expect(call.namespace.list(probe)).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(call.namespace.list({ store: "demo", parent: "prod" })).rejects.toMatchObject({ code: "FORBIDDEN" });
   });
 });

@@ -1,40 +1,48 @@
 /**
  * The auth middleware on a small router of its own (the real routers' checks are the same
  * declarations): callers from token headers and session cookies, same-origin, ACL paths from
- * the raw input, owner limits, and the move rule's target side. Real auth files in a temporary
+ * the parsed input, owner limits, and the move rule's target side. Real auth files in a temporary
  * COFFER_HOME.
  */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createSession, createToken, createUser, grantRole, SESSION_RENEW_AFTER_MS, type Role } from "../auth";
 import { useAuthHome } from "../auth/test-support";
-import { LOCAL_CALLER, accessInputOf, createAuthMiddleware, resolveCaller, sessionSetCookie, type Caller } from "./auth-middleware";
-import { baseProcedure, createCallerFactory, router, type Context } from "./init";
+import { LOCAL_CALLER, accessInputOf, createAuthenticate, createAuthorize, resolveCaller, sessionSetCookie, type Caller } from "./auth-middleware";
+import { baseProcedure, createCallerFactory, noInput, router, type Access, type Context } from "./init";
 
 useAuthHome();
 
-const authed = baseProcedure.use(createAuthMiddleware());
+const authenticated = baseProcedure.use(createAuthenticate());
+const authorize = createAuthorize();
+/** As init.ts's `procedure`: authenticate, strict input, then authorise on the parsed input. */
+const authed = <I extends z.ZodType>(access: Access, input: I) => authenticated.meta({ access }).input(input).use(authorize);
 const OWNERS = ["alice@pbs", "bob@pbs", "bob@pbs!tok"];
 
 const testRouter = router({
-  open: authed.meta({ access: { path: "public", privileges: [] } }).query(({ ctx }) => ctx.auth.authId ?? "anonymous"),
-  whoami: authed.meta({ access: { path: "authenticated", privileges: [] } }).query(({ ctx }) => ctx.auth.authId),
-  groups: authed
-    .meta({ access: { path: "ns", privileges: ["Datastore.Audit"], ownerPrivileges: ["Datastore.Backup"] } })
-    .input(z.object({ store: z.string(), ns: z.string().default("") }))
-    .query(({ ctx }) => OWNERS.filter((o) => ctx.auth.owns(o))),
-  createNs: authed
-    .meta({ access: { path: "ns-parent", privileges: ["Datastore.Modify"] } })
-    .input(z.object({ store: z.string(), parent: z.string(), name: z.string() }))
-    .mutation(() => "created"),
-  moveGroup: authed
-    .meta({ access: { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Prune"] } })
-    .input(z.object({ store: z.string(), ns: z.string(), targetNs: z.string(), groupOwner: z.string() }))
-    .mutation(({ ctx, input }) => {
-      ctx.auth.checkOwner(input.groupOwner); // the router reads the owner from the store
-      return "moved";
-    }),
-  undeclared: authed.query(() => "should never run"),
+  open: authed({ path: "public", privileges: [] }, noInput).query(({ ctx }) => ctx.auth.authId ?? "anonymous"),
+  whoami: authed({ path: "authenticated", privileges: [] }, noInput).query(({ ctx }) => ctx.auth.authId),
+  groups: authed(
+    { path: "ns", privileges: ["Datastore.Audit"], ownerPrivileges: ["Datastore.Backup"] },
+    z.strictObject({ store: z.string(), ns: z.string().default("") }),
+  ).query(({ ctx }) => OWNERS.filter((o) => ctx.auth.owns(o))),
+  createNs: authed(
+    { path: "ns-parent", privileges: ["Datastore.Modify"] },
+    z.strictObject({ store: z.string(), parent: z.string(), name: z.string() }),
+  ).mutation(() => "created"),
+  // Not strict, on purpose: even where a schema drops unknown keys, the check sees only parsed ones.
+  lenientCreateNs: authed(
+    { path: "ns-parent", privileges: ["Datastore.Modify"] },
+    z.object({ store: z.string(), parent: z.string(), name: z.string() }),
+  ).mutation(() => "created"),
+  moveGroup: authed(
+    { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Prune"] },
+    z.strictObject({ store: z.string(), ns: z.string(), targetNs: z.string(), groupOwner: z.string() }),
+  ).mutation(({ ctx, input }) => {
+    ctx.auth.checkOwner(input.groupOwner); // the router reads the owner from the store
+    return "moved";
+  }),
+  undeclared: authenticated.use(authorize).query(() => "should never run"),
 });
 
 const call = (ctx: Context & { caller?: Caller }) => createCallerFactory(testRouter)(ctx);
@@ -104,6 +112,18 @@ describe("auth middleware", () => {
     expect((await failure(bob.createNs({ store: "st1", parent: "", name: "a/b" }))).code).toBe("BAD_REQUEST");
   });
 
+  it("authorises on the parsed input: a smuggled `ns` is refused, or dropped before the check", async () => {
+    // The red team's call: DatastoreAdmin on /datastore/st1/dev only, creating a root namespace.
+    await users([["/datastore/st1/dev", "bob@pbs", "DatastoreAdmin"]]);
+    const bob = call({ caller: { authId: "bob@pbs", via: "local" } });
+    const smuggled = { store: "st1", parent: "", name: "x", ns: "dev/x" } as never;
+    expect(await failure(bob.createNs(smuggled))).toMatchObject({ code: "BAD_REQUEST" });
+    expect(await failure(bob.lenientCreateNs(smuggled))).toMatchObject({
+      code: "FORBIDDEN",
+      message: "permission check failed - missing Datastore.Modify on /datastore/st1",
+    });
+  });
+
   it("applies the move rule to the target namespace, with ownership when limited", async () => {
     await users([
       ["/datastore/st1/src", "bob@pbs", "DatastorePowerUser"],
@@ -150,11 +170,12 @@ describe("auth middleware", () => {
     );
   });
 
-  it("reads store and namespace from raw inputs of every shape, never the owner", () => {
+  it("reads store and namespace from parsed inputs of every shape, never the owner", () => {
     expect(accessInputOf({ store: "st1", ns: "a", owner: "x@pbs" })).toEqual({ store: "st1", ns: "a" });
     expect(accessInputOf({ store: "st1", parent: "a" })).toEqual({ store: "st1", ns: "a" });
     expect(accessInputOf({ store: "st1", parent: "", name: "b" })).toEqual({ store: "st1", ns: "b" });
     expect(accessInputOf({ store: "st1", ns: "a", targetNs: "b" })).toEqual({ store: "st1", ns: "a", targetNs: "b" });
     expect(accessInputOf(undefined)).toEqual({});
+    expect(() => accessInputOf({ store: "st1", ns: "a", parent: "b" })).toThrow(/both 'ns' and 'parent'/);
   });
 });

@@ -1,18 +1,23 @@
 /**
  * Authentication and authorisation for every procedure (DESIGN.md 8 and 13), on top of the auth
- * core in server/auth:
+ * core in server/auth. Two middlewares, on either side of input validation:
  *
- * 1. who calls: `resolveCaller(headers)` reads an `Authorization: PBSAPIToken=...` header, else
- *    the session cookie (createRequestContext stores the result in `ctx.caller`, so that the
- *    route handler can send a renewed cookie);
- * 2. mutations and subscriptions must be same-origin (checkSameOrigin, server/auth/csrf.ts);
- * 3. the procedure's `meta.access` is enforced with checkAccess for the raw input's `store` and
- *    namespace (`ns`; namespace list/create name it `parent` (+ `name`)); an input with
- *    `targetNs` (the moves) is checked on the target as PBS 4.2 does;
- * 4. the procedure gets `ctx.auth`: the caller, and whether it came in only through
- *    `ownerPrivileges`. Then it MUST call `ctx.auth.checkOwner(owner)` with the group's (or the
- *    task's) owner once it knows it, or filter a listing with `ctx.auth.owns(owner)`.
+ * 1. `createAuthenticate` runs before the input is parsed: who calls (`resolveCaller`: an
+ *    `Authorization: PBSAPIToken=...` header, else the session cookie), the same-origin check
+ *    for mutations and subscriptions (server/auth/csrf.ts), and a procedure without a declared
+ *    `meta.access` or a non-public procedure without a caller is refused before its input is
+ *    even looked at.
+ * 2. `authorize` runs after the procedure's own zod schema parsed the input (strict: unknown
+ *    keys are refused), and enforces `meta.access` with checkAccess on that parsed input only:
+ *    its `store`, its namespace (`ns`, or `parent` + `name` for a namespace to create), and
+ *    its `targetNs` (the moves, checked on the target as PBS 4.2 does). A field the schema does
+ *    not know can never steer the check. The procedure then gets `ctx.auth`: the caller, and
+ *    whether it came in only through `ownerPrivileges`, in which case it MUST call
+ *    `ctx.auth.checkOwner(owner)` with the group's (or the task's) owner once it knows it, or
+ *    filter a listing with `ctx.auth.owns(owner)`.
  *
+ * init.ts builds every procedure as authenticate -> input -> authorize (`procedure(access,
+ * input)`), so no router can put authorisation before validation or leave it out.
  * The owner is never taken from the input: an input's `owner` (group.setOwner) is the new owner,
  * not the current one.
  */
@@ -29,6 +34,7 @@ import {
   sessionTokenFromCookie,
   verifySession,
   verifyTokenHeader,
+  unauthorized,
   type Access,
   type AccessInput,
 } from "../auth";
@@ -121,24 +127,28 @@ function authState(caller: Caller, ownerOnly: boolean): AuthState {
   };
 }
 
-function str(raw: Record<string, unknown>, key: string): string | undefined {
-  const v = raw[key];
+function str(parsed: Record<string, unknown>, key: string): string | undefined {
+  const v = parsed[key];
   return typeof v === "string" ? v : undefined;
 }
 
 /**
- * The store and namespace an input is about. `parent` + `name` (namespace create) is the new
- * namespace `parent/name`, so that `ns-parent` checks `parent`.
+ * The store and namespaces a *parsed* input is about. `parent` + `name` (namespace create) is
+ * the new namespace `parent/name`, so that `ns-parent` checks `parent`. An input with both `ns`
+ * and `parent` is a schema mistake and fails closed.
  */
-export function accessInputOf(raw: unknown): AccessInput & { targetNs?: string } {
-  if (typeof raw !== "object" || raw === null) return {};
-  const r = raw as Record<string, unknown>;
+export function accessInputOf(parsed: unknown): AccessInput & { targetNs?: string } {
+  if (typeof parsed !== "object" || parsed === null) return {};
+  const r = parsed as Record<string, unknown>;
   const out: AccessInput & { targetNs?: string } = {};
   const store = str(r, "store");
   if (store !== undefined) out.store = store;
   const ns = str(r, "ns");
   const parent = str(r, "parent");
   const name = str(r, "name");
+  if (ns !== undefined && parent !== undefined) {
+    throw new CofferError("INTERNAL", "an input names both 'ns' and 'parent': the access check cannot tell which one it is about");
+  }
   if (ns !== undefined) out.ns = ns;
   else if (parent !== undefined && name !== undefined) {
     if (!SAFE_ID_REGEX.test(name)) throw new CofferError("BAD_REQUEST", "name: use A-Z a-z 0-9 _ . - (not starting with . or -)");
@@ -170,16 +180,17 @@ export interface AuthMiddlewareOptions {
 }
 
 type AuthContext = Context & { caller?: Caller };
+type CallerContext = Context & { caller: Caller };
 
 /**
- * The middleware; use it after the error mapping so its CofferErrors map to tRPC codes:
- * `t.procedure.use(errorMapping).use(createAuthMiddleware())`.
+ * Step 1, before the input is parsed; use it after the error mapping so its CofferErrors map to
+ * tRPC codes: `t.procedure.use(errorMapping).use(createAuthenticate())`.
  */
-export function createAuthMiddleware(options: AuthMiddlewareOptions = {}) {
+export function createAuthenticate(options: AuthMiddlewareOptions = {}) {
   // Middlewares are plain functions: one built on its own instance with the same context and
   // meta types plugs into init.ts's procedures (and keeps this file free of an import cycle).
   const t = initTRPC.context<AuthContext>().meta<Meta>().create();
-  return t.middleware(async ({ ctx, meta, type, path, getRawInput, next }) => {
+  return t.middleware(async ({ ctx, meta, type, path, next }) => {
     const access = meta?.access;
     if (!access) throw new CofferError("INTERNAL", `procedure '${path}' declares no access`);
     const caller = ctx.caller ?? resolveCaller(ctx.headers);
@@ -187,13 +198,31 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions = {}) {
       const auth = caller.via === "token" ? "token" : caller.via === "session" ? "session" : "none";
       checkSameOrigin(ctx.headers, type, { auth, ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}) });
     }
-    if (access.path !== "public" && caller.error) throw caller.error;
-    const input = accessInputOf(await getRawInput());
-    const grant = checkAccess(caller.authId, access, input);
-    let ownerOnly = grant.ownerOnly;
-    if (input.targetNs !== undefined && caller.authId && input.store !== undefined) {
-      ownerOnly = checkTarget(caller.authId, access, input.store, input.targetNs) || ownerOnly;
+    if (access.path !== "public") {
+      if (caller.error) throw caller.error;
+      // Anonymous callers learn nothing, not even what the input should look like.
+      if (!caller.authId) throw unauthorized();
     }
-    return next({ ctx: { caller, auth: authState(caller, ownerOnly) } });
+    return next({ ctx: { caller } });
+  });
+}
+
+/**
+ * Step 2, after the procedure's schema parsed the input: enforces `meta.access` on the parsed
+ * input (never the raw request) and hands the procedure `ctx.auth`.
+ */
+export function createAuthorize() {
+  const t = initTRPC.context<CallerContext>().meta<Meta>().create();
+  return t.middleware(async ({ ctx, meta, path, input, next }) => {
+    const access = meta?.access;
+    if (!access) throw new CofferError("INTERNAL", `procedure '${path}' declares no access`);
+    const caller = ctx.caller;
+    const scope = accessInputOf(input);
+    const grant = checkAccess(caller.authId, access, scope);
+    let ownerOnly = grant.ownerOnly;
+    if (scope.targetNs !== undefined && caller.authId && scope.store !== undefined) {
+      ownerOnly = checkTarget(caller.authId, access, scope.store, scope.targetNs) || ownerOnly;
+    }
+    return next({ ctx: { auth: authState(caller, ownerOnly) } });
   });
 }

@@ -1,16 +1,16 @@
 /**
  * The tRPC instance, the request context and the procedures every router builds on
- * (DESIGN.md section 8). Every procedure is built on `publicProcedure`, which maps engine errors
- * and then runs the auth middleware (server/api/auth-middleware.ts): the caller is resolved from
- * the session cookie or an API token, cross-site mutations are refused, and the procedure's
- * declared `.meta({ access })` is enforced. A procedure without a declaration cannot be called.
+ * (DESIGN.md section 8). Every procedure is built with `procedure(access, input)`, which maps
+ * engine errors, authenticates the caller (session cookie or API token; cross-site mutations
+ * refused), validates the input strictly, and only then enforces the declared access on the
+ * parsed input (server/api/auth-middleware.ts).
  */
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { z } from "zod";
 import type { Access } from "../auth";
 import { CofferError, type ErrorCode } from "../datastore/errors";
-import { createAuthMiddleware, requestIsHttps, resolveCaller, type Caller } from "./auth-middleware";
+import { createAuthenticate, createAuthorize, requestIsHttps, resolveCaller, type Caller } from "./auth-middleware";
 
 export type { Access, Privilege } from "../auth";
 
@@ -89,19 +89,22 @@ export interface Meta {
   access?: Access;
 }
 
-const t = initTRPC.context<Context>().meta<Meta>().create({
-  errorFormatter({ shape, error }) {
-    if (error.code === "BAD_REQUEST" && error.cause instanceof z.ZodError) {
-      // Forms can show zod's field errors next to their fields; everyone else gets one sentence.
-      return {
-        ...shape,
-        message: describeZodError(error.cause),
-        data: { ...shape.data, zodError: z.flattenError(error.cause) },
-      };
-    }
-    return { ...shape, data: { ...shape.data, zodError: null } };
-  },
-});
+const t = initTRPC
+  .context<Context>()
+  .meta<Meta>()
+  .create({
+    errorFormatter({ shape, error }) {
+      if (error.code === "BAD_REQUEST" && error.cause instanceof z.ZodError) {
+        // Forms can show zod's field errors next to their fields; everyone else gets one sentence.
+        return {
+          ...shape,
+          message: describeZodError(error.cause),
+          data: { ...shape.data, zodError: z.flattenError(error.cause) },
+        };
+      }
+      return { ...shape, data: { ...shape.data, zodError: null } };
+    },
+  });
 
 /**
  * The one mapping from engine error codes to tRPC codes. ABORTED only reaches the API if a
@@ -158,7 +161,7 @@ const errorMapping = t.middleware(async ({ next, path, type }) => {
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-/** Error mapping only: for tests of the middlewares themselves. Routers use `publicProcedure`. */
+/** Error mapping only: for tests of the middlewares themselves. Routers use `procedure`. */
 export const baseProcedure = t.procedure.use(errorMapping);
 
 /**
@@ -169,8 +172,30 @@ const allowedOrigins = process.env.COFFER_ALLOWED_ORIGINS?.split(",")
   .map((o) => o.trim())
   .filter((o) => o !== "");
 
+const authenticated = baseProcedure.use(createAuthenticate(allowedOrigins ? { allowedOrigins } : {}));
+const authorize = createAuthorize();
+
+/** The input of a procedure that takes none: nothing, or an empty object. */
+export const noInput = z.strictObject({}).optional();
+
 /**
- * The procedure every router builds on: despite the name, it runs the auth middleware, which
- * enforces the declared `.meta({ access })` (`path: "public"` is what really is public).
+ * Unknown keys are refused, at the top and (by declaration in schemas.ts) in nested objects:
+ * an input field the procedure does not know is an attempt to steer something, never an
+ * accident worth ignoring.
  */
-export const publicProcedure = baseProcedure.use(createAuthMiddleware(allowedOrigins ? { allowedOrigins } : {}));
+function strict<I extends z.ZodType>(input: I): I {
+  return (input instanceof z.ZodObject ? input.strict() : input) as I;
+}
+
+/**
+ * The one way to build a procedure: declare its access and its input together. The chain is
+ * error mapping -> authenticate (caller, same-origin; anonymous refused unless public) ->
+ * input (strict zod) -> authorize (the access declaration, checked on the *parsed* input) ->
+ * the resolver with `ctx.auth`. `path: "public"` is what really is public (auth.login).
+ */
+export function procedure<I extends z.ZodType = typeof noInput>(access: Access, input?: I) {
+  return authenticated
+    .meta({ access })
+    .input(strict(input ?? (noInput as unknown as I)))
+    .use(authorize);
+}

@@ -35,7 +35,7 @@ export const namespaceSchema = z
 
 export const maxDepthSchema = z.number().int().min(0).max(MAX_NAMESPACE_DEPTH);
 
-export const groupRefSchema = z.object({
+export const groupRefSchema = z.strictObject({
   type: z.enum(BACKUP_TYPES),
   id: z.string().regex(BACKUP_ID_REGEX, "invalid backup id: use A-Z a-z 0-9 _ . - (not starting with . or -)"),
 });
@@ -44,7 +44,7 @@ export const groupRefSchema = z.object({
 export const maintenanceMessageSchema = z.string().superRefine(engineCheck(checkMaintenanceMessage));
 
 /** What the Maintenance Mode dialog sends; `none` ends maintenance (PBS `delete=maintenance-mode`). */
-export const maintenanceSetSchema = z.object({
+export const maintenanceSetSchema = z.strictObject({
   store: storeNameSchema,
   mode: z.enum(["none", "read-only", "offline"]),
   message: maintenanceMessageSchema.optional(),

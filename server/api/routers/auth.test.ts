@@ -79,7 +79,10 @@ describe("auth", () => {
 describe("users", () => {
   it("creates, lists, updates and deletes users as an admin", async () => {
     const admin = callerAs("admin@pbs");
-    expect(await admin.user.create({ userid: "carol@pbs", password: "carol-secret", comment: "ops" })).toMatchObject({ userid: "carol@pbs", enable: true });
+    expect(await admin.user.create({ userid: "carol@pbs", password: "carol-secret", comment: "ops" })).toMatchObject({
+      userid: "carol@pbs",
+      enable: true,
+    });
     expect((await admin.user.list()).map((u) => u.userid)).toContain("carol@pbs");
     expect(JSON.stringify(await admin.user.list())).not.toContain("hash");
     expect(await admin.user.update({ userid: "carol@pbs", enable: false })).toMatchObject({ enable: false });
@@ -135,9 +138,13 @@ describe("acl", () => {
     expect(acl).toContainEqual({ path: "/datastore/demo", "auth-id": "alice@pbs", role: "DatastoreReader", propagate: true });
     expect(roles.find((r) => r.name === "DatastoreReader")?.privileges).toEqual(["Datastore.Audit", "Datastore.Verify", "Datastore.Read"]);
     expect((await callerAs("alice@pbs").group.list({ store: "demo", ns: "" })).total).toBe(3);
-    expect((await failure(callerAs("alice@pbs").move.planGroup({ store: "demo", ns: "", group: { type: "vm", id: "100" }, targetNs: "archive" }))).message).toBe(
-      "permission check failed - missing Datastore.Modify|Datastore.Prune on /datastore/demo",
-    );
+    expect(
+      (
+        await failure(
+          callerAs("alice@pbs").move.planGroup({ store: "demo", ns: "", group: { type: "vm", id: "100" }, targetNs: "archive" }),
+        )
+      ).message,
+    ).toBe("permission check failed - missing Datastore.Modify|Datastore.Prune on /datastore/demo");
     await admin.acl.update({ path: "/datastore/demo", authId: "alice@pbs", role: "DatastoreReader", delete: true });
     expect((await failure(callerAs("alice@pbs").group.list({ store: "demo", ns: "" }))).code).toBe("FORBIDDEN");
     expect((await failure(admin.acl.update({ path: "/bogus", authId: "alice@pbs", role: "Admin" }))).code).toBe("BAD_REQUEST");
@@ -161,7 +168,9 @@ describe("owner limits (Backup / Prune only)", () => {
     );
     expect((await failure(backup().snapshot.list({ store: "demo", ns: "prod", group: vm200 }))).code).toBe("FORBIDDEN");
     expect((await backup().snapshot.list({ store: "demo", ns: "prod", group: ct210 })).total).toBe(3);
-    expect((await failure(backup().group.setOwner({ store: "demo", ns: "prod", group: ct210, owner: "alice@pbs" }))).code).toBe("FORBIDDEN");
+    expect((await failure(backup().group.setOwner({ store: "demo", ns: "prod", group: ct210, owner: "alice@pbs" }))).code).toBe(
+      "FORBIDDEN",
+    );
     // The datastore list shows the store (Backup on it); tasks only their own.
     expect((await backup().datastore.list()).map((d) => d.name)).toEqual(["demo"]);
   });
@@ -182,7 +191,9 @@ describe("owner limits (Backup / Prune only)", () => {
     // root@pam (the CLI) sees it too, and others' tasks stay hidden from backup@pbs.
     const { upid: rootTask } = await caller().move.startGroup({ store: "demo", ns: "archive", group: ct210, targetNs: "prod" });
     await waitForTask(rootTask);
-    expect((await failure(backup().task.log({ upid: rootTask }))).message).toBe("permission check failed - missing Sys.Audit on /system/tasks");
+    expect((await failure(backup().task.log({ upid: rootTask }))).message).toBe(
+      "permission check failed - missing Sys.Audit on /system/tasks",
+    );
     expect((await failure(backup().task.stop({ upid: rootTask }))).code).toBe("FORBIDDEN");
     expect((await caller().task.list({})).data.map((t) => t.upid)).toEqual(expect.arrayContaining([upid, rootTask]));
   });

@@ -11,7 +11,7 @@ import { readGcHistory, type GcHistoryEntry } from "../../datastore/gc-history";
 import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "../../datastore/names";
 import { openDatastore, type ReadHandle } from "../../datastore/open";
 import { diskUsage, readUsageHistory, type DiskUsage } from "../../datastore/usage-history";
-import { publicProcedure, router, type Access } from "../init";
+import { procedure, router, type Access } from "../init";
 import { gcJobStatus, lastVerify, type GcJobStatus, type LastTask } from "../job-status";
 import { storeNameSchema } from "../schemas";
 import { ensureUsageSampler } from "../usage-sampler";
@@ -91,71 +91,57 @@ async function status(store: string): Promise<DatastoreStatus> {
   return out;
 }
 
-const storeInput = z.object({ store: storeNameSchema });
+const storeInput = z.strictObject({ store: storeNameSchema });
 
 export const datastoreRouter = router({
   /**
    * The stores the caller can see (PBS 2.1): Audit or Backup on the store, or a privilege on
    * a namespace below it, in which case only the name is shown.
    */
-  list: publicProcedure
-    .meta({ access: { path: "authenticated", privileges: [] } })
-    .query(async ({ ctx }) => {
-      const authId = ctx.auth.authId!;
-      return (await listDatastoreConfigs()).flatMap((c) => {
-        const { visible, full } = datastoreVisibility(authId, c.name);
-        if (!visible) return [];
-        return [full ? summary(c) : { ...summary(c), path: "", comment: undefined }];
-      });
-    }),
+  list: procedure({ path: "authenticated", privileges: [] }).query(async ({ ctx }) => {
+    const authId = ctx.auth.authId!;
+    return (await listDatastoreConfigs()).flatMap((c) => {
+      const { visible, full } = datastoreVisibility(authId, c.name);
+      if (!visible) return [];
+      return [full ? summary(c) : { ...summary(c), path: "", comment: undefined }];
+    });
+  }),
 
   /** PBS shows path and comment to callers with Audit or Backup on the store. */
-  get: publicProcedure
-    .meta({ access: STATUS_ACCESS })
-    .input(storeInput)
-    .query(async ({ input }) => summary(await getDatastoreConfig(input.store))),
+  get: procedure(STATUS_ACCESS, storeInput).query(async ({ input }) => summary(await getDatastoreConfig(input.store))),
 
   /** Sizes, counts by backup type, the last GC and verify, and the maintenance mode. */
-  status: publicProcedure
-    .meta({ access: STATUS_ACCESS })
-    .input(storeInput)
-    .query(({ input }) => status(input.store)),
+  status: procedure(STATUS_ACCESS, storeInput).query(({ input }) => status(input.store)),
 
   /** Disk usage of every store at once, for the datastore list; a store that cannot be read has `error`. */
-  usage: publicProcedure
-    .meta({ access: { path: "authenticated", privileges: [] } })
-    .query(async ({ ctx }) => {
-      void ensureUsageSampler();
-      const authId = ctx.auth.authId!;
-      // Sizes only for stores where the caller has Audit or Backup (PBS datastore-usage).
-      const stores = (await listDatastoreConfigs()).filter((c) => datastoreVisibility(authId, c.name).full);
-      return Promise.all(
-        stores.map(async (c) => {
-          try {
-            return { store: c.name, ...(await diskUsage(c.path)) };
-          } catch (err) {
-            return { store: c.name, error: (err as Error).message };
-          }
-        }),
-      );
-    }),
+  usage: procedure({ path: "authenticated", privileges: [] }).query(async ({ ctx }) => {
+    void ensureUsageSampler();
+    const authId = ctx.auth.authId!;
+    // Sizes only for stores where the caller has Audit or Backup (PBS datastore-usage).
+    const stores = (await listDatastoreConfigs()).filter((c) => datastoreVisibility(authId, c.name).full);
+    return Promise.all(
+      stores.map(async (c) => {
+        try {
+          return { store: c.name, ...(await diskUsage(c.path)) };
+        } catch (err) {
+          return { store: c.name, error: (err as Error).message };
+        }
+      }),
+    );
+  }),
 
   /** Samples `{time, total, used}`, oldest first, over the last 30 days at most. */
-  usageHistory: publicProcedure
-    .meta({ access: STATUS_ACCESS })
-    .input(storeInput)
-    .query(async ({ input }) => {
-      await getDatastoreConfig(input.store); // NOT_FOUND for an unknown store
-      await ensureUsageSampler();
-      return readUsageHistory(input.store);
-    }),
+  usageHistory: procedure(STATUS_ACCESS, storeInput).query(async ({ input }) => {
+    await getDatastoreConfig(input.store); // NOT_FOUND for an unknown store
+    await ensureUsageSampler();
+    return readUsageHistory(input.store);
+  }),
 
   /** One entry per finished GC run, oldest first (Coffer's addition to PBS's last-run status). */
-  gcHistory: publicProcedure
-    .meta({ access: { path: "store", privileges: ["Datastore.Audit"] } })
-    .input(storeInput)
-    .query(async ({ input }): Promise<GcHistoryEntry[]> => {
+  gcHistory: procedure({ path: "store", privileges: ["Datastore.Audit"] }, storeInput).query(
+    async ({ input }): Promise<GcHistoryEntry[]> => {
       await getDatastoreConfig(input.store);
       return readGcHistory(input.store);
-    }),
+    },
+  ),
 });

@@ -6,28 +6,25 @@ import { z } from "zod";
 import { CofferError } from "../../datastore/errors";
 import { openDatastore } from "../../datastore/open";
 import { startTask } from "../../tasks";
-import { publicProcedure, router } from "../init";
+import { procedure, router } from "../init";
 import { gcJobStatus, runningGc } from "../job-status";
 import { storeNameSchema } from "../schemas";
 
 /** The task user when the caller has no auth id (a local caller without HTTP, e.g. tests). */
 const AUTH_ID = "root@pam";
 
-const storeInput = z.object({ store: storeNameSchema });
+const storeInput = z.strictObject({ store: storeNameSchema });
 
 export const gcRouter = router({
   /** GarbageCollectionJobStatus; all zero with no `upid` when no GC ever ran. Read access (offline refuses). */
-  status: publicProcedure
-    .meta({ access: { path: "store", privileges: ["Datastore.Audit"] } })
-    .input(storeInput)
-    .query(async ({ input }) => {
-      const ds = await openDatastore(input.store, "read");
-      try {
-        return await gcJobStatus(input.store, ds);
-      } finally {
-        await ds.close();
-      }
-    }),
+  status: procedure({ path: "store", privileges: ["Datastore.Audit"] }, storeInput).query(async ({ input }) => {
+    const ds = await openDatastore(input.store, "read");
+    try {
+      return await gcJobStatus(input.store, ds);
+    } finally {
+      await ds.close();
+    }
+  }),
 
   /**
    * Starts a GC. Checked first, so a refused request creates no task: an unknown store is
@@ -35,19 +32,16 @@ export const gcRouter = router({
    * a GC already running CONFLICT. The task takes the GC lock itself, which closes the gap
    * between this check and the start.
    */
-  start: publicProcedure
-    .meta({ access: { path: "store", privileges: ["Datastore.Modify"] } })
-    .input(storeInput)
-    .mutation(async ({ ctx, input }) => {
-      const ds = await openDatastore(input.store, "write");
-      await ds.close();
-      const running = await runningGc(input.store);
-      if (running) {
-        throw new CofferError(
-          "CONFLICT",
-          `Start GC failed - (already running/locked): garbage collection of datastore '${input.store}' is running as task ${running.upid}`,
-        );
-      }
-      return startTask("garbage_collection", { store: input.store }, { authId: ctx.auth.authId ?? AUTH_ID });
-    }),
+  start: procedure({ path: "store", privileges: ["Datastore.Modify"] }, storeInput).mutation(async ({ ctx, input }) => {
+    const ds = await openDatastore(input.store, "write");
+    await ds.close();
+    const running = await runningGc(input.store);
+    if (running) {
+      throw new CofferError(
+        "CONFLICT",
+        `Start GC failed - (already running/locked): garbage collection of datastore '${input.store}' is running as task ${running.upid}`,
+      );
+    }
+    return startTask("garbage_collection", { store: input.store }, { authId: ctx.auth.authId ?? AUTH_ID });
+  }),
 });

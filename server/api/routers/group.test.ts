@@ -5,8 +5,7 @@ import { holdLock, type HeldLock } from "./content-test-support";
 
 const env = useDemoHome();
 
-const list = (ns: string, more: Record<string, unknown> = {}) =>
-  caller().group.list({ store: "demo", ns, limit: 1000, ...more });
+const list = (ns: string, more: Record<string, unknown> = {}) => caller().group.list({ store: "demo", ns, limit: 1000, ...more });
 const key = (g: { "backup-type": string; "backup-id": string }) => `${g["backup-type"]}/${g["backup-id"]}`;
 
 describe("group.list", () => {

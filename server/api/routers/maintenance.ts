@@ -9,7 +9,7 @@ import { setMaintenanceMode } from "../../config/datastore-config";
 import { maintenanceStatus } from "../../datastore/maintenance-status";
 import { openDatastore, type LookupHandle } from "../../datastore/open";
 import type { ActiveOperationCounts } from "../../datastore/types";
-import { publicProcedure, router, toTRPCError } from "../init";
+import { procedure, router, toTRPCError } from "../init";
 import { maintenanceSetSchema, storeNameSchema } from "../schemas";
 
 /** How often the subscription reads the active-operations file (PBS's UI polls every 3 s). */
@@ -20,37 +20,28 @@ const show = maintenanceStatus;
 
 export type MaintenanceState = Awaited<ReturnType<typeof show>>;
 
-const storeInput = z.object({ store: storeNameSchema });
+const storeInput = z.strictObject({ store: storeNameSchema });
 
 export const maintenanceRouter = router({
-  get: publicProcedure
-    .meta({ access: { path: "store", privileges: ["Datastore.Audit"] } })
-    .input(storeInput)
-    .query(({ input }) => show(input.store)),
+  get: procedure({ path: "store", privileges: ["Datastore.Audit"] }, storeInput).query(({ input }) => show(input.store)),
 
   /** Sets read-only / offline (with an optional message) or ends maintenance (`none`). */
-  set: publicProcedure
-    .meta({ access: { path: "store", privileges: ["Datastore.Modify"] } })
-    .input(maintenanceSetSchema)
-    .mutation(async ({ input }) => {
-      const message = input.message || undefined; // an empty message is no message
-      await setMaintenanceMode(input.store, input.mode === "none" ? undefined : { type: input.mode, message });
-      return show(input.store);
-    }),
+  set: procedure({ path: "store", privileges: ["Datastore.Modify"] }, maintenanceSetSchema).mutation(async ({ input }) => {
+    const message = input.message || undefined; // an empty message is no message
+    await setMaintenanceMode(input.store, input.mode === "none" ? undefined : { type: input.mode, message });
+    return show(input.store);
+  }),
 
   /**
    * The store's `{read, write}` counts: once at once, then whenever they change. The file is
    * read every ACTIVE_OPERATIONS_POLL_MS through one lookup handle (no operation counted, no
    * config lock per poll); the stream ends when the client goes away.
    */
-  activeOperations: publicProcedure
-    .meta({ access: { path: "store", privileges: ["Datastore.Audit"] } })
-    .input(storeInput)
-    .subscription(async ({ input, signal }) => {
-      // Opened before the stream starts, so an unknown store is NOT_FOUND, not a broken stream.
-      const ds = await openDatastore(input.store, "lookup");
-      return watchActiveOperations(ds, signal);
-    }),
+  activeOperations: procedure({ path: "store", privileges: ["Datastore.Audit"] }, storeInput).subscription(async ({ input, signal }) => {
+    // Opened before the stream starts, so an unknown store is NOT_FOUND, not a broken stream.
+    const ds = await openDatastore(input.store, "lookup");
+    return watchActiveOperations(ds, signal);
+  }),
 });
 
 async function* watchActiveOperations(ds: LookupHandle, signal: AbortSignal | undefined) {

@@ -58,7 +58,8 @@ describe("move.planNamespace", () => {
 
   it("reports a depth limit that the move would exceed", async () => {
     let parent = "";
-    for (const part of ["p1", "p2", "p3", "p4", "p5", "p6"]) parent = (await caller().namespace.create({ store: "demo", parent, name: part })).ns;
+    for (const part of ["p1", "p2", "p3", "p4", "p5", "p6"])
+      parent = (await caller().namespace.create({ store: "demo", parent, name: part })).ns;
     const plan = await caller().move.planNamespace({ store: "demo", ns: "prod", targetNs: `${parent}/prod` });
     expect(plan["depth-check"].ok).toBe(false);
     expect(plan.summary).toBe("namespace depth limit exceeded: source subtree depth (2) + target depth (7) would exceed max (7)");
@@ -73,7 +74,10 @@ describe("move.planNamespace", () => {
       // The access check (Modify on the parent) refuses the root first, with PBS's text.
       await expect(call("x", "")).rejects.toMatchObject({ code: "BAD_REQUEST", message: "Cannot create/delete root namespace!" });
       await expect(call("prod")).rejects.toMatchObject({ code: "BAD_REQUEST", message: "source and target namespace must be different" });
-      await expect(call("prod/eu/x")).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("into its own subtree") });
+      await expect(call("prod/eu/x")).rejects.toMatchObject({
+        code: "BAD_REQUEST",
+        message: expect.stringContaining("into its own subtree"),
+      });
       await expect(call("")).rejects.toMatchObject({ code: "BAD_REQUEST", message: "Cannot create/delete root namespace!" });
       await expect(call("nope/x")).rejects.toMatchObject({ code: "NOT_FOUND", message: "target parent namespace 'nope' does not exist" });
       await expect(call("x", "nope")).rejects.toMatchObject({ code: "NOT_FOUND" });

@@ -21,13 +21,13 @@ import { checkMoveAccess, checkMoveNamespaceAccess, privilegesAt, datastoreAclPa
 import { startTask } from "../../tasks";
 import type { AuthState } from "../auth-middleware";
 import type { Access } from "../init";
-import { publicProcedure, router } from "../init";
+import { procedure, router } from "../init";
 import { groupRefSchema, maxDepthSchema, namespaceSchema, storeNameSchema } from "../schemas";
 
 const groupAccess: Access = { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Prune"] };
 const namespaceAccess: Access = { path: "ns-parent", privileges: ["Datastore.Modify"] };
 
-const moveGroupInput = z.object({
+const moveGroupInput = z.strictObject({
   store: storeNameSchema,
   ns: namespaceSchema,
   group: groupRefSchema,
@@ -35,7 +35,7 @@ const moveGroupInput = z.object({
   mergeGroup: z.boolean().default(true),
 });
 
-const moveNamespaceInput = z.object({
+const moveNamespaceInput = z.strictObject({
   store: storeNameSchema,
   ns: namespaceSchema,
   targetNs: namespaceSchema,
@@ -77,74 +77,66 @@ function taskUser(auth: AuthState): string {
 
 export const moveRouter = router({
   /** The exact plan of a group move; changes nothing. A refused pre-flight check is an error. */
-  planGroup: publicProcedure
-    .meta({ access: groupAccess })
-    .input(moveGroupInput)
-    .query(({ ctx, input }) =>
-      withWriteStore(input.store, async (s, ds) => {
-        await checkGroupMove(ctx.auth, ds, input);
-        return planMoveGroup(s, BackupNamespace.parse(input.ns), input.group as GroupRef, BackupNamespace.parse(input.targetNs), input.mergeGroup);
-      }),
-    ),
+  planGroup: procedure(groupAccess, moveGroupInput).query(({ ctx, input }) =>
+    withWriteStore(input.store, async (s, ds) => {
+      await checkGroupMove(ctx.auth, ds, input);
+      return planMoveGroup(
+        s,
+        BackupNamespace.parse(input.ns),
+        input.group as GroupRef,
+        BackupNamespace.parse(input.targetNs),
+        input.mergeGroup,
+      );
+    }),
+  ),
 
   /** The exact plan of a namespace move; changes nothing. A refused pre-flight check is an error. */
-  planNamespace: publicProcedure
-    .meta({ access: namespaceAccess })
-    .input(moveNamespaceInput)
-    .query(({ ctx, input }) =>
-      withWriteStore(input.store, (s) => {
-        checkMoveNamespaceAccess(ctx.auth.authId, input.store, input.ns, input.targetNs);
-        return planMoveNamespace(s, BackupNamespace.parse(input.ns), BackupNamespace.parse(input.targetNs), {
-          maxDepth: input.maxDepth,
-          deleteSource: input.deleteSource,
-          mergeGroups: input.mergeGroups,
-        });
-      }),
-    ),
+  planNamespace: procedure(namespaceAccess, moveNamespaceInput).query(({ ctx, input }) =>
+    withWriteStore(input.store, (s) => {
+      checkMoveNamespaceAccess(ctx.auth.authId, input.store, input.ns, input.targetNs);
+      return planMoveNamespace(s, BackupNamespace.parse(input.ns), BackupNamespace.parse(input.targetNs), {
+        maxDepth: input.maxDepth,
+        deleteSource: input.deleteSource,
+        mergeGroups: input.mergeGroups,
+      });
+    }),
+  ),
 
   /** Pre-flight check, then the `move-group` task. */
-  startGroup: publicProcedure
-    .meta({ access: groupAccess })
-    .input(moveGroupInput)
-    .mutation(async ({ ctx, input }) => {
-      await withWriteStore(input.store, async (s, ds) => {
-        await checkGroupMove(ctx.auth, ds, input);
-        return checkMoveGroup(s, BackupNamespace.parse(input.ns), BackupNamespace.parse(input.targetNs), input.group, input.mergeGroup);
-      });
-      return startTask(
-        "move-group",
-        {
-          store: input.store,
-          ns: input.ns,
-          type: input.group.type,
-          id: input.group.id,
-          "target-ns": input.targetNs,
-          "merge-group": input.mergeGroup,
-        },
-        { authId: taskUser(ctx.auth) },
-      );
-    }),
+  startGroup: procedure(groupAccess, moveGroupInput).mutation(async ({ ctx, input }) => {
+    await withWriteStore(input.store, async (s, ds) => {
+      await checkGroupMove(ctx.auth, ds, input);
+      return checkMoveGroup(s, BackupNamespace.parse(input.ns), BackupNamespace.parse(input.targetNs), input.group, input.mergeGroup);
+    });
+    return startTask(
+      "move-group",
+      {
+        store: input.store,
+        ns: input.ns,
+        type: input.group.type,
+        id: input.group.id,
+        "target-ns": input.targetNs,
+        "merge-group": input.mergeGroup,
+      },
+      { authId: taskUser(ctx.auth) },
+    );
+  }),
 
   /** Pre-flight check, then the `move-namespace` task. */
-  startNamespace: publicProcedure
-    .meta({ access: namespaceAccess })
-    .input(moveNamespaceInput)
-    .mutation(async ({ ctx, input }) => {
-      checkMoveNamespaceAccess(ctx.auth.authId, input.store, input.ns, input.targetNs);
-      await withWriteStore(input.store, (s) =>
-        checkMoveNamespace(s, BackupNamespace.parse(input.ns), BackupNamespace.parse(input.targetNs)),
-      );
-      return startTask(
-        "move-namespace",
-        {
-          store: input.store,
-          ns: input.ns,
-          "target-ns": input.targetNs,
-          ...(input.maxDepth === undefined ? {} : { "max-depth": input.maxDepth }),
-          "delete-source": input.deleteSource,
-          "merge-groups": input.mergeGroups,
-        },
-        { authId: taskUser(ctx.auth) },
-      );
-    }),
+  startNamespace: procedure(namespaceAccess, moveNamespaceInput).mutation(async ({ ctx, input }) => {
+    checkMoveNamespaceAccess(ctx.auth.authId, input.store, input.ns, input.targetNs);
+    await withWriteStore(input.store, (s) => checkMoveNamespace(s, BackupNamespace.parse(input.ns), BackupNamespace.parse(input.targetNs)));
+    return startTask(
+      "move-namespace",
+      {
+        store: input.store,
+        ns: input.ns,
+        "target-ns": input.targetNs,
+        ...(input.maxDepth === undefined ? {} : { "max-depth": input.maxDepth }),
+        "delete-source": input.deleteSource,
+        "merge-groups": input.mergeGroups,
+      },
+      { authId: taskUser(ctx.auth) },
+    );
+  }),
 });

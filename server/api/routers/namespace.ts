@@ -6,7 +6,7 @@ import { z } from "zod";
 import { BackupNamespace, MAX_NAMESPACE_DEPTH, SAFE_ID_REGEX } from "../../datastore/names";
 import { openDatastore } from "../../datastore/open";
 import { datastoreAclPath, privilegesAt, type Privilege } from "../../auth";
-import { publicProcedure, router } from "../init";
+import { procedure, router } from "../init";
 import { maxDepthSchema, namespaceSchema, storeNameSchema } from "../schemas";
 
 /** Any of these on a namespace shows it in the list (PBS list_namespaces). */
@@ -17,74 +17,72 @@ export const namespaceRouter = router({
    * Recursive from `parent`, including `parent` itself, pre-order (as PBS), without the
    * namespaces below where the caller has no privilege (NoAccess further down, PBS).
    */
-  list: publicProcedure
-    .meta({ access: { path: "ns", privileges: SEE_NAMESPACE } })
-    .input(
-      z.object({
-        store: storeNameSchema,
-        parent: namespaceSchema,
-        maxDepth: maxDepthSchema.default(MAX_NAMESPACE_DEPTH),
-      }),
-    )
-    .query(async ({ ctx, input }) => {
-      const ds = await openDatastore(input.store, "read");
-      try {
-        const all = await ds.listNamespaces(BackupNamespace.parse(input.parent), input.maxDepth);
-        const authId = ctx.auth.authId!;
-        return all.filter((n) => {
-          const have = privilegesAt(authId, datastoreAclPath(input.store, n.ns));
-          return SEE_NAMESPACE.some((p) => have.has(p));
-        });
-      } finally {
-        await ds.close();
-      }
+  list: procedure(
+    { path: "ns", privileges: SEE_NAMESPACE },
+    z.strictObject({
+      store: storeNameSchema,
+      parent: namespaceSchema,
+      maxDepth: maxDepthSchema.default(MAX_NAMESPACE_DEPTH),
     }),
+  ).query(async ({ ctx, input }) => {
+    const ds = await openDatastore(input.store, "read");
+    try {
+      const all = await ds.listNamespaces(BackupNamespace.parse(input.parent), input.maxDepth);
+      const authId = ctx.auth.authId!;
+      return all.filter((n) => {
+        const have = privilegesAt(authId, datastoreAclPath(input.store, n.ns));
+        return SEE_NAMESPACE.some((p) => have.has(p));
+      });
+    } finally {
+      await ds.close();
+    }
+  }),
 
   /** Creates `parent/name`; the parent must exist. Returns the new namespace's name. */
-  create: publicProcedure
-    .meta({ access: { path: "ns-parent", privileges: ["Datastore.Modify"] } })
-    .input(
-      z.object({
-        store: storeNameSchema,
-        parent: namespaceSchema,
-        // The engine checks length, SAFE_ID and depth with PBS's texts; zod only keeps out the obvious.
-        name: z.string().min(1, "enter a name").max(32, "at most 32 characters").regex(SAFE_ID_REGEX, "use A-Z a-z 0-9 _ . - (not starting with . or -)"),
-      }),
-    )
-    .mutation(async ({ input }) => {
-      const ds = await openDatastore(input.store, "write");
-      try {
-        const ns = await ds.createNamespace(BackupNamespace.parse(input.parent), input.name);
-        return { ns: ns.toString() };
-      } finally {
-        await ds.close();
-      }
+  create: procedure(
+    { path: "ns-parent", privileges: ["Datastore.Modify"] },
+    z.strictObject({
+      store: storeNameSchema,
+      parent: namespaceSchema,
+      // The engine checks length, SAFE_ID and depth with PBS's texts; zod only keeps out the obvious.
+      name: z
+        .string()
+        .min(1, "enter a name")
+        .max(32, "at most 32 characters")
+        .regex(SAFE_ID_REGEX, "use A-Z a-z 0-9 _ . - (not starting with . or -)"),
     }),
+  ).mutation(async ({ input }) => {
+    const ds = await openDatastore(input.store, "write");
+    try {
+      const ns = await ds.createNamespace(BackupNamespace.parse(input.parent), input.name);
+      return { ns: ns.toString() };
+    } finally {
+      await ds.close();
+    }
+  }),
 
   /**
    * Deletes a namespace and its empty children (PBS DELETE namespace). With `deleteGroups` its
    * groups are destroyed too; protected snapshots survive and make it partial, an error unless
    * `errorOnProtected` is false. Returns what was removed.
    */
-  delete: publicProcedure
-    .meta({ access: { path: "ns-parent", privileges: ["Datastore.Modify"] } })
-    .input(
-      z.object({
-        store: storeNameSchema,
-        ns: namespaceSchema,
-        deleteGroups: z.boolean().default(false),
-        errorOnProtected: z.boolean().default(true),
-      }),
-    )
-    .mutation(async ({ input }) => {
-      const ds = await openDatastore(input.store, "write");
-      try {
-        return await ds.deleteNamespace(BackupNamespace.parse(input.ns), {
-          deleteGroups: input.deleteGroups,
-          errorOnProtected: input.errorOnProtected,
-        });
-      } finally {
-        await ds.close();
-      }
+  delete: procedure(
+    { path: "ns-parent", privileges: ["Datastore.Modify"] },
+    z.strictObject({
+      store: storeNameSchema,
+      ns: namespaceSchema,
+      deleteGroups: z.boolean().default(false),
+      errorOnProtected: z.boolean().default(true),
     }),
+  ).mutation(async ({ input }) => {
+    const ds = await openDatastore(input.store, "write");
+    try {
+      return await ds.deleteNamespace(BackupNamespace.parse(input.ns), {
+        deleteGroups: input.deleteGroups,
+        errorOnProtected: input.errorOnProtected,
+      });
+    } finally {
+      await ds.close();
+    }
+  }),
 });

@@ -54,6 +54,11 @@ describe("prune.start", () => {
     const { upid } = await caller().prune.start({ ...vm100, keep: { "keep-last": 1 } });
     expect(upid).toContain(":prune:demo\\x3a\\x3avm-100:");
     expect((await waitForTask(upid, 60_000)).exitstatus).toBe("OK");
-    expect((await times()).sort()).toEqual(plan.rows.filter((r) => r.keep).map((r) => r["backup-time"]).sort());
+    expect((await times()).sort()).toEqual(
+      plan.rows
+        .filter((r) => r.keep)
+        .map((r) => r["backup-time"])
+        .sort(),
+    );
   }, 90_000);
 });

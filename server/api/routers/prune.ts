@@ -9,7 +9,7 @@ import { openDatastore } from "../../datastore/open";
 import { KEEP_OPTION_NAMES, type KeepOptions, planPrune } from "../../datastore/prune";
 import { startTask } from "../../tasks";
 import type { Access } from "../init";
-import { publicProcedure, router } from "../init";
+import { procedure, router } from "../init";
 import { checkGroupOwner } from "./group";
 import { groupRefSchema, KEEP_OPTIONS, keepOptionsSchema, namespaceSchema, storeNameSchema } from "../schemas";
 
@@ -22,7 +22,7 @@ const pruneAccess: Access = { path: "ns", privileges: ["Datastore.Modify"], owne
 // The shared schema lists the names itself (components import it, and must not pull in the engine).
 const _sameNames: readonly (typeof KEEP_OPTION_NAMES)[number][] = KEEP_OPTIONS;
 
-const pruneInput = z.object({ store: storeNameSchema, ns: namespaceSchema, group: groupRefSchema, keep: keepOptionsSchema });
+const pruneInput = z.strictObject({ store: storeNameSchema, ns: namespaceSchema, group: groupRefSchema, keep: keepOptionsSchema });
 
 export interface PruneDryRunRow {
   "backup-time": number;
@@ -34,48 +34,42 @@ export interface PruneDryRunRow {
 
 export const pruneRouter = router({
   /** What `start` would do, newest first; `keepsSomething: false` means everything stays. */
-  dryRun: publicProcedure
-    .meta({ access: pruneAccess })
-    .input(pruneInput)
-    .query(async ({ ctx, input }) => {
-      const ds = await openDatastore(input.store, "read");
-      try {
-        await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.group);
-        const plan = await planPrune(ds, BackupNamespace.parse(input.ns), input.group, input.keep as KeepOptions);
-        const rows: PruneDryRunRow[] = plan.entries
-          .map((e) => ({
-            "backup-time": e.snapshot.time,
-            mark: e.mark === "protected" || e.mark === "keep-partial" ? e.mark : e.keep ? ("keep" as const) : ("remove" as const),
-            keep: e.keep,
-            protected: e.mark === "protected",
-          }))
-          .reverse();
-        return { keepsSomething: plan.keepsSomething, rows };
-      } finally {
-        await ds.close();
-      }
-    }),
+  dryRun: procedure(pruneAccess, pruneInput).query(async ({ ctx, input }) => {
+    const ds = await openDatastore(input.store, "read");
+    try {
+      await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.group);
+      const plan = await planPrune(ds, BackupNamespace.parse(input.ns), input.group, input.keep as KeepOptions);
+      const rows: PruneDryRunRow[] = plan.entries
+        .map((e) => ({
+          "backup-time": e.snapshot.time,
+          mark: e.mark === "protected" || e.mark === "keep-partial" ? e.mark : e.keep ? ("keep" as const) : ("remove" as const),
+          keep: e.keep,
+          protected: e.mark === "protected",
+        }))
+        .reverse();
+      return { keepsSomething: plan.keepsSomething, rows };
+    } finally {
+      await ds.close();
+    }
+  }),
 
   /**
    * Starts the `prune` task. The write open fails fast for maintenance (PRECONDITION_FAILED)
    * and an unknown store or group (NOT_FOUND); the task decides again for itself.
    */
-  start: publicProcedure
-    .meta({ access: pruneAccess })
-    .input(pruneInput)
-    .mutation(async ({ ctx, input }) => {
-      const ds = await openDatastore(input.store, "write");
-      try {
-        await ds.group(BackupNamespace.parse(input.ns), input.group);
-        // Prune without Modify: only the caller's own groups (PBS "Prune + owner").
-        await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.group);
-      } finally {
-        await ds.close();
-      }
-      return startTask(
-        "prune",
-        { store: input.store, ns: input.ns, "backup-type": input.group.type, "backup-id": input.group.id, ...input.keep },
-        { authId: ctx.auth.authId ?? AUTH_ID },
-      );
-    }),
+  start: procedure(pruneAccess, pruneInput).mutation(async ({ ctx, input }) => {
+    const ds = await openDatastore(input.store, "write");
+    try {
+      await ds.group(BackupNamespace.parse(input.ns), input.group);
+      // Prune without Modify: only the caller's own groups (PBS "Prune + owner").
+      await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.group);
+    } finally {
+      await ds.close();
+    }
+    return startTask(
+      "prune",
+      { store: input.store, ns: input.ns, "backup-type": input.group.type, "backup-id": input.group.id, ...input.keep },
+      { authId: ctx.auth.authId ?? AUTH_ID },
+    );
+  }),
 });

@@ -54,9 +54,7 @@ describe("group.list of a namespace with 10,000 groups", () => {
   });
 
   it("filters by owner and by id, and pages the filtered list", async () => {
-    const byOwner = await timed("group.list filter backup@pbs, first page", () =>
-      groups({ filter: "backup@pbs", offset: 0, limit: 50 }),
-    );
+    const byOwner = await timed("group.list filter backup@pbs, first page", () => groups({ filter: "backup@pbs", offset: 0, limit: 50 }));
     // Every 10th id but the last, the history group, which root@pam owns.
     expect(byOwner.total).toBe(999);
     expect(ids(byOwner.items)).toEqual(range(1, 50).map((i) => i * 10));
@@ -94,9 +92,7 @@ describe("group.list of a namespace with 10,000 groups", () => {
   });
 
   it("sorts by snapshot count and last backup over all groups", async () => {
-    const byCount = await timed("group.list sort backup-count desc", () =>
-      groups({ sort: "backup-count", desc: true, limit: 101 }),
-    );
+    const byCount = await timed("group.list sort backup-count desc", () => groups({ sort: "backup-count", desc: true, limit: 101 }));
     expect(byCount.total).toBe(10_000);
     // The history group first, then the 99 groups with one snapshot (every 100th id), then empty ones.
     expect(byCount.items.map((g) => g["backup-count"])).toEqual([big.snapshots, ...Array(99).fill(1), 0]);

@@ -4,6 +4,8 @@ import { caller, codeOf, coffer, useDemoHome } from "../test-support";
 const env = useDemoHome();
 
 const vm200 = { store: "demo", ns: "prod", group: { type: "vm" as const, id: "200" } };
+/** Where a snapshot procedure's input names the snapshot, it has no `group` key. */
+const inProd = { store: "demo", ns: "prod" };
 const page = (more: Record<string, unknown> = {}) => caller().snapshot.list({ ...vm200, limit: 1000, ...more });
 
 describe("snapshot.list", () => {
@@ -49,32 +51,32 @@ describe("snapshot notes and protection", () => {
   it("reads and writes a snapshot's notes", async () => {
     const newest = (await page()).items.find((s) => s.finished)!;
     const snapshot = { ...vm200.group, time: newest["backup-time"] };
-    await caller().snapshot.setNotes({ ...vm200, snapshot, notes: "checked by hand\nall fine" });
-    expect(await caller().snapshot.notes({ ...vm200, snapshot })).toEqual({ notes: "checked by hand\nall fine" });
+    await caller().snapshot.setNotes({ ...inProd, snapshot, notes: "checked by hand\nall fine" });
+    expect(await caller().snapshot.notes({ ...inProd, snapshot })).toEqual({ notes: "checked by hand\nall fine" });
     expect((await page()).items.find((s) => s["backup-time"] === newest["backup-time"])!.comment).toBe("checked by hand");
   });
 
   it("answers NOT_FOUND for a missing snapshot and BAD_REQUEST for a bad time", async () => {
     const snapshot = { ...vm200.group, time: 1 };
-    expect(await codeOf(caller().snapshot.notes({ ...vm200, snapshot }))).toBe("NOT_FOUND");
-    expect(await codeOf(caller().snapshot.setNotes({ ...vm200, snapshot, notes: "x" }))).toBe("NOT_FOUND");
-    expect(await codeOf(caller().snapshot.setProtected({ ...vm200, snapshot, protected: true }))).toBe("NOT_FOUND");
-    expect(await codeOf(caller().snapshot.delete({ ...vm200, snapshot }))).toBe("NOT_FOUND");
-    expect(await codeOf(caller().snapshot.notes({ ...vm200, snapshot: { ...snapshot, time: -5 } }))).toBe("BAD_REQUEST");
+    expect(await codeOf(caller().snapshot.notes({ ...inProd, snapshot }))).toBe("NOT_FOUND");
+    expect(await codeOf(caller().snapshot.setNotes({ ...inProd, snapshot, notes: "x" }))).toBe("NOT_FOUND");
+    expect(await codeOf(caller().snapshot.setProtected({ ...inProd, snapshot, protected: true }))).toBe("NOT_FOUND");
+    expect(await codeOf(caller().snapshot.delete({ ...inProd, snapshot }))).toBe("NOT_FOUND");
+    expect(await codeOf(caller().snapshot.notes({ ...inProd, snapshot: { ...snapshot, time: -5 } }))).toBe("BAD_REQUEST");
   });
 
   it("refuses to delete a protected snapshot with CONFLICT, deletes it once unprotected", async () => {
     const oldest = (await page({ ascending: true })).items[0]!;
     const snapshot = { ...vm200.group, time: oldest["backup-time"] };
-    await caller().snapshot.setProtected({ ...vm200, snapshot, protected: true });
+    await caller().snapshot.setProtected({ ...inProd, snapshot, protected: true });
     expect((await page({ ascending: true })).items[0]!.protected).toBe(true);
-    await expect(caller().snapshot.delete({ ...vm200, snapshot })).rejects.toMatchObject({
+    await expect(caller().snapshot.delete({ ...inProd, snapshot })).rejects.toMatchObject({
       code: "CONFLICT",
       message: "cannot remove protected snapshot",
     });
-    await caller().snapshot.setProtected({ ...vm200, snapshot, protected: false });
+    await caller().snapshot.setProtected({ ...inProd, snapshot, protected: false });
     const before = (await page()).total;
-    await caller().snapshot.delete({ ...vm200, snapshot });
+    await caller().snapshot.delete({ ...inProd, snapshot });
     expect((await page()).total).toBe(before - 1);
   });
 
@@ -84,9 +86,9 @@ describe("snapshot notes and protection", () => {
     coffer(env.home(), "maintenance", "set", "demo", "read-only", "--message", "disk swap");
     try {
       for (const call of [
-        () => caller().snapshot.setProtected({ ...vm200, snapshot, protected: true }),
-        () => caller().snapshot.setNotes({ ...vm200, snapshot, notes: "x" }),
-        () => caller().snapshot.delete({ ...vm200, snapshot }),
+        () => caller().snapshot.setProtected({ ...inProd, snapshot, protected: true }),
+        () => caller().snapshot.setNotes({ ...inProd, snapshot, notes: "x" }),
+        () => caller().snapshot.delete({ ...inProd, snapshot }),
       ]) {
         await expect(call()).rejects.toMatchObject({ code: "PRECONDITION_FAILED", message: expect.stringContaining("disk swap") });
       }
@@ -101,9 +103,9 @@ describe("snapshot notes and protection", () => {
     const iso = new Date(newest["backup-time"] * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
     const held = await holdLock(env.home(), "demo", `vm/200/${iso}`, "prod");
     try {
-      await expect(
-        caller().snapshot.delete({ ...vm200, snapshot: { ...vm200.group, time: newest["backup-time"] } }),
-      ).rejects.toMatchObject({ code: "CONFLICT", message: expect.stringMatching(/held by pid \d+ for \d+ s/) });
+      await expect(caller().snapshot.delete({ ...inProd, snapshot: { ...vm200.group, time: newest["backup-time"] } })).rejects.toMatchObject(
+        { code: "CONFLICT", message: expect.stringMatching(/held by pid \d+ for \d+ s/) },
+      );
     } finally {
       await held.release();
     }

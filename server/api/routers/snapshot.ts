@@ -7,43 +7,39 @@ import { pageSnapshots } from "../../datastore/listing-page";
 import { CofferError } from "../../datastore/errors";
 import { BackupNamespace, snapshotPath } from "../../datastore/names";
 import { openDatastore } from "../../datastore/open";
-import { publicProcedure, router } from "../init";
+import { procedure, router } from "../init";
 import { checkGroupOwner } from "./group";
 import { groupRefSchema, namespaceSchema, pageSchema, snapshotRefSchema, storeNameSchema } from "../schemas";
 
-const snapshotInput = z.object({ store: storeNameSchema, ns: namespaceSchema, snapshot: snapshotRefSchema });
+const snapshotInput = z.strictObject({ store: storeNameSchema, ns: namespaceSchema, snapshot: snapshotRefSchema });
 
 export const snapshotRouter = router({
   /**
    * One page of a group's snapshots, newest first (`ascending` for oldest first). Unfinished
    * snapshots included (`finished: false`).
    */
-  list: publicProcedure
-    .meta({ access: { path: "ns", privileges: ["Datastore.Audit"], ownerPrivileges: ["Datastore.Backup"] } })
-    .input(
-      z.object({
-        store: storeNameSchema,
-        ns: namespaceSchema,
-        group: groupRefSchema,
-        ascending: z.boolean().default(false),
-        ...pageSchema,
-      }),
-    )
-    .query(async ({ ctx, input }) => {
-      const ds = await openDatastore(input.store, "read");
-      try {
-        await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.group);
-        return await pageSnapshots(ds, BackupNamespace.parse(input.ns), input.group, input);
-      } finally {
-        await ds.close();
-      }
+  list: procedure(
+    { path: "ns", privileges: ["Datastore.Audit"], ownerPrivileges: ["Datastore.Backup"] },
+    z.strictObject({
+      store: storeNameSchema,
+      ns: namespaceSchema,
+      group: groupRefSchema,
+      ascending: z.boolean().default(false),
+      ...pageSchema,
     }),
+  ).query(async ({ ctx, input }) => {
+    const ds = await openDatastore(input.store, "read");
+    try {
+      await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.group);
+      return await pageSnapshots(ds, BackupNamespace.parse(input.ns), input.group, input);
+    } finally {
+      await ds.close();
+    }
+  }),
 
   /** The snapshot's full notes (kept in the manifest's unprotected part). */
-  notes: publicProcedure
-    .meta({ access: { path: "ns", privileges: ["Datastore.Audit"], ownerPrivileges: ["Datastore.Backup"] } })
-    .input(snapshotInput)
-    .query(async ({ ctx, input }) => {
+  notes: procedure({ path: "ns", privileges: ["Datastore.Audit"], ownerPrivileges: ["Datastore.Backup"] }, snapshotInput).query(
+    async ({ ctx, input }) => {
       const ds = await openDatastore(input.store, "read");
       try {
         const ns = BackupNamespace.parse(input.ns);
@@ -58,43 +54,42 @@ export const snapshotRouter = router({
       } finally {
         await ds.close();
       }
-    }),
+    },
+  ),
 
-  setNotes: publicProcedure
-    .meta({ access: { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Backup"] } })
-    .input(snapshotInput.extend({ notes: z.string().max(64 * 1024, "notes are limited to 64 KiB") }))
-    .mutation(async ({ ctx, input }) => {
-      const ds = await openDatastore(input.store, "write");
-      try {
-        await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.snapshot);
-        await ds.setSnapshotNotes(BackupNamespace.parse(input.ns), input.snapshot, input.notes);
-      } finally {
-        await ds.close();
-      }
-    }),
+  setNotes: procedure(
+    { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Backup"] },
+    snapshotInput.extend({ notes: z.string().max(64 * 1024, "notes are limited to 64 KiB") }),
+  ).mutation(async ({ ctx, input }) => {
+    const ds = await openDatastore(input.store, "write");
+    try {
+      await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.snapshot);
+      await ds.setSnapshotNotes(BackupNamespace.parse(input.ns), input.snapshot, input.notes);
+    } finally {
+      await ds.close();
+    }
+  }),
 
   /** Protected snapshots survive prune and delete. */
-  setProtected: publicProcedure
-    .meta({ access: { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Backup"] } })
-    .input(snapshotInput.extend({ protected: z.boolean() }))
-    .mutation(async ({ ctx, input }) => {
-      const ds = await openDatastore(input.store, "write");
-      try {
-        await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.snapshot);
-        await ds.setSnapshotProtected(BackupNamespace.parse(input.ns), input.snapshot, input.protected);
-      } finally {
-        await ds.close();
-      }
-    }),
+  setProtected: procedure(
+    { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Backup"] },
+    snapshotInput.extend({ protected: z.boolean() }),
+  ).mutation(async ({ ctx, input }) => {
+    const ds = await openDatastore(input.store, "write");
+    try {
+      await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.snapshot);
+      await ds.setSnapshotProtected(BackupNamespace.parse(input.ns), input.snapshot, input.protected);
+    } finally {
+      await ds.close();
+    }
+  }),
 
   /**
    * Deletes one snapshot (PBS DELETE snapshots); a protected one is refused with CONFLICT. The
    * group's last snapshot takes the group with it (PBS 4.2).
    */
-  delete: publicProcedure
-    .meta({ access: { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Prune"] } })
-    .input(snapshotInput)
-    .mutation(async ({ ctx, input }) => {
+  delete: procedure({ path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Prune"] }, snapshotInput).mutation(
+    async ({ ctx, input }) => {
       const ds = await openDatastore(input.store, "write");
       try {
         await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.snapshot);
@@ -102,5 +97,6 @@ export const snapshotRouter = router({
       } finally {
         await ds.close();
       }
-    }),
+    },
+  ),
 });

@@ -23,9 +23,7 @@ function unwrap<T>(event: unknown): { id: string; data: T } {
   return event as { id: string; data: T };
 }
 
-type FollowEvent =
-  | { type: "line"; n: number; t: string }
-  | { type: "end"; status: { status: string; exitstatus?: string } };
+type FollowEvent = { type: "line"; n: number; t: string } | { type: "end"; status: { status: string; exitstatus?: string } };
 
 /** A well-formed UPID of a task that never ran here (another task id of a real one). */
 function unknownUpid(real: string): string {

@@ -9,18 +9,10 @@
  */
 import { tracked } from "@trpc/server";
 import { z } from "zod";
-import {
-  isTaskRunning,
-  listTasks,
-  parseUpid,
-  readTaskLog,
-  stopTask,
-  taskLogLines,
-  taskStatus,
-} from "../../tasks";
+import { isTaskRunning, listTasks, parseUpid, readTaskLog, stopTask, taskLogLines, taskStatus } from "../../tasks";
 import { permissionError, SYSTEM_TASKS_PATH } from "../../auth";
 import type { AuthState } from "../auth-middleware";
-import { publicProcedure, router, toTRPCError, type Access } from "../init";
+import { procedure, router, toTRPCError, type Access } from "../init";
 import { storeNameSchema } from "../schemas";
 
 /** A UPID; a malformed one is refused with PBS's text (`unable to parse UPID '...'`). */
@@ -36,7 +28,7 @@ export const TASK_STATES = ["ok", "warning", "error", "unknown"] as const;
 
 const epoch = z.number().int().min(0);
 
-export const taskListSchema = z.object({
+export const taskListSchema = z.strictObject({
   /** Only running tasks. */
   running: z.boolean().optional(),
   /** Only tasks that did not end OK. */
@@ -68,64 +60,52 @@ function checkTaskReader(auth: AuthState, upid: string): void {
   if (auth.ownerOnly && !auth.owns(parseUpid(upid).authId)) throw permissionError(["Sys.Audit"], SYSTEM_TASKS_PATH);
 }
 
-const upidInput = z.object({ upid: upidSchema });
+const upidInput = z.strictObject({ upid: upidSchema });
 
 export const taskRouter = router({
   /** `{data, total}` as PBS: running first, then finished newest-finished first; `total` approximate. */
-  list: publicProcedure
-    .meta({ access: READ })
-    .input(taskListSchema)
-    .query(({ ctx, input }) => listTasks(ctx.auth.ownerOnly ? { ...input, owner: (authId) => ctx.auth.owns(authId) } : input)),
+  list: procedure(READ, taskListSchema).query(({ ctx, input }) =>
+    listTasks(ctx.auth.ownerOnly ? { ...input, owner: (authId) => ctx.auth.owns(authId) } : input),
+  ),
 
   /** `status` running|stopped, `exitstatus` and `endtime` once stopped. */
-  status: publicProcedure
-    .meta({ access: READ })
-    .input(upidInput)
-    .query(async ({ ctx, input }) => {
-      checkTaskReader(ctx.auth, input.upid);
-      const { state: _state, ...status } = await taskStatus(input.upid);
-      return status;
-    }),
+  status: procedure(READ, upidInput).query(async ({ ctx, input }) => {
+    checkTaskReader(ctx.auth, input.upid);
+    const { state: _state, ...status } = await taskStatus(input.upid);
+    return status;
+  }),
 
   /** Log lines `{n, t}` from `start` (1-based; 0 = 1), at most `limit` (0 = to the end). */
-  log: publicProcedure
-    .meta({ access: READ })
-    .input(
-      upidInput.extend({
-        start: z.number().int().min(0).default(0),
-        limit: z.number().int().min(0).max(100_000).default(50),
-      }),
-    )
-    .query(async ({ ctx, input }) => {
-      checkTaskReader(ctx.auth, input.upid);
-      const { lines, total } = await readTaskLog(input.upid, { start: input.start, limit: input.limit });
-      return { data: lines, total, active: await isTaskRunning(input.upid) };
+  log: procedure(
+    READ,
+    upidInput.extend({
+      start: z.number().int().min(0).default(0),
+      limit: z.number().int().min(0).max(100_000).default(50),
     }),
+  ).query(async ({ ctx, input }) => {
+    checkTaskReader(ctx.auth, input.upid);
+    const { lines, total } = await readTaskLog(input.upid, { start: input.start, limit: input.limit });
+    return { data: lines, total, active: await isTaskRunning(input.upid) };
+  }),
 
   /** Asks a running task to abort; `signalled: false` when it was no longer running. */
-  stop: publicProcedure
-    .meta({ access: STOP })
-    .input(upidInput)
-    .mutation(({ ctx, input }) => {
-      if (ctx.auth.ownerOnly && parseUpid(input.upid).authId !== ctx.auth.authId) throw permissionError(["Sys.Modify"], SYSTEM_TASKS_PATH);
-      return stopTask(input.upid);
-    }),
+  stop: procedure(STOP, upidInput).mutation(({ ctx, input }) => {
+    if (ctx.auth.ownerOnly && parseUpid(input.upid).authId !== ctx.auth.authId) throw permissionError(["Sys.Modify"], SYSTEM_TASKS_PATH);
+    return stopTask(input.upid);
+  }),
 
   /**
    * The log live: every line as `{type: "line", n, t}` (already written ones first), then
    * `{type: "end", status}` once the task ended. Events carry ids, so a client that reconnects
    * (`lastEventId`) continues after the last line it got instead of from the top.
    */
-  follow: publicProcedure
-    .meta({ access: READ })
-    .input(upidInput.extend({ lastEventId: z.string().nullish() }))
-    .subscription(async ({ ctx, input, signal }) => {
-      checkTaskReader(ctx.auth, input.upid);
-      // Checked before the stream starts, so an unknown task is NOT_FOUND, not a broken stream.
-      await taskStatus(input.upid);
-      const after = input.lastEventId ? parseInt(input.lastEventId, 10) : 0;
-      return followLog(input.upid, Number.isFinite(after) ? after : 0, signal);
-    }),
+  follow: procedure(READ, upidInput.extend({ lastEventId: z.string().nullish() })).subscription(async ({ ctx, input, signal }) => {
+    checkTaskReader(ctx.auth, input.upid);
+    // Checked before the stream starts, so an unknown task is NOT_FOUND, not a broken stream.
+    await taskStatus(input.upid);
+    const after = input.lastEventId ? parseInt(input.lastEventId, 10) : 0;
+    return followLog(input.upid, Number.isFinite(after) ? after : 0, signal);
+  }),
 });
 
 async function* followLog(upid: string, after: number, signal: AbortSignal | undefined) {

@@ -17,7 +17,7 @@ import {
   unauthorized,
 } from "../../auth";
 import { CofferError } from "../../datastore/errors";
-import { publicProcedure, router, type Access } from "../init";
+import { procedure, router, type Access } from "../init";
 
 const MANAGE: Access = { path: "users", privileges: ["Permissions.Modify"] };
 
@@ -31,39 +31,28 @@ const optionsSchema = {
 };
 
 export const userRouter = router({
-  list: publicProcedure
-    .meta({ access: { path: "users", privileges: ["Sys.Audit", "Permissions.Modify"] } })
-    .query(() => listUsers()),
+  list: procedure({ path: "users", privileges: ["Sys.Audit", "Permissions.Modify"] }).query(() => listUsers()),
 
-  create: publicProcedure
-    .meta({ access: MANAGE })
-    .input(z.object({ userid: useridSchema, password: passwordSchema.optional(), ...optionsSchema }))
-    .mutation(({ input }) => {
+  create: procedure(MANAGE, z.strictObject({ userid: useridSchema, password: passwordSchema.optional(), ...optionsSchema })).mutation(
+    ({ input }) => {
       const { userid, ...opts } = input;
       return createUser(userid, opts);
-    }),
+    },
+  ),
 
-  update: publicProcedure
-    .meta({ access: MANAGE })
-    .input(z.object({ userid: useridSchema, ...optionsSchema }))
-    .mutation(({ input }) => {
-      const { userid, ...opts } = input;
-      return updateUser(userid, opts);
-    }),
+  update: procedure(MANAGE, z.strictObject({ userid: useridSchema, ...optionsSchema })).mutation(({ input }) => {
+    const { userid, ...opts } = input;
+    return updateUser(userid, opts);
+  }),
 
-  delete: publicProcedure
-    .meta({ access: MANAGE })
-    .input(z.object({ userid: useridSchema }))
-    .mutation(async ({ ctx, input }) => {
-      if (input.userid === ctx.auth.authId) throw new CofferError("BAD_REQUEST", "you cannot delete the user you are logged in as");
-      await deleteUser(input.userid);
-    }),
+  delete: procedure(MANAGE, z.strictObject({ userid: useridSchema })).mutation(async ({ ctx, input }) => {
+    if (input.userid === ctx.auth.authId) throw new CofferError("BAD_REQUEST", "you cannot delete the user you are logged in as");
+    await deleteUser(input.userid);
+  }),
 
   /** Own password: any logged-in user; someone else's: Permissions.Modify on /access/users. */
-  setPassword: publicProcedure
-    .meta({ access: { path: "authenticated", privileges: [] } })
-    .input(z.object({ userid: useridSchema, password: passwordSchema }))
-    .mutation(async ({ ctx, input }) => {
+  setPassword: procedure({ path: "authenticated", privileges: [] }, z.strictObject({ userid: useridSchema, password: passwordSchema })).mutation(
+    async ({ ctx, input }) => {
       const authId = ctx.auth.authId;
       if (!authId) throw unauthorized();
       if (authId.includes("!")) throw new CofferError("FORBIDDEN", "API tokens cannot change passwords");
@@ -74,5 +63,6 @@ export const userRouter = router({
       if (input.userid === authId && ctx.auth.via === "session" && ctx.cookie) {
         ctx.cookie.value = sessionCookie(await createSession(authId), { secure: ctx.secure ?? false });
       }
-    }),
+    },
+  ),
 });

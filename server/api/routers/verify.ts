@@ -10,7 +10,7 @@ import { CofferError } from "../../datastore/errors";
 import { BackupNamespace, snapshotPath } from "../../datastore/names";
 import { openDatastore } from "../../datastore/open";
 import { startTask } from "../../tasks";
-import { publicProcedure, router } from "../init";
+import { procedure, router } from "../init";
 import { checkGroupOwner } from "./group";
 import { groupRefSchema, maxDepthSchema, namespaceSchema, snapshotRefSchema, storeNameSchema } from "../schemas";
 
@@ -37,10 +37,8 @@ export const verifyStartSchema = z
   });
 
 export const verifyRouter = router({
-  start: publicProcedure
-    .meta({ access: { path: "ns", privileges: ["Datastore.Verify"], ownerPrivileges: ["Datastore.Backup"] } })
-    .input(verifyStartSchema)
-    .mutation(async ({ ctx, input }) => {
+  start: procedure({ path: "ns", privileges: ["Datastore.Verify"], ownerPrivileges: ["Datastore.Backup"] }, verifyStartSchema).mutation(
+    async ({ ctx, input }) => {
       const ns = BackupNamespace.parse(input.ns);
       const authId = ctx.auth.authId ?? AUTH_ID;
       const common: Record<string, unknown> = { store: input.store, ns: input.ns, "ignore-verified": input.ignoreVerified };
@@ -58,7 +56,10 @@ export const verifyRouter = router({
           await ds.group(ns, input.group);
         } else if (ctx.auth.ownerOnly) {
           // The worker does not filter by owner: a Backup-only caller verifies their groups one by one.
-          throw new CofferError("FORBIDDEN", `permission check failed - missing Datastore.Verify on /datastore/${input.store}${input.ns ? `/${input.ns}` : ""}`);
+          throw new CofferError(
+            "FORBIDDEN",
+            `permission check failed - missing Datastore.Verify on /datastore/${input.store}${input.ns ? `/${input.ns}` : ""}`,
+          );
         } else if (!(await ds.namespaceExists(ns))) {
           throw new CofferError("NOT_FOUND", `namespace '${ns}' does not exist`);
         }
@@ -75,10 +76,7 @@ export const verifyRouter = router({
       if (input.group) {
         return startTask("verify_group", { ...common, "backup-type": input.group.type, "backup-id": input.group.id }, { authId });
       }
-      return startTask(
-        "verify",
-        { ...common, ...(input.maxDepth === undefined ? {} : { "max-depth": input.maxDepth }) },
-        { authId },
-      );
-    }),
+      return startTask("verify", { ...common, ...(input.maxDepth === undefined ? {} : { "max-depth": input.maxDepth }) }, { authId });
+    },
+  ),
 });
