@@ -7,12 +7,13 @@
 import { useMutation } from "@tanstack/react-query";
 import { useEffect, useId, useState, type FormEvent } from "react";
 import { Icon } from "./Icon";
+import { safeNext } from "./safe-next";
 import { useTRPC } from "./TrpcProvider";
 import { useSession } from "./useSession";
 
-/** Only same-site paths: `?next=https://evil.example` must not become an open redirect. */
-function safeNext(raw: string | null): string {
-  return raw && raw.startsWith("/") && !raw.startsWith("//") && !raw.startsWith("/login") ? raw : "/datastores";
+/** Where to go after logging in: only a path of this console (safe-next.ts). */
+function nextPage(): string {
+  return safeNext(new URLSearchParams(window.location.search).get("next"), window.location.origin);
 }
 
 /** `admin` means `admin@pbs`: Coffer's own realm, as PBS's login form defaults to it. */
@@ -40,13 +41,13 @@ export function LoginForm() {
   const [password, setPassword] = useState("");
   const login = useMutation(
     trpc.auth.login.mutationOptions({
-      onSuccess: () => window.location.assign(safeNext(new URLSearchParams(window.location.search).get("next"))),
+      onSuccess: () => window.location.assign(nextPage()),
     }),
   );
 
   // Already logged in (a bookmark, the back button): straight on.
   useEffect(() => {
-    if (session.authId) window.location.replace(safeNext(new URLSearchParams(window.location.search).get("next")));
+    if (session.authId) window.location.replace(nextPage());
   }, [session.authId]);
 
   const submit = (e: FormEvent) => {

@@ -47,6 +47,22 @@ test("log in and log out", async ({ browser }) => {
   await page.context().close();
 });
 
+test("the login page never sends the browser to another host (?next=/\\evil.example)", async ({ browser }) => {
+  const page = await freshPage(browser);
+  const left: string[] = [];
+  page.on("request", (req) => {
+    if (!req.url().startsWith(ORIGIN)) left.push(req.url());
+  });
+  for (const next of ["/%5Cevil.example", "//evil.example", "https://evil.example/"]) {
+    await page.goto(`/login?next=${next}`);
+    await logIn(page, ADMIN, ADMIN_PASSWORD);
+    await expect(page).toHaveURL(`${ORIGIN}/datastores`);
+    await page.context().clearCookies();
+  }
+  expect(left).toEqual([]);
+  await page.context().close();
+});
+
 test("admin pages: users, API tokens, permissions", async ({ page }) => {
   await page.goto("/admin/users");
   await expect(page.getByRole("cell", { name: /admin@pbs/ })).toBeVisible();

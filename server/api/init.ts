@@ -10,6 +10,7 @@ import type { TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { z } from "zod";
 import type { Access } from "../auth";
 import { CofferError, type ErrorCode } from "../datastore/errors";
+import { errnoCode, redactPaths } from "./public-error";
 import { createAuthenticate, createAuthorize, requestIsHttps, resolveCaller, type Caller } from "./auth-middleware";
 
 export type { Access, Privilege } from "../auth";
@@ -130,12 +131,18 @@ export function toTRPCError(err: unknown): TRPCError {
   // tRPC wraps whatever a procedure throws; the engine's error is then its cause.
   const inner = err instanceof TRPCError && err.cause instanceof CofferError ? err.cause : err;
   if (inner instanceof CofferError) {
-    return new TRPCError({ code: TRPC_CODE_OF[inner.code], message: inner.message, cause: inner });
+    // An engine error that only wraps a raw file-system error keeps that error's better code.
+    const code = inner.code === "INTERNAL" ? (errnoCode(inner.cause) ?? "INTERNAL") : inner.code;
+    return new TRPCError({ code: TRPC_CODE_OF[code], message: redactPaths(inner.message, inner), cause: inner });
   }
-  if (inner instanceof TRPCError) return inner;
+  if (inner instanceof TRPCError) {
+    if (inner.cause instanceof Error && errnoCode(inner.cause) !== undefined) return toTRPCError(inner.cause);
+    return inner;
+  }
+  const errno = errnoCode(inner);
   return new TRPCError({
-    code: "INTERNAL_SERVER_ERROR",
-    message: inner instanceof Error ? inner.message : String(inner),
+    code: errno ? TRPC_CODE_OF[errno] : "INTERNAL_SERVER_ERROR",
+    message: redactPaths(inner instanceof Error ? inner.message : String(inner), inner),
     cause: inner,
   });
 }

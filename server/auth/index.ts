@@ -39,6 +39,7 @@ export {
   type VerifiedSession,
 } from "./session";
 export {
+  checkActiveAuthId,
   createToken,
   getToken,
   listTokens,

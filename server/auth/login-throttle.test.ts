@@ -5,7 +5,7 @@ import { rejected, useAuthHome } from "./test-support";
 import { createUser, updateUser } from "./users";
 
 const T0 = 1_800_000_000_000;
-const policy = { freeFailures: 3, baseDelayMs: 1000, maxDelayMs: 60_000, forgetAfterMs: 15 * 60_000, maxEntries: 3 };
+const policy = { freeFailures: 3, freeFailuresPerAddress: 5, baseDelayMs: 1000, maxDelayMs: 60_000, forgetAfterMs: 15 * 60_000, maxEntries: 3 };
 
 describe("LoginThrottle", () => {
   it("lets three attempts through, then locks for windows that double up to the maximum", () => {
@@ -56,8 +56,11 @@ describe("LoginThrottle", () => {
 
   it("slows down an address guessing at many users, but never locks a user out elsewhere", () => {
     const t = new LoginThrottle(policy);
-    for (const user of ["a", "b", "c"]) t.begin(throttleKeys(`${user}@pbs`, "10.0.0.9"), T0);
-    expect(t.retryAfter(throttleKeys("e@pbs", "10.0.0.9"), T0)).toBe(1000);
+    for (const user of ["a", "b", "c", "d"]) t.begin(throttleKeys(`${user}@pbs`, "10.0.0.9"), T0);
+    // An address gets more free failures than a user name from it (people share addresses).
+    expect(t.retryAfter(throttleKeys("e@pbs", "10.0.0.9"), T0)).toBe(0);
+    t.begin(throttleKeys("e@pbs", "10.0.0.9"), T0);
+    expect(t.retryAfter(throttleKeys("f@pbs", "10.0.0.9"), T0)).toBe(1000);
     // An attacker hammering alice from one address does not stop alice at another.
     for (let i = 0; i < 3; i++) t.begin(throttleKeys("alice@pbs", "10.6.6.6"), T0);
     expect(t.retryAfter(throttleKeys("alice@pbs", "10.6.6.6"), T0)).toBe(1000);
@@ -73,6 +76,7 @@ describe("LoginThrottle", () => {
     t.begin(keys, T0);
     t.begin(keys, T0);
     t.succeeded(t.begin(keys, T0), T0);
+    // (the third attempt was the right password)
     expect(t.retryAfter(keys, T0)).toBe(0);
     expect(t.failures(keys[0]!, T0)).toBe(0);
     expect(t.failures(keys[1]!, T0)).toBe(2); // the two failures from this address stay

@@ -6,8 +6,11 @@
  * users' passwords, is slowed down, while the real user logging in from another address is
  * not: nobody elsewhere can lock a user out.
  *
- * After `freeFailures` failed attempts a key is locked for a window that doubles with every
- * further failure (1 s, 2 s, 4 s, ... up to 5 min). Attempts inside a window are refused without
+ * After `freeFailures` failed attempts (3) a user-and-address key is locked for a window that
+ * doubles with every further failure (1 s, 2 s, 4 s, ... up to 5 min). An address alone gets
+ * `freeFailuresPerAddress` (30) first, because many people may share one (NAT, a proxy whose
+ * forwarded addresses are not trusted): it slows down guessing at many user names without
+ * locking out an office after a few typos. Attempts inside a window are refused without
  * hashing anything and are not counted. A success clears its user-and-address key and takes
  * back its own count on the address key; a key is forgotten 15 min after its last failure.
  *
@@ -17,7 +20,10 @@
 import { CofferError } from "../datastore/errors";
 
 export interface ThrottlePolicy {
+  /** Free failures of one user name from one address. */
   freeFailures: number;
+  /** Free failures from one address, whatever the user names. */
+  freeFailuresPerAddress: number;
   baseDelayMs: number;
   maxDelayMs: number;
   forgetAfterMs: number;
@@ -27,6 +33,7 @@ export interface ThrottlePolicy {
 
 export const DEFAULT_THROTTLE: ThrottlePolicy = {
   freeFailures: 3,
+  freeFailuresPerAddress: 30,
   baseDelayMs: 1000,
   maxDelayMs: 5 * 60 * 1000,
   forgetAfterMs: 15 * 60 * 1000,
@@ -97,7 +104,7 @@ export class LoginThrottle {
       const e = this.live(key, now) ?? { failures: 0, lastFailure: now, blockedUntil: 0 };
       e.failures += 1;
       e.lastFailure = now;
-      e.blockedUntil = this.windowEnd(e.failures, now);
+      e.blockedUntil = this.windowEnd(key, e.failures, now);
       // Re-insert so that Map order is least recently failed first.
       this.entries.delete(key);
       this.entries.set(key, e);
@@ -108,8 +115,12 @@ export class LoginThrottle {
     return { keys: [...keys] };
   }
 
-  private windowEnd(failures: number, now: number): number {
-    const over = failures - this.policy.freeFailures;
+  private free(key: string): number {
+    return key.startsWith("client:") ? this.policy.freeFailuresPerAddress : this.policy.freeFailures;
+  }
+
+  private windowEnd(key: string, failures: number, now: number): number {
+    const over = failures - this.free(key);
     if (over < 0) return 0;
     return now + Math.min(this.policy.baseDelayMs * 2 ** Math.min(over, 30), this.policy.maxDelayMs);
   }
@@ -132,7 +143,7 @@ export class LoginThrottle {
       if (!e) continue;
       e.failures -= 1;
       if (e.failures <= 0) this.entries.delete(key);
-      else if (e.failures < this.policy.freeFailures) e.blockedUntil = 0;
+      else if (e.failures < this.free(key)) e.blockedUntil = 0;
     }
   }
 

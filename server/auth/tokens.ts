@@ -186,3 +186,17 @@ export function verifyTokenHeader(header: string, nowMs = Date.now()): { authId:
   }
   return { authId: entry.tokenid };
 }
+
+/**
+ * PBS `is_active_auth_id`: a user that exists and is active, or a token that exists, is active
+ * and belongs to an active user. Throws BAD_REQUEST with PBS's text otherwise (change owner).
+ */
+export function checkActiveAuthId(authId: string, nowMs = Date.now()): string {
+  const isToken = authId.includes("!");
+  const entry = isToken ? readTokens().tokens.find((t) => t.tokenid === authId) : undefined;
+  const active = isToken
+    ? entry !== undefined && isActive(entry, Math.floor(nowMs / 1000)) && isUserActive(authIdUser(authId), nowMs)
+    : isUserActive(authId, nowMs);
+  if (!active) throw new CofferError("BAD_REQUEST", `${isToken ? "API token" : "user"} '${printable(authId)}' is inactive or non-existent`);
+  return authId;
+}

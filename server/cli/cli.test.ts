@@ -132,6 +132,12 @@ describe("coffer CLI", () => {
     ["reusing a directory that is no datastore", ["datastore", "create", "other", "--path", "sub", "--reuse"], /cannot reuse/],
     ["missing argument", ["namespace", "create", "store1"], /missing argument <ns>/],
     ["unknown command", ["frobnicate"], /unknown command 'frobnicate'/],
+    // Inputs the API refuses are refused here too (one validation, server/datastore/schemas.ts).
+    ["a namespace that does not exist", ["group", "list", "store1", "--ns", "missing"], /namespace 'missing' does not exist/],
+    ["snapshots of a namespace that does not exist", ["snapshot", "list", "store1", "--ns", "missing"], /namespace 'missing' does not exist/],
+    ["a 40-character namespace component", ["group", "list", "store1", "--ns", "z".repeat(40)], /invalid namespace name 'z{40}': use 1 to 32 characters/],
+    ["a keep count beyond the limit", ["prune", "store1", "vm/100", "--keep-last", "99999999999999999999", "--dry-run"], /between 1 and 100000/],
+    ["a backup id of 300 characters", ["snapshot", "list", "store1", "--group", `vm/${long}`], /at most 255 characters \(it is 300\)/],
   ];
 
   it.each(badInputs)("refuses %s with a clear error and changes nothing", async (_what, args, message) => {

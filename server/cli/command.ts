@@ -1,6 +1,7 @@
 /** The shape of one `coffer` sub-command, and helpers the commands share. */
 import { openDatastore, type HandleFor } from "../datastore/open";
 import { BackupNamespace, checkDatastoreName, parseGroupPath, type GroupRef } from "../datastore/names";
+import { checkNamespaceInput } from "../datastore/schemas";
 import type { Operation } from "../datastore/types";
 import type { CommandSpec, Parsed } from "./args";
 import type { OutputFormat } from "./output";
@@ -25,8 +26,11 @@ export const req = (args: Parsed, name: string): string => {
   return v;
 };
 
-/** `--ns` as a namespace; leaving it out and `--ns ""` both mean the root. */
-export const nsOf = (args: Parsed, name = "ns"): BackupNamespace => BackupNamespace.parse(str(args, name) ?? "");
+/**
+ * `--ns` as a namespace; leaving it out and `--ns ""` both mean the root. Checked as the API
+ * checks it (server/datastore/schemas.ts), component length included.
+ */
+export const nsOf = (args: Parsed, name = "ns"): BackupNamespace => checkNamespaceInput(str(args, name) ?? "");
 
 export const groupOf = (s: string): GroupRef => parseGroupPath(s);
 

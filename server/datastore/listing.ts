@@ -2,6 +2,7 @@
  * The content lists as PBS's API returns them (reference pbs-api-ui 2.3, 2.4): one document
  * shape for the CLI's JSON and the console.
  */
+import { assertNamespaceExists } from "./namespace";
 import { errorMessage } from "./errors";
 import type { BackupManifest } from "./format/manifest";
 import { listGroups, readGroupNotes, readOwner } from "./group";
@@ -50,8 +51,12 @@ export async function groupListItem(store: Store, ns: BackupNamespace, g: GroupR
   return item;
 }
 
-/** Every group of a namespace (empty ones included, as PBS 4.2 lists them). */
+/**
+ * Every group of a namespace (empty ones included, as PBS 4.2 lists them). A namespace that does
+ * not exist is NOT_FOUND, not an empty list: the console and the CLI answer alike.
+ */
 export async function listGroupItems(store: Store, ns: BackupNamespace): Promise<GroupListItem[]> {
+  await assertNamespaceExists(store, ns);
   const out: GroupListItem[] = [];
   for (const g of await listGroups(store, ns)) out.push(await groupListItem(store, ns, g));
   return out;
@@ -71,6 +76,7 @@ export async function listSnapshotItems(
   ns: BackupNamespace,
   group?: GroupRef,
 ): Promise<SnapshotListItem[]> {
+  await assertNamespaceExists(store, ns);
   const groups = group ? [group] : await listGroups(store, ns);
   const out: SnapshotListItem[] = [];
   for (const g of groups) {

@@ -13,6 +13,13 @@ export const GROUP_PATH_REGEX = /^((?:host|vm|ct))\/([A-Za-z0-9_][A-Za-z0-9._\-]
 export const SNAPSHOT_PATH_REGEX =
   /^((?:host|vm|ct))\/([A-Za-z0-9_][A-Za-z0-9._\-]*)\/([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)$/;
 
+/**
+ * PBS sets no length for backup ids; the file system does: a group is the directory
+ * `<type>/<id>`, and a name longer than 255 bytes cannot exist (ENAMETOOLONG). So every id that
+ * can be on disk passes, and a longer one is refused up front with a clear message.
+ */
+export const MAX_BACKUP_ID_LENGTH = 255;
+
 export const MAX_NAMESPACE_DEPTH = 7;
 export const MAX_BACKUP_NAMESPACE_LENGTH = 256;
 /** The create-namespace API limits a single component to 32 characters (reference 1.3). */
@@ -40,6 +47,9 @@ export function checkBackupType(s: string): BackupType {
 }
 
 export function checkBackupId(id: string): string {
+  if (id.length > MAX_BACKUP_ID_LENGTH) {
+    throw bad(`invalid backup id '${printable(id.slice(0, 40))}…': at most ${MAX_BACKUP_ID_LENGTH} characters (it is ${id.length})`);
+  }
   if (!BACKUP_ID_REGEX.test(id)) {
     throw bad(`invalid backup id '${printable(id)}': use A-Z a-z 0-9 _ . - (not starting with . or -)`);
   }
@@ -188,7 +198,7 @@ export function parseGroupPath(s: string): GroupRef {
       `invalid backup group '${printable(s)}': expected <type>/<id> with type vm, ct or host and an id of A-Z a-z 0-9 _ . -`,
     );
   }
-  return { type: m[1] as BackupType, id: m[2]! };
+  return { type: m[1] as BackupType, id: checkBackupId(m[2]!) };
 }
 
 export function groupPath(g: GroupRef): string {
@@ -220,7 +230,7 @@ export interface SnapshotRef extends GroupRef {
 export function parseSnapshotPath(s: string): SnapshotRef {
   const m = SNAPSHOT_PATH_REGEX.exec(s);
   if (!m) throw bad(`invalid snapshot '${printable(s)}': expected <type>/<id>/<YYYY-MM-DDTHH:MM:SSZ>`);
-  return { type: m[1] as BackupType, id: m[2]!, time: parseBackupTime(m[3]!) };
+  return { type: m[1] as BackupType, id: checkBackupId(m[2]!), time: parseBackupTime(m[3]!) };
 }
 
 export function snapshotPath(s: SnapshotRef): string {

@@ -4,6 +4,7 @@
  * `TASK ERROR: msg`. Writing is synchronous, as PBS's FileLogger: lines land in the order they
  * were logged, and a task that is killed right after logging has still written the line.
  */
+import { createHash } from "node:crypto";
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { open, readFile } from "node:fs/promises";
 import path from "node:path";
@@ -26,7 +27,7 @@ const STATUS_TAIL_BYTES = 8192;
 export function taskLogPath(upid: string | Upid): string {
   const u = typeof upid === "string" ? parseUpid(upid) : upid;
   const xx = (u.pstart & 0xff).toString(16).toUpperCase().padStart(2, "0");
-  const name = formatUpid(u);
+  const name = taskLogName(formatUpid(u));
   const dir = path.join(paths.tasks(), xx);
   const file = path.join(dir, name);
   // Defence in depth: the formatted name is one plain path component.
@@ -34,6 +35,19 @@ export function taskLogPath(upid: string | Upid): string {
     throw new CofferError("BAD_REQUEST", `unable to parse UPID '${name}'`);
   }
   return file;
+}
+
+/** Longest file name most file systems take (NAME_MAX). */
+const MAX_FILE_NAME = 255;
+
+/**
+ * The log's file name: the UPID itself, as PBS names it, unless it is too long for a file name
+ * (a long worker id, e.g. a verify of a group with a 255-character id); then `UPID-sha256-<hex>`
+ * of it, the way PBS hashes over-long lock names. Both are derived from the UPID alone.
+ */
+function taskLogName(upid: string): string {
+  if (Buffer.byteLength(upid) <= MAX_FILE_NAME) return upid;
+  return `UPID-sha256-${createHash("sha256").update(upid).digest("hex")}`;
 }
 
 /** The NOT_FOUND of a task without a log; names the task, never the server's file path. */

@@ -175,6 +175,29 @@ describe("owner limits (Backup / Prune only)", () => {
     expect((await backup().datastore.list()).map((d) => d.name)).toEqual(["demo"]);
   });
 
+  it("sees in the datastore status only the counts of own groups, no GC status and no one else's verify", async () => {
+    const { upid } = await caller().verify.start({ store: "demo", ns: "dev" });
+    await waitForTask(upid);
+    const all = await caller().datastore.status({ store: "demo" });
+    const own = await backup().datastore.status({ store: "demo" });
+    expect(all.lastVerify?.upid).toBe(upid);
+    expect(all["gc-status"]).toBeDefined();
+    expect(own.lastVerify).toBeUndefined();
+    expect(own["gc-status"]).toBeUndefined();
+    // What backup@pbs owns (its own and its token's groups, PBS's owner rule), counted by hand.
+    const expected = { vm: { groups: 0, snapshots: 0 }, ct: { groups: 0, snapshots: 0 }, host: { groups: 0, snapshots: 0 } };
+    for (const n of await caller().namespace.list({ store: "demo", parent: "" })) {
+      for (const g of (await caller().group.list({ store: "demo", ns: n.ns, limit: 1000 })).items) {
+        if (g["backup-count"] === 0 || !["backup@pbs", "backup@pbs!nightly"].includes(g.owner ?? "")) continue;
+        expected[g["backup-type"]].groups++;
+        expected[g["backup-type"]].snapshots += g["backup-count"];
+      }
+    }
+    expect(expected.vm.groups + expected.ct.groups + expected.host.groups).toBeGreaterThan(1);
+    expect(own.counts).toEqual(expected);
+    expect(all.counts!.vm.groups).toBeGreaterThan(expected.vm.groups);
+  });
+
   it("moves an own group with Prune + Backup, refuses others' groups and namespace moves, and runs the task as the caller", async () => {
     expect((await failure(backup().move.planGroup({ store: "demo", ns: "prod", group: vm200, targetNs: "archive" }))).message).toBe(
       "backup owner check failed (backup@pbs != root@pam)",

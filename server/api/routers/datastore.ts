@@ -11,6 +11,8 @@ import { readGcHistory, type GcHistoryEntry } from "../../datastore/gc-history";
 import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "../../datastore/names";
 import { openDatastore, type ReadHandle } from "../../datastore/open";
 import { diskUsage, readUsageHistory, type DiskUsage } from "../../datastore/usage-history";
+import { parseUpid } from "../../tasks";
+import type { AuthState } from "../auth-middleware";
 import { procedure, router, type Access } from "../init";
 import { gcJobStatus, lastVerify, type GcJobStatus, type LastTask } from "../job-status";
 import { storeNameSchema } from "../schemas";
@@ -46,13 +48,20 @@ export interface DatastoreStatus extends Partial<DiskUsage> {
 
 /** PBS: sizes need Datastore.Audit or Datastore.Backup on the store. */
 const STATUS_ACCESS: Access = { path: "store", privileges: ["Datastore.Audit", "Datastore.Backup"] };
+/**
+ * The status's content needs Audit for everything; Backup alone sees only what it owns (PBS
+ * datastore status: counts filtered by owner, no GC status, without Datastore.Audit).
+ */
+const STATUS_CONTENT_ACCESS: Access = { path: "store", privileges: ["Datastore.Audit"], ownerPrivileges: ["Datastore.Backup"] };
 
-async function countContent(ds: ReadHandle): Promise<NonNullable<DatastoreStatus["counts"]>> {
+/** Counts groups with snapshots by type; `owns` limits them to the caller's own groups. */
+async function countContent(ds: ReadHandle, owns?: (owner: string) => boolean): Promise<NonNullable<DatastoreStatus["counts"]>> {
   const counts = { vm: { groups: 0, snapshots: 0 }, ct: { groups: 0, snapshots: 0 }, host: { groups: 0, snapshots: 0 } };
   const namespaces = await ds.listNamespaces(BackupNamespace.root, MAX_NAMESPACE_DEPTH);
   for (const n of namespaces) {
     for (const g of await ds.listGroups(BackupNamespace.parse(n.ns))) {
       if (g["backup-count"] === 0) continue;
+      if (owns && (g.owner === undefined || !owns(g.owner))) continue;
       const c = counts[g["backup-type"]];
       c.groups++;
       c.snapshots += g["backup-count"];
@@ -61,7 +70,8 @@ async function countContent(ds: ReadHandle): Promise<NonNullable<DatastoreStatus
   return counts;
 }
 
-async function status(store: string): Promise<DatastoreStatus> {
+async function status(store: string, auth: AuthState): Promise<DatastoreStatus> {
+  const owns = auth.ownerOnly ? (owner: string) => auth.owns(owner) : undefined;
   const config = await getDatastoreConfig(store);
   const out: DatastoreStatus = { store };
   if (config["maintenance-mode"]) out.maintenance = config["maintenance-mode"];
@@ -80,14 +90,15 @@ async function status(store: string): Promise<DatastoreStatus> {
   }
   if (ds) {
     try {
-      out.counts = await countContent(ds);
-      out["gc-status"] = await gcJobStatus(store, ds);
+      out.counts = await countContent(ds, owns);
+      if (!owns) out["gc-status"] = await gcJobStatus(store, ds);
     } finally {
       await ds.close();
     }
   }
   const verify = await lastVerify(store);
-  if (verify) out.lastVerify = verify;
+  // A verify covers others' groups too: owner-limited callers see only their own runs.
+  if (verify && (!owns || owns(parseUpid(verify.upid).authId))) out.lastVerify = verify;
   return out;
 }
 
@@ -111,7 +122,7 @@ export const datastoreRouter = router({
   get: procedure(STATUS_ACCESS, storeInput).query(async ({ input }) => summary(await getDatastoreConfig(input.store))),
 
   /** Sizes, counts by backup type, the last GC and verify, and the maintenance mode. */
-  status: procedure(STATUS_ACCESS, storeInput).query(({ input }) => status(input.store)),
+  status: procedure(STATUS_CONTENT_ACCESS, storeInput).query(({ ctx, input }) => status(input.store, ctx.auth)),
 
   /** Disk usage of every store at once, for the datastore list; a store that cannot be read has `error`. */
   usage: procedure({ path: "authenticated", privileges: [] }).query(async ({ ctx }) => {

@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createUser } from "../../auth";
 import { compareGroups } from "../../datastore/names";
 import { caller, codeOf, coffer, useDemoHome } from "../test-support";
 import { holdLock, type HeldLock } from "./content-test-support";
@@ -96,6 +97,11 @@ describe("group notes", () => {
 describe("group.setOwner", () => {
   const ct101 = { store: "demo", ns: "", group: { type: "ct" as const, id: "101" } };
 
+  beforeAll(async () => {
+    await createUser("alice@pbs");
+    await createUser("gone@pbs", { enable: false });
+  });
+
   it("changes the owner", async () => {
     await caller().group.setOwner({ ...ct101, owner: "alice@pbs" });
     expect((await list("")).items.find((g) => key(g) === "ct/101")!.owner).toBe("alice@pbs");
@@ -105,6 +111,18 @@ describe("group.setOwner", () => {
   it("refuses an invalid auth id with BAD_REQUEST and a missing group with NOT_FOUND", async () => {
     expect(await codeOf(caller().group.setOwner({ ...ct101, owner: "not an auth id" }))).toBe("BAD_REQUEST");
     expect(await codeOf(caller().group.setOwner({ ...ct101, group: { type: "ct", id: "999" }, owner: "root@pam" }))).toBe("NOT_FOUND");
+  });
+
+  it("refuses an owner that does not exist or is disabled, with PBS's text, and changes nothing", async () => {
+    const before = (await list("")).items.find((g) => key(g) === "ct/101")!.owner;
+    for (const [owner, message] of [
+      ["nobody@pbs", "user 'nobody@pbs' is inactive or non-existent"],
+      ["gone@pbs", "user 'gone@pbs' is inactive or non-existent"],
+      ["alice@pbs!nosuch", "API token 'alice@pbs!nosuch' is inactive or non-existent"],
+    ] as const) {
+      await expect(caller().group.setOwner({ ...ct101, owner })).rejects.toMatchObject({ code: "BAD_REQUEST", message });
+    }
+    expect((await list("")).items.find((g) => key(g) === "ct/101")!.owner).toBe(before);
   });
 });
 

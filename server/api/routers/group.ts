@@ -10,6 +10,7 @@ import { openDatastore, type ReadHandle } from "../../datastore/open";
 import { parseAuthId } from "../../datastore/owner";
 import { CofferError, errorMessage } from "../../datastore/errors";
 import type { AuthState } from "../auth-middleware";
+import { checkActiveAuthId } from "../../auth";
 import { procedure, router } from "../init";
 import { groupRefSchema, namespaceSchema, pageSchema, storeNameSchema } from "../schemas";
 
@@ -96,6 +97,8 @@ export const groupRouter = router({
       await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.group);
       // With only Backup, ownership may pass only between the caller and their own tokens (PBS).
       if (ctx.auth.ownerOnly) ctx.auth.checkOwner(input.owner);
+      // PBS: the new owner must be an active user or token (no group handed to a typo).
+      checkActiveAuthId(input.owner);
       await ds.setGroupOwner(BackupNamespace.parse(input.ns), input.group, input.owner);
     } finally {
       await ds.close();

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIG_SNAPSHOT_STEP, BIG_T0, buildBigNamespace, type BigNamespace } from "../../datastore/test-support/big-namespace";
 import { useTempStore, type TempStore } from "../../datastore/test-support/temp-store";
+import { createUser } from "../../auth";
 import { caller } from "../test-support";
 
 const STORE = "scale";
@@ -15,6 +16,7 @@ let big: BigNamespace;
 beforeAll(async () => {
   temp = await useTempStore(STORE);
   big = await buildBigNamespace(STORE);
+  await createUser("backup@pbs"); // an owner the test hands a group to must exist (PBS)
   console.info(`built ${big.groups} groups and a group of ${big.snapshots} snapshots in ${big.ms} ms`);
 }, 120_000);
 afterAll(async () => {

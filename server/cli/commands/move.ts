@@ -3,6 +3,7 @@
  * (a refused request creates no task); `--dry-run` prints the plan and changes nothing;
  * otherwise the move runs as a task, and Ctrl-C aborts it (as proxmox-backup-client does).
  */
+import { checkNamespaceInput } from "../../datastore/schemas";
 import { checkMoveGroup, checkMoveNamespace } from "../../datastore/move-checks";
 import { type MovePlan, planMoveGroup, planMoveNamespace } from "../../datastore/move-plan";
 import { BackupNamespace } from "../../datastore/names";
@@ -19,7 +20,7 @@ const show = (ns: string) => (ns === "" ? "/ (root)" : ns);
 function targetOf(args: Parameters<Command["run"]>[0]): BackupNamespace {
   const t = str(args, "target-ns");
   if (t === undefined) throw new UsageError("missing option --target-ns NS (use --target-ns \"\" for the root namespace)");
-  return BackupNamespace.parse(t);
+  return checkNamespaceInput(t);
 }
 
 export function printPlan(plan: MovePlan): void {
@@ -101,7 +102,7 @@ export const moveCommands: Command[] = [
     },
     async run(args, format) {
       const store = req(args, "store");
-      const ns = BackupNamespace.parse(req(args, "ns"));
+      const ns = checkNamespaceInput(req(args, "ns"));
       const target = targetOf(args);
       const options = {
         maxDepth: args.options["max-depth"] as number | undefined,

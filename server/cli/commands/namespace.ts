@@ -1,5 +1,5 @@
+import { checkNamespaceInput } from "../../datastore/schemas";
 import { CofferError } from "../../datastore/errors";
-import { BackupNamespace } from "../../datastore/names";
 import type { Command } from "../command";
 import { nsOf, req, withDatastore } from "../command";
 import { emit, printTable } from "../output";
@@ -10,7 +10,7 @@ export const namespaceCommands: Command[] = [
     summary: "Create a namespace; its parent must exist (at most 7 levels).",
     spec: { positionals: ["store", "ns"], options: {} },
     async run(args, format) {
-      const ns = BackupNamespace.parse(req(args, "ns"));
+      const ns = checkNamespaceInput(req(args, "ns"));
       if (ns.isRoot) throw new CofferError("BAD_REQUEST", "Cannot create/delete root namespace!");
       const created = await withDatastore(req(args, "store"), "write", (ds) => ds.createNamespace(ns.parent(), ns.name));
       emit(format, { ns: created.toString() }, () => process.stdout.write(`created namespace '${created}'\n`));
@@ -37,7 +37,7 @@ export const namespaceCommands: Command[] = [
     summary: "Delete a namespace and its empty children; --delete-groups also destroys their groups.",
     spec: { positionals: ["store", "ns"], options: { "delete-groups": { type: "boolean" } } },
     async run(args, format) {
-      const ns = BackupNamespace.parse(req(args, "ns"));
+      const ns = checkNamespaceInput(req(args, "ns"));
       const stats = await withDatastore(req(args, "store"), "write", (ds) =>
         ds.deleteNamespace(ns, { deleteGroups: args.options["delete-groups"] === true }),
       );

@@ -5,6 +5,7 @@
  */
 import { formatBackupTime } from "../../datastore/names";
 import { KEEP_OPTION_NAMES, type KeepOptions, planPrune, type PrunePlanEntry, pruneResults } from "../../datastore/prune";
+import { MAX_KEEP_COUNT } from "../../datastore/schemas";
 import type { OptionSpec } from "../args";
 import type { Command } from "../command";
 import { groupOf, nsOf, req, withDatastore } from "../command";
@@ -12,7 +13,10 @@ import { emit, printTable } from "../output";
 import { runTaskCommand } from "../run-task";
 
 const keepSpecs = Object.fromEntries(
-  KEEP_OPTION_NAMES.map((k) => [k, { type: "integer", min: 1, description: `${k.slice(5)} snapshots to keep` } satisfies OptionSpec]),
+  KEEP_OPTION_NAMES.map((k) => [
+    k,
+    { type: "integer", min: 1, max: MAX_KEEP_COUNT, description: `${k.slice(5)} snapshots to keep (1 to ${MAX_KEEP_COUNT})` } satisfies OptionSpec,
+  ]),
 );
 
 const action = (e: PrunePlanEntry) => (e.mark === "protected" ? "protected" : e.mark === "keep-partial" ? "keep-partial" : e.keep ? "keep" : "remove");
