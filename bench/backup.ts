@@ -27,8 +27,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { LocalChunkStore } from "../server/datastore/chunk-store";
-import { updateDatastoreConfigs } from "../server/datastore/datastore-config";
+import { LocalChunkStore } from "../server/datastore/storage/chunk-store";
+import { updateDatastoreConfigs } from "../server/config/datastore-config";
 
 const execFileAsync = promisify(execFile);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

@@ -25,14 +25,14 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 
-import { createDatastore } from "../server/config/datastore-config";
+import { createDatastore } from "../server/datastore/lifecycle";
 import { encodeBlob } from "../server/datastore/format/blob";
 import { DynamicIndexWriter } from "../server/datastore/format/dynamic-index";
 import { INDEX_HEADER_SIZE } from "../server/datastore/format/fixed-index";
 import { serializeManifest } from "../server/datastore/format/manifest";
-import { garbageCollection } from "../server/datastore/gc";
-import { collectingLog, nullLog } from "../server/datastore/log";
-import { formatBackupTime } from "../server/datastore/names";
+import { garbageCollection } from "../server/datastore/gc/gc";
+import { collectingLog, nullLog } from "../server/datastore/model/log";
+import { formatBackupTime } from "../server/datastore/model/names";
 import { openDatastore, storeOf } from "../server/datastore/open";
 
 const argv = process.argv.slice(2);

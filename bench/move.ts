@@ -12,13 +12,13 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { LocalChunkStore } from "../server/datastore/chunk-store";
-import { updateDatastoreConfigs } from "../server/datastore/datastore-config";
-import { nullLog } from "../server/datastore/log";
-import { moveNamespace } from "../server/datastore/move-namespace";
-import { BackupNamespace, formatBackupTime } from "../server/datastore/names";
+import { LocalChunkStore } from "../server/datastore/storage/chunk-store";
+import { updateDatastoreConfigs } from "../server/config/datastore-config";
+import { nullLog } from "../server/datastore/model/log";
+import { moveNamespace } from "../server/datastore/move/move-namespace";
+import { BackupNamespace, formatBackupTime } from "../server/datastore/model/names";
 import { openDatastore, storeOf } from "../server/datastore/open";
-import { SnapshotWriter } from "../server/datastore/snapshot-writer";
+import { SnapshotWriter } from "../server/datastore/backup/snapshot-writer";
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -21,14 +21,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { LocalChunkStore } from "../server/datastore/chunk-store";
-import { updateDatastoreConfigs } from "../server/datastore/datastore-config";
+import { LocalChunkStore } from "../server/datastore/storage/chunk-store";
+import { updateDatastoreConfigs } from "../server/config/datastore-config";
 import { FixedIndexReader } from "../server/datastore/format/fixed-index";
-import { BackupNamespace, formatBackupTime } from "../server/datastore/names";
+import { BackupNamespace, formatBackupTime } from "../server/datastore/model/names";
 import { openDatastore } from "../server/datastore/open";
-import { SnapshotWriter } from "../server/datastore/snapshot-writer";
-import { verifyBackups } from "../server/datastore/verify";
-import { defaultVerifyThreads } from "../server/datastore/verify-pool";
+import { SnapshotWriter } from "../server/datastore/backup/snapshot-writer";
+import { verifyBackups } from "../server/datastore/verify/verify";
+import { defaultVerifyThreads } from "../server/datastore/verify/verify-pool";
 
 const execFileAsync = promisify(execFile);
 

@@ -14,9 +14,9 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
-import type { GroupSort } from "@/server/datastore/listing-page";
-import { MAX_NAMESPACE_DEPTH } from "@/server/datastore/names";
-import type { NamespaceListItem } from "@/server/datastore/types";
+import type { GroupSort } from "@/server/datastore/content/listing-page";
+import { MAX_NAMESPACE_DEPTH } from "@/server/datastore/model/names";
+import type { NamespaceListItem } from "@/server/datastore/model/types";
 import { ActionError } from "./ActionError";
 import { ContentDialogs } from "./ContentDialogs";
 import { ContentFilterBar } from "./ContentFilterBar";

@@ -2,7 +2,7 @@
 /** Creates a namespace below `parent`, checking the name at the field with the engine's rules. */
 import { useMutation } from "@tanstack/react-query";
 import { useId, useState } from "react";
-import { BackupNamespace, MAX_NAMESPACE_COMPONENT_LENGTH } from "@/server/datastore/names";
+import { BackupNamespace, MAX_NAMESPACE_COMPONENT_LENGTH } from "@/server/datastore/model/names";
 import { ActionError } from "./ActionError";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
 import { Spinner } from "./Spinner";

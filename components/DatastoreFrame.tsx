@@ -7,7 +7,7 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { useQuery } from "@tanstack/react-query";
-import type { MaintenanceMode } from "@/server/datastore/types";
+import type { MaintenanceMode } from "@/server/datastore/model/types";
 import { useTRPC } from "./TrpcProvider";
 import { ErrorMessage } from "./ErrorMessage";
 import { Icon } from "./Icon";

@@ -1,6 +1,6 @@
 "use client";
 /** A backup group (`vm/100`); expanding it lists its snapshots. Empty groups are leaves. */
-import type { GroupListItem } from "@/server/datastore/types";
+import type { GroupListItem } from "@/server/datastore/model/types";
 import { Badge } from "./Badge";
 import { firstLine, formatUtcTime, inNamespace } from "./format";
 import { Icon } from "./Icon";

@@ -1,5 +1,5 @@
 /** A datastore's maintenance mode as a badge; nothing is shown for a store in normal use. */
-import type { MaintenanceMode, MaintenanceType } from "@/server/datastore/types";
+import type { MaintenanceMode, MaintenanceType } from "@/server/datastore/model/types";
 import { Badge, type BadgeTone } from "./Badge";
 import { Icon } from "./Icon";
 

@@ -9,7 +9,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useState } from "react";
-import type { ActiveOperationCounts, MaintenanceType } from "@/server/datastore/types";
+import type { ActiveOperationCounts, MaintenanceType } from "@/server/datastore/model/types";
 import { Icon } from "./Icon";
 import { MaintenanceDialog } from "./MaintenanceDialog";
 import { useTRPC } from "./TrpcProvider";

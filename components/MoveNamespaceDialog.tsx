@@ -7,7 +7,7 @@
  */
 import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
-import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "@/server/datastore/names";
+import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "@/server/datastore/model/names";
 import { ActionError } from "./ActionError";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
 import { MovePlanPreview, planFailsOutright } from "./MovePlanPreview";

@@ -1,7 +1,7 @@
 "use client";
 /** A namespace in the content tree; expanding it shows its child namespaces and groups. */
-import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "@/server/datastore/names";
-import type { NamespaceListItem } from "@/server/datastore/types";
+import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "@/server/datastore/model/names";
+import type { NamespaceListItem } from "@/server/datastore/model/types";
 import { firstLine } from "./format";
 import { Icon } from "./Icon";
 import { RowActionsMenu } from "./RowActionsMenu";

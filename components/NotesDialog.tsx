@@ -2,7 +2,7 @@
 /** Edits the notes of a group or a snapshot (the tree shows their first line). */
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
-import type { GroupRef, SnapshotRef } from "@/server/datastore/names";
+import type { GroupRef, SnapshotRef } from "@/server/datastore/model/names";
 import { ActionError } from "./ActionError";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
 import { snapshotName } from "./format";

@@ -1,6 +1,6 @@
 "use client";
 /** One snapshot of a group: when it was taken, its size and its state. */
-import type { SnapshotListItem } from "@/server/datastore/types";
+import type { SnapshotListItem } from "@/server/datastore/model/types";
 import { Badge } from "./Badge";
 import { firstLine, formatSize, formatUtcTime, inNamespace, snapshotName } from "./format";
 import { Icon } from "./Icon";

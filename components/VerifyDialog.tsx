@@ -7,7 +7,7 @@
  */
 import { useMutation } from "@tanstack/react-query";
 import { useId, useState, type FormEvent } from "react";
-import type { GroupRef, SnapshotRef } from "@/server/datastore/names";
+import type { GroupRef, SnapshotRef } from "@/server/datastore/model/names";
 import { ActionError } from "./ActionError";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
 import { namespaceLabel, snapshotName } from "./format";

@@ -8,8 +8,8 @@
  * can tell which rows disappear with it, and a group's namespace can be read from its key.
  */
 import { createContext, useContext } from "react";
-import type { GroupRef, SnapshotRef } from "@/server/datastore/names";
-import type { GroupListItem, NamespaceListItem, SnapshotListItem } from "@/server/datastore/types";
+import type { GroupRef, SnapshotRef } from "@/server/datastore/model/names";
+import type { GroupListItem, NamespaceListItem, SnapshotListItem } from "@/server/datastore/model/types";
 
 /** The dialogs the tree's row menus open (one at a time, hosted by ContentTree). */
 export type ContentDialog =

@@ -9,9 +9,9 @@
  */
 import { useQueries } from "@tanstack/react-query";
 import { useCallback, useMemo, useState } from "react";
-import type { GroupSort } from "@/server/datastore/listing-page";
-import type { GroupRef } from "@/server/datastore/names";
-import type { GroupListItem, NamespaceListItem, SnapshotListItem } from "@/server/datastore/types";
+import type { GroupSort } from "@/server/datastore/content/listing-page";
+import type { GroupRef } from "@/server/datastore/model/names";
+import type { GroupListItem, NamespaceListItem, SnapshotListItem } from "@/server/datastore/model/types";
 import { useTRPC } from "./TrpcProvider";
 import { ancestorKeys, childKey, namespaceOfKey } from "./useContentTree";
 

@@ -6,8 +6,8 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { LocalChunkStore } from "../../server/datastore/chunk-store";
-import { listDatastoreConfigs, updateDatastoreConfigs } from "../../server/datastore/datastore-config";
+import { LocalChunkStore } from "../../server/datastore/storage/chunk-store";
+import { listDatastoreConfigs, updateDatastoreConfigs } from "../../server/config/datastore-config";
 import { buildBigNamespace } from "../../server/datastore/test-support/big-namespace";
 
 const store = process.argv[2] ?? "scale";

@@ -22,9 +22,9 @@
  * not the current one.
  */
 import { initTRPC } from "@trpc/server";
-import { CofferError } from "../datastore/errors";
-import { BackupNamespace, SAFE_ID_REGEX } from "../datastore/names";
-import { checkBackupOwner, LOCAL_ROOT } from "../datastore/owner";
+import { CofferError } from "../datastore/model/errors";
+import { BackupNamespace, SAFE_ID_REGEX } from "../datastore/model/names";
+import { checkBackupOwner, LOCAL_ROOT } from "../datastore/model/owner";
 import {
   checkAccess,
   checkPrivileges,

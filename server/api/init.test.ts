@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import { CofferError, LockConflictError, type ErrorCode } from "../datastore/errors";
+import { CofferError, LockConflictError, type ErrorCode } from "../datastore/model/errors";
 import { createCallerFactory, createInnerContext, isUnexpected, baseProcedure, router, toTRPCError } from "./init";
 
 describe("toTRPCError", () => {

@@ -9,7 +9,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { z } from "zod";
 import type { Access } from "../auth";
-import { CofferError, type ErrorCode } from "../datastore/errors";
+import { CofferError, type ErrorCode } from "../datastore/model/errors";
 import { errnoCode, redactPaths } from "./public-error";
 import { createAuthenticate, createAuthorize, requestIsHttps, resolveCaller, type Caller } from "./auth-middleware";
 

@@ -3,10 +3,10 @@
  * GarbageCollectionJobStatus) and the last verification, from `.gc-status` and the task lists.
  * Shared by the gc and datastore routers.
  */
-import { emptyGcStatus, readGcStatus, type GcStatus } from "../datastore/gc-status";
+import { emptyGcStatus, readGcStatus, type GcStatus } from "../datastore/gc/gc-status";
 import { readStoreOf, type ReadHandle } from "../datastore/open";
 import { listTasks, taskStatus, type TaskListItem } from "../tasks";
-import { parseTaskState, type TaskStateType } from "../tasks/task-state";
+import { parseTaskState, type TaskStateType } from "../tasks/core/task-state";
 
 export interface GcJobStatus extends GcStatus {
   store: string;

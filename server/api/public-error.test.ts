@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { cofferHome } from "../config/paths";
-import { getDatastoreConfig } from "../datastore/datastore-config";
-import { CofferError } from "../datastore/errors";
+import { getDatastoreConfig } from "../config/datastore-config";
+import { CofferError } from "../datastore/model/errors";
 import { toTRPCError } from "./init";
 import { redactPaths } from "./public-error";
 import { caller, useDemoHome } from "./test-support";

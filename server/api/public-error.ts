@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { cofferHome, paths } from "../config/paths";
-import type { ErrorCode } from "../datastore/errors";
+import type { ErrorCode } from "../datastore/model/errors";
 
 const ERRNO_CODES: Record<string, ErrorCode> = {
   ENOENT: "NOT_FOUND",

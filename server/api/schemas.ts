@@ -1,2 +1,2 @@
-/** The engine's input schemas (server/datastore/schemas.ts), as the routers and forms use them. */
-export * from "../datastore/schemas";
+/** The engine's input schemas (server/datastore/model/schemas.ts), as the routers and forms use them. */
+export * from "../datastore/model/schemas";

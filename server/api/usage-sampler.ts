@@ -6,8 +6,8 @@
  *
  * `COFFER_USAGE_SAMPLE_SECONDS` changes the interval (default 300 s, at least 10 s).
  */
-import { DEFAULT_USAGE_INTERVAL_S, sampleAllDatastores } from "../datastore/usage-history";
-import { errorMessage } from "../datastore/errors";
+import { DEFAULT_USAGE_INTERVAL_S, sampleAllDatastores } from "../datastore/state/usage-history";
+import { errorMessage } from "../datastore/model/errors";
 
 const state: { timer?: ReturnType<typeof setInterval>; first?: Promise<void>; home?: string } = {};
 

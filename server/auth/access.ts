@@ -4,9 +4,9 @@
  * errors are PBS's: `permission check failed - missing Datastore.Modify|Datastore.Prune on
  * /datastore/s1/a`, `backup owner check failed (alice@pbs != bob@pbs)`.
  */
-import { CofferError } from "../datastore/errors";
-import { BackupNamespace, checkDatastoreName } from "../datastore/names";
-import { checkBackupOwner } from "../datastore/owner";
+import { CofferError } from "../datastore/model/errors";
+import { BackupNamespace, checkDatastoreName } from "../datastore/model/names";
+import { checkBackupOwner } from "../datastore/model/owner";
 import { listAcl, privilegesAt } from "./acl";
 import { ACCESS_ACL_PATH, ACCESS_USERS_PATH, SYSTEM_TASKS_PATH, datastoreAclPath } from "./acl-path";
 import { privilegeNames, type Privilege } from "./privileges";

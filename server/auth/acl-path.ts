@@ -3,8 +3,8 @@
  * `/datastore/{store}/{ns...}` (namespace components joined by `/`), `/system`, `/system/tasks`.
  * PBS ACL_PATH_REGEX (SAFE_ID components) and at most 128 characters.
  */
-import { CofferError } from "../datastore/errors";
-import { BackupNamespace, MAX_NAMESPACE_DEPTH, SAFE_ID_REGEX, checkDatastoreName, printable } from "../datastore/names";
+import { CofferError } from "../datastore/model/errors";
+import { BackupNamespace, MAX_NAMESPACE_DEPTH, SAFE_ID_REGEX, checkDatastoreName, printable } from "../datastore/model/names";
 
 export const MAX_ACL_PATH_LENGTH = 128;
 export const SYSTEM_TASKS_PATH = "/system/tasks";

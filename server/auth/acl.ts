@@ -16,9 +16,9 @@
  * - root@pam (the local superuser the CLI acts as) has every privilege everywhere.
  */
 import { z } from "zod";
-import { CofferError } from "../datastore/errors";
-import { authIdUser, isValidAuthId, LOCAL_ROOT } from "../datastore/owner";
-import { printable } from "../datastore/names";
+import { CofferError } from "../datastore/model/errors";
+import { authIdUser, isValidAuthId, LOCAL_ROOT } from "../datastore/model/owner";
+import { printable } from "../datastore/model/names";
 import { checkAclPath, splitAclPath } from "./acl-path";
 import { authPaths, readConfigSync, withAuthLock, writeConfig } from "./auth-files";
 import { getToken } from "./tokens";

@@ -5,8 +5,8 @@
  * Once any user exists nothing happens, so a later start neither regenerates the password nor
  * recreates an admin that was deliberately removed.
  */
-import { CofferError } from "../datastore/errors";
-import { writeFileAtomic } from "../datastore/local-backend";
+import { CofferError } from "../datastore/model/errors";
+import { writeFileAtomic } from "../config/atomic-file";
 import { addAclEntryLocked } from "./acl";
 import { SECRET_FILE_MODE, authPaths, readConfigSync, withAuthLock, writeConfig } from "./auth-files";
 import { checkPassword, generatePassword, hashPassword } from "./password";

@@ -1,6 +1,6 @@
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { paths } from "../datastore/state-dirs";
+import { paths } from "../config/paths";
 import { grantRole, listAcl } from "./acl";
 import { authPaths } from "./auth-files";
 import { createSession, destroySession } from "./session";

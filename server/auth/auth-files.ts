@@ -13,10 +13,10 @@
 import { chmodSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { z } from "zod";
-import { CofferError, isErrno } from "../datastore/errors";
-import { writeFileAtomic } from "../datastore/local-backend";
-import { lockNamed } from "../datastore/locks";
-import { paths } from "../datastore/state-dirs";
+import { CofferError, isErrno } from "../datastore/model/errors";
+import { writeFileAtomic } from "../config/atomic-file";
+import { lockNamed } from "../datastore/locking/locks";
+import { paths } from "../config/paths";
 
 export const SECRET_FILE_MODE = 0o600;
 export const SECRET_DIR_MODE = 0o700;

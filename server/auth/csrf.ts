@@ -20,7 +20,7 @@
  * one of `allowedOrigins`. Scheme and port are compared as part of the host, not the scheme: a
  * TLS-terminating proxy talks http to the console.
  */
-import { CofferError } from "../datastore/errors";
+import { CofferError } from "../datastore/model/errors";
 
 export interface SameOriginOptions {
   /** How the request authenticated: `token` (Authorization header), `session` (cookie) or none. */

@@ -10,7 +10,7 @@
  * bundling, and are unref'd, so an idle pool never keeps a process (the CLI, a test) alive.
  */
 import { Worker } from "node:worker_threads";
-import { CofferError } from "../datastore/errors";
+import { CofferError } from "../datastore/model/errors";
 
 /** A hash was refused because the pool is full; try again after `retryAfterMs`. */
 export class HashPoolBusyError extends CofferError {

@@ -17,7 +17,7 @@
  * The state is in memory of the console process: a restart forgets it. The hashing pool
  * (hash-pool.ts) bounds how many hashes run at all, whoever asks.
  */
-import { CofferError } from "../datastore/errors";
+import { CofferError } from "../datastore/model/errors";
 
 export interface ThrottlePolicy {
   /** Free failures of one user name from one address. */

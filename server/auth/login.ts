@@ -3,8 +3,8 @@
  * and answers every failure with the same `authentication failed`, so that a guesser learns
  * nothing about which user names exist. The route or procedure then calls createSession.
  */
-import { CofferError } from "../datastore/errors";
-import { isValidAuthId } from "../datastore/owner";
+import { CofferError } from "../datastore/model/errors";
+import { isValidAuthId } from "../datastore/model/owner";
 import { HashPoolBusyError } from "./hash-pool";
 import { LoginThrottle, throttleKeys } from "./login-throttle";
 import { dummyHash, verifyPassword } from "./password";

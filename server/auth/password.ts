@@ -5,7 +5,7 @@
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { CofferError } from "../datastore/errors";
+import { CofferError } from "../datastore/model/errors";
 import { hashPool } from "./hash-pool";
 
 export interface ScryptParams {

@@ -23,8 +23,8 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { CofferError } from "../datastore/errors";
-import { isValidAuthId } from "../datastore/owner";
+import { CofferError } from "../datastore/model/errors";
+import { isValidAuthId } from "../datastore/model/owner";
 import { authPaths, readConfigSync, withAuthLock, writeConfig } from "./auth-files";
 import { sessionGeneration } from "./users";
 

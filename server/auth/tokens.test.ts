@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { paths } from "../datastore/state-dirs";
+import { paths } from "../config/paths";
 import { grantRole, listAcl } from "./acl";
 import { authPaths } from "./auth-files";
 import { fileMode, rejected, thrown, useAuthHome } from "./test-support";

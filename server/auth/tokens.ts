@@ -14,9 +14,9 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { CofferError } from "../datastore/errors";
-import { authIdUser, isValidAuthId } from "../datastore/owner";
-import { printable } from "../datastore/names";
+import { CofferError } from "../datastore/model/errors";
+import { authIdUser, isValidAuthId } from "../datastore/model/owner";
+import { printable } from "../datastore/model/names";
 import { removeAclEntriesLocked } from "./acl";
 import { authPaths, readConfigSync, withAuthLock, writeConfig } from "./auth-files";
 import { isActive, isUserActive, readUsers } from "./users";

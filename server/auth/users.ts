@@ -16,9 +16,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { CofferError } from "../datastore/errors";
-import { isValidAuthId, LOCAL_ROOT } from "../datastore/owner";
-import { printable } from "../datastore/names";
+import { CofferError } from "../datastore/model/errors";
+import { isValidAuthId, LOCAL_ROOT } from "../datastore/model/owner";
+import { printable } from "../datastore/model/names";
 import { removeAclEntriesLocked } from "./acl";
 import { removeTokensOfUserLocked } from "./tokens";
 import { authPaths, readConfigSync, withAuthLock, writeConfig } from "./auth-files";

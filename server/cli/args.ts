@@ -3,7 +3,7 @@
  * are errors that list what is allowed; boolean options accept the bare flag, `--flag=false`
  * and `--flag true|false`.
  */
-import { CofferError } from "../datastore/errors";
+import { CofferError } from "../datastore/model/errors";
 
 export type OptionType = "string" | "boolean" | "integer";
 

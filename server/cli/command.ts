@@ -1,8 +1,8 @@
 /** The shape of one `coffer` sub-command, and helpers the commands share. */
 import { openDatastore, type HandleFor } from "../datastore/open";
-import { BackupNamespace, checkDatastoreName, parseGroupPath, type GroupRef } from "../datastore/names";
-import { checkNamespaceInput } from "../datastore/schemas";
-import type { Operation } from "../datastore/types";
+import { BackupNamespace, checkDatastoreName, parseGroupPath, type GroupRef } from "../datastore/model/names";
+import { checkNamespaceInput } from "../datastore/model/schemas";
+import type { Operation } from "../datastore/model/types";
 import type { CommandSpec, Parsed } from "./args";
 import type { OutputFormat } from "./output";
 

@@ -4,12 +4,12 @@
  * namespaces, groups of all three types (several owners, notes, protected snapshots), one empty
  * group and one unfinished snapshot. Contents are deterministic (seeded), times are recent.
  */
-import { createDatastore, listDatastoreConfigs, removeDatastore } from "../config/datastore-config";
-import { createLockedGroup } from "../datastore/group";
-import { BackupNamespace, type BackupType, type GroupRef } from "../datastore/names";
+import { createDatastore, listDatastoreConfigs, removeDatastore } from "../datastore/lifecycle";
+import { createLockedGroup } from "../datastore/content/group";
+import { BackupNamespace, type BackupType, type GroupRef } from "../datastore/model/names";
 import { openDatastore, storeOf, type WriteHandle } from "../datastore/open";
-import { LOCAL_ROOT } from "../datastore/owner";
-import { SnapshotWriter } from "../datastore/snapshot-writer";
+import { LOCAL_ROOT } from "../datastore/model/owner";
+import { SnapshotWriter } from "../datastore/backup/snapshot-writer";
 
 export const DEMO_STORE = "demo";
 

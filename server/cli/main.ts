@@ -2,7 +2,7 @@
  * `coffer`: the command line (DESIGN.md section 9). It acts locally as root@pam, with direct
  * access to COFFER_HOME, and calls the same engine as the console.
  */
-import { CofferError, errorMessage } from "../datastore/errors";
+import { CofferError, errorMessage } from "../datastore/model/errors";
 import { parseArgs, UsageError, usageLine } from "./args";
 import type { Command } from "./command";
 import { backupCommands } from "./commands/backup";

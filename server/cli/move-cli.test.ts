@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BackupNamespace } from "../datastore/names";
+import { BackupNamespace } from "../datastore/model/names";
 import { useTempStore, withWrite, writeSnapshot, type TempStore } from "../datastore/test-support/temp-store";
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/coffer");

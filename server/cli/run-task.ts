@@ -4,10 +4,10 @@
  * exit non-zero when the task fails. Ctrl-C aborts the task for commands that ask for it
  * (moves), a second Ctrl-C stops waiting; otherwise Ctrl-C only stops following.
  */
-import { followTaskLog } from "../tasks/follow";
-import { startTask, stopTask } from "../tasks/runner";
-import { parseLogLine } from "../tasks/task-log";
-import { taskStatus } from "../tasks/task-status";
+import { followTaskLog } from "../tasks/core/follow";
+import { startTask, stopTask } from "../tasks/core/runner";
+import { parseLogLine } from "../tasks/core/task-log";
+import { taskStatus } from "../tasks/core/task-status";
 import { printJson, type OutputFormat } from "./output";
 
 export interface RunTaskCommandOptions {

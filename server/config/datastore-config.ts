@@ -1,158 +1,114 @@
 /**
- * Creating, attaching and removing datastores: the config entry plus, for a new store, its
- * chunk store. Reading the config lives in the engine (server/datastore/datastore-config.ts),
- * because opening a datastore needs it; it is re-exported here for the API and the CLI.
+ * The datastore config file, `COFFER_HOME/etc/datastore.json` (PBS: datastore.cfg). The engine
+ * reads it to open a datastore and check its maintenance mode, and builds creation and removal
+ * on top (server/datastore/lifecycle.ts). Written only under the config lock and atomically, so a reader never sees a
+ * half-written file.
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { LocalChunkStore } from "../datastore/chunk-store";
-import {
-  type DatastoreConfig,
-  getDatastoreConfig,
-  listDatastoreConfigs,
-  setMaintenanceMode,
-  updateDatastoreConfigs,
-} from "../datastore/datastore-config";
-import { CofferError, isErrno } from "../datastore/errors";
-import { checkDatastoreName, printable } from "../datastore/names";
+import { z } from "zod";
 import { paths } from "./paths";
+import { CofferError, isErrno } from "../datastore/model/errors";
+import { writeFileAtomic } from "./atomic-file";
+import { withFileLock } from "./file-lock";
+import { MAINTENANCE_TYPES, checkMaintenanceMessage } from "../datastore/model/maintenance";
+import { SAFE_ID_REGEX } from "../datastore/model/names";
 
-export { type DatastoreConfig, getDatastoreConfig, listDatastoreConfigs, setMaintenanceMode };
+const maintenanceSchema = z.object({
+  type: z.enum(MAINTENANCE_TYPES),
+  message: z.string().optional(),
+});
 
-export interface CreateDatastoreOptions {
-  /** Where the datastore lives; default `COFFER_HOME/datastores/<name>`. Relative paths are made absolute. */
-  path?: string;
-  /** Attach an existing PBS-format datastore directory without changing its data. */
-  reuse?: boolean;
-  comment?: string;
-  onProgress?: (percent: number) => void;
+const datastoreSchema = z.object({
+  name: z.string().regex(SAFE_ID_REGEX).min(3).max(32),
+  path: z.string().startsWith("/"),
+  comment: z.string().optional(),
+  "maintenance-mode": maintenanceSchema.optional(),
+});
+
+const configSchema = z.object({ datastores: z.array(datastoreSchema) });
+
+export type DatastoreConfig = z.infer<typeof datastoreSchema>;
+type ConfigFile = z.infer<typeof configSchema>;
+
+async function readConfigFile(): Promise<ConfigFile> {
+  const file = paths.datastoreConfig();
+  let text: string;
+  try {
+    text = await fs.readFile(file, "utf8");
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return { datastores: [] };
+    throw err;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new CofferError("INTERNAL", `unable to parse datastore config ${JSON.stringify(file)} - ${String(err)}`);
+  }
+  const parsed = configSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new CofferError("INTERNAL", `invalid datastore config ${JSON.stringify(file)} - ${parsed.error.message}`);
+  }
+  return parsed.data;
 }
 
-function checkComment(comment: string | undefined): void {
-  if (comment !== undefined && (comment.length > 128 || /[\u0000-\u001f\u007f]/.test(comment))) {
-    throw new CofferError("BAD_REQUEST", "invalid comment: at most 128 characters, no control characters");
-  }
+export async function listDatastoreConfigs(): Promise<DatastoreConfig[]> {
+  return (await readConfigFile()).datastores;
+}
+
+export async function getDatastoreConfig(name: string): Promise<DatastoreConfig> {
+  const found = (await readConfigFile()).datastores.find((d) => d.name === name);
+  if (!found) throw new CofferError("NOT_FOUND", `no such datastore '${name}'`);
+  return found;
+}
+
+/** Lock guarding read-modify-write of the config (PBS .datastore.lck, 10 s). */
+export function configLockPath(): string {
+  return path.join(paths.globalLocks(), "datastore.json.lock");
+}
+
+/** Runs `fn` under the config lock (changes, and opening a datastore: see open.ts). */
+export function withConfigLock<T>(fn: () => Promise<T>): Promise<T> {
+  return withFileLock(configLockPath(), fn);
 }
 
 /**
- * Adds a datastore. A new one gets a chunk store in an empty or missing directory; with
- * `reuse`, the directory must already be a PBS-format datastore (it has `.chunks` with its
- * prefix directories) and nothing in it is changed. Every check runs before anything is created.
+ * Changes the config under its lock: `fn` gets the current list and returns the new one.
+ * The config directory is created with owner-only permissions on first write.
  */
-export async function createDatastore(name: string, options: CreateDatastoreOptions = {}): Promise<DatastoreConfig> {
-  checkDatastoreName(name);
-  checkComment(options.comment);
-  if (options.path !== undefined && (options.path === "" || options.path.includes("\0"))) {
-    throw new CofferError("BAD_REQUEST", `invalid path '${printable(options.path)}'`);
-  }
-  const dir = path.resolve(/* turbopackIgnore: true */ options.path ?? paths.defaultDatastorePath(name));
-  const existing = await listDatastoreConfigs();
-  assertFree(existing, name, dir);
-
-  if (options.reuse) {
-    await assertPbsDatastore(dir);
-  } else {
-    await assertEmptyOrMissing(dir);
-  }
-
-  const entry: DatastoreConfig = { name, path: dir };
-  if (options.comment) entry.comment = options.comment;
-  let createdDir = false;
-  if (!options.reuse) {
-    createdDir = (await fs.mkdir(dir, { recursive: true, mode: 0o755 })) !== undefined;
-    try {
-      await LocalChunkStore.create(dir, { onProgress: options.onProgress });
-    } catch (err) {
-      await fs.rm(path.join(dir, ".chunks"), { recursive: true, force: true });
-      await fs.rm(path.join(dir, ".lock"), { force: true });
-      if (createdDir) await fs.rm(dir, { recursive: true, force: true });
-      throw err;
-    }
-  }
-  try {
-    await updateDatastoreConfigs((list) => {
-      assertFree(list, name, dir);
-      return [...list, entry];
-    });
-  } catch (err) {
-    if (!options.reuse && createdDir) await fs.rm(dir, { recursive: true, force: true });
-    throw err;
-  }
-  return entry;
-}
-
-function assertFree(list: DatastoreConfig[], name: string, dir: string): void {
-  if (list.some((d) => d.name === name)) {
-    throw new CofferError("CONFLICT", `datastore '${name}' already exists`);
-  }
-  for (const d of list) {
-    if (isNested(d.path, dir)) {
-      throw new CofferError(
-        "CONFLICT",
-        `path ${JSON.stringify(dir)} overlaps datastore '${d.name}' at ${JSON.stringify(d.path)}: datastores must not be nested`,
-      );
-    }
-  }
-}
-
-function isNested(a: string, b: string): boolean {
-  const rel1 = path.relative(a, b);
-  const rel2 = path.relative(b, a);
-  const inside = (r: string) => r === "" || (!r.startsWith("..") && !path.isAbsolute(r));
-  return inside(rel1) || inside(rel2);
-}
-
-async function assertEmptyOrMissing(dir: string): Promise<void> {
-  let entries: string[];
-  try {
-    entries = await fs.readdir(dir);
-  } catch (err) {
-    if (isErrno(err, "ENOENT")) return;
-    if (isErrno(err, "ENOTDIR")) throw new CofferError("BAD_REQUEST", `${JSON.stringify(dir)} is not a directory`);
-    throw err;
-  }
-  if (entries.includes(".chunks")) {
-    throw new CofferError(
-      "CONFLICT",
-      `${JSON.stringify(dir)} already holds a datastore: use --reuse to attach it without changing it`,
-    );
-  }
-  if (entries.filter((e) => e !== "lost+found").length > 0) {
-    throw new CofferError("CONFLICT", `directory ${JSON.stringify(dir)} is not empty`);
-  }
-}
-
-/** A PBS datastore has `.chunks` with the 65536 prefix directories (checked by sampling). */
-async function assertPbsDatastore(dir: string): Promise<void> {
-  const st = await fs.stat(dir).catch(() => undefined);
-  if (!st?.isDirectory()) {
-    throw new CofferError("NOT_FOUND", `cannot reuse ${JSON.stringify(dir)}: no such directory`);
-  }
-  for (const prefix of ["0000", "7fff", "ffff"]) {
-    const sub = await fs.stat(path.join(dir, ".chunks", prefix)).catch(() => undefined);
-    if (!sub?.isDirectory()) {
-      throw new CofferError(
-        "BAD_REQUEST",
-        `cannot reuse ${JSON.stringify(dir)}: not a PBS-format datastore (missing .chunks/${prefix})`,
-      );
-    }
-  }
-}
-
-/**
- * Forgets a datastore. Its data stays unless `destroyData`; then the directory is removed, but
- * only if it still looks like a datastore (so a mistyped config never deletes something else).
- */
-export async function removeDatastore(name: string, options: { destroyData?: boolean } = {}): Promise<DatastoreConfig> {
-  let removed: DatastoreConfig | undefined;
-  await updateDatastoreConfigs((list) => {
-    removed = list.find((d) => d.name === name);
-    if (!removed) throw new CofferError("NOT_FOUND", `no such datastore '${name}'`);
-    return list.filter((d) => d.name !== name);
+export async function updateDatastoreConfigs(
+  fn: (current: DatastoreConfig[]) => DatastoreConfig[] | Promise<DatastoreConfig[]>,
+): Promise<DatastoreConfig[]> {
+  await fs.mkdir(paths.etc(), { recursive: true, mode: 0o700 });
+  return withConfigLock(async () => {
+    const current = (await readConfigFile()).datastores;
+    const next = await fn(current.map((d) => ({ ...d })));
+    const sorted = [...next].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const doc: ConfigFile = configSchema.parse({ datastores: sorted });
+    await writeFileAtomic(paths.datastoreConfig(), `${JSON.stringify(doc, null, 2)}\n`, 0o640);
+    return sorted;
   });
-  if (options.destroyData && removed) {
-    const chunks = await fs.stat(path.join(removed.path, ".chunks")).catch(() => undefined);
-    if (chunks?.isDirectory()) await fs.rm(removed.path, { recursive: true, force: true });
-  }
-  return removed!;
+}
+
+/** Sets or clears (`undefined`) the maintenance mode of a datastore. */
+export async function setMaintenanceMode(
+  name: string,
+  mode: DatastoreConfig["maintenance-mode"] | undefined,
+): Promise<DatastoreConfig> {
+  if (mode?.message !== undefined) checkMaintenanceMessage(mode.message);
+  let updated: DatastoreConfig | undefined;
+  await updateDatastoreConfigs((list) => {
+    const store = list.find((d) => d.name === name);
+    if (!store) throw new CofferError("NOT_FOUND", `no such datastore '${name}'`);
+    // PBS: while the mode is `delete`, nothing but `delete` may be set again.
+    if (store["maintenance-mode"]?.type === "delete" && mode?.type !== "delete") {
+      throw new CofferError("PRECONDITION_FAILED", "datastore is being deleted");
+    }
+    if (mode) store["maintenance-mode"] = mode.message ? mode : { type: mode.type };
+    else delete store["maintenance-mode"];
+    updated = store;
+    return list;
+  });
+  return updated!;
 }

@@ -1,6 +1,33 @@
 /**
- * COFFER_HOME paths. They are defined in the engine (server/datastore/state-dirs.ts) because its
- * locks, active operations and move journal live there and the engine must not import upwards;
- * re-exported here for the API, tasks and the CLI.
+ * Where Coffer keeps its state (DESIGN.md section 2). Everything hangs off COFFER_HOME, read at
+ * call time so that each test can point it at its own temporary directory.
  */
-export { cofferHome, paths } from "../datastore/state-dirs";
+import path from "node:path";
+
+export function cofferHome(): string {
+  // turbopackIgnore: a path computed at run time, not a file for the bundler to trace.
+  return path.resolve(/* turbopackIgnore: true */ process.env.COFFER_HOME || ".coffer");
+}
+
+export const paths = {
+  home: () => cofferHome(),
+  etc: () => path.join(cofferHome(), "etc"),
+  datastoreConfig: () => path.join(cofferHome(), "etc", "datastore.json"),
+  run: () => path.join(cofferHome(), "run"),
+  /** Lock directory of one datastore: `run/locks/<store>`. */
+  locks: (store: string) => path.join(cofferHome(), "run", "locks", store),
+  /** Global locks that belong to no datastore (config files, task lists). */
+  globalLocks: () => path.join(cofferHome(), "run", "locks", ".global"),
+  /**
+   * Not under run/locks/<store> as in PBS: there it would clash with the lock folder of a
+   * namespace named `move-journal` (a valid name).
+   */
+  moveJournal: (store: string) => path.join(cofferHome(), "run", "move-journal", store),
+  activeOperations: (store: string) => path.join(cofferHome(), "run", "active-operations", store),
+  activeOperationsDir: () => path.join(cofferHome(), "run", "active-operations"),
+  /** Backup writers registry (GC's oldest-writer rule, DESIGN.md section 5). */
+  writers: (store: string) => path.join(cofferHome(), "run", "writers", store),
+  tasks: () => path.join(cofferHome(), "log", "tasks"),
+  datastores: () => path.join(cofferHome(), "datastores"),
+  defaultDatastorePath: (name: string) => path.join(cofferHome(), "datastores", name),
+};

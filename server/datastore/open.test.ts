@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getActiveOperations } from "./active-operations";
-import { setMaintenanceMode } from "./datastore-config";
-import { BackupNamespace } from "./names";
+import { getActiveOperations } from "./state/active-operations";
+import { setMaintenanceMode } from "../config/datastore-config";
+import { BackupNamespace } from "./model/names";
 import { openDatastore, type LookupHandle, type ReadHandle, type WriteHandle } from "./open";
 import { killChildren, startChild } from "./test-support/lock-env";
 import { useTempStore, type TempStore } from "./test-support/temp-store";
-import type { MaintenanceType, Operation } from "./types";
+import type { MaintenanceType, Operation } from "./model/types";
 
 let t: TempStore;
 beforeEach(async () => {

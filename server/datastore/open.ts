@@ -5,26 +5,26 @@
  * it can do. Lookup handles do no datastore I/O; read handles list and read (plus the two narrow
  * writes verify needs); only write handles create, change, move or delete.
  */
-import { getActiveOperations, updateActiveOperations } from "./active-operations";
-import { LocalChunkStore } from "./chunk-store";
-import { configLockPath, type DatastoreConfig, getDatastoreConfig } from "./datastore-config";
-import { type DeleteStats, destroyGroup, destroySnapshot } from "./destroy";
-import { CofferError, withContext } from "./errors";
+import { getActiveOperations, updateActiveOperations } from "./state/active-operations";
+import { LocalChunkStore } from "./storage/chunk-store";
+import { type DatastoreConfig, getDatastoreConfig, withConfigLock } from "../config/datastore-config";
+import { type DeleteStats, destroyGroup, destroySnapshot } from "./content/destroy";
+import { CofferError, withContext } from "./model/errors";
 import type { BackupManifest } from "./format/manifest";
-import { readGroupNotes, readOwner, setGroupNotes, writeOwner, assertGroupExists } from "./group";
-import { groupListItem, listGroupItems, listSnapshotItems } from "./listing";
-import { LocalBackend } from "./local-backend";
-import { lockGroup, lockNamed } from "./locks";
-import type { EngineLog } from "./log";
-import { checkMaintenance } from "./maintenance";
-import type { BackupNamespace, GroupRef, SnapshotRef } from "./names";
+import { readGroupNotes, readOwner, setGroupNotes, writeOwner, assertGroupExists } from "./content/group";
+import { groupListItem, listGroupItems, listSnapshotItems } from "./content/listing";
+import { LocalBackend } from "./storage/local-backend";
+import { lockGroup } from "./locking/locks";
+import type { EngineLog } from "./model/log";
+import { checkMaintenance } from "./model/maintenance";
+import type { BackupNamespace, GroupRef, SnapshotRef } from "./model/names";
 import {
   createNamespace,
   deleteNamespace,
   listNamespacesRecursive,
   namespaceExists,
-} from "./namespace";
-import { parseAuthId } from "./owner";
+} from "./content/namespace";
+import { parseAuthId } from "./model/owner";
 import {
   readManifest,
   readSnapshotNotes,
@@ -33,8 +33,8 @@ import {
   snapshotDirInfo,
   type SnapshotDirInfo,
   updateManifest,
-} from "./snapshot";
-import type { Store } from "./store";
+} from "./content/snapshot";
+import type { Store } from "./storage/store";
 import type {
   ActiveOperationCounts,
   GroupListItem,
@@ -43,7 +43,7 @@ import type {
   Operation,
   SnapshotListItem,
   VerifyState,
-} from "./types";
+} from "./model/types";
 
 /** What every handle offers: its identity, its config, and closing. No datastore I/O. */
 export interface LookupHandle extends AsyncDisposable {
@@ -115,19 +115,16 @@ export function readStoreOf(handle: ReadHandle): Store {
  * (PBS 6.3: avoids a TOCTOU between checking the mode and counting the operation).
  */
 export async function openDatastore<O extends Operation>(name: string, op: O): Promise<HandleFor<O>> {
-  const guard = await lockNamed(configLockPath());
-  let config: DatastoreConfig;
-  try {
-    config = await getDatastoreConfig(name);
+  const config = await withConfigLock(async () => {
+    const found = await getDatastoreConfig(name);
     try {
-      checkMaintenance(config["maintenance-mode"], op);
+      checkMaintenance(found["maintenance-mode"], op);
     } catch (err) {
       throw withContext(`datastore '${name}' is unavailable`, err);
     }
     if (op !== "lookup") await updateActiveOperations(name, op, 1);
-  } finally {
-    await guard.release();
-  }
+    return found;
+  });
   try {
     const chunks = op === "lookup" ? undefined : await LocalChunkStore.open(config.path);
     const handle = new Handle(config, op, chunks);

@@ -4,13 +4,13 @@
  * last GC and verify), its disk usage over time (PBS rrd) and the history of its GCs.
  */
 import { z } from "zod";
-import { getDatastoreConfig, listDatastoreConfigs, type DatastoreConfig } from "../../config/datastore-config";
+import { getDatastoreConfig, listDatastoreConfigs, type DatastoreConfig } from "../../datastore/lifecycle";
 import { datastoreVisibility } from "../../auth";
-import { CofferError } from "../../datastore/errors";
-import { readGcHistory, type GcHistoryEntry } from "../../datastore/gc-history";
-import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "../../datastore/names";
+import { CofferError } from "../../datastore/model/errors";
+import { readGcHistory, type GcHistoryEntry } from "../../datastore/gc/gc-history";
+import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "../../datastore/model/names";
 import { openDatastore, type ReadHandle } from "../../datastore/open";
-import { diskUsage, readUsageHistory, type DiskUsage } from "../../datastore/usage-history";
+import { diskUsage, readUsageHistory, type DiskUsage } from "../../datastore/state/usage-history";
 import { parseUpid } from "../../tasks";
 import type { AuthState } from "../auth-middleware";
 import { procedure, router, type Access } from "../init";

@@ -3,7 +3,7 @@
  * the last run's status, and starting a run as a `garbage_collection` task.
  */
 import { z } from "zod";
-import { CofferError } from "../../datastore/errors";
+import { CofferError } from "../../datastore/model/errors";
 import { openDatastore } from "../../datastore/open";
 import { startTask } from "../../tasks";
 import { procedure, router } from "../init";

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createUser } from "../../auth";
-import { compareGroups } from "../../datastore/names";
+import { compareGroups } from "../../datastore/model/names";
 import { caller, codeOf, coffer, useDemoHome } from "../test-support";
 import { holdLock, type HeldLock } from "./content-test-support";
 

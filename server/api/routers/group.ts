@@ -4,11 +4,11 @@
  * group, Y only groups the caller owns (reference pbs-api-ui 2.3, 3).
  */
 import { z } from "zod";
-import { GROUP_SORTS, pageGroups } from "../../datastore/listing-page";
-import { BackupNamespace, type GroupRef } from "../../datastore/names";
+import { GROUP_SORTS, pageGroups } from "../../datastore/content/listing-page";
+import { BackupNamespace, type GroupRef } from "../../datastore/model/names";
 import { openDatastore, type ReadHandle } from "../../datastore/open";
-import { parseAuthId } from "../../datastore/owner";
-import { CofferError, errorMessage } from "../../datastore/errors";
+import { parseAuthId } from "../../datastore/model/owner";
+import { CofferError, errorMessage } from "../../datastore/model/errors";
 import type { AuthState } from "../auth-middleware";
 import { checkActiveAuthId } from "../../auth";
 import { procedure, router } from "../init";

@@ -5,10 +5,10 @@
  * store never counts as an operation on it (DESIGN.md 4).
  */
 import { z } from "zod";
-import { setMaintenanceMode } from "../../config/datastore-config";
-import { maintenanceStatus } from "../../datastore/maintenance-status";
+import { setMaintenanceMode } from "../../datastore/lifecycle";
+import { maintenanceStatus } from "../../datastore/state/maintenance-status";
 import { openDatastore, type LookupHandle } from "../../datastore/open";
-import type { ActiveOperationCounts } from "../../datastore/types";
+import type { ActiveOperationCounts } from "../../datastore/model/types";
 import { procedure, router, toTRPCError } from "../init";
 import { maintenanceSetSchema, storeNameSchema } from "../schemas";
 

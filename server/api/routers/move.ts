@@ -13,9 +13,9 @@
  * reading the group's owner when ownership decides. Tasks run as the caller.
  */
 import { z } from "zod";
-import { checkMoveGroup, checkMoveNamespace } from "../../datastore/move-checks";
-import { planMoveGroup, planMoveNamespace } from "../../datastore/move-plan";
-import { BackupNamespace, type GroupRef } from "../../datastore/names";
+import { checkMoveGroup, checkMoveNamespace } from "../../datastore/move/move-checks";
+import { planMoveGroup, planMoveNamespace } from "../../datastore/move/move-plan";
+import { BackupNamespace, type GroupRef } from "../../datastore/model/names";
 import { openDatastore, storeOf, type WriteHandle } from "../../datastore/open";
 import { checkMoveAccess, checkMoveNamespaceAccess, privilegesAt, datastoreAclPath } from "../../auth";
 import { startTask } from "../../tasks";

@@ -3,7 +3,7 @@
  * Create and delete need Datastore.Modify on the parent namespace (reference pbs-api-ui 2.2).
  */
 import { z } from "zod";
-import { BackupNamespace, MAX_NAMESPACE_DEPTH, SAFE_ID_REGEX } from "../../datastore/names";
+import { BackupNamespace, MAX_NAMESPACE_DEPTH, SAFE_ID_REGEX } from "../../datastore/model/names";
 import { openDatastore } from "../../datastore/open";
 import { datastoreAclPath, privilegesAt, type Privilege } from "../../auth";
 import { procedure, router } from "../init";

@@ -4,9 +4,9 @@
  * (PBS `use-task`). Keep options are each at least 1; with none, everything is kept.
  */
 import { z } from "zod";
-import { BackupNamespace } from "../../datastore/names";
+import { BackupNamespace } from "../../datastore/model/names";
 import { openDatastore } from "../../datastore/open";
-import { KEEP_OPTION_NAMES, type KeepOptions, planPrune } from "../../datastore/prune";
+import { KEEP_OPTION_NAMES, type KeepOptions, planPrune } from "../../datastore/prune/prune";
 import { startTask } from "../../tasks";
 import type { Access } from "../init";
 import { procedure, router } from "../init";

@@ -3,9 +3,9 @@
  * first, so that a group with 5,000 snapshots stays responsive.
  */
 import { z } from "zod";
-import { pageSnapshots } from "../../datastore/listing-page";
-import { CofferError } from "../../datastore/errors";
-import { BackupNamespace, snapshotPath } from "../../datastore/names";
+import { pageSnapshots } from "../../datastore/content/listing-page";
+import { CofferError } from "../../datastore/model/errors";
+import { BackupNamespace, snapshotPath } from "../../datastore/model/names";
 import { openDatastore } from "../../datastore/open";
 import { procedure, router } from "../init";
 import { checkGroupOwner } from "./group";

@@ -15,8 +15,8 @@ import {
   unauthorized,
   type Privilege,
 } from "../../auth";
-import { CofferError } from "../../datastore/errors";
-import { authIdUser } from "../../datastore/owner";
+import { CofferError } from "../../datastore/model/errors";
+import { authIdUser } from "../../datastore/model/owner";
 import { procedure, router, type Access } from "../init";
 
 const SELF: Access = { path: "authenticated", privileges: [] };

@@ -16,7 +16,7 @@ import {
   updateUser,
   unauthorized,
 } from "../../auth";
-import { CofferError } from "../../datastore/errors";
+import { CofferError } from "../../datastore/model/errors";
 import { procedure, router, type Access } from "../init";
 
 const MANAGE: Access = { path: "users", privileges: ["Permissions.Modify"] };

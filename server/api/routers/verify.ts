@@ -6,8 +6,8 @@
  * task that finds nothing. Verify is a read operation: read-only maintenance allows it.
  */
 import { z } from "zod";
-import { CofferError } from "../../datastore/errors";
-import { BackupNamespace, snapshotPath } from "../../datastore/names";
+import { CofferError } from "../../datastore/model/errors";
+import { BackupNamespace, snapshotPath } from "../../datastore/model/names";
 import { openDatastore } from "../../datastore/open";
 import { startTask } from "../../tasks";
 import { procedure, router } from "../init";

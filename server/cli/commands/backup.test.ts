@@ -3,19 +3,19 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { setMaintenanceMode } from "../../config/datastore-config";
-import { garbageCollection } from "../../datastore/gc";
-import { collectingLog } from "../../datastore/log";
-import { formatBackupTime } from "../../datastore/names";
+import { setMaintenanceMode } from "../../datastore/lifecycle";
+import { garbageCollection } from "../../datastore/gc/gc";
+import { collectingLog } from "../../datastore/model/log";
+import { formatBackupTime } from "../../datastore/model/names";
 import { storeOf } from "../../datastore/open";
 import { ageAllChunks, chunkStoreFiles } from "../../datastore/test-support/gc-chunks";
 import { missingChunks } from "../../datastore/test-support/store-check";
 import { useTempStore, withWrite, type TempStore } from "../../datastore/test-support/temp-store";
-import { startTask } from "../../tasks/runner";
-import { readTaskLog } from "../../tasks/task-log";
-import { taskStatus } from "../../tasks/task-status";
+import { startTask } from "../../tasks/core/runner";
+import { readTaskLog } from "../../tasks/core/task-log";
+import { taskStatus } from "../../tasks/core/task-status";
 import { coffer, track, waitUntil } from "../../tasks/test-support/env";
-import { parseUpid } from "../../tasks/upid";
+import { parseUpid } from "../../tasks/core/upid";
 
 const T0 = 1_700_000_000;
 const MIB = 1024 * 1024;

@@ -14,8 +14,8 @@
 import { checkDistinct, checkSource, parseArchiveSpec } from "../../datastore/backup/archive-spec";
 import { restoreArchive } from "../../datastore/backup/restore";
 import { humanSize } from "../../datastore/backup/progress";
-import { CofferError } from "../../datastore/errors";
-import { checkDatastoreName, parseBackupTime, parseSnapshotPath } from "../../datastore/names";
+import { CofferError } from "../../datastore/model/errors";
+import { checkDatastoreName, parseBackupTime, parseSnapshotPath } from "../../datastore/model/names";
 import { UsageError } from "../args";
 import type { Command } from "../command";
 import { groupOf, nsOf, req, str, withDatastore } from "../command";

@@ -1,4 +1,4 @@
-import { createDatastore, listDatastoreConfigs, removeDatastore } from "../../config/datastore-config";
+import { createDatastore, listDatastoreConfigs, removeDatastore } from "../../datastore/lifecycle";
 import type { Command } from "../command";
 import { req, str } from "../command";
 import { emit, printTable } from "../output";

@@ -1,6 +1,6 @@
-import { CofferError } from "../../datastore/errors";
-import { lockGroup, lockSnapshot, type LockGuard } from "../../datastore/locks";
-import { GROUP_PATH_REGEX, parseGroupPath, parseSnapshotPath } from "../../datastore/names";
+import { CofferError } from "../../datastore/model/errors";
+import { lockGroup, lockSnapshot, type LockGuard } from "../../datastore/locking/locks";
+import { GROUP_PATH_REGEX, parseGroupPath, parseSnapshotPath } from "../../datastore/model/names";
 import type { Command } from "../command";
 import { nsOf, req, withDatastore } from "../command";
 import { UsageError } from "../args";

@@ -1,4 +1,4 @@
-import { formatBackupTime } from "../../datastore/names";
+import { formatBackupTime } from "../../datastore/model/names";
 import type { Command } from "../command";
 import { nsOf, req, withDatastore } from "../command";
 import { emit, printTable } from "../output";

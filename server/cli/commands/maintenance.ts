@@ -1,8 +1,8 @@
-import { setMaintenanceMode } from "../../config/datastore-config";
-import { checkDatastoreName } from "../../datastore/names";
-import { checkMaintenanceMessage } from "../../datastore/maintenance";
-import { maintenanceStatus } from "../../datastore/maintenance-status";
-import type { MaintenanceType } from "../../datastore/types";
+import { setMaintenanceMode } from "../../datastore/lifecycle";
+import { checkDatastoreName } from "../../datastore/model/names";
+import { checkMaintenanceMessage } from "../../datastore/model/maintenance";
+import { maintenanceStatus } from "../../datastore/state/maintenance-status";
+import type { MaintenanceType } from "../../datastore/model/types";
 import type { Command } from "../command";
 import { req, str } from "../command";
 import { emit } from "../output";

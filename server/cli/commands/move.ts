@@ -3,10 +3,10 @@
  * (a refused request creates no task); `--dry-run` prints the plan and changes nothing;
  * otherwise the move runs as a task, and Ctrl-C aborts it (as proxmox-backup-client does).
  */
-import { checkNamespaceInput } from "../../datastore/schemas";
-import { checkMoveGroup, checkMoveNamespace } from "../../datastore/move-checks";
-import { type MovePlan, planMoveGroup, planMoveNamespace } from "../../datastore/move-plan";
-import { BackupNamespace } from "../../datastore/names";
+import { checkNamespaceInput } from "../../datastore/model/schemas";
+import { checkMoveGroup, checkMoveNamespace } from "../../datastore/move/move-checks";
+import { type MovePlan, planMoveGroup, planMoveNamespace } from "../../datastore/move/move-plan";
+import { BackupNamespace } from "../../datastore/model/names";
 import { storeOf } from "../../datastore/open";
 import { UsageError } from "../args";
 import type { Command } from "../command";

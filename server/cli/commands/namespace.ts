@@ -1,5 +1,5 @@
-import { checkNamespaceInput } from "../../datastore/schemas";
-import { CofferError } from "../../datastore/errors";
+import { checkNamespaceInput } from "../../datastore/model/schemas";
+import { CofferError } from "../../datastore/model/errors";
 import type { Command } from "../command";
 import { nsOf, req, withDatastore } from "../command";
 import { emit, printTable } from "../output";

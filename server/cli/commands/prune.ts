@@ -3,9 +3,9 @@
  * (DESIGN 9). A dry run prints the plan (a table, or PBS's result list as JSON) from a read
  * handle and changes nothing, without a task; otherwise the prune runs as a `prune` task.
  */
-import { formatBackupTime } from "../../datastore/names";
-import { KEEP_OPTION_NAMES, type KeepOptions, planPrune, type PrunePlanEntry, pruneResults } from "../../datastore/prune";
-import { MAX_KEEP_COUNT } from "../../datastore/schemas";
+import { formatBackupTime } from "../../datastore/model/names";
+import { KEEP_OPTION_NAMES, type KeepOptions, planPrune, type PrunePlanEntry, pruneResults } from "../../datastore/prune/prune";
+import { MAX_KEEP_COUNT } from "../../datastore/model/schemas";
 import type { OptionSpec } from "../args";
 import type { Command } from "../command";
 import { groupOf, nsOf, req, withDatastore } from "../command";

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { isProcessAlive } from "../../datastore/proc";
-import { startTask } from "../../tasks/runner";
-import { taskStatus } from "../../tasks/task-status";
-import { parseUpid } from "../../tasks/upid";
+import { isProcessAlive } from "../../datastore/locking/proc";
+import { startTask } from "../../tasks/core/runner";
+import { taskStatus } from "../../tasks/core/task-status";
+import { parseUpid } from "../../tasks/core/upid";
 import { coffer, track, useTaskHome, waitUntil } from "../../tasks/test-support/env";
 
 let cleanup: () => Promise<void>;

@@ -2,15 +2,15 @@
  * `coffer task list|log|stop` (PBS `proxmox-backup-manager task ...`), the hidden `task run`
  * that every task process is, and the hidden `debug task-sleep`.
  */
-import { errorMessage } from "../../datastore/errors";
-import { takeAnnounceFd, writeAnnouncement, type Announcement } from "../../tasks/announce";
-import { followTaskLog } from "../../tasks/follow";
-import { stopTask } from "../../tasks/runner";
-import { rfc3339Local, type TaskLogLine } from "../../tasks/task-log";
-import { listTasks, type TaskListItem } from "../../tasks/task-list";
-import { taskStatus } from "../../tasks/task-status";
-import { parseUpid } from "../../tasks/upid";
-import { runWorker } from "../../tasks/worker";
+import { errorMessage } from "../../datastore/model/errors";
+import { takeAnnounceFd, writeAnnouncement, type Announcement } from "../../tasks/core/announce";
+import { followTaskLog } from "../../tasks/core/follow";
+import { stopTask } from "../../tasks/core/runner";
+import { rfc3339Local, type TaskLogLine } from "../../tasks/core/task-log";
+import { listTasks, type TaskListItem } from "../../tasks/core/task-list";
+import { taskStatus } from "../../tasks/core/task-status";
+import { parseUpid } from "../../tasks/core/upid";
+import { runWorker } from "../../tasks/core/worker";
 import { UsageError } from "../args";
 import type { Command } from "../command";
 import { req, str } from "../command";

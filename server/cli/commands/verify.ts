@@ -4,8 +4,8 @@
  * as a task (`verify`, `verify_group` or `verify_snapshot`, as PBS picks by scope); what it
  * names is checked first, so a typo fails at once instead of starting a task that finds nothing.
  */
-import { CofferError } from "../../datastore/errors";
-import { MAX_NAMESPACE_DEPTH, parseSnapshotPath, snapshotPath } from "../../datastore/names";
+import { CofferError } from "../../datastore/model/errors";
+import { MAX_NAMESPACE_DEPTH, parseSnapshotPath, snapshotPath } from "../../datastore/model/names";
 import { UsageError } from "../args";
 import type { Command } from "../command";
 import { groupOf, nsOf, req, str, withDatastore } from "../command";

@@ -8,10 +8,10 @@
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { CofferError, isErrno } from "../errors";
+import { CofferError, isErrno } from "../model/errors";
 import { MAX_BLOB_SIZE } from "../format/blob";
 import { CLIENT_LOG_BLOB_NAME, MANIFEST_BLOB_NAME } from "../format/manifest";
-import { archiveFileName, printable } from "../names";
+import { archiveFileName, printable } from "../model/names";
 
 export type ArchiveKind = "image" | "directory" | "blob";
 

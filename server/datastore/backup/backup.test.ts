@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CofferError } from "../errors";
-import { collectingLog } from "../log";
-import { BackupNamespace, formatBackupTime, type GroupRef } from "../names";
+import { CofferError } from "../model/errors";
+import { collectingLog } from "../model/log";
+import { BackupNamespace, formatBackupTime, type GroupRef } from "../model/names";
 import { openDatastore } from "../open";
 import { useTempStore, withWrite, type TempStore } from "../test-support/temp-store";
 import { archiveSpec, type ArchiveSpec } from "./archive-spec";
@@ -208,7 +208,7 @@ describe("backup and restore", () => {
   it("refuses an unfinished snapshot on restore", async () => {
     const g = { type: "host" as const, id: "unfinished" };
     await withWrite(t.name, async (ds) => {
-      const { SnapshotWriter } = await import("../snapshot-writer");
+      const { SnapshotWriter } = await import("./snapshot-writer");
       const w = await SnapshotWriter.begin(ds, root, g, { authId: "root@pam", backupTime: T0 });
       await w.writeBlob("a.conf", Buffer.from("x"));
       await w.detach();

@@ -19,13 +19,13 @@
  */
 import { constants } from "node:fs";
 import { open, readFile } from "node:fs/promises";
-import { CofferError, errorMessage, withContext } from "../errors";
+import { CofferError, errorMessage, withContext } from "../model/errors";
 import { DEFAULT_FIXED_CHUNK_SIZE } from "../format/fixed-index";
 import type { BackupManifest } from "../format/manifest";
-import { nullLog, type EngineLog } from "../log";
-import { formatBackupTime, type BackupNamespace, type GroupRef, type SnapshotRef } from "../names";
+import { nullLog, type EngineLog } from "../model/log";
+import { formatBackupTime, type BackupNamespace, type GroupRef, type SnapshotRef } from "../model/names";
 import type { WriteHandle } from "../open";
-import { type ArchiveStats, SnapshotWriter } from "../snapshot-writer";
+import { type ArchiveStats, SnapshotWriter } from "./snapshot-writer";
 import { type ArchiveKind, type ArchiveSpec, checkDistinct, checkSource } from "./archive-spec";
 import {
   CHANGE_DETECTION_KEY,

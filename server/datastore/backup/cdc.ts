@@ -14,7 +14,7 @@
  *  - The byte leaving the window is read from the input itself, not from a copy of the window;
  *    only the 64 bytes carried over from the previous piece use the copy.
  */
-import { CofferError } from "../errors";
+import { CofferError } from "../model/errors";
 import { BUZHASH_TABLE, CHUNKER_WINDOW_SIZE, DEFAULT_AVG_CHUNK_SIZE } from "../format/chunker";
 
 const TABLE = Int32Array.from(BUZHASH_TABLE, (v) => v | 0);

@@ -15,9 +15,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { crc32 } from "node:zlib";
-import { CofferError, errorMessage } from "../errors";
+import { CofferError, errorMessage } from "../model/errors";
 import { BLOB_HEADER_SIZE, UNCOMPRESSED_BLOB_MAGIC } from "../format/blob";
-import type { PreparedChunk } from "../snapshot-writer";
+import type { PreparedChunk } from "./snapshot-writer";
 
 export const BLOB_HEADER_ROOM = BLOB_HEADER_SIZE;
 

@@ -1,9 +1,9 @@
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BackupNamespace } from "../names";
+import { BackupNamespace } from "../model/names";
 import { openDatastore } from "../open";
-import { SnapshotWriter } from "../snapshot-writer";
+import { SnapshotWriter } from "./snapshot-writer";
 import { useTempStore, withWrite, type TempStore } from "../test-support/temp-store";
 import { archiveKindOf, archiveSpec, checkDistinct, checkSource, parseArchiveSpec } from "./archive-spec";
 import { encodeTree, parseStream, scanTree, STREAM_MAGIC } from "./dir-stream";

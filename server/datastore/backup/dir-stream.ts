@@ -23,8 +23,8 @@ import { isUtf8 } from "node:buffer";
 import { constants } from "node:fs";
 import { lstat, open, readdir, readlink } from "node:fs/promises";
 import path from "node:path";
-import { CofferError, errorMessage, isErrno } from "../errors";
-import type { EngineLog } from "../log";
+import { CofferError, errorMessage, isErrno } from "../model/errors";
+import type { EngineLog } from "../model/log";
 import type { RateLimiter } from "./rate-limit";
 
 export const STREAM_MAGIC = Buffer.from("CDIRSTRM", "latin1");

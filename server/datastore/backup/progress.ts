@@ -2,8 +2,8 @@
  * Progress lines of one backup job: bytes read (of the total, when known), chunks new vs reused,
  * and the rate, at most every `intervalMs`, plus the closing summary.
  */
-import type { EngineLog } from "../log";
-import type { ArchiveStats } from "../snapshot-writer";
+import type { EngineLog } from "../model/log";
+import type { ArchiveStats } from "./snapshot-writer";
 
 export function humanSize(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];

@@ -5,7 +5,7 @@
  * (one chunk, at most 4 MiB) whatever the source's own speed.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { CofferError } from "../errors";
+import { CofferError } from "../model/errors";
 
 export class RateLimiter {
   private readonly start = performance.now();

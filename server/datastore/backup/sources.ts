@@ -5,7 +5,7 @@
  * the job's rate limiter before every read.
  */
 import type { FileHandle } from "node:fs/promises";
-import { CofferError } from "../errors";
+import { CofferError } from "../model/errors";
 import { FastChunker } from "./cdc";
 import { allocateChunk, BLOB_HEADER_ROOM, chunkFrom } from "./chunk-hasher";
 import type { RateLimiter } from "./rate-limit";

@@ -10,8 +10,8 @@
 import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { Decompress, decompress as zstdDecompress } from "fzstd";
-import { CofferError } from "../errors";
-import type { CryptMode } from "../types";
+import { CofferError } from "../model/errors";
+import type { CryptMode } from "../model/types";
 
 /** PBS `MAX_BLOB_SIZE`. */
 export const MAX_BLOB_SIZE = 128 * 1024 * 1024;

@@ -8,7 +8,7 @@
  * `2 * avg - 1`, is at least that mask minus 2: a test that (unlike `h % d == d - 1`) never fires
  * on runs of zero bytes, whose 64-byte buzhash is 0.
  */
-import { CofferError } from "../errors";
+import { CofferError } from "../model/errors";
 
 export const CHUNKER_WINDOW_SIZE = 64;
 export const DEFAULT_AVG_CHUNK_SIZE = 4 * 1024 * 1024;

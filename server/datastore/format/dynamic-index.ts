@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
 import { open } from "node:fs/promises";
-import { CofferError } from "../errors";
+import { CofferError } from "../model/errors";
 import {
   type ChunkRange,
   discardTemp,

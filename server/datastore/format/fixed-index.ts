@@ -9,7 +9,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
 import { open, readFile, rename, unlink } from "node:fs/promises";
 import path from "node:path";
-import { CofferError, errorMessage, isErrno } from "../errors";
+import { CofferError, errorMessage, isErrno } from "../model/errors";
 
 export const INDEX_HEADER_SIZE = 4096;
 export const FIXED_INDEX_MAGIC = Uint8Array.of(47, 127, 65, 237, 145, 253, 15, 205);

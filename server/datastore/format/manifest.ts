@@ -5,9 +5,9 @@
  */
 import { createHmac, pbkdf2Sync, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { CofferError, errorMessage } from "../errors";
-import { archiveType, BACKUP_TYPES, type BackupType } from "../names";
-import type { CryptMode, VerifyState } from "../types";
+import { CofferError, errorMessage } from "../model/errors";
+import { archiveType, BACKUP_TYPES, type BackupType } from "../model/names";
+import type { CryptMode, VerifyState } from "../model/types";
 import { decodeBlob, encodeBlob } from "./blob";
 
 export const MANIFEST_BLOB_NAME = "index.json.blob";

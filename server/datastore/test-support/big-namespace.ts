@@ -16,11 +16,11 @@
  */
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { getDatastoreConfig } from "../datastore-config";
-import { BackupNamespace, formatBackupTime, type GroupRef } from "../names";
-import { createNamespace } from "../namespace";
+import { getDatastoreConfig } from "../../config/datastore-config";
+import { BackupNamespace, formatBackupTime, type GroupRef } from "../model/names";
+import { createNamespace } from "../content/namespace";
 import { storeOf } from "../open";
-import { LOCAL_ROOT } from "../owner";
+import { LOCAL_ROOT } from "../model/owner";
 import { withWrite, writeSnapshot } from "./temp-store";
 
 export const BIG_T0 = 1_700_000_000;

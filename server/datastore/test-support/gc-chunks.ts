@@ -10,7 +10,7 @@ import path from "node:path";
 import { decodeChunk, encodeBlob } from "../format/blob";
 import { DynamicIndexReader } from "../format/dynamic-index";
 import { FixedIndexReader } from "../format/fixed-index";
-import type { Store } from "../store";
+import type { Store } from "../storage/store";
 
 /** Absolute paths of every file in `.chunks/<prefix>/` (chunks, `.bad` files, anything). */
 export function chunkStoreFiles(storePath: string): string[] {

@@ -1,5 +1,5 @@
 /** Child process for open tests: opens `<store>` for `<op>`, prints `open`, waits to be killed. */
-import type { Operation } from "../types";
+import type { Operation } from "../model/types";
 import { openDatastore } from "../open";
 
 const [store, op] = process.argv.slice(2);

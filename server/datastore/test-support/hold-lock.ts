@@ -6,8 +6,8 @@
  */
 import { createInterface } from "node:readline";
 
-import { errorMessage } from "../errors";
-import { acquireLock, setLockOwnerTask, type LockMode } from "../locks";
+import { errorMessage } from "../model/errors";
+import { acquireLock, setLockOwnerTask, type LockMode } from "../locking/locks";
 
 const [lockPath, mode, upid, timeout] = process.argv.slice(2);
 if (!lockPath || (mode !== "shared" && mode !== "exclusive")) {

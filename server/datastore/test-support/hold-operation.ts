@@ -6,8 +6,8 @@
  */
 import { createInterface } from "node:readline";
 
-import { updateActiveOperations } from "../active-operations";
-import { registerWriter } from "../writers";
+import { updateActiveOperations } from "../state/active-operations";
+import { registerWriter } from "../state/writers";
 
 const [store, what] = process.argv.slice(2);
 if (!store || (what !== "read" && what !== "write" && what !== "writer")) {

@@ -3,9 +3,9 @@
  * `<store>`, writes a blob, then streams an image slowly, printing `writing` once the image has
  * started, so the parent can kill it halfway.
  */
-import { BackupNamespace, parseGroupPath } from "../names";
+import { BackupNamespace, parseGroupPath } from "../model/names";
 import { openDatastore } from "../open";
-import { SnapshotWriter } from "../snapshot-writer";
+import { SnapshotWriter } from "../backup/snapshot-writer";
 
 const [store, group, time] = process.argv.slice(2);
 const ds = await openDatastore(store!, "write");

@@ -4,10 +4,10 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { digestHex } from "../chunk-store";
+import { digestHex } from "../storage/chunk-store";
 import { DynamicIndexReader } from "../format/dynamic-index";
 import { FixedIndexReader } from "../format/fixed-index";
-import { BackupNamespace, formatBackupTime } from "../names";
+import { BackupNamespace, formatBackupTime } from "../model/names";
 import { openDatastore } from "../open";
 
 export interface SnapshotRecord {

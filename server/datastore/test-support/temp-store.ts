@@ -4,12 +4,12 @@
  * write real snapshots through the engine's own writer.
  */
 import path from "node:path";
-import { LocalChunkStore } from "../chunk-store";
-import { updateDatastoreConfigs } from "../datastore-config";
-import { BackupNamespace, parseGroupPath } from "../names";
+import { LocalChunkStore } from "../storage/chunk-store";
+import { updateDatastoreConfigs } from "../../config/datastore-config";
+import { BackupNamespace, parseGroupPath } from "../model/names";
 import { openDatastore, type WriteHandle } from "../open";
-import { LOCAL_ROOT } from "../owner";
-import { SnapshotWriter } from "../snapshot-writer";
+import { LOCAL_ROOT } from "../model/owner";
+import { SnapshotWriter } from "../backup/snapshot-writer";
 import { useTempHome } from "./lock-env";
 
 export interface TempStore {

@@ -6,8 +6,8 @@
  */
 import { z } from "zod";
 
-import { registerTaskKind } from "../registry";
-import { runWorker } from "../worker";
+import { registerTaskKind } from "../core/registry";
+import { runWorker } from "../core/worker";
 
 registerTaskKind({
   type: "debug-crash",

@@ -10,8 +10,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { isProcessAlive } from "../../datastore/proc";
-import { parseUpid } from "../upid";
+import { isProcessAlive } from "../../datastore/locking/proc";
+import { parseUpid } from "../core/upid";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, "../../..");

@@ -1,0 +1,170 @@
+/**
+ * Paged, filtered and sorted content lists for the console (beyond PBS, whose UI loads every
+ * snapshot of a namespace at once): a namespace with 10,000 groups or a group with 5,000
+ * snapshots is shown a page at a time. Reads only; no locks (a listing is a snapshot of the
+ * directory tree, as PBS's listings are).
+ *
+ * Cost: groups are listed by name (two readdirs per type); only the page's groups are read in
+ * full. A text filter reads every group's owner and notes (cached, checked against the group
+ * directory's mtime: see filterText); sorting by anything but the name reads every (filtered)
+ * group in full.
+ */
+import { assertGroupExists, listGroups, readGroupNotes } from "./group";
+import { groupRel } from "../storage/layout";
+import { assertNamespaceExists } from "./namespace";
+import { groupListItem, ownerOrUndefined, snapshotListItem } from "./listing";
+import { type BackupNamespace, compareGroups, type GroupRef, groupPath } from "../model/names";
+import { readStoreOf, type ReadHandle } from "../open";
+import { listSnapshotTimes } from "./snapshot";
+import type { Store } from "../storage/store";
+import type { GroupListItem, SnapshotListItem } from "../model/types";
+
+export const GROUP_SORTS = ["name", "last-backup", "backup-count", "owner"] as const;
+export type GroupSort = (typeof GROUP_SORTS)[number];
+
+export interface GroupPageOptions {
+  /** Case-insensitive substring of `type/id`, the owner or the notes (any line). */
+  filter?: string;
+  sort?: GroupSort;
+  /** Descending order (newest / most / Z first). */
+  desc?: boolean;
+  offset: number;
+  limit: number;
+  /** Keeps only groups whose owner passes (the API's owner limit); reads every group's owner. */
+  ownerFilter?: (owner: string | undefined) => boolean;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** How many items match (over all pages). */
+  total: number;
+}
+
+/** Runs `fn` over `items` with at most `width` calls in flight, keeping the order. */
+async function mapLimited<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  return out;
+}
+
+const PARALLEL_READS = 32;
+
+/**
+ * What a text filter reads of a group (owner and notes, lower-cased), cached by the group
+ * directory's absolute path and checked against its mtime, so paging through a filtered
+ * namespace of 10,000 groups stats each group instead of reading two files of each per page.
+ * Both files are only ever created or replaced by rename (writeFileAtomic, createFileExclusive,
+ * as PBS's replace_file), which changes the directory's mtime. An entry is trusted only when the
+ * directory's mtime was clearly in the past when it was read (a change within the same
+ * timestamp tick would not move the mtime: the "racy git" rule), and for a few seconds at most
+ * (a file edited in place by hand is seen after that).
+ */
+interface FilterText {
+  mtimeMs: number;
+  readAt: number;
+  owner: string;
+  notes: string;
+}
+const filterTextCache = new Map<string, FilterText>();
+const FILTER_CACHE_TTL_MS = 10_000;
+const FILTER_CACHE_RACY_MS = 1_000;
+const FILTER_CACHE_MAX = 200_000;
+
+async function filterText(store: Store, ns: BackupNamespace, g: GroupRef): Promise<FilterText> {
+  const rel = groupRel(ns, g);
+  const key = store.backend.absolute(rel);
+  const now = Date.now();
+  const st = await store.backend.stat(rel);
+  const hit = filterTextCache.get(key);
+  if (st && hit && hit.mtimeMs === st.mtimeMs && now - hit.readAt < FILTER_CACHE_TTL_MS) return hit;
+  const owner = await ownerOrUndefined(store, ns, g);
+  const notes = await readGroupNotes(store, ns, g).catch(() => undefined);
+  const text = { mtimeMs: st?.mtimeMs ?? -1, readAt: now, owner: owner?.toLowerCase() ?? "", notes: notes?.toLowerCase() ?? "" };
+  if (st && st.mtimeMs < now - FILTER_CACHE_RACY_MS) {
+    if (filterTextCache.size >= FILTER_CACHE_MAX) filterTextCache.clear();
+    filterTextCache.set(key, text);
+  } else {
+    filterTextCache.delete(key);
+  }
+  return text;
+}
+
+async function matches(store: Store, ns: BackupNamespace, g: GroupRef, needle: string): Promise<boolean> {
+  if (groupPath(g).toLowerCase().includes(needle)) return true;
+  const { owner, notes } = await filterText(store, ns, g);
+  return owner.includes(needle) || notes.includes(needle);
+}
+
+function compareItems(sort: GroupSort) {
+  const byName = (a: GroupListItem, b: GroupListItem) =>
+    compareGroups({ type: a["backup-type"], id: a["backup-id"] }, { type: b["backup-type"], id: b["backup-id"] });
+  switch (sort) {
+    case "last-backup":
+      return (a: GroupListItem, b: GroupListItem) => a["last-backup"] - b["last-backup"] || byName(a, b);
+    case "backup-count":
+      return (a: GroupListItem, b: GroupListItem) => a["backup-count"] - b["backup-count"] || byName(a, b);
+    case "owner":
+      return (a: GroupListItem, b: GroupListItem) => (a.owner ?? "").localeCompare(b.owner ?? "") || byName(a, b);
+    default:
+      return byName;
+  }
+}
+
+/** One page of a namespace's groups (not recursive; empty groups included, as PBS 4.2). */
+export async function pageGroups(handle: ReadHandle, ns: BackupNamespace, opts: GroupPageOptions): Promise<Page<GroupListItem>> {
+  const store = readStoreOf(handle);
+  await assertNamespaceExists(store, ns);
+  let refs = await listGroups(store, ns);
+  const ownerFilter = opts.ownerFilter;
+  if (ownerFilter) {
+    const keep = await mapLimited(refs, PARALLEL_READS, async (g) => ownerFilter(await ownerOrUndefined(store, ns, g)));
+    refs = refs.filter((_, i) => keep[i]);
+  }
+  const needle = opts.filter?.trim().toLowerCase();
+  if (needle) {
+    const keep = await mapLimited(refs, PARALLEL_READS, (g) => matches(store, ns, g, needle));
+    refs = refs.filter((_, i) => keep[i]);
+  }
+  const sort = opts.sort ?? "name";
+  const end = opts.offset + opts.limit;
+  if (sort === "name") {
+    if (opts.desc) refs.reverse();
+    const page = refs.slice(opts.offset, end);
+    return { items: await mapLimited(page, PARALLEL_READS, (g) => groupListItem(store, ns, g)), total: refs.length };
+  }
+  const all = await mapLimited(refs, PARALLEL_READS, (g) => groupListItem(store, ns, g));
+  const cmp = compareItems(sort);
+  all.sort(opts.desc ? (a, b) => cmp(b, a) : cmp);
+  return { items: all.slice(opts.offset, end), total: all.length };
+}
+
+export interface SnapshotPageOptions {
+  offset: number;
+  limit: number;
+  /** Oldest first instead of newest first. */
+  ascending?: boolean;
+}
+
+/** One page of a group's snapshots, newest first unless `ascending`. */
+export async function pageSnapshots(
+  handle: ReadHandle,
+  ns: BackupNamespace,
+  group: GroupRef,
+  opts: SnapshotPageOptions,
+): Promise<Page<SnapshotListItem>> {
+  const store = readStoreOf(handle);
+  await assertGroupExists(store, ns, group);
+  const times = await listSnapshotTimes(store, ns, group);
+  if (!opts.ascending) times.reverse();
+  const page = times.slice(opts.offset, opts.offset + opts.limit);
+  const owner = page.length > 0 ? await ownerOrUndefined(store, ns, group) : undefined;
+  const items = await mapLimited(page, PARALLEL_READS, (time) => snapshotListItem(store, ns, { ...group, time }, owner));
+  return { items, total: times.length };
+}

@@ -1,0 +1,115 @@
+/**
+ * Reliability test 1: garbage collection racing a move (reference 4.8). GC lists the index
+ * files, then walks the namespaces in sorted pre-order from the root. A group moved out of a
+ * namespace the walk has not reached (`zzz`) into one it has already passed (`aaa`) is seen at
+ * neither place; only the move journal, drained at the end of phase 1, gets its chunks marked.
+ * Every chunk is made old first, so anything left unmarked is swept.
+ */
+import { randomBytes } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+import { garbageCollection } from "./gc";
+import { collectingLog } from "../model/log";
+import { readMoveJournal } from "../move/move-journal";
+import { moveGroup } from "../move/move-group";
+import { BackupNamespace } from "../model/names";
+import { openDatastore, storeOf } from "../open";
+import { ageAllChunks, checkAllIndexes, snapshotIndexFiles } from "../test-support/gc-chunks";
+import { useTempStore, withWrite, writeSnapshot, type TempStore } from "../test-support/temp-store";
+
+const UPID = "UPID:testnode:00001234:00000001:00000000:65000000:garbage_collection:store1:root@pam:";
+const T0 = 1_700_000_000;
+const KiB64 = 64 * 1024;
+const ns = (s: string) => BackupNamespace.parse(s);
+
+let t: TempStore;
+beforeEach(async () => {
+  t = await useTempStore();
+  await withWrite(t.name, async (ds) => {
+    await ds.createNamespace(BackupNamespace.root, "aaa");
+    await ds.createNamespace(BackupNamespace.root, "zzz");
+    await writeSnapshot(ds, "", "vm/1", T0, { image: randomBytes(KiB64) });
+    await writeSnapshot(ds, "aaa", "vm/200", T0, { image: randomBytes(2 * KiB64) });
+    // The group that moves: two snapshots, each with chunks of its own.
+    await writeSnapshot(ds, "zzz", "vm/100", T0, { image: randomBytes(3 * KiB64) });
+    await writeSnapshot(ds, "zzz", "vm/100", T0 + 60, { image: randomBytes(3 * KiB64) });
+  });
+  ageAllChunks(t.path, 2 * 86400);
+});
+afterEach(async () => {
+  delete process.env.COFFER_TEST_NO_MOVE_JOURNAL;
+  await t.cleanup();
+});
+
+/**
+ * Runs GC; `pauseAt` picks the moment the move happens: before the walk reaches namespace `zzz`
+ * (after the root and `aaa`), or right after the index listing, before any namespace is walked.
+ */
+async function gcWithMove(pauseAt: "before-zzz" | "after-index-list") {
+  const log = collectingLog();
+  const ds = await openDatastore(t.name, "write");
+  const store = storeOf(ds);
+  const walked: string[] = [];
+  const move = async () => {
+    await moveGroup(store, ns("zzz"), { type: "vm", id: "100" }, ns("aaa"), true, collectingLog());
+  };
+  try {
+    const status = await garbageCollection(store, {
+      upid: UPID,
+      log,
+      skipAtimeCheck: true, // the race does not depend on it; saves a second per run
+      hooks: {
+        afterIndexList: async () => {
+          if (pauseAt === "after-index-list") await move();
+        },
+        beforeNamespace: async (n) => {
+          walked.push(n.toString());
+          if (pauseAt === "before-zzz" && n.toString() === "zzz") await move();
+        },
+      },
+    });
+    return { status, walked, lines: log.lines.map((l) => l.message) };
+  } finally {
+    await ds.close();
+  }
+}
+
+describe("GC racing a group move", () => {
+  it("keeps every chunk of a group moved into an already walked namespace, through the move journal", async () => {
+    const { status, walked, lines } = await gcWithMove("before-zzz");
+
+    expect(walked).toEqual(["", "aaa", "zzz"]);
+    // The move happened: the group is in `aaa` now, after GC had walked it.
+    expect(snapshotIndexFiles(t.path).filter((f) => f.includes("/ns/aaa/vm/100/"))).toHaveLength(2);
+    expect(lines).toContain("marked chunks of 2 moved index files from the move journal");
+    const check = checkAllIndexes(t.path);
+    expect(check.indexes).toBe(4);
+    expect(check.chunks).toBe(1 + 2 + 3 + 3);
+    expect(check.missing).toEqual([]);
+    expect(check.corrupt).toEqual([]);
+    expect(status["removed-chunks"]).toBe(0);
+    expect(await readMoveJournal(t.name)).toEqual([]);
+  });
+
+  it("loses the moved group's chunks without the journal (the test can fail)", async () => {
+    process.env.COFFER_TEST_NO_MOVE_JOURNAL = "1";
+
+    const { status, walked } = await gcWithMove("before-zzz");
+
+    expect(walked).toEqual(["", "aaa", "zzz"]);
+    const check = checkAllIndexes(t.path);
+    // Exactly the six chunks of the two moved snapshots were swept; the rest survived.
+    expect(check.missing).toHaveLength(6);
+    expect(check.missing.every((m) => m.includes("/ns/aaa/vm/100/"))).toBe(true);
+    expect(status["removed-chunks"]).toBe(6);
+  });
+
+  it("needs no journal for a move that lands before the walk starts: the walk finds it at its new place", async () => {
+    process.env.COFFER_TEST_NO_MOVE_JOURNAL = "1";
+
+    const { lines } = await gcWithMove("after-index-list");
+
+    expect(checkAllIndexes(t.path).missing).toEqual([]);
+    expect(lines.filter((l) => l.startsWith("Encountered new index file '"))).toHaveLength(2);
+  });
+});

@@ -1,0 +1,157 @@
+/**
+ * Creating, attaching and removing datastores: the config entry (server/config, the layer below
+ * the engine) plus, for a new store, its chunk store (the engine's storage).
+ */
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { LocalChunkStore } from "./storage/chunk-store";
+import {
+  type DatastoreConfig,
+  getDatastoreConfig,
+  listDatastoreConfigs,
+  setMaintenanceMode,
+  updateDatastoreConfigs,
+} from "../config/datastore-config";
+import { CofferError, isErrno } from "./model/errors";
+import { checkDatastoreName, printable } from "./model/names";
+import { paths } from "../config/paths";
+
+export { type DatastoreConfig, getDatastoreConfig, listDatastoreConfigs, setMaintenanceMode };
+
+export interface CreateDatastoreOptions {
+  /** Where the datastore lives; default `COFFER_HOME/datastores/<name>`. Relative paths are made absolute. */
+  path?: string;
+  /** Attach an existing PBS-format datastore directory without changing its data. */
+  reuse?: boolean;
+  comment?: string;
+  onProgress?: (percent: number) => void;
+}
+
+function checkComment(comment: string | undefined): void {
+  if (comment !== undefined && (comment.length > 128 || /[\u0000-\u001f\u007f]/.test(comment))) {
+    throw new CofferError("BAD_REQUEST", "invalid comment: at most 128 characters, no control characters");
+  }
+}
+
+/**
+ * Adds a datastore. A new one gets a chunk store in an empty or missing directory; with
+ * `reuse`, the directory must already be a PBS-format datastore (it has `.chunks` with its
+ * prefix directories) and nothing in it is changed. Every check runs before anything is created.
+ */
+export async function createDatastore(name: string, options: CreateDatastoreOptions = {}): Promise<DatastoreConfig> {
+  checkDatastoreName(name);
+  checkComment(options.comment);
+  if (options.path !== undefined && (options.path === "" || options.path.includes("\0"))) {
+    throw new CofferError("BAD_REQUEST", `invalid path '${printable(options.path)}'`);
+  }
+  const dir = path.resolve(/* turbopackIgnore: true */ options.path ?? paths.defaultDatastorePath(name));
+  const existing = await listDatastoreConfigs();
+  assertFree(existing, name, dir);
+
+  if (options.reuse) {
+    await assertPbsDatastore(dir);
+  } else {
+    await assertEmptyOrMissing(dir);
+  }
+
+  const entry: DatastoreConfig = { name, path: dir };
+  if (options.comment) entry.comment = options.comment;
+  let createdDir = false;
+  if (!options.reuse) {
+    createdDir = (await fs.mkdir(dir, { recursive: true, mode: 0o755 })) !== undefined;
+    try {
+      await LocalChunkStore.create(dir, { onProgress: options.onProgress });
+    } catch (err) {
+      await fs.rm(path.join(dir, ".chunks"), { recursive: true, force: true });
+      await fs.rm(path.join(dir, ".lock"), { force: true });
+      if (createdDir) await fs.rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+  try {
+    await updateDatastoreConfigs((list) => {
+      assertFree(list, name, dir);
+      return [...list, entry];
+    });
+  } catch (err) {
+    if (!options.reuse && createdDir) await fs.rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return entry;
+}
+
+function assertFree(list: DatastoreConfig[], name: string, dir: string): void {
+  if (list.some((d) => d.name === name)) {
+    throw new CofferError("CONFLICT", `datastore '${name}' already exists`);
+  }
+  for (const d of list) {
+    if (isNested(d.path, dir)) {
+      throw new CofferError(
+        "CONFLICT",
+        `path ${JSON.stringify(dir)} overlaps datastore '${d.name}' at ${JSON.stringify(d.path)}: datastores must not be nested`,
+      );
+    }
+  }
+}
+
+function isNested(a: string, b: string): boolean {
+  const rel1 = path.relative(a, b);
+  const rel2 = path.relative(b, a);
+  const inside = (r: string) => r === "" || (!r.startsWith("..") && !path.isAbsolute(r));
+  return inside(rel1) || inside(rel2);
+}
+
+async function assertEmptyOrMissing(dir: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await fs.readdir(dir);
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return;
+    if (isErrno(err, "ENOTDIR")) throw new CofferError("BAD_REQUEST", `${JSON.stringify(dir)} is not a directory`);
+    throw err;
+  }
+  if (entries.includes(".chunks")) {
+    throw new CofferError(
+      "CONFLICT",
+      `${JSON.stringify(dir)} already holds a datastore: use --reuse to attach it without changing it`,
+    );
+  }
+  if (entries.filter((e) => e !== "lost+found").length > 0) {
+    throw new CofferError("CONFLICT", `directory ${JSON.stringify(dir)} is not empty`);
+  }
+}
+
+/** A PBS datastore has `.chunks` with the 65536 prefix directories (checked by sampling). */
+async function assertPbsDatastore(dir: string): Promise<void> {
+  const st = await fs.stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) {
+    throw new CofferError("NOT_FOUND", `cannot reuse ${JSON.stringify(dir)}: no such directory`);
+  }
+  for (const prefix of ["0000", "7fff", "ffff"]) {
+    const sub = await fs.stat(path.join(dir, ".chunks", prefix)).catch(() => undefined);
+    if (!sub?.isDirectory()) {
+      throw new CofferError(
+        "BAD_REQUEST",
+        `cannot reuse ${JSON.stringify(dir)}: not a PBS-format datastore (missing .chunks/${prefix})`,
+      );
+    }
+  }
+}
+
+/**
+ * Forgets a datastore. Its data stays unless `destroyData`; then the directory is removed, but
+ * only if it still looks like a datastore (so a mistyped config never deletes something else).
+ */
+export async function removeDatastore(name: string, options: { destroyData?: boolean } = {}): Promise<DatastoreConfig> {
+  let removed: DatastoreConfig | undefined;
+  await updateDatastoreConfigs((list) => {
+    removed = list.find((d) => d.name === name);
+    if (!removed) throw new CofferError("NOT_FOUND", `no such datastore '${name}'`);
+    return list.filter((d) => d.name !== name);
+  });
+  if (options.destroyData && removed) {
+    const chunks = await fs.stat(path.join(removed.path, ".chunks")).catch(() => undefined);
+    if (chunks?.isDirectory()) await fs.rm(removed.path, { recursive: true, force: true });
+  }
+  return removed!;
+}

@@ -1,0 +1,104 @@
+/**
+ * Lock paths with PBS's naming (reference pbs-engine.md 3.2, `lock_file_path_helper`):
+ * `<locks>/<store>/<ns folder>/<systemd-escaped type/id[/time[/file]]>`, with a hashed name in
+ * `<ns folder>/hashed/` when the escaped name would not fit in a file name.
+ */
+import { createHash } from "node:crypto";
+import path from "node:path";
+
+import { paths } from "../../config/paths";
+import { CofferError } from "../model/errors";
+import { type BackupNamespace, formatBackupTime, type GroupRef, type SnapshotRef } from "../model/names";
+
+/** PBS `MANIFEST_LOCK_NAME`: the manifest lock is the snapshot path plus this component. */
+export const MANIFEST_LOCK_NAME = ".index.json.lck";
+
+/** Escaped names of this many bytes or more go to the hashed form (PBS: `enc.len() < 255`). */
+export const MAX_ESCAPED_NAME = 255;
+const HASHED_KEEP = 80;
+
+const PLAIN_BYTE = /^[A-Za-z0-9_.]$/;
+const encoder = new TextEncoder();
+
+/**
+ * systemd "path" escaping as PBS's `escape_unit(path, true)` does it: leading `/` stripped,
+ * `/` -> `-`, bytes outside [A-Za-z0-9_.] and a leading `.` -> `\xNN` (two lowercase hex digits
+ * per UTF-8 byte), the empty path -> `-`.
+ */
+export function escapePath(raw: string): string {
+  const bytes = encoder.encode(raw.replace(/^\/+/, ""));
+  if (bytes.length === 0) return "-";
+  let out = "";
+  bytes.forEach((b, i) => {
+    const ch = String.fromCharCode(b);
+    if (ch === "/") out += "-";
+    else if ((i === 0 && ch === ".") || !PLAIN_BYTE.test(ch)) out += `\\x${b.toString(16).padStart(2, "0")}`;
+    else out += ch;
+  });
+  return out;
+}
+
+/**
+ * Inverse of `escapePath` for every path it can produce: `-` -> `/`, `\xNN` -> byte, then UTF-8.
+ * (Escaping is lossy only where systemd's is: leading slashes are gone, and `-` reads back as `/`.)
+ */
+export function unescapePath(escaped: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < escaped.length; i++) {
+    const ch = escaped[i]!;
+    if (ch === "-") {
+      bytes.push(0x2f);
+    } else if (ch === "\\") {
+      const hex = escaped.slice(i + 2, i + 4);
+      if (escaped[i + 1] !== "x" || !/^[0-9a-fA-F]{2}$/.test(hex)) {
+        throw new CofferError("BAD_REQUEST", `invalid escape sequence at offset ${i} in ${JSON.stringify(escaped)}`);
+      }
+      bytes.push(parseInt(hex, 16));
+      i += 3;
+    } else {
+      const code = ch.charCodeAt(0);
+      if (code > 0x7f) throw new CofferError("BAD_REQUEST", `unescaped non-ASCII character in ${JSON.stringify(escaped)}`);
+      bytes.push(code);
+    }
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array(bytes));
+  } catch {
+    throw new CofferError("BAD_REQUEST", `escaped name ${JSON.stringify(escaped)} is not valid UTF-8`);
+  }
+}
+
+/** Namespace folder: components joined with `:`; the root namespace has none (""). */
+export function namespaceLockFolder(ns: BackupNamespace): string {
+  return ns.lockFolder();
+}
+
+/**
+ * Lock path of `rel` (`type/id[/time[/file]]`, without namespaces) relative to the store's
+ * lock directory. proper-lockfile-style suffixes are never appended to it (Coffer's lock is a
+ * directory at this very path), so the 255-byte name limit is PBS's alone.
+ */
+export function lockRelativePath(ns: BackupNamespace, rel: string): string {
+  const folder = namespaceLockFolder(ns);
+  const enc = escapePath(rel);
+  if (enc.length < MAX_ESCAPED_NAME) return path.join(/* turbopackIgnore: true */ folder, enc);
+  const hash = createHash("sha256").update(rel, "utf8").digest("hex");
+  const name = `${enc.slice(0, HASHED_KEEP)}...${enc.slice(-HASHED_KEEP)}-${hash}`;
+  return path.join(/* turbopackIgnore: true */ folder, "hashed", name);
+}
+
+export function groupLockPath(store: string, ns: BackupNamespace, group: GroupRef): string {
+  return path.join(paths.locks(store), lockRelativePath(ns, `${group.type}/${group.id}`));
+}
+
+export function snapshotLockPath(store: string, ns: BackupNamespace, snap: SnapshotRef): string {
+  return path.join(paths.locks(store), lockRelativePath(ns, snapshotRel(snap)));
+}
+
+export function manifestLockPath(store: string, ns: BackupNamespace, snap: SnapshotRef): string {
+  return path.join(paths.locks(store), lockRelativePath(ns, `${snapshotRel(snap)}/${MANIFEST_LOCK_NAME}`));
+}
+
+function snapshotRel(snap: SnapshotRef): string {
+  return `${snap.type}/${snap.id}/${formatBackupTime(snap.time)}`;
+}

@@ -1,0 +1,265 @@
+/**
+ * Moving one group (reference 4.3-4.6). Locks are taken source group first, then target group,
+ * so two mirror moves fail fast instead of deadlocking. Snapshots move oldest first in batches
+ * of up to 512, each batch under exclusive snapshot locks; every failure is classified Soft (a
+ * lock conflict: the group can be retried later) or Hard (anything else), as types, so that the
+ * namespace move can defer Soft failures and give up on Hard ones.
+ */
+import { checkMoveGroup } from "./move-checks";
+import { appendMovedIndices } from "./move-journal";
+import { CofferError, errorMessage, findCause, LockConflictError } from "../model/errors";
+import { createLockedGroup, isRemovalLeftover, readGroupNotes, readOwner, removeGroupDir } from "../content/group";
+import { groupRel, NOTES_FILE, snapshotRel } from "../storage/layout";
+import { lockGroup, lockSnapshot, type LockGuard } from "../locking/locks";
+import type { EngineLog } from "../model/log";
+import { type BackupNamespace, formatBackupTime, type GroupRef, groupPath, type SnapshotRef } from "../model/names";
+import { listSnapshotTimes } from "../content/snapshot";
+import type { Store } from "../storage/store";
+
+export const MAX_SNAPSHOT_LOCKS = 512;
+
+/** A lock conflict: nothing is broken, the group can be moved later (PBS BackupGroupOpError::Soft). */
+export class SoftMoveError extends CofferError {
+  constructor(cause: unknown) {
+    super("CONFLICT", errorMessage(cause), { cause });
+    this.name = "SoftMoveError";
+  }
+}
+
+/** Anything else (PBS BackupGroupOpError::Hard): investigate before retrying. */
+export class HardMoveError extends CofferError {
+  constructor(cause: unknown) {
+    super(cause instanceof CofferError ? cause.code : "INTERNAL", errorMessage(cause), { cause });
+    this.name = "HardMoveError";
+  }
+}
+
+/** A group inside a namespace, as a move sees it. */
+export interface NsGroup extends GroupRef {
+  ns: BackupNamespace;
+}
+
+async function soft<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (findCause(err, LockConflictError)) throw new SoftMoveError(err);
+    throw new HardMoveError(err);
+  }
+}
+
+async function hard<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof SoftMoveError || err instanceof HardMoveError) throw err;
+    throw new HardMoveError(err);
+  }
+}
+
+/**
+ * Moves `group` (which lives in `group.ns`, inside the subtree rooted at `sourceRoot`) to the
+ * same place below `targetRoot`. For move-group, sourceRoot is the group's own namespace.
+ * Throws SoftMoveError or HardMoveError; an abort (signal) passes through as it is.
+ */
+export async function lockAndMoveGroup(
+  store: Store,
+  sourceRoot: BackupNamespace,
+  group: NsGroup,
+  targetRoot: BackupNamespace,
+  mergeGroups: boolean,
+  log: EngineLog,
+  signal?: AbortSignal,
+): Promise<void> {
+  const ref: GroupRef = { type: group.type, id: group.id };
+  const targetNs = await hard(Promise.resolve().then(() => group.ns.mapPrefix(sourceRoot, targetRoot)));
+  const sourceGuard = await soft(lockGroup(store.name, group.ns, ref));
+  let targetGuard: LockGuard | undefined;
+  try {
+    await hard(checkMoveGroup(store, group.ns, targetNs, ref, mergeGroups));
+    if (await hard(isRemovalLeftover(store, group.ns, ref))) {
+      // An earlier move was killed while removing this emptied source group: finish that.
+      log.info(`removing leftover of an interrupted move: group '${groupPath(ref)}' in '${group.ns}' has no owner and no snapshots`);
+      await hard(removeGroupDir(store, group.ns, ref, sourceGuard));
+      return;
+    }
+    const sourceOwner = await hard(readOwner(store, group.ns, ref));
+    // createLockedGroup removes a directory it just made when the target lock fails.
+    const target = await soft(createLockedGroup(store, targetNs, ref, sourceOwner));
+    targetGuard = target.guard;
+    const merge = !target.created;
+    if (merge && !mergeGroups) {
+      throw new HardMoveError(
+        new CofferError(
+          "CONFLICT",
+          `group '${groupPath(ref)}' already exists in target namespace '${targetNs}' and merging is disabled`,
+        ),
+      );
+    }
+    log.info(`${merge ? "merging" : "moving"} group '${groupPath(ref)}' from '${group.ns}' to '${targetNs}'`);
+    if (merge) await hard(checkMergeInvariants(store, group.ns, targetNs, ref, sourceOwner, target.owner, log));
+
+    const times = await hard(listSnapshotTimes(store, group.ns, ref));
+    for (let i = 0; i < times.length; i += MAX_SNAPSHOT_LOCKS) {
+      signal?.throwIfAborted();
+      await moveBatch(store, group.ns, targetNs, ref, times.slice(i, i + MAX_SNAPSHOT_LOCKS), signal);
+    }
+    await hard(moveNotes(store, group.ns, targetNs, ref, log));
+    // The source is empty now: remove it with the lock we hold (PBS destroy consumes the guard).
+    await hard(removeGroupDir(store, group.ns, ref, sourceGuard));
+  } finally {
+    await sourceGuard.release();
+    await targetGuard?.release();
+  }
+}
+
+/** Locks a batch exclusively (Soft on the first conflict), journals it, renames it (Hard). */
+async function moveBatch(
+  store: Store,
+  sourceNs: BackupNamespace,
+  targetNs: BackupNamespace,
+  g: GroupRef,
+  times: number[],
+  signal?: AbortSignal,
+): Promise<void> {
+  const guards: LockGuard[] = [];
+  try {
+    for (const time of times) guards.push(await soft(lockSnapshot(store.name, sourceNs, { ...g, time }, "exclusive")));
+    const journal: string[] = [];
+    for (const time of times) {
+      const snap = { ...g, time };
+      const files = await hard(listIndexFiles(store, sourceNs, snap));
+      const dst = snapshotRel(targetNs, snap);
+      for (const f of files) journal.push(store.backend.absolute(`${dst}/${f}`));
+    }
+    // Journal first: if the new path exists, its journal entry exists (GC safety).
+    await hard(appendMovedIndices(store.name, journal));
+    for (const time of times) {
+      signal?.throwIfAborted();
+      await hard(moveSnapshot(store, sourceNs, targetNs, { ...g, time }));
+    }
+  } finally {
+    // PBS deletes the source snapshot's lock files after the rename, while still holding them.
+    for (const guard of guards) await guard.releaseAndRemove();
+  }
+}
+
+async function listIndexFiles(store: Store, ns: BackupNamespace, snap: SnapshotRef): Promise<string[]> {
+  const rel = snapshotRel(ns, snap);
+  try {
+    const entries = await store.backend.list(rel);
+    return entries.filter((e) => e.isFile && /\.(fidx|didx)$/.test(e.name)).map((e) => e.name);
+  } catch (err) {
+    throw new CofferError("INTERNAL", `failed to list source snapshot dir ${JSON.stringify(store.backend.absolute(rel))}`, {
+      cause: err,
+    });
+  }
+}
+
+async function moveSnapshot(store: Store, sourceNs: BackupNamespace, targetNs: BackupNamespace, snap: SnapshotRef) {
+  const src = snapshotRel(sourceNs, snap);
+  const dst = snapshotRel(targetNs, snap);
+  try {
+    await store.backend.rename(src, dst);
+  } catch (err) {
+    throw new CofferError(
+      "INTERNAL",
+      `failed to move snapshot ${JSON.stringify(store.backend.absolute(src))} to ${JSON.stringify(store.backend.absolute(dst))}: ${errorMessage(err)}`,
+      { cause: err },
+    );
+  }
+}
+
+/** Owners exactly equal; every source snapshot strictly newer than the target's newest (4.4). */
+export async function checkMergeInvariants(
+  store: Store,
+  sourceNs: BackupNamespace,
+  targetNs: BackupNamespace,
+  g: GroupRef,
+  sourceOwner: string,
+  targetOwner: string,
+  log?: EngineLog,
+): Promise<void> {
+  const what = `cannot merge group '${groupPath(g)}' from '${sourceNs}' into '${targetNs}'`;
+  if (sourceOwner !== targetOwner) {
+    throw new CofferError("CONFLICT", `${what}: owner mismatch (source: ${sourceOwner}, target: ${targetOwner})`);
+  }
+  const conflict = await findTimeConflict(store, sourceNs, targetNs, g);
+  if (conflict) {
+    log?.info(`oldest source snapshot: ${formatBackupTime(conflict.sourceOldest)}`);
+    log?.info(`conflicting target snapshot: ${formatBackupTime(conflict.target)}`);
+    throw new CofferError("CONFLICT", `${what}: snapshot time mismatch`);
+  }
+}
+
+/** The first target snapshot not older than the oldest source snapshot, if any. */
+export async function findTimeConflict(
+  store: Store,
+  sourceNs: BackupNamespace,
+  targetNs: BackupNamespace,
+  g: GroupRef,
+): Promise<{ sourceOldest: number; target: number } | undefined> {
+  const source = await listSnapshotTimes(store, sourceNs, g);
+  if (source.length === 0) return undefined;
+  const sourceOldest = source[0]!;
+  const target = (await listSnapshotTimes(store, targetNs, g)).find((t) => t >= sourceOldest);
+  return target === undefined ? undefined : { sourceOldest, target };
+}
+
+/** Group notes (4.5): moved when only the source has them; the target's win otherwise. */
+async function moveNotes(store: Store, sourceNs: BackupNamespace, targetNs: BackupNamespace, g: GroupRef, log: EngineLog) {
+  const src = `${groupRel(sourceNs, g)}/${NOTES_FILE}`;
+  const dst = `${groupRel(targetNs, g)}/${NOTES_FILE}`;
+  let sourceNotes: string | undefined;
+  try {
+    sourceNotes = await readGroupNotes(store, sourceNs, g);
+  } catch (err) {
+    throw new CofferError("INTERNAL", `reading source group notes ${JSON.stringify(store.backend.absolute(src))} failed: ${errorMessage(err)}`);
+  }
+  if (sourceNotes === undefined) return;
+  let targetNotes: string | undefined;
+  try {
+    targetNotes = await readGroupNotes(store, targetNs, g);
+  } catch (err) {
+    throw new CofferError("INTERNAL", `reading target group notes ${JSON.stringify(store.backend.absolute(dst))} failed: ${errorMessage(err)}`);
+  }
+  if (targetNotes === undefined) {
+    try {
+      await store.backend.rename(src, dst);
+    } catch (err) {
+      throw new CofferError(
+        "INTERNAL",
+        `failed to move group notes ${JSON.stringify(store.backend.absolute(src))} -> ${JSON.stringify(store.backend.absolute(dst))}: ${errorMessage(err)}`,
+      );
+    }
+  } else if (targetNotes !== sourceNotes) {
+    log.warn(
+      `group notes differ during merge of '${groupPath(g)}' from '${sourceNs}' into '${targetNs}' - keeping target's notes`,
+    );
+  }
+}
+
+/**
+ * move-group (the API and CLI operation): one group into another namespace, all or a Soft
+ * failure that can be retried. The worker re-runs the pre-flight check under the group lock.
+ */
+export async function moveGroup(
+  store: Store,
+  ns: BackupNamespace,
+  group: GroupRef,
+  targetNs: BackupNamespace,
+  mergeGroup: boolean,
+  log: EngineLog,
+  signal?: AbortSignal,
+): Promise<void> {
+  await checkMoveGroup(store, ns, targetNs, group, mergeGroup);
+  try {
+    await lockAndMoveGroup(store, ns, { ...group, ns }, targetNs, mergeGroup, log, signal);
+  } catch (err) {
+    if (err instanceof SoftMoveError || err instanceof HardMoveError) {
+      // The public wrapper flattens both to a plain error, keeping the code for the API.
+      throw new CofferError(err.code, err.message, { cause: err.cause });
+    }
+    throw err;
+  }
+}

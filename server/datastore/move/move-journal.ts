@@ -1,0 +1,92 @@
+/**
+ * The move journal (reference 4.8): before a snapshot is renamed, the absolute post-rename paths
+ * of its index files are appended here; garbage collection drains the journal at the end of its
+ * mark phase and marks those indexes too. That closes the race where GC lists the index files,
+ * a move puts a snapshot into a namespace GC has already walked, and the snapshot's chunks are
+ * marked at neither place. Invariant: if the new path exists, its journal entry exists.
+ */
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { paths } from "../../config/paths";
+import { CofferError, isErrno, withContext } from "../model/errors";
+import { lockNamed } from "../locking/locks";
+
+const journalFile = (store: string) => paths.moveJournal(store);
+const journalLock = (store: string) => `${paths.moveJournal(store)}.lck`;
+
+/**
+ * Test hook for reliability test 1: with COFFER_TEST_NO_MOVE_JOURNAL=1 nothing is recorded, so
+ * the test can show that GC racing a move loses chunks without the journal.
+ */
+const journalDisabled = () => process.env.COFFER_TEST_NO_MOVE_JOURNAL === "1";
+
+async function lockJournal(store: string) {
+  await fs.mkdir(path.dirname(journalFile(store)), { recursive: true });
+  try {
+    return await lockNamed(journalLock(store), 10_000);
+  } catch (err) {
+    throw withContext(`failed to acquire exclusive move-journal lock at ${JSON.stringify(journalLock(store))}`, err);
+  }
+}
+
+/** Appends index paths in one write under the journal lock (10 s). An empty list is a no-op. */
+export async function appendMovedIndices(store: string, indexPaths: string[]): Promise<void> {
+  if (indexPaths.length === 0 || journalDisabled()) return;
+  for (const p of indexPaths) {
+    if (!path.isAbsolute(p)) throw new CofferError("INTERNAL", `move-journal: refusing to record non-absolute path ${JSON.stringify(p)}`);
+    if (p.includes("\n")) throw new CofferError("INTERNAL", `move-journal: path contains newline ${JSON.stringify(p)}`);
+  }
+  const file = journalFile(store);
+  const guard = await lockJournal(store);
+  try {
+    await fs.appendFile(file, indexPaths.map((p) => `${p}\n`).join(""), { mode: 0o660 });
+  } catch (err) {
+    throw withContext("failed to append to move journal", err);
+  } finally {
+    await guard.release();
+  }
+}
+
+/**
+ * Runs `mark` for every journal entry under the journal lock, then truncates the journal. A
+ * `mark` error aborts without truncating, so the next GC retries the entries. `mark` decides
+ * what a missing index means (a ghost entry of a failed move: skip it).
+ */
+export async function drainMoveJournal(store: string, mark: (indexPath: string) => Promise<void>): Promise<number> {
+  const file = journalFile(store);
+  const guard = await lockJournal(store);
+  try {
+    let text: string;
+    try {
+      text = await fs.readFile(file, "utf8");
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) return 0;
+      throw err;
+    }
+    let n = 0;
+    for (const line of text.split("\n")) {
+      const entry = line.trim();
+      if (!entry) continue;
+      try {
+        await mark(entry);
+      } catch (err) {
+        throw withContext(`move-journal: processing '${entry}' failed`, err);
+      }
+      n++;
+    }
+    await fs.truncate(file, 0);
+    return n;
+  } finally {
+    await guard.release();
+  }
+}
+
+/** The journal's entries, for tests and support. */
+export async function readMoveJournal(store: string): Promise<string[]> {
+  try {
+    return (await fs.readFile(journalFile(store), "utf8")).split("\n").filter((l) => l.trim() !== "");
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return [];
+    throw err;
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Moving a namespace subtree (reference 4.7): target namespaces are created parent first, groups
+ * are moved one at a time (each with its own short lock window), lock-conflicted groups are
+ * deferred and retried once, emptied source namespaces are removed children first. Nothing is
+ * rolled back after a partial failure: what moved stays moved, what did not stays at the
+ * source, and running the same move again finishes the job (through the merge path).
+ */
+import { CofferError, errorMessage } from "../model/errors";
+import { listGroups } from "../content/group";
+import type { EngineLog } from "../model/log";
+import { checkMoveNamespace } from "./move-checks";
+import { HardMoveError, lockAndMoveGroup, type NsGroup, SoftMoveError } from "./move-group";
+import { type BackupNamespace, checkNamespaceDepthLimit, groupPath, MAX_NAMESPACE_DEPTH } from "../model/names";
+import { createNamespace, listChildNamespaces, listNamespacesRecursive, namespaceExists, removeNamespace } from "../content/namespace";
+import type { Store } from "../storage/store";
+
+export interface MoveNamespaceOptions {
+  /** Levels below the source to include (0..7); default all. */
+  maxDepth?: number;
+  /** Remove emptied source namespaces (default true). */
+  deleteSource?: boolean;
+  /** Merge into groups that exist at the target (default true). */
+  mergeGroups?: boolean;
+}
+
+export interface MoveNamespaceResult {
+  moved: number;
+  failedFatal: NsGroup[];
+  failedRetryable: NsGroup[];
+}
+
+const where = (g: NsGroup) => `'${groupPath(g)}' in '${g.ns}'`;
+
+export async function moveNamespace(
+  store: Store,
+  sourceNs: BackupNamespace,
+  targetNs: BackupNamespace,
+  options: MoveNamespaceOptions,
+  log: EngineLog,
+  signal?: AbortSignal,
+): Promise<MoveNamespaceResult> {
+  const mergeGroups = options.mergeGroups ?? true;
+  const deleteSource = options.deleteSource ?? true;
+  await checkMoveNamespace(store, sourceNs, targetNs);
+  const depth = options.maxDepth ?? MAX_NAMESPACE_DEPTH;
+  const attempted = await listNamespacesRecursive(store, sourceNs, depth);
+  checkNamespaceDepthLimit(sourceNs, targetNs, attempted);
+  log.info(`moving namespace '${sourceNs}' -> '${targetNs}': ${attempted.length} namespace(s)`);
+
+  for (const ns of [...attempted].sort((a, b) => a.depth - b.depth)) {
+    const mapped = ns.mapPrefix(sourceNs, targetNs);
+    if (mapped.isRoot || (await namespaceExists(store, mapped))) continue;
+    try {
+      await createNamespace(store, mapped.parent(), mapped.name, { existOk: true });
+    } catch (err) {
+      throw new CofferError("INTERNAL", `failed to create target namespace '${mapped}': ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  // Counted up front only for progress lines; groups are still read per namespace as PBS does.
+  let total = 0;
+  for (const ns of attempted) total += (await listGroups(store, ns).catch(() => [])).length;
+
+  const failedNs = new Set<string>();
+  const failedFatal: NsGroup[] = [];
+  const failedRetryable: NsGroup[] = [];
+  const deferred: NsGroup[] = [];
+  let moved = 0;
+
+  for (const ns of attempted) {
+    let groups;
+    try {
+      groups = await listGroups(store, ns);
+    } catch (err) {
+      log.warn(`failed to list groups in '${ns}': ${errorMessage(err)}`);
+      failedNs.add(ns.toString());
+      continue;
+    }
+    for (const g of groups) {
+      signal?.throwIfAborted();
+      const group: NsGroup = { ...g, ns };
+      try {
+        await lockAndMoveGroup(store, sourceNs, group, targetNs, mergeGroups, log, signal);
+        moved++;
+        log.info(`moved group ${moved} of ${total} (${where(group)})`);
+      } catch (err) {
+        if (err instanceof SoftMoveError) {
+          log.info(`deferring group ${where(group)} - lock conflict, will retry: ${err.message}`);
+          deferred.push(group);
+        } else if (err instanceof HardMoveError) {
+          log.warn(`failed to move group ${where(group)}: ${err.message}`);
+          failedFatal.push(group);
+          failedNs.add(ns.toString());
+        } else {
+          throw err;
+        }
+      }
+    }
+  }
+
+  if (deferred.length > 0) {
+    log.info(`retrying ${deferred.length} deferred group(s)...`);
+    for (const group of deferred) {
+      signal?.throwIfAborted();
+      try {
+        await lockAndMoveGroup(store, sourceNs, group, targetNs, mergeGroups, log, signal);
+        moved++;
+        log.info(`moved group ${moved} of ${total} (${where(group)}) on retry`);
+      } catch (err) {
+        if (err instanceof SoftMoveError) {
+          log.warn(`still locked after retry: group ${where(group)}: ${err.message}`);
+          failedRetryable.push(group);
+        } else if (err instanceof HardMoveError) {
+          log.warn(`failed to move group ${where(group)} on retry: ${err.message}`);
+          failedFatal.push(group);
+        } else {
+          throw err;
+        }
+        failedNs.add(group.ns.toString());
+      }
+    }
+  }
+
+  if (deleteSource) await cleanupSource(store, sourceNs, attempted, depth, failedNs, log);
+
+  const failed = failedFatal.length + failedRetryable.length;
+  if (failed > 0) {
+    let msg = `namespace move partially completed; ${failed} group(s) could not be moved and remain at source`;
+    if (failedFatal.length > 0) {
+      msg += `; ${failedFatal.length} with a fatal error (investigate before retrying): ${failedFatal.map(where).join(", ")}`;
+    }
+    if (failedRetryable.length > 0) {
+      msg += `; ${failedRetryable.length} still lock-conflicted (rerun move-namespace or move-group may succeed): ${failedRetryable.map(where).join(", ")}`;
+    }
+    throw new CofferError("CONFLICT", msg);
+  }
+  return { moved, failedFatal, failedRetryable };
+}
+
+/** Children first; a namespace that kept a group, or gained a child meanwhile, stays. */
+async function cleanupSource(
+  store: Store,
+  sourceNs: BackupNamespace,
+  attempted: BackupNamespace[],
+  depth: number,
+  failedNs: Set<string>,
+  log: EngineLog,
+): Promise<void> {
+  const attemptedSet = new Set(attempted.map((n) => n.toString()));
+  outer: for (const ns of [...attempted].reverse()) {
+    for (const f of failedNs) {
+      const failed = attempted.find((a) => a.toString() === f);
+      if (f === ns.toString() || (failed && ns.contains(failed) !== undefined)) {
+        log.warn(`skipping source namespace '${ns}' cleanup: contains group(s) that failed to move`);
+        continue outer;
+      }
+    }
+    let children: BackupNamespace[];
+    try {
+      children = await listChildNamespaces(store, ns);
+    } catch (err) {
+      log.warn(`failed to remove source namespace '${ns}': ${errorMessage(err)}`);
+      continue;
+    }
+    for (const child of children) {
+      if (attemptedSet.has(child.toString())) continue;
+      if (child.depth <= sourceNs.depth + depth) {
+        log.warn(`skipping source namespace '${ns}' cleanup: child namespace '${child}' was created after the move started`);
+      } else {
+        log.debug(`keeping source namespace '${ns}': contains namespace(s) excluded by max-depth`);
+      }
+      continue outer;
+    }
+    try {
+      const r = await removeNamespace(store, ns, false, log);
+      if (!r.removedAll) log.warn(`source namespace '${ns}' was not fully removed (non-empty after move)`);
+    } catch (err) {
+      log.warn(`failed to remove source namespace '${ns}': ${errorMessage(err)}`);
+    }
+  }
+}

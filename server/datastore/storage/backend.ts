@@ -1,0 +1,84 @@
+/**
+ * The datastore's content I/O, behind one interface (DESIGN.md section 3). The local file system
+ * is the first implementation (`local-backend.ts`); an S3-compatible object store with a local
+ * cache (PBS 4.2 reference 1.7, 5.5) is meant to be a second one, added without touching the
+ * engine. Locks, tasks and config are not content and stay local (server/config, locks.ts).
+ *
+ * All paths are relative to the datastore base, with `/` separators, never starting with `/`
+ * and never containing `..` (checked by `assertRelative`).
+ */
+import { CofferError } from "../model/errors";
+
+export interface EntryInfo {
+  name: string;
+  isDirectory: boolean;
+  isFile: boolean;
+}
+
+export interface StatInfo {
+  size: number;
+  isDirectory: boolean;
+  isFile: boolean;
+  mtimeMs: number;
+  atimeMs: number;
+}
+
+export interface ContentBackend {
+  readonly kind: "filesystem";
+  /** Absolute base directory (for S3: the local cache). */
+  readonly base: string;
+  /** Absolute path of a relative one, for messages and the move journal. */
+  absolute(rel: string): string;
+
+  readFile(rel: string): Promise<Buffer>;
+  /** Reads a file, or returns undefined when it does not exist. */
+  readFileIfExists(rel: string): Promise<Buffer | undefined>;
+  /** Writes through a temporary file in the same directory and renames it into place. */
+  writeFileAtomic(rel: string, data: Uint8Array | string): Promise<void>;
+  /** Creates a new file; fails with EEXIST if it exists (PBS create-new, O_EXCL). */
+  createFileExclusive(rel: string, data: Uint8Array | string): Promise<void>;
+  /** Lists a directory; a missing directory lists as empty when `missingOk`. */
+  list(rel: string, options?: { missingOk?: boolean }): Promise<EntryInfo[]>;
+  stat(rel: string): Promise<StatInfo | undefined>;
+  exists(rel: string): Promise<boolean>;
+  /** Creates a directory; returns false when it already existed. */
+  mkdir(rel: string, options?: { recursive?: boolean }): Promise<boolean>;
+  /** Removes an empty directory. Errors (ENOENT, ENOTEMPTY) pass through with their errno code. */
+  rmdir(rel: string): Promise<void>;
+  /** Removes a directory and everything below it. */
+  removeTree(rel: string): Promise<void>;
+  /** Removes a file; a missing file is fine when `missingOk`. */
+  unlink(rel: string, options?: { missingOk?: boolean }): Promise<void>;
+  rename(fromRel: string, toRel: string): Promise<void>;
+}
+
+export interface ChunkInsertResult {
+  /** The chunk was already there (only its atime was touched). */
+  exists: boolean;
+  /** Bytes the stored chunk file takes. */
+  size: number;
+}
+
+export interface ChunkBackend {
+  /** Inserts a chunk (an encoded DataBlob) under its digest, deduplicating. */
+  insertChunk(digest: Uint8Array, encodedBlob: Uint8Array): Promise<ChunkInsertResult>;
+  /** Reads the raw (encoded) chunk file. */
+  readChunk(digest: Uint8Array): Promise<Buffer>;
+  /** Sets the atime to now; false when the chunk does not exist. */
+  touchChunk(digest: Uint8Array): Promise<boolean>;
+  chunkExists(digest: Uint8Array): Promise<boolean>;
+  /** Relative path of a chunk: `.chunks/<4 hex>/<64 hex>`. */
+  chunkPath(digest: Uint8Array): string;
+}
+
+export interface DatastoreBackend extends ContentBackend {
+  readonly chunks: ChunkBackend;
+}
+
+/** Refuses paths that could leave the datastore. */
+export function assertRelative(rel: string): string {
+  if (rel.startsWith("/") || rel.includes("\0") || rel.split("/").some((p) => p === "..")) {
+    throw new CofferError("BAD_REQUEST", `refusing path outside the datastore: ${JSON.stringify(rel)}`);
+  }
+  return rel;
+}

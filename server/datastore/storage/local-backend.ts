@@ -1,0 +1,115 @@
+/**
+ * The local file-system backend: a datastore is a directory in PBS's layout. Files get PBS's
+ * modes (0644 files; directories 0755, `.chunks` 0750 is the chunk store's business).
+ */
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { assertRelative, type ChunkBackend, type DatastoreBackend, type EntryInfo, type StatInfo } from "./backend";
+import { isErrno } from "../model/errors";
+import { writeFileAtomic } from "../../config/atomic-file";
+
+const FILE_MODE = 0o644;
+const DIR_MODE = 0o755;
+
+export class LocalBackend implements DatastoreBackend {
+  readonly kind = "filesystem" as const;
+  readonly base: string;
+  readonly chunks: ChunkBackend;
+
+  constructor(base: string, chunks: ChunkBackend) {
+    this.base = base;
+    this.chunks = chunks;
+  }
+
+  absolute(rel: string): string {
+    return rel === "" ? this.base : path.join(this.base, assertRelative(rel));
+  }
+
+  readFile(rel: string): Promise<Buffer> {
+    return fs.readFile(this.absolute(rel));
+  }
+
+  async readFileIfExists(rel: string): Promise<Buffer | undefined> {
+    try {
+      return await fs.readFile(this.absolute(rel));
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) return undefined;
+      throw err;
+    }
+  }
+
+  async writeFileAtomic(rel: string, data: Uint8Array | string): Promise<void> {
+    await writeFileAtomic(this.absolute(rel), data, FILE_MODE);
+  }
+
+  async createFileExclusive(rel: string, data: Uint8Array | string): Promise<void> {
+    await fs.writeFile(this.absolute(rel), data, { flag: "wx", mode: FILE_MODE });
+  }
+
+  async list(rel: string, options?: { missingOk?: boolean }): Promise<EntryInfo[]> {
+    try {
+      const entries = await fs.readdir(this.absolute(rel), { withFileTypes: true });
+      return entries.map((e) => ({ name: e.name, isDirectory: e.isDirectory(), isFile: e.isFile() }));
+    } catch (err) {
+      if (options?.missingOk && isErrno(err, "ENOENT")) return [];
+      throw err;
+    }
+  }
+
+  async stat(rel: string): Promise<StatInfo | undefined> {
+    try {
+      const st = await fs.lstat(this.absolute(rel));
+      return {
+        size: st.size,
+        isDirectory: st.isDirectory(),
+        isFile: st.isFile(),
+        mtimeMs: st.mtimeMs,
+        atimeMs: st.atimeMs,
+      };
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) return undefined;
+      throw err;
+    }
+  }
+
+  async exists(rel: string): Promise<boolean> {
+    return (await this.stat(rel)) !== undefined;
+  }
+
+  async mkdir(rel: string, options?: { recursive?: boolean }): Promise<boolean> {
+    const abs = this.absolute(rel);
+    if (options?.recursive) {
+      // mkdir -p returns the first directory it created, undefined when all existed.
+      return (await fs.mkdir(abs, { recursive: true, mode: DIR_MODE })) !== undefined;
+    }
+    try {
+      await fs.mkdir(abs, { mode: DIR_MODE });
+      return true;
+    } catch (err) {
+      if (isErrno(err, "EEXIST")) return false;
+      throw err;
+    }
+  }
+
+  rmdir(rel: string): Promise<void> {
+    return fs.rmdir(this.absolute(rel));
+  }
+
+  removeTree(rel: string): Promise<void> {
+    if (rel === "") throw new Error("refusing to remove the datastore base directory");
+    return fs.rm(this.absolute(rel), { recursive: true, force: true });
+  }
+
+  async unlink(rel: string, options?: { missingOk?: boolean }): Promise<void> {
+    try {
+      await fs.unlink(this.absolute(rel));
+    } catch (err) {
+      if (options?.missingOk && isErrno(err, "ENOENT")) return;
+      throw err;
+    }
+  }
+
+  rename(fromRel: string, toRel: string): Promise<void> {
+    return fs.rename(this.absolute(fromRel), this.absolute(toRel));
+  }
+}

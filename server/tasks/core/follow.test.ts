@@ -1,0 +1,111 @@
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+import { selfStartTime } from "../../datastore/locking/proc";
+import { followTaskLog, taskLogLines } from "./follow";
+import { startTask, stopTask } from "./runner";
+import { rfc3339Local, taskLogPath, type TaskLogLine } from "./task-log";
+import { formatUpid } from "./upid";
+import { sleep, track, useTaskHome } from "../test-support/env";
+
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ cleanup } = await useTaskHome());
+});
+afterEach(() => cleanup());
+
+let counter = 0;
+/** A UPID for a hand-written log: of this (live) process, or of a gone one. */
+function upid(dead: boolean): string {
+  return formatUpid({
+    node: "elsa",
+    pid: process.pid,
+    pstart: selfStartTime() + (dead ? 1 : 0),
+    taskId: counter++,
+    starttime: Math.floor(Date.now() / 1000),
+    workerType: "verify",
+    authId: "root@pam",
+  });
+}
+
+function createLog(u: string, text: string): string {
+  const file = taskLogPath(u);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, text);
+  return file;
+}
+
+const rest = (l: TaskLogLine) => l.t.slice(l.t.indexOf(": ") + 2);
+
+describe("following a task log", () => {
+  it("streams a running task's lines as they come, to its final line", async () => {
+    const { upid: u } = await startTask("debug-sleep", { seconds: 0.5 });
+    track(u);
+    const seen: Array<{ line: TaskLogLine; at: number }> = [];
+    const { ended } = await followTaskLog(u, (line) => seen.push({ line, at: Date.now() }));
+    expect(ended).toBe(true);
+    expect(seen.map((s) => s.line.n)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(seen.map((s) => rest(s.line))).toEqual([
+      "progress 1 of 5",
+      "progress 2 of 5",
+      "progress 3 of 5",
+      "progress 4 of 5",
+      "progress 5 of 5",
+      "TASK OK",
+    ]);
+    // Live, not read at the end in one go: the lines arrived spread over the task's run.
+    expect(seen.at(-1)!.at - seen[0]!.at).toBeGreaterThan(250);
+  });
+
+  it("wakes on appended lines quickly, and stops at once when cancelled", async () => {
+    const u = upid(false);
+    const file = createLog(u, `${rfc3339Local()}: first\n`);
+    const stop = new AbortController();
+    const got: string[] = [];
+    const iter = (async () => {
+      for await (const line of taskLogLines(u, { signal: stop.signal, pollMs: 5_000 })) got.push(rest(line));
+    })();
+    await sleep(100);
+    const t0 = Date.now();
+    appendFileSync(file, `${rfc3339Local()}: second\n`);
+    while (got.length < 2 && Date.now() - t0 < 2_000) await sleep(10);
+    // fs.watch woke it, well before the 5 s poll.
+    expect(got).toEqual(["first", "second"]);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    const t1 = Date.now();
+    stop.abort();
+    await iter;
+    expect(Date.now() - t1).toBeLessThan(500);
+  });
+
+  it("ends when the task's process is gone without a final line, including a torn last line", async () => {
+    const u = upid(true);
+    createLog(u, `${rfc3339Local()}: progress 1 of 9\n${rfc3339Local()}: progr`);
+    const lines: TaskLogLine[] = [];
+    expect(await followTaskLog(u, (l) => lines.push(l))).toEqual({ ended: true });
+    expect(lines.map(rest)).toEqual(["progress 1 of 9", "progr"]);
+  });
+
+  it("starts at a given line, and refuses a task that never existed", async () => {
+    const u = upid(true);
+    createLog(u, ["a", "b", "c", "TASK OK"].map((m) => `${rfc3339Local()}: ${m}\n`).join(""));
+    const lines: TaskLogLine[] = [];
+    await followTaskLog(u, (l) => lines.push(l), { start: 3 });
+    expect(lines.map((l) => [l.n, rest(l)])).toEqual([
+      [3, "c"],
+      [4, "TASK OK"],
+    ]);
+    await expect(followTaskLog(upid(true), () => {})).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
+  it("lets a cancelled follower leave the task running", async () => {
+    const { upid: u } = await startTask("debug-sleep", { seconds: 20 });
+    track(u);
+    const stop = new AbortController();
+    const { ended } = await followTaskLog(u, () => stop.abort(), { signal: stop.signal });
+    expect(ended).toBe(false);
+    expect(await stopTask(u)).toEqual({ signalled: true });
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * Task kind `backup` (PBS worker type; worker id `<store>:<ns>/<type>/<id>`): one snapshot, one
+ * job per archive, all or nothing (server/datastore/backup/backup.ts). Opens the datastore for
+ * `write`, so read-only and offline maintenance refuse it with the maintenance message, and a
+ * running backup counts as a write operation. The snapshot's owner is the task's auth id (the
+ * UPID's), as PBS makes the authenticated user the owner. An API starting it must require
+ * what PBS's backup protocol requires: Datastore.Backup on /datastore/<store>[/<ns>] (the
+ * owner check against an existing group runs in the task).
+ */
+import { z } from "zod";
+import { archiveSpec, checkDistinct } from "../../datastore/backup/archive-spec";
+import { runBackup } from "../../datastore/backup/backup";
+import { humanSize } from "../../datastore/backup/progress";
+import { MIB } from "../../datastore/backup/rate-limit";
+import { BackupNamespace, checkBackupId, checkBackupType, checkDatastoreName, formatBackupTime } from "../../datastore/model/names";
+import { openDatastore } from "../../datastore/open";
+import type { TaskKind } from "../core/registry";
+import { parseUpid } from "../core/upid";
+
+const refine = (check: (s: string) => unknown, what: string) =>
+  z.string().refine((s) => {
+    check(s);
+    return true;
+  }, what);
+
+export const backupArgs = z
+  .object({
+    store: refine(checkDatastoreName, "invalid datastore name"),
+    ns: refine((s) => BackupNamespace.parse(s), "invalid namespace").default(""),
+    "backup-type": refine(checkBackupType, "invalid backup type"),
+    "backup-id": refine(checkBackupId, "invalid backup id"),
+    /** Epoch seconds; default: when the task starts. */
+    "backup-time": z.number().int().min(0).max(253402300799).optional(),
+    archives: z
+      .array(z.object({ archive: z.string(), path: z.string() }).strict())
+      .min(1, "give at least one archive")
+      .superRefine((list, ctx) => {
+        try {
+          checkDistinct(list.map((a) => archiveSpec(a.archive, a.path)));
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: (err as Error).message });
+        }
+      }),
+    /** Per-job read limit in MiB/s. */
+    rate: z.number().positive().max(1024 * 1024).optional(),
+    "change-detection": z.boolean().default(true),
+  })
+  .strict();
+export type BackupArgs = z.infer<typeof backupArgs>;
+
+export const backupKind: TaskKind<BackupArgs> = {
+  type: "backup",
+  args: backupArgs,
+  workerId: (a) => `${a.store}:${a.ns}/${a["backup-type"]}/${a["backup-id"]}`,
+  async run(ctx, a) {
+    const ds = await openDatastore(a.store, "write");
+    try {
+      const r = await runBackup(
+        ds,
+        BackupNamespace.parse(a.ns),
+        { type: checkBackupType(a["backup-type"]), id: a["backup-id"] },
+        a.archives.map((x) => archiveSpec(x.archive, x.path)),
+        {
+          authId: parseUpid(ctx.upid).authId,
+          backupTime: a["backup-time"],
+          rate: a.rate === undefined ? undefined : a.rate * MIB,
+          changeDetection: a["change-detection"],
+          log: ctx.log,
+          signal: ctx.signal,
+        },
+      );
+      const read = r.jobs.filter((j) => !j.unchanged).reduce((n, j) => n + j.size, 0);
+      const newChunks = r.jobs.reduce((n, j) => n + j.newChunks, 0);
+      const written = r.jobs.reduce((n, j) => n + j.writtenBytes, 0);
+      ctx.log.info(
+        `backup ${formatBackupTime(r.snapshot.time)} done in ${r.seconds.toFixed(2)} s: ${r.jobs.length} archives, ` +
+          `${humanSize(read)} read, ${newChunks} new chunks, ${humanSize(written)} written`,
+      );
+    } finally {
+      await ds.close();
+    }
+  },
+};

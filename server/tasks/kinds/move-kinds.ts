@@ -1,0 +1,77 @@
+/**
+ * Task kinds `move-group` and `move-namespace` (PBS worker types and ids, reference 4.1). The
+ * pre-flight check ran before the task was started (see server/cli/commands/move.ts and the
+ * API); the worker runs it again, authoritatively (reference 4.2).
+ */
+import { z } from "zod";
+import { moveGroup } from "../../datastore/move/move-group";
+import { moveNamespace } from "../../datastore/move/move-namespace";
+import { BackupNamespace, checkBackupId, checkBackupType, checkDatastoreName } from "../../datastore/model/names";
+import { openDatastore, storeOf } from "../../datastore/open";
+import type { TaskKind } from "../core/registry";
+
+const store = z.string().refine((s) => { checkDatastoreName(s); return true; });
+const ns = z.string().refine((s) => { BackupNamespace.parse(s); return true; });
+
+export const moveGroupArgs = z.object({
+  store,
+  ns,
+  type: z.string().refine((s) => { checkBackupType(s); return true; }),
+  id: z.string().refine((s) => { checkBackupId(s); return true; }),
+  "target-ns": ns,
+  "merge-group": z.boolean().default(true),
+});
+export type MoveGroupArgs = z.infer<typeof moveGroupArgs>;
+
+export const moveNamespaceArgs = z.object({
+  store,
+  ns,
+  "target-ns": ns,
+  "max-depth": z.number().int().min(0).max(7).optional(),
+  "delete-source": z.boolean().default(true),
+  "merge-groups": z.boolean().default(true),
+});
+export type MoveNamespaceArgs = z.infer<typeof moveNamespaceArgs>;
+
+export const moveGroupKind: TaskKind<MoveGroupArgs> = {
+  type: "move-group",
+  args: moveGroupArgs,
+  workerId: (a) => `${a.store}:${a.ns}/${a.type}/${a.id}:${a["target-ns"]}`,
+  async run(ctx, a) {
+    const ds = await openDatastore(a.store, "write");
+    try {
+      await moveGroup(
+        storeOf(ds),
+        BackupNamespace.parse(a.ns),
+        { type: checkBackupType(a.type), id: a.id },
+        BackupNamespace.parse(a["target-ns"]),
+        a["merge-group"],
+        ctx.log,
+        ctx.signal,
+      );
+    } finally {
+      await ds.close();
+    }
+  },
+};
+
+export const moveNamespaceKind: TaskKind<MoveNamespaceArgs> = {
+  type: "move-namespace",
+  args: moveNamespaceArgs,
+  workerId: (a) => `${a.store}:${a.ns}:${a["target-ns"]}`,
+  async run(ctx, a) {
+    const ds = await openDatastore(a.store, "write");
+    try {
+      await moveNamespace(
+        storeOf(ds),
+        BackupNamespace.parse(a.ns),
+        BackupNamespace.parse(a["target-ns"]),
+        { maxDepth: a["max-depth"], deleteSource: a["delete-source"], mergeGroups: a["merge-groups"] },
+        ctx.log,
+        ctx.signal,
+      );
+    } finally {
+      await ds.close();
+    }
+  },
+};

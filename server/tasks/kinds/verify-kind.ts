@@ -1,0 +1,83 @@
+/**
+ * Task kinds `verify`, `verify_group` and `verify_snapshot` (PBS worker types; the scope follows
+ * the arguments given, reference pbs-api-ui.md 2.5). Worker ids as PBS forms them: `store` or
+ * `store:ns`, `store:ns/type/id`, `store:ns/type/id/TIMEHEX8`. Verify is a read operation, so it
+ * runs in read-only maintenance too.
+ */
+import { z } from "zod";
+import { CofferError } from "../../datastore/model/errors";
+import { BackupNamespace, checkBackupId, checkBackupType, checkDatastoreName, MAX_NAMESPACE_DEPTH } from "../../datastore/model/names";
+import { openDatastore } from "../../datastore/open";
+import { VERIFY_FAILED_MESSAGE, verifyBackups, type VerifyScope } from "../../datastore/verify/verify";
+import type { TaskContext, TaskKind } from "../core/registry";
+
+const store = z.string().refine((s) => { checkDatastoreName(s); return true; }, "invalid datastore name");
+const ns = z.string().refine((s) => { BackupNamespace.parse(s); return true; }, "invalid namespace");
+const type = z.string().refine((s) => { checkBackupType(s); return true; }, "invalid backup type");
+const id = z.string().refine((s) => { checkBackupId(s); return true; }, "invalid backup id");
+
+const common = {
+  store,
+  ns: ns.default(""),
+  "ignore-verified": z.boolean().default(true),
+  "outdated-after": z.number().int().min(0).optional(),
+};
+
+export const verifyArgs = z.object({ ...common, "max-depth": z.number().int().min(0).max(MAX_NAMESPACE_DEPTH).optional() }).strict();
+export const verifyGroupArgs = z.object({ ...common, "backup-type": type, "backup-id": id }).strict();
+export const verifySnapshotArgs = z
+  .object({ ...common, "backup-type": type, "backup-id": id, "backup-time": z.number().int().min(0).max(0xffffffff) })
+  .strict();
+
+export type VerifyArgs = z.infer<typeof verifyArgs>;
+export type VerifyGroupArgs = z.infer<typeof verifyGroupArgs>;
+export type VerifySnapshotArgs = z.infer<typeof verifySnapshotArgs>;
+
+const hex8 = (t: number) => t.toString(16).toUpperCase().padStart(8, "0");
+
+async function runVerify(ctx: TaskContext, a: z.infer<typeof verifyArgs>, scope: VerifyScope): Promise<void> {
+  const ds = await openDatastore(a.store, "read");
+  try {
+    const result = await verifyBackups(ds, scope, {
+      upid: ctx.upid,
+      ignoreVerified: a["ignore-verified"],
+      outdatedAfter: a["outdated-after"],
+      log: ctx.log,
+      signal: ctx.signal,
+    });
+    if (result.failed.length > 0) throw new CofferError("INTERNAL", VERIFY_FAILED_MESSAGE);
+  } finally {
+    await ds.close();
+  }
+}
+
+export const verifyKind: TaskKind<VerifyArgs> = {
+  type: "verify",
+  args: verifyArgs,
+  workerId: (a) => (a.ns === "" ? a.store : `${a.store}:${a.ns}`),
+  run: (ctx, a) => runVerify(ctx, a, { kind: "datastore", ns: BackupNamespace.parse(a.ns), maxDepth: a["max-depth"] }),
+};
+
+export const verifyGroupKind: TaskKind<VerifyGroupArgs> = {
+  type: "verify_group",
+  args: verifyGroupArgs,
+  workerId: (a) => `${a.store}:${a.ns}/${a["backup-type"]}/${a["backup-id"]}`,
+  run: (ctx, a) =>
+    runVerify(ctx, a, {
+      kind: "group",
+      ns: BackupNamespace.parse(a.ns),
+      group: { type: checkBackupType(a["backup-type"]), id: a["backup-id"] },
+    }),
+};
+
+export const verifySnapshotKind: TaskKind<VerifySnapshotArgs> = {
+  type: "verify_snapshot",
+  args: verifySnapshotArgs,
+  workerId: (a) => `${a.store}:${a.ns}/${a["backup-type"]}/${a["backup-id"]}/${hex8(a["backup-time"])}`,
+  run: (ctx, a) =>
+    runVerify(ctx, a, {
+      kind: "snapshot",
+      ns: BackupNamespace.parse(a.ns),
+      snapshot: { type: checkBackupType(a["backup-type"]), id: a["backup-id"], time: a["backup-time"] },
+    }),
+};
