@@ -6,7 +6,7 @@
  * recreates an admin that was deliberately removed.
  */
 import { CofferError } from "../datastore/model/errors";
-import { writeFileAtomic } from "../config/atomic-file";
+import { writeFileAtomic } from "../platform/atomic-file";
 import { addAclEntryLocked } from "./acl";
 import { SECRET_FILE_MODE, authPaths, readConfigSync, withAuthLock, writeConfig } from "./auth-files";
 import { checkPassword, generatePassword, hashPassword } from "./password";

@@ -14,8 +14,8 @@ import { chmodSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { z } from "zod";
 import { CofferError, isErrno } from "../datastore/model/errors";
-import { writeFileAtomic } from "../config/atomic-file";
-import { lockNamed } from "../datastore/locking/locks";
+import { writeFileAtomic } from "../platform/atomic-file";
+import { lockNamed } from "../platform/file-lock";
 import { paths } from "../config/paths";
 
 export const SECRET_FILE_MODE = 0o600;

@@ -9,8 +9,8 @@ import path from "node:path";
 import { z } from "zod";
 import { paths } from "./paths";
 import { CofferError, isErrno } from "../datastore/model/errors";
-import { writeFileAtomic } from "./atomic-file";
-import { withFileLock } from "./file-lock";
+import { writeFileAtomic } from "../platform/atomic-file";
+import { lockNamed } from "../platform/file-lock";
 import { MAINTENANCE_TYPES, checkMaintenanceMessage } from "../datastore/model/maintenance";
 import { SAFE_ID_REGEX } from "../datastore/model/names";
 
@@ -65,12 +65,17 @@ export async function getDatastoreConfig(name: string): Promise<DatastoreConfig>
 
 /** Lock guarding read-modify-write of the config (PBS .datastore.lck, 10 s). */
 export function configLockPath(): string {
-  return path.join(paths.globalLocks(), "datastore.json.lock");
+  return path.join(paths.globalLocks(), "datastore.cfg");
 }
 
 /** Runs `fn` under the config lock (changes, and opening a datastore: see open.ts). */
-export function withConfigLock<T>(fn: () => Promise<T>): Promise<T> {
-  return withFileLock(configLockPath(), fn);
+export async function withConfigLock<T>(fn: () => Promise<T>): Promise<T> {
+  const guard = await lockNamed(configLockPath());
+  try {
+    return await fn();
+  } finally {
+    await guard.release();
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { CofferError } from "../../datastore/model/errors";
-import { lockGroup, lockSnapshot, type LockGuard } from "../../datastore/locking/locks";
+import { type LockGuard } from "../../platform/file-lock";
+import { lockGroup, lockSnapshot } from "../../datastore/locking/locks";
 import { GROUP_PATH_REGEX, parseGroupPath, parseSnapshotPath } from "../../datastore/model/names";
 import type { Command } from "../command";
 import { nsOf, req, withDatastore } from "../command";

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { isProcessAlive } from "../../datastore/locking/proc";
+import { isProcessAlive } from "../../platform/process";
 import { startTask } from "../../tasks/core/runner";
 import { taskStatus } from "../../tasks/core/task-status";
 import { parseUpid } from "../../tasks/core/upid";

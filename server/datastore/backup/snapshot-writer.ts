@@ -23,7 +23,8 @@ import {
 } from "../format/manifest";
 import { createLockedGroup } from "../content/group";
 import { inSnapshot, MANIFEST_BLOB_NAME, PROTECTED_MARKER, snapshotDisplay, snapshotRel } from "../storage/layout";
-import { lockSnapshot, type LockGuard } from "../locking/locks";
+import { type LockGuard } from "../../platform/file-lock";
+import { lockSnapshot } from "../locking/locks";
 import { nullLog, type EngineLog } from "../model/log";
 import { archiveFileName, type BackupNamespace, formatBackupTime, type GroupRef, type SnapshotRef } from "../model/names";
 import { assertNamespaceExists } from "../content/namespace";

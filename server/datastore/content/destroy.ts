@@ -5,7 +5,8 @@ import { CofferError, findCause, LockConflictError, withContext } from "../model
 import { listSnapshotTimes, isProtected } from "./snapshot";
 import { removeGroupDir } from "./group";
 import { snapshotRel } from "../storage/layout";
-import { lockGroup, lockManifest, lockSnapshot, type LockGuard } from "../locking/locks";
+import { type LockGuard } from "../../platform/file-lock";
+import { lockGroup, lockManifest, lockSnapshot } from "../locking/locks";
 import { nullLog, type EngineLog } from "../model/log";
 import { type BackupNamespace, type GroupRef, groupPath, type SnapshotRef } from "../model/names";
 import type { Store } from "../storage/store";

@@ -4,7 +4,8 @@
  */
 import { CofferError, errorMessage, isErrno, withContext, withMessage } from "../model/errors";
 import { groupRel, NOTES_FILE, OWNER_FILE, typeDirRel } from "../storage/layout";
-import { lockGroup, type LockGuard } from "../locking/locks";
+import { type LockGuard } from "../../platform/file-lock";
+import { lockGroup } from "../locking/locks";
 import { BACKUP_ID_REGEX, BACKUP_TYPES, type BackupNamespace, compareGroups, type GroupRef, groupPath } from "../model/names";
 import { parseAuthId } from "../model/owner";
 import type { Store } from "../storage/store";

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLockedGroup } from "./group";
-import { lockGroup, readLockHolders } from "../locking/locks";
+import { readLockHolders } from "../../platform/file-lock";
+import { lockGroup } from "../locking/locks";
 import { groupLockPath } from "../locking/lock-names";
 import { BackupNamespace } from "../model/names";
 import { storeOf } from "../open";

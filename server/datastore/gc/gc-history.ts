@@ -10,8 +10,8 @@ import { z } from "zod";
 
 import { isErrno } from "../model/errors";
 import type { GcStatus } from "./gc-status";
-import { writeFileAtomic } from "../../config/atomic-file";
-import { lockNamed } from "../locking/locks";
+import { writeFileAtomic } from "../../platform/atomic-file";
+import { lockNamed } from "../../platform/file-lock";
 import { cofferHome } from "../../config/paths";
 
 export const MAX_GC_HISTORY = 200;

@@ -11,17 +11,14 @@ import {
   HEARTBEAT_MS,
   HOLDER_STALE_MS,
   acquireLock,
-  lockGc,
-  lockGroup,
-  lockManifest,
   lockNamed,
-  lockSnapshot,
   readLockHolders,
   setLockOwnerTask,
   type LockGuard,
-} from "./locks";
+} from "../../platform/file-lock";
+import { lockGc, lockGroup, lockManifest, lockSnapshot } from "./locks";
 import { BackupNamespace } from "../model/names";
-import { processStartTime, selfStartTime } from "./proc";
+import { processStartTime, selfStartTime } from "../../platform/process";
 import { killChildren, sleep, startChild, useTempHome } from "../test-support/lock-env";
 
 let cleanup: () => Promise<void>;

@@ -7,8 +7,8 @@ import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { z } from "zod";
 import { CofferError, isErrno, withContext } from "../model/errors";
-import { writeFileAtomic } from "../../config/atomic-file";
-import { lockNamed } from "./locks";
+import { writeFileAtomic } from "../../platform/atomic-file";
+import { lockNamed } from "../../platform/file-lock";
 
 export async function readListFile<T>(file: string, schema: z.ZodType<T[]>, what: string): Promise<T[]> {
   let text: string;

@@ -9,7 +9,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { paths } from "../../config/paths";
 import { CofferError, isErrno, withContext } from "../model/errors";
-import { lockNamed } from "../locking/locks";
+import { lockNamed } from "../../platform/file-lock";
 
 const journalFile = (store: string) => paths.moveJournal(store);
 const journalLock = (store: string) => `${paths.moveJournal(store)}.lck`;

@@ -6,7 +6,7 @@
 import { describeHolders, errorMessage } from "../model/errors";
 import { groupExists, listGroups, readOwner } from "../content/group";
 import { groupLockPath } from "../locking/lock-names";
-import { readLockHolders } from "../locking/locks";
+import { readLockHolders } from "../../platform/file-lock";
 import { checkMoveGroup, checkMoveNamespace } from "./move-checks";
 import { findTimeConflict } from "./move-group";
 import { type BackupNamespace, type BackupType, formatBackupTime, type GroupRef, MAX_NAMESPACE_DEPTH } from "../model/names";

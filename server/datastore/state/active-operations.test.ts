@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { paths } from "../../config/paths";
 import { getActiveOperations, updateActiveOperations } from "./active-operations";
-import { processStartTime, selfStartTime } from "../locking/proc";
+import { processStartTime, selfStartTime } from "../../platform/process";
 import { killChildren, startChild, useTempHome } from "../test-support/lock-env";
 
 let cleanup: () => Promise<void>;

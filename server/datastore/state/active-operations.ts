@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 
-import { isProcessAlive, selfStartTime } from "../locking/proc";
+import { isProcessAlive, selfStartTime } from "../../platform/process";
 import { readListFile, updateListFile } from "../locking/process-list-file";
 import { paths } from "../../config/paths";
 import type { ActiveOperationCounts, Operation } from "../model/types";

@@ -13,8 +13,8 @@ import { z } from "zod";
 
 import { listDatastoreConfigs } from "../../config/datastore-config";
 import { isErrno } from "../model/errors";
-import { writeFileAtomic } from "../../config/atomic-file";
-import { lockNamed } from "../locking/locks";
+import { writeFileAtomic } from "../../platform/atomic-file";
+import { lockNamed } from "../../platform/file-lock";
 import { cofferHome } from "../../config/paths";
 
 /** Bytes of the file system holding a datastore, as PBS's status reports them. */

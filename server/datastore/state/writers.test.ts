@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { paths } from "../../config/paths";
-import { selfStartTime } from "../locking/proc";
+import { selfStartTime } from "../../platform/process";
 import { killChildren, sleep, startChild, useTempHome } from "../test-support/lock-env";
 import { oldestWriterStart, registerWriter } from "./writers";
 

@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 
-import { isProcessAlive, selfStartTime } from "../locking/proc";
+import { isProcessAlive, selfStartTime } from "../../platform/process";
 import { readListFile, updateListFile } from "../locking/process-list-file";
 import { paths } from "../../config/paths";
 

@@ -6,7 +6,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { assertRelative, type ChunkBackend, type DatastoreBackend, type EntryInfo, type StatInfo } from "./backend";
 import { isErrno } from "../model/errors";
-import { writeFileAtomic } from "../../config/atomic-file";
+import { writeFileAtomic } from "../../platform/atomic-file";
 
 const FILE_MODE = 0o644;
 const DIR_MODE = 0o755;

@@ -7,7 +7,7 @@
 import { createInterface } from "node:readline";
 
 import { errorMessage } from "../model/errors";
-import { acquireLock, setLockOwnerTask, type LockMode } from "../locking/locks";
+import { acquireLock, setLockOwnerTask, type LockMode } from "../../platform/file-lock";
 
 const [lockPath, mode, upid, timeout] = process.argv.slice(2);
 if (!lockPath || (mode !== "shared" && mode !== "exclusive")) {

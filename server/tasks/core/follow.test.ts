@@ -3,7 +3,7 @@ import path from "node:path";
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { selfStartTime } from "../../datastore/locking/proc";
+import { selfStartTime } from "../../platform/process";
 import { followTaskLog, taskLogLines } from "./follow";
 import { startTask, stopTask } from "./runner";
 import { rfc3339Local, taskLogPath, type TaskLogLine } from "./task-log";

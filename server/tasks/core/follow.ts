@@ -10,7 +10,7 @@ import { open, type FileHandle } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
 
 import { CofferError, isErrno } from "../../datastore/model/errors";
-import { isProcessAlive } from "../../datastore/locking/proc";
+import { isProcessAlive } from "../../platform/process";
 import { FINAL_LINE_GRACE_MS } from "./task-status";
 import { isFinalLine, taskLogPath, type TaskLogLine } from "./task-log";
 import { parseUpid } from "./upid";

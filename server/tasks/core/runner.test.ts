@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { isProcessAlive } from "../../datastore/locking/proc";
+import { isProcessAlive } from "../../platform/process";
 import { followTaskLog } from "./follow";
 import { spawnTaskProcess, startTask, stopTask } from "./runner";
 import { readTaskLog, taskLogPath } from "./task-log";

@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 
 import { paths } from "../../config/paths";
 import { CofferError, isErrno } from "../../datastore/model/errors";
-import { isProcessAlive } from "../../datastore/locking/proc";
+import { isProcessAlive } from "../../platform/process";
 import { ANNOUNCE_FD, ANNOUNCE_FD_ENV, parseAnnouncement, type Announcement } from "./announce";
 import "../kinds/kinds";
 import { getTaskKind, parseTaskArgs } from "./registry";

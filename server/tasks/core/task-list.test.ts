@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { paths } from "../../config/paths";
-import { selfStartTime } from "../../datastore/locking/proc";
+import { selfStartTime } from "../../platform/process";
 import { addActiveTask, formatTaskListLine, listTasks, parseTaskListLine, taskMatchesStore, updateActiveTasks } from "./task-list";
 import { taskLogPath } from "./task-log";
 import { formatUpid, parseUpid, type Upid } from "./upid";

@@ -13,9 +13,9 @@ import path from "node:path";
 
 import { paths } from "../../config/paths";
 import { isErrno } from "../../datastore/model/errors";
-import { writeFileAtomic } from "../../config/atomic-file";
-import { lockNamed } from "../../datastore/locking/locks";
-import { isProcessAlive } from "../../datastore/locking/proc";
+import { writeFileAtomic } from "../../platform/atomic-file";
+import { lockNamed } from "../../platform/file-lock";
+import { isProcessAlive } from "../../platform/process";
 import { readTaskStatus } from "./task-log";
 import { oneLine, parseTaskState, taskStateText, type TaskState, type TaskStateType } from "./task-state";
 import { parseUpid, type Upid } from "./upid";

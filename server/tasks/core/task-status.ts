@@ -2,7 +2,7 @@
  * The status of one task, as PBS's `GET /nodes/{node}/tasks/{upid}/status` returns it
  * (pbs-api-ui.md 2.6).
  */
-import { isProcessAlive } from "../../datastore/locking/proc";
+import { isProcessAlive } from "../../platform/process";
 import { readTaskEnd } from "./task-log";
 import { taskStateText, type TaskState } from "./task-state";
 import { parseUpid, splitAuthId } from "./upid";

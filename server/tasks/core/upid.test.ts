@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
-import { selfStartTime } from "../../datastore/locking/proc";
+import { selfStartTime } from "../../platform/process";
 import { createUpid, escapeWorkerId, formatUpid, nodeName, parseUpid, splitAuthId, unescapeWorkerId, type Upid } from "./upid";
 
 const PBS_EXAMPLE = "UPID:elsa:00004F37:0039E469:00000000:5CA78B83:garbage_collection::root@pam:";

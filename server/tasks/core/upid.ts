@@ -11,7 +11,7 @@ import os from "node:os";
 import { CofferError } from "../../datastore/model/errors";
 import { printable } from "../../datastore/model/names";
 import { isValidAuthId } from "../../datastore/model/owner";
-import { selfStartTime } from "../../datastore/locking/proc";
+import { selfStartTime } from "../../platform/process";
 
 export interface Upid {
   node: string;

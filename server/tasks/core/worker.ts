@@ -5,7 +5,7 @@
  * (reference pbs-engine.md 8). SIGTERM (from `task stop`) and SIGINT become an abort request.
  */
 import { CofferError, errorMessage, isCofferError } from "../../datastore/model/errors";
-import { setLockOwnerTask } from "../../datastore/locking/locks";
+import { setLockOwnerTask } from "../../platform/file-lock";
 import type { Announcement } from "./announce";
 import "../kinds/kinds";
 import { DEFAULT_AUTH_ID, getTaskKind, parseTaskArgs, type TaskContext } from "./registry";

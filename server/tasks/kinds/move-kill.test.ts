@@ -6,12 +6,12 @@
  * complete tree.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { acquireLock } from "../../datastore/locking/locks";
+import { acquireLock } from "../../platform/file-lock";
 import { BackupNamespace } from "../../datastore/model/names";
 import { collectingLog } from "../../datastore/model/log";
 import { moveNamespace } from "../../datastore/move/move-namespace";
 import { openDatastore, storeOf, type ReadHandle } from "../../datastore/open";
-import { isProcessAlive } from "../../datastore/locking/proc";
+import { isProcessAlive } from "../../platform/process";
 import { paths } from "../../config/paths";
 import { listAllSnapshots, lockDirsWithHolders, missingChunks, type SnapshotRecord } from "../../datastore/test-support/store-check";
 import { useTempStore, withWrite, writeSnapshot, type TempStore } from "../../datastore/test-support/temp-store";

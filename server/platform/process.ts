@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 
-import { CofferError } from "../model/errors";
+import { CofferError } from "../datastore/model/errors";
 
 export interface ProcStat {
   /** Field 3: R, S, D, Z (zombie), X (dead), ... */

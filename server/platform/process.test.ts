@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 
 import { afterEach, describe, expect, it } from "vitest";
 
-import { isProcessAlive, parseProcStat, processStartTime, selfStartTime } from "./proc";
+import { isProcessAlive, parseProcStat, processStartTime, selfStartTime } from "./process";
 
 const children: Array<ReturnType<typeof spawn>> = [];
 afterEach(() => {
