@@ -131,7 +131,7 @@ function baseline(indexFiles: string[], chunkDir: string): { touched: number; li
 async function gc(name: string, skipAtimeCheck: boolean, log = nullLog) {
   const ds = await openDatastore(name, "write");
   try {
-    return await garbageCollection(storeOf(ds), { upid: "UPID:bench", log, skipAtimeCheck });
+    return await garbageCollection(ds, { upid: "UPID:bench", log, skipAtimeCheck });
   } finally {
     await ds.close();
   }

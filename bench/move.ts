@@ -89,7 +89,7 @@ async function main() {
 
   const ds = await openDatastore("bench", "write");
   t = process.hrtime.bigint();
-  const r = await moveNamespace(storeOf(ds), BackupNamespace.parse("src"), BackupNamespace.parse("dst/src"), {}, nullLog);
+  const r = await moveNamespace(ds, BackupNamespace.parse("src"), BackupNamespace.parse("dst/src"), {}, nullLog);
   const cofferMs = Number(process.hrtime.bigint() - t) / 1e6;
   await ds.close();
   if (r.moved !== GROUPS) throw new Error(`moved ${r.moved} of ${GROUPS} groups`);

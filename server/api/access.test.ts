@@ -220,6 +220,49 @@ describe("every procedure refuses callers without the privilege", () => {
   });
 });
 
+describe("owner-limited callers on someone else's group", () => {
+  beforeAll(async () => {
+    // Backup and Prune on the whole store, no Audit or Modify: only their own groups.
+    await createUser("poweruser@pbs", { password: "poweruser-secret" });
+    await grantRole({ path: "/datastore/demo", authId: "poweruser@pbs", role: "DatastorePowerUser" });
+  });
+
+  const named = procedures
+    .map(([name]) => name)
+    .filter((name) => {
+      const input = INPUTS[name] as Record<string, unknown> | undefined;
+      return input !== undefined && ("group" in input || "snapshot" in input);
+    });
+
+  it("covers every procedure that names a group or a snapshot", () => {
+    expect(named.length).toBeGreaterThanOrEqual(13);
+  });
+
+  it("verify.start of someone else's group or snapshot: refused with PBS's owner check", async () => {
+    for (const input of [
+      { store: "demo", ns: "", group },
+      { store: "demo", ns: "", snapshot },
+    ]) {
+      await expect(callerAs("poweruser@pbs").verify.start(input)).rejects.toMatchObject({
+        code: "FORBIDDEN",
+        message: "backup owner check failed (poweruser@pbs != root@pam)",
+      });
+    }
+  });
+
+  it.each(named.map((n) => [n] as const))("%s: refused with PBS's owner check (vm/100 is root@pam's)", async (name) => {
+    const [noun, proc] = name.split(".") as [string, string];
+    const call = callerAs("poweruser@pbs") as unknown as AnyCaller;
+    let got: { code?: string; message?: string } = {};
+    try {
+      await call[noun]![proc]!(INPUTS[name]);
+    } catch (err) {
+      got = err as { code?: string; message?: string };
+    }
+    expect(got, name).toMatchObject({ code: "FORBIDDEN", message: "backup owner check failed (poweruser@pbs != root@pam)" });
+  });
+});
+
 describe("the red team's authorisation bypass (issue 9.3)", () => {
   beforeAll(async () => {
     await createUser("devadmin@pbs", { password: "devadmin-secret" });

@@ -10,6 +10,8 @@ import type { TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { z } from "zod";
 import type { Access } from "../auth";
 import { CofferError, type ErrorCode } from "../datastore/model/errors";
+import { BackupNamespace, type GroupRef, type SnapshotRef } from "../datastore/model/names";
+import { openDatastore, type HandleFor, type ReadHandle } from "../datastore/open";
 import { errnoCode, redactPaths } from "./public-error";
 import { createAuthenticate, createAuthorize, requestIsHttps, resolveCaller, type Caller } from "./auth-middleware";
 
@@ -205,4 +207,42 @@ export function procedure<I extends z.ZodType = typeof noInput>(access: Access, 
     .meta({ access })
     .input(strict(input ?? (noInput as unknown as I)))
     .use(authorize);
+}
+
+/** What a datastore procedure's input names: the store, and maybe a namespace, group or snapshot. */
+interface DatastoreInput {
+  store: string;
+  ns?: string;
+  group?: GroupRef;
+  snapshot?: SnapshotRef;
+}
+
+/**
+ * A procedure on one datastore, for operation `op` (`read` or `write`; watching a store's
+ * state needs no content and uses a lookup handle of its own, DESIGN.md 4): after `procedure`'s checks it
+ * opens the handle for `op` (maintenance is checked and the operation counted), and closes it
+ * on every path once the resolver is done. The resolver gets
+ * - `ctx.ds`: the handle, typed for `op` (a read procedure cannot call a write method);
+ * - `ctx.ns`: the input's namespace, parsed (the root when it names none);
+ * - `ctx.requireOwner(ns, group)`: PBS's owner check for callers that came in only through
+ *   Backup or Prune (nothing for the others).
+ * When the input names a group or a snapshot, the owner check has already run for it before
+ * the resolver starts: no group or snapshot procedure can forget it.
+ */
+export function datastoreProcedure<I extends z.ZodType<DatastoreInput>, O extends "read" | "write">(access: Access, op: O, input: I) {
+  return procedure(access, input).use(async ({ ctx, input: parsed, next }) => {
+    const { store, ns, group, snapshot } = parsed as DatastoreInput;
+    const ds: ReadHandle = await openDatastore(store, op);
+    try {
+      const requireOwner = async (where: BackupNamespace, g: GroupRef): Promise<void> => {
+        if (ctx.auth.ownerOnly) ctx.auth.checkOwner(await ds.groupOwner(where, { type: g.type, id: g.id }));
+      };
+      const where = BackupNamespace.parse(ns ?? "");
+      const named = snapshot ?? group;
+      if (named) await requireOwner(where, named);
+      return await next({ ctx: { ds: ds as HandleFor<O>, ns: where, requireOwner } });
+    } finally {
+      await ds.close();
+    }
+  });
 }

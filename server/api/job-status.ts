@@ -25,7 +25,7 @@ export async function runningGc(store: string): Promise<TaskListItem | undefined
 
 /** PBS GarbageCollectionJobStatus: the last run's counters (zero when none ran) and its outcome. */
 export async function gcJobStatus(store: string, ds: ReadHandle): Promise<GcJobStatus> {
-  const last = await readGcStatus(readStoreOf(ds));
+  const last = await readGcStatus(ds);
   const { "cache-stats": _cache, ...counters } = last ?? emptyGcStatus(null);
   const out: GcJobStatus = { store, ...counters };
   if (last?.upid) {

@@ -4,9 +4,8 @@
  */
 import { z } from "zod";
 import { CofferError } from "../../datastore/model/errors";
-import { openDatastore } from "../../datastore/open";
 import { startTask } from "../../tasks";
-import { procedure, router } from "../init";
+import { datastoreProcedure, router } from "../init";
 import { gcJobStatus, runningGc } from "../job-status";
 import { storeNameSchema } from "../schemas";
 
@@ -17,14 +16,9 @@ const storeInput = z.strictObject({ store: storeNameSchema });
 
 export const gcRouter = router({
   /** GarbageCollectionJobStatus; all zero with no `upid` when no GC ever ran. Read access (offline refuses). */
-  status: procedure({ path: "store", privileges: ["Datastore.Audit"] }, storeInput).query(async ({ input }) => {
-    const ds = await openDatastore(input.store, "read");
-    try {
-      return await gcJobStatus(input.store, ds);
-    } finally {
-      await ds.close();
-    }
-  }),
+  status: datastoreProcedure({ path: "store", privileges: ["Datastore.Audit"] }, "read", storeInput).query(({ ctx, input }) =>
+    gcJobStatus(input.store, ctx.ds),
+  ),
 
   /**
    * Starts a GC. Checked first, so a refused request creates no task: an unknown store is
@@ -32,9 +26,7 @@ export const gcRouter = router({
    * a GC already running CONFLICT. The task takes the GC lock itself, which closes the gap
    * between this check and the start.
    */
-  start: procedure({ path: "store", privileges: ["Datastore.Modify"] }, storeInput).mutation(async ({ ctx, input }) => {
-    const ds = await openDatastore(input.store, "write");
-    await ds.close();
+  start: datastoreProcedure({ path: "store", privileges: ["Datastore.Modify"] }, "write", storeInput).mutation(async ({ ctx, input }) => {
     const running = await runningGc(input.store);
     if (running) {
       throw new CofferError(

@@ -112,16 +112,22 @@ describe("move.startGroup", () => {
     expect(await taskCount()).toBe(before);
   });
 
-  it("refuses in read-only maintenance with PRECONDITION_FAILED and the message", async () => {
+  it("refuses a move in read-only maintenance with PRECONDITION_FAILED and the message, but previews it (a read)", async () => {
     coffer(env.home(), "maintenance", "set", "demo", "read-only", "--message", "rebalancing");
     try {
       for (const call of [
         () => caller().move.startGroup({ store: "demo", ns: "", group: { type: "ct", id: "101" }, targetNs: "dev" }),
-        () => caller().move.planGroup({ store: "demo", ns: "", group: { type: "ct", id: "101" }, targetNs: "dev" }),
         () => caller().move.startNamespace({ store: "demo", ns: "dev", targetNs: "archive/dev" }),
       ]) {
-        await expect(call()).rejects.toMatchObject({ code: "PRECONDITION_FAILED", message: expect.stringContaining("rebalancing") });
+        await expect(call()).rejects.toMatchObject({
+          code: "PRECONDITION_FAILED",
+          message: "datastore 'demo' is unavailable: read-only maintenance mode: rebalancing",
+        });
       }
+      const plan = await caller().move.planGroup({ store: "demo", ns: "", group: { type: "ct", id: "101" }, targetNs: "dev" });
+      expect(plan.groups[0]).toMatchObject({ action: "move" });
+      const nsPlan = await caller().move.planNamespace({ store: "demo", ns: "dev", targetNs: "archive/dev" });
+      expect(nsPlan.groups.length).toBeGreaterThan(0);
     } finally {
       coffer(env.home(), "maintenance", "clear", "demo");
     }

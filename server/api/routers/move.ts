@@ -16,12 +16,12 @@ import { z } from "zod";
 import { checkMoveGroup, checkMoveNamespace } from "../../datastore/move/move-checks";
 import { planMoveGroup, planMoveNamespace } from "../../datastore/move/move-plan";
 import { BackupNamespace, type GroupRef } from "../../datastore/model/names";
-import { openDatastore, storeOf, type WriteHandle } from "../../datastore/open";
+import type { ReadHandle } from "../../datastore/open";
 import { checkMoveAccess, checkMoveNamespaceAccess, privilegesAt, datastoreAclPath } from "../../auth";
 import { startTask } from "../../tasks";
 import type { AuthState } from "../auth-middleware";
 import type { Access } from "../init";
-import { procedure, router } from "../init";
+import { datastoreProcedure, router } from "../init";
 import { groupRefSchema, maxDepthSchema, namespaceSchema, storeNameSchema } from "../schemas";
 
 const groupAccess: Access = { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Prune"] };
@@ -46,23 +46,10 @@ const moveNamespaceInput = z.strictObject({
 });
 
 /**
- * Opens the store for write (as the move will: read-only and offline maintenance refuse it
- * here already) and runs `fn` with its content store.
- */
-async function withWriteStore<T>(store: string, fn: (s: ReturnType<typeof storeOf>, ds: WriteHandle) => Promise<T>): Promise<T> {
-  const ds = await openDatastore(store, "write");
-  try {
-    return await fn(storeOf(ds), ds);
-  } finally {
-    await ds.close();
-  }
-}
-
-/**
  * PBS 4.2's move-group rule. The owner is read only when the caller lacks Modify on a side, so
  * that an admin's move does not depend on a readable owner file.
  */
-async function checkGroupMove(auth: AuthState, ds: WriteHandle, input: z.infer<typeof moveGroupInput>): Promise<void> {
+async function checkGroupMove(auth: AuthState, ds: ReadHandle, input: z.infer<typeof moveGroupInput>): Promise<void> {
   const authId = auth.authId;
   const full = (ns: string) =>
     authId !== undefined && privilegesAt(authId, datastoreAclPath(input.store, BackupNamespace.parse(ns))).has("Datastore.Modify");
@@ -76,38 +63,32 @@ function taskUser(auth: AuthState): string {
 }
 
 export const moveRouter = router({
-  /** The exact plan of a group move; changes nothing. A refused pre-flight check is an error. */
-  planGroup: procedure(groupAccess, moveGroupInput).query(({ ctx, input }) =>
-    withWriteStore(input.store, async (s, ds) => {
-      await checkGroupMove(ctx.auth, ds, input);
-      return planMoveGroup(
-        s,
-        BackupNamespace.parse(input.ns),
-        input.group as GroupRef,
-        BackupNamespace.parse(input.targetNs),
-        input.mergeGroup,
-      );
-    }),
-  ),
+  /**
+   * The exact plan of a group move; changes nothing. A preview is a read: it works in read-only
+   * maintenance. A refused pre-flight check is an error.
+   */
+  planGroup: datastoreProcedure(groupAccess, "read", moveGroupInput).query(async ({ ctx, input }) => {
+    await checkGroupMove(ctx.auth, ctx.ds, input);
+    return planMoveGroup(ctx.ds, ctx.ns, input.group as GroupRef, BackupNamespace.parse(input.targetNs), input.mergeGroup);
+  }),
 
-  /** The exact plan of a namespace move; changes nothing. A refused pre-flight check is an error. */
-  planNamespace: procedure(namespaceAccess, moveNamespaceInput).query(({ ctx, input }) =>
-    withWriteStore(input.store, (s) => {
-      checkMoveNamespaceAccess(ctx.auth.authId, input.store, input.ns, input.targetNs);
-      return planMoveNamespace(s, BackupNamespace.parse(input.ns), BackupNamespace.parse(input.targetNs), {
-        maxDepth: input.maxDepth,
-        deleteSource: input.deleteSource,
-        mergeGroups: input.mergeGroups,
-      });
-    }),
-  ),
-
-  /** Pre-flight check, then the `move-group` task. */
-  startGroup: procedure(groupAccess, moveGroupInput).mutation(async ({ ctx, input }) => {
-    await withWriteStore(input.store, async (s, ds) => {
-      await checkGroupMove(ctx.auth, ds, input);
-      return checkMoveGroup(s, BackupNamespace.parse(input.ns), BackupNamespace.parse(input.targetNs), input.group, input.mergeGroup);
+  /** The exact plan of a namespace move; changes nothing (a read). A refused pre-flight check is an error. */
+  planNamespace: datastoreProcedure(namespaceAccess, "read", moveNamespaceInput).query(({ ctx, input }) => {
+    checkMoveNamespaceAccess(ctx.auth.authId, input.store, input.ns, input.targetNs);
+    return planMoveNamespace(ctx.ds, ctx.ns, BackupNamespace.parse(input.targetNs), {
+      maxDepth: input.maxDepth,
+      deleteSource: input.deleteSource,
+      mergeGroups: input.mergeGroups,
     });
+  }),
+
+  /**
+   * Pre-flight check, then the `move-group` task. Opened for write, as the move will be: read-only
+   * and offline maintenance refuse it here, before any task exists.
+   */
+  startGroup: datastoreProcedure(groupAccess, "write", moveGroupInput).mutation(async ({ ctx, input }) => {
+    await checkGroupMove(ctx.auth, ctx.ds, input);
+    await checkMoveGroup(ctx.ds, ctx.ns, BackupNamespace.parse(input.targetNs), input.group, input.mergeGroup);
     return startTask(
       "move-group",
       {
@@ -122,10 +103,10 @@ export const moveRouter = router({
     );
   }),
 
-  /** Pre-flight check, then the `move-namespace` task. */
-  startNamespace: procedure(namespaceAccess, moveNamespaceInput).mutation(async ({ ctx, input }) => {
+  /** Pre-flight check (opened for write, as the move will be), then the `move-namespace` task. */
+  startNamespace: datastoreProcedure(namespaceAccess, "write", moveNamespaceInput).mutation(async ({ ctx, input }) => {
     checkMoveNamespaceAccess(ctx.auth.authId, input.store, input.ns, input.targetNs);
-    await withWriteStore(input.store, (s) => checkMoveNamespace(s, BackupNamespace.parse(input.ns), BackupNamespace.parse(input.targetNs)));
+    await checkMoveNamespace(ctx.ds, ctx.ns, BackupNamespace.parse(input.targetNs));
     return startTask(
       "move-namespace",
       {

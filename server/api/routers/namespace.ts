@@ -4,9 +4,8 @@
  */
 import { z } from "zod";
 import { BackupNamespace, MAX_NAMESPACE_DEPTH, SAFE_ID_REGEX } from "../../datastore/model/names";
-import { openDatastore } from "../../datastore/open";
 import { datastoreAclPath, privilegesAt, type Privilege } from "../../auth";
-import { procedure, router } from "../init";
+import { datastoreProcedure, router } from "../init";
 import { maxDepthSchema, namespaceSchema, storeNameSchema } from "../schemas";
 
 /** Any of these on a namespace shows it in the list (PBS list_namespaces). */
@@ -17,30 +16,27 @@ export const namespaceRouter = router({
    * Recursive from `parent`, including `parent` itself, pre-order (as PBS), without the
    * namespaces below where the caller has no privilege (NoAccess further down, PBS).
    */
-  list: procedure(
+  list: datastoreProcedure(
     { path: "ns", privileges: SEE_NAMESPACE },
+    "read",
     z.strictObject({
       store: storeNameSchema,
       parent: namespaceSchema,
       maxDepth: maxDepthSchema.default(MAX_NAMESPACE_DEPTH),
     }),
   ).query(async ({ ctx, input }) => {
-    const ds = await openDatastore(input.store, "read");
-    try {
-      const all = await ds.listNamespaces(BackupNamespace.parse(input.parent), input.maxDepth);
-      const authId = ctx.auth.authId!;
-      return all.filter((n) => {
-        const have = privilegesAt(authId, datastoreAclPath(input.store, n.ns));
-        return SEE_NAMESPACE.some((p) => have.has(p));
-      });
-    } finally {
-      await ds.close();
-    }
+    const all = await ctx.ds.listNamespaces(BackupNamespace.parse(input.parent), input.maxDepth);
+    const authId = ctx.auth.authId!;
+    return all.filter((n) => {
+      const have = privilegesAt(authId, datastoreAclPath(input.store, n.ns));
+      return SEE_NAMESPACE.some((p) => have.has(p));
+    });
   }),
 
   /** Creates `parent/name`; the parent must exist. Returns the new namespace's name. */
-  create: procedure(
+  create: datastoreProcedure(
     { path: "ns-parent", privileges: ["Datastore.Modify"] },
+    "write",
     z.strictObject({
       store: storeNameSchema,
       parent: namespaceSchema,
@@ -51,14 +47,9 @@ export const namespaceRouter = router({
         .max(32, "at most 32 characters")
         .regex(SAFE_ID_REGEX, "use A-Z a-z 0-9 _ . - (not starting with . or -)"),
     }),
-  ).mutation(async ({ input }) => {
-    const ds = await openDatastore(input.store, "write");
-    try {
-      const ns = await ds.createNamespace(BackupNamespace.parse(input.parent), input.name);
-      return { ns: ns.toString() };
-    } finally {
-      await ds.close();
-    }
+  ).mutation(async ({ ctx, input }) => {
+    const ns = await ctx.ds.createNamespace(BackupNamespace.parse(input.parent), input.name);
+    return { ns: ns.toString() };
   }),
 
   /**
@@ -66,23 +57,19 @@ export const namespaceRouter = router({
    * groups are destroyed too; protected snapshots survive and make it partial, an error unless
    * `errorOnProtected` is false. Returns what was removed.
    */
-  delete: procedure(
+  delete: datastoreProcedure(
     { path: "ns-parent", privileges: ["Datastore.Modify"] },
+    "write",
     z.strictObject({
       store: storeNameSchema,
       ns: namespaceSchema,
       deleteGroups: z.boolean().default(false),
       errorOnProtected: z.boolean().default(true),
     }),
-  ).mutation(async ({ input }) => {
-    const ds = await openDatastore(input.store, "write");
-    try {
-      return await ds.deleteNamespace(BackupNamespace.parse(input.ns), {
-        deleteGroups: input.deleteGroups,
-        errorOnProtected: input.errorOnProtected,
-      });
-    } finally {
-      await ds.close();
-    }
+  ).mutation(async ({ ctx, input }) => {
+    return ctx.ds.deleteNamespace(ctx.ns, {
+      deleteGroups: input.deleteGroups,
+      errorOnProtected: input.errorOnProtected,
+    });
   }),
 });

@@ -5,12 +5,10 @@
  */
 import { z } from "zod";
 import { BackupNamespace } from "../../datastore/model/names";
-import { openDatastore } from "../../datastore/open";
 import { KEEP_OPTION_NAMES, type KeepOptions, planPrune } from "../../datastore/prune/prune";
 import { startTask } from "../../tasks";
 import type { Access } from "../init";
-import { procedure, router } from "../init";
-import { checkGroupOwner } from "./group";
+import { datastoreProcedure, router } from "../init";
 import { groupRefSchema, KEEP_OPTIONS, keepOptionsSchema, namespaceSchema, storeNameSchema } from "../schemas";
 
 /** The task user when the caller has no auth id (a local caller without HTTP, e.g. tests). */
@@ -34,38 +32,27 @@ export interface PruneDryRunRow {
 
 export const pruneRouter = router({
   /** What `start` would do, newest first; `keepsSomething: false` means everything stays. */
-  dryRun: procedure(pruneAccess, pruneInput).query(async ({ ctx, input }) => {
-    const ds = await openDatastore(input.store, "read");
-    try {
-      await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.group);
-      const plan = await planPrune(ds, BackupNamespace.parse(input.ns), input.group, input.keep as KeepOptions);
-      const rows: PruneDryRunRow[] = plan.entries
-        .map((e) => ({
-          "backup-time": e.snapshot.time,
-          mark: e.mark === "protected" || e.mark === "keep-partial" ? e.mark : e.keep ? ("keep" as const) : ("remove" as const),
-          keep: e.keep,
-          protected: e.mark === "protected",
-        }))
-        .reverse();
-      return { keepsSomething: plan.keepsSomething, rows };
-    } finally {
-      await ds.close();
-    }
+  dryRun: datastoreProcedure(pruneAccess, "read", pruneInput).query(async ({ ctx, input }) => {
+    const plan = await planPrune(ctx.ds, ctx.ns, input.group, input.keep as KeepOptions);
+    const rows: PruneDryRunRow[] = plan.entries
+      .map((e) => ({
+        "backup-time": e.snapshot.time,
+        mark: e.mark === "protected" || e.mark === "keep-partial" ? e.mark : e.keep ? ("keep" as const) : ("remove" as const),
+        keep: e.keep,
+        protected: e.mark === "protected",
+      }))
+      .reverse();
+    return { keepsSomething: plan.keepsSomething, rows };
   }),
 
   /**
    * Starts the `prune` task. The write open fails fast for maintenance (PRECONDITION_FAILED)
    * and an unknown store or group (NOT_FOUND); the task decides again for itself.
    */
-  start: procedure(pruneAccess, pruneInput).mutation(async ({ ctx, input }) => {
-    const ds = await openDatastore(input.store, "write");
-    try {
-      await ds.group(BackupNamespace.parse(input.ns), input.group);
-      // Prune without Modify: only the caller's own groups (PBS "Prune + owner").
-      await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.group);
-    } finally {
-      await ds.close();
-    }
+  start: datastoreProcedure(pruneAccess, "write", pruneInput).mutation(async ({ ctx, input }) => {
+    // NOT_FOUND here rather than a task that finds nothing. (With Prune but not Modify, the group
+    // is the caller's: datastoreProcedure checked that.)
+    await ctx.ds.group(ctx.ns, input.group);
     return startTask(
       "prune",
       { store: input.store, ns: input.ns, "backup-type": input.group.type, "backup-id": input.group.id, ...input.keep },

@@ -6,9 +6,7 @@ import { z } from "zod";
 import { pageSnapshots } from "../../datastore/content/listing-page";
 import { CofferError } from "../../datastore/model/errors";
 import { BackupNamespace, snapshotPath } from "../../datastore/model/names";
-import { openDatastore } from "../../datastore/open";
-import { procedure, router } from "../init";
-import { checkGroupOwner } from "./group";
+import { datastoreProcedure, procedure, router } from "../init";
 import { groupRefSchema, namespaceSchema, pageSchema, snapshotRefSchema, storeNameSchema } from "../schemas";
 
 const snapshotInput = z.strictObject({ store: storeNameSchema, ns: namespaceSchema, snapshot: snapshotRefSchema });
@@ -18,8 +16,9 @@ export const snapshotRouter = router({
    * One page of a group's snapshots, newest first (`ascending` for oldest first). Unfinished
    * snapshots included (`finished: false`).
    */
-  list: procedure(
+  list: datastoreProcedure(
     { path: "ns", privileges: ["Datastore.Audit"], ownerPrivileges: ["Datastore.Backup"] },
+    "read",
     z.strictObject({
       store: storeNameSchema,
       ns: namespaceSchema,
@@ -28,75 +27,51 @@ export const snapshotRouter = router({
       ...pageSchema,
     }),
   ).query(async ({ ctx, input }) => {
-    const ds = await openDatastore(input.store, "read");
-    try {
-      await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.group);
-      return await pageSnapshots(ds, BackupNamespace.parse(input.ns), input.group, input);
-    } finally {
-      await ds.close();
-    }
+    return await pageSnapshots(ctx.ds, ctx.ns, input.group, input);
   }),
 
   /** The snapshot's full notes (kept in the manifest's unprotected part). */
-  notes: procedure({ path: "ns", privileges: ["Datastore.Audit"], ownerPrivileges: ["Datastore.Backup"] }, snapshotInput).query(
-    async ({ ctx, input }) => {
-      const ds = await openDatastore(input.store, "read");
-      try {
-        const ns = BackupNamespace.parse(input.ns);
-        await checkGroupOwner(ctx.auth, ds, ns, input.snapshot);
-        const info = await ds.snapshotFiles(ns, input.snapshot).catch((err: unknown) => {
-          throw new CofferError("NOT_FOUND", `snapshot '${snapshotPath(input.snapshot)}' does not exist in namespace '${ns}'`, {
-            cause: err,
-          });
-        });
-        // An unfinished snapshot has no manifest, so no notes yet.
-        return { notes: info.finished ? await ds.snapshotNotes(ns, input.snapshot) : "" };
-      } finally {
-        await ds.close();
-      }
-    },
-  ),
+  notes: datastoreProcedure(
+    { path: "ns", privileges: ["Datastore.Audit"], ownerPrivileges: ["Datastore.Backup"] },
+    "read",
+    snapshotInput,
+  ).query(async ({ ctx, input }) => {
+    const ns = ctx.ns;
+    const info = await ctx.ds.snapshotFiles(ns, input.snapshot).catch((err: unknown) => {
+      throw new CofferError("NOT_FOUND", `snapshot '${snapshotPath(input.snapshot)}' does not exist in namespace '${ns}'`, {
+        cause: err,
+      });
+    });
+    // An unfinished snapshot has no manifest, so no notes yet.
+    return { notes: info.finished ? await ctx.ds.snapshotNotes(ns, input.snapshot) : "" };
+  }),
 
-  setNotes: procedure(
+  setNotes: datastoreProcedure(
     { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Backup"] },
+    "write",
     snapshotInput.extend({ notes: z.string().max(64 * 1024, "notes are limited to 64 KiB") }),
   ).mutation(async ({ ctx, input }) => {
-    const ds = await openDatastore(input.store, "write");
-    try {
-      await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.snapshot);
-      await ds.setSnapshotNotes(BackupNamespace.parse(input.ns), input.snapshot, input.notes);
-    } finally {
-      await ds.close();
-    }
+    await ctx.ds.setSnapshotNotes(ctx.ns, input.snapshot, input.notes);
   }),
 
   /** Protected snapshots survive prune and delete. */
-  setProtected: procedure(
+  setProtected: datastoreProcedure(
     { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Backup"] },
+    "write",
     snapshotInput.extend({ protected: z.boolean() }),
   ).mutation(async ({ ctx, input }) => {
-    const ds = await openDatastore(input.store, "write");
-    try {
-      await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.snapshot);
-      await ds.setSnapshotProtected(BackupNamespace.parse(input.ns), input.snapshot, input.protected);
-    } finally {
-      await ds.close();
-    }
+    await ctx.ds.setSnapshotProtected(ctx.ns, input.snapshot, input.protected);
   }),
 
   /**
    * Deletes one snapshot (PBS DELETE snapshots); a protected one is refused with CONFLICT. The
    * group's last snapshot takes the group with it (PBS 4.2).
    */
-  delete: procedure({ path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Prune"] }, snapshotInput).mutation(
-    async ({ ctx, input }) => {
-      const ds = await openDatastore(input.store, "write");
-      try {
-        await checkGroupOwner(ctx.auth, ds, BackupNamespace.parse(input.ns), input.snapshot);
-        await ds.destroySnapshot(BackupNamespace.parse(input.ns), input.snapshot);
-      } finally {
-        await ds.close();
-      }
-    },
-  ),
+  delete: datastoreProcedure(
+    { path: "ns", privileges: ["Datastore.Modify"], ownerPrivileges: ["Datastore.Prune"] },
+    "write",
+    snapshotInput,
+  ).mutation(async ({ ctx, input }) => {
+    await ctx.ds.destroySnapshot(ctx.ns, input.snapshot);
+  }),
 });

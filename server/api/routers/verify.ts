@@ -8,10 +8,8 @@
 import { z } from "zod";
 import { CofferError } from "../../datastore/model/errors";
 import { BackupNamespace, snapshotPath } from "../../datastore/model/names";
-import { openDatastore } from "../../datastore/open";
 import { startTask } from "../../tasks";
-import { procedure, router } from "../init";
-import { checkGroupOwner } from "./group";
+import { datastoreProcedure, router } from "../init";
 import { groupRefSchema, maxDepthSchema, namespaceSchema, snapshotRefSchema, storeNameSchema } from "../schemas";
 
 /** The task user when the caller has no auth id (a local caller without HTTP, e.g. tests). */
@@ -37,15 +35,18 @@ export const verifyStartSchema = z
   });
 
 export const verifyRouter = router({
-  start: procedure({ path: "ns", privileges: ["Datastore.Verify"], ownerPrivileges: ["Datastore.Backup"] }, verifyStartSchema).mutation(
+  start: datastoreProcedure(
+    { path: "ns", privileges: ["Datastore.Verify"], ownerPrivileges: ["Datastore.Backup"] },
+    "read",
+    verifyStartSchema,
+  ).mutation(
     async ({ ctx, input }) => {
-      const ns = BackupNamespace.parse(input.ns);
+      const { ds, ns } = ctx;
       const authId = ctx.auth.authId ?? AUTH_ID;
       const common: Record<string, unknown> = { store: input.store, ns: input.ns, "ignore-verified": input.ignoreVerified };
       if (input.outdatedAfter !== undefined) common["outdated-after"] = input.outdatedAfter;
 
-      const ds = await openDatastore(input.store, "read");
-      try {
+      {
         if (input.snapshot) {
           const snap = input.snapshot;
           const list = await ds.listSnapshots(ns, snap);
@@ -63,10 +64,7 @@ export const verifyRouter = router({
         } else if (!(await ds.namespaceExists(ns))) {
           throw new CofferError("NOT_FOUND", `namespace '${ns}' does not exist`);
         }
-        const target = input.snapshot ?? input.group;
-        if (target) await checkGroupOwner(ctx.auth, ds, ns, target);
-      } finally {
-        await ds.close();
+        // A named group or snapshot is the caller's (when only Backup): datastoreProcedure checked it.
       }
 
       if (input.snapshot) {

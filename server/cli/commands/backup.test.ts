@@ -75,7 +75,7 @@ describe("coffer backup / restore", () => {
     const chunksBefore = chunkStoreFiles(t.path).length;
     const gcLog = collectingLog();
     await withWrite(t.name, (ds) =>
-      garbageCollection(storeOf(ds), { upid: "UPID:test:00000001:00000001:00000000:65000000:garbage_collection:store1:root@pam:", log: gcLog, skipAtimeCheck: true }),
+      garbageCollection(ds, { upid: "UPID:test:00000001:00000001:00000000:65000000:garbage_collection:store1:root@pam:", log: gcLog, skipAtimeCheck: true }),
     );
     expect(chunkStoreFiles(t.path).length).toBeLessThan(chunksBefore);
     expect(missingChunks(t.path)).toEqual([]);

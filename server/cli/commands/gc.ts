@@ -58,7 +58,7 @@ export const gcCommands: Command[] = [
     spec: { positionals: ["store"], options: {} },
     async run(args, format) {
       const store = req(args, "store");
-      const status = await withDatastore(store, "read", (ds) => readGcStatus(readStoreOf(ds)));
+      const status = await withDatastore(store, "read", (ds) => readGcStatus(ds));
       if (format === "json") {
         // Never run: PBS's default status (all zero, no UPID).
         const empty = emptyGcStatus(null);

@@ -70,8 +70,8 @@ export const moveCommands: Command[] = [
       const target = targetOf(args);
       const merge = bool(args.options["merge-group"], true);
       const plan = await withDatastore(store, "write", async (ds) => {
-        if (args.options["dry-run"] === true) return planMoveGroup(storeOf(ds), ns, group, target, merge);
-        await checkMoveGroup(storeOf(ds), ns, target, group, merge);
+        if (args.options["dry-run"] === true) return planMoveGroup(ds, ns, group, target, merge);
+        await checkMoveGroup(ds, ns, target, group, merge);
         return undefined;
       });
       if (plan) {
@@ -110,8 +110,8 @@ export const moveCommands: Command[] = [
         mergeGroups: bool(args.options["merge-groups"], true),
       };
       const plan = await withDatastore(store, "write", async (ds) => {
-        if (args.options["dry-run"] === true) return planMoveNamespace(storeOf(ds), ns, target, options);
-        await checkMoveNamespace(storeOf(ds), ns, target);
+        if (args.options["dry-run"] === true) return planMoveNamespace(ds, ns, target, options);
+        await checkMoveNamespace(ds, ns, target);
         return undefined;
       });
       if (plan) {

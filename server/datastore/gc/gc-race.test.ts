@@ -51,10 +51,10 @@ async function gcWithMove(pauseAt: "before-zzz" | "after-index-list") {
   const store = storeOf(ds);
   const walked: string[] = [];
   const move = async () => {
-    await moveGroup(store, ns("zzz"), { type: "vm", id: "100" }, ns("aaa"), true, collectingLog());
+    await moveGroup(ds, ns("zzz"), { type: "vm", id: "100" }, ns("aaa"), true, collectingLog());
   };
   try {
-    const status = await garbageCollection(store, {
+    const status = await garbageCollection(ds, {
       upid: UPID,
       log,
       skipAtimeCheck: true, // the race does not depend on it; saves a second per run

@@ -3,6 +3,7 @@
  * lines of the task log, and `<base>/.gc-status`, the JSON document the last run leaves behind
  * (PBS GarbageCollectionStatus, kebab-case keys) for `coffer gc status` and the console.
  */
+import { readStoreOf, type ReadHandle } from "../open";
 import { z } from "zod";
 
 import { CofferError, errorMessage } from "../model/errors";
@@ -152,7 +153,8 @@ export async function writeGcStatus(store: Store, status: GcStatus): Promise<voi
  * The status the last GC left, or undefined when none ever ran here (PBS then shows an empty
  * status). Reads only; a lookup of the file, no lock.
  */
-export async function readGcStatus(store: Store): Promise<GcStatus | undefined> {
+export async function readGcStatus(ds: ReadHandle): Promise<GcStatus | undefined> {
+  const store = readStoreOf(ds);
   const raw = await store.backend.readFileIfExists(GC_STATUS_FILE);
   if (raw === undefined) return undefined;
   let json: unknown;

@@ -42,7 +42,7 @@ async function runGc(opts: Partial<GcOptions> = {}, store = t.name) {
   const log = collectingLog();
   const ds = await openDatastore(store, "write");
   try {
-    const status = await garbageCollection(storeOf(ds), { upid: UPID, log, skipAtimeCheck: true, ...opts });
+    const status = await garbageCollection(ds, { upid: UPID, log, skipAtimeCheck: true, ...opts });
     return { status, log, lines: log.lines.map((l) => l.message) };
   } finally {
     await ds.close();
@@ -122,12 +122,12 @@ describe("garbage collection", () => {
     const onDisk = JSON.parse(readFileSync(path.join(t.path, ".gc-status"), "utf8"));
     expect(onDisk).toEqual(status);
     expect((statSync(path.join(t.path, ".gc-status")).mode & 0o777).toString(8)).toBe("644");
-    const read = await withWrite(t.name, async (ds) => readGcStatus(storeOf(ds)));
+    const read = await withWrite(t.name, async (ds) => readGcStatus(ds));
     expect(read).toEqual(status);
   });
 
   it("has no status before the first run", async () => {
-    expect(await withWrite(t.name, async (ds) => readGcStatus(storeOf(ds)))).toBeUndefined();
+    expect(await withWrite(t.name, async (ds) => readGcStatus(ds))).toBeUndefined();
   });
 
   it("keeps recent unreferenced chunks as pending and removes only those past the cutoff", async () => {

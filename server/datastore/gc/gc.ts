@@ -25,6 +25,7 @@ import { lockGc } from "../locking/locks";
 import type { EngineLog } from "../model/log";
 import type { BackupNamespace } from "../model/names";
 import type { Store } from "../storage/store";
+import { storeOf, type WriteHandle } from "../open";
 import { oldestWriterStart } from "../state/writers";
 
 export { readGcStatus, type GcStatus } from "./gc-status";
@@ -92,7 +93,8 @@ export function gcCutoff(phase1Start: number, oldestWriter: number, cutoffMinute
  * group lock of a group whose newest snapshot vanished ten times in a row; the move journal's
  * lock while draining it. Nothing else: backups, moves and prunes go on beside it.
  */
-export async function garbageCollection(store: Store, opts: GcOptions): Promise<GcStatus> {
+export async function garbageCollection(ds: WriteHandle, opts: GcOptions): Promise<GcStatus> {
+  const store = storeOf(ds);
   const cutoffMinutes = opts.cutoffMinutes;
   if (cutoffMinutes !== undefined && (!Number.isInteger(cutoffMinutes) || cutoffMinutes < 1 || cutoffMinutes > 2880)) {
     throw new CofferError("BAD_REQUEST", `invalid gc-atime-cutoff ${cutoffMinutes}: expected whole minutes from 1 to 2880`);

@@ -10,8 +10,25 @@ import { groupExists } from "../content/group";
 import { type BackupNamespace, type GroupRef, groupPath } from "../model/names";
 import { namespaceExists } from "../content/namespace";
 import type { Store } from "../storage/store";
+import { readStoreOf, type ReadHandle } from "../open";
 
-export async function checkMoveGroup(
+/** The group pre-flight check on a read handle (the API and CLI, before a task exists). */
+export function checkMoveGroup(
+  ds: ReadHandle,
+  sourceNs: BackupNamespace,
+  targetNs: BackupNamespace,
+  group: GroupRef,
+  mergeGroup: boolean,
+): Promise<void> {
+  return checkMoveGroupIn(readStoreOf(ds), sourceNs, targetNs, group, mergeGroup);
+}
+
+/** The namespace pre-flight check on a read handle (the API and CLI, before a task exists). */
+export function checkMoveNamespace(ds: ReadHandle, sourceNs: BackupNamespace, targetNs: BackupNamespace): Promise<void> {
+  return checkMoveNamespaceIn(readStoreOf(ds), sourceNs, targetNs);
+}
+
+export async function checkMoveGroupIn(
   store: Store,
   sourceNs: BackupNamespace,
   targetNs: BackupNamespace,
@@ -37,7 +54,7 @@ export async function checkMoveGroup(
  * Coffer refuses the root as a target of a namespace move (PBS does so at its API level, with
  * "Cannot create/delete root namespace!"); DESIGN.md 6 asks for a clear message instead.
  */
-export async function checkMoveNamespace(store: Store, sourceNs: BackupNamespace, targetNs: BackupNamespace): Promise<void> {
+export async function checkMoveNamespaceIn(store: Store, sourceNs: BackupNamespace, targetNs: BackupNamespace): Promise<void> {
   if (sourceNs.isRoot) throw new CofferError("BAD_REQUEST", "cannot move root namespace");
   if (sourceNs.equals(targetNs)) throw new CofferError("BAD_REQUEST", "source and target namespace must be different");
   if (!(await namespaceExists(store, sourceNs))) {

@@ -5,7 +5,8 @@
  * lock conflict: the group can be retried later) or Hard (anything else), as types, so that the
  * namespace move can defer Soft failures and give up on Hard ones.
  */
-import { checkMoveGroup } from "./move-checks";
+import { checkMoveGroupIn } from "./move-checks";
+import { storeOf, type WriteHandle } from "../open";
 import { appendMovedIndices } from "./move-journal";
 import { CofferError, errorMessage, findCause, LockConflictError } from "../model/errors";
 import { createLockedGroup, isRemovalLeftover, readGroupNotes, readOwner, removeGroupDir } from "../content/group";
@@ -77,7 +78,7 @@ export async function lockAndMoveGroup(
   const sourceGuard = await soft(lockGroup(store.name, group.ns, ref));
   let targetGuard: LockGuard | undefined;
   try {
-    await hard(checkMoveGroup(store, group.ns, targetNs, ref, mergeGroups));
+    await hard(checkMoveGroupIn(store, group.ns, targetNs, ref, mergeGroups));
     if (await hard(isRemovalLeftover(store, group.ns, ref))) {
       // An earlier move was killed while removing this emptied source group: finish that.
       log.info(`removing leftover of an interrupted move: group '${groupPath(ref)}' in '${group.ns}' has no owner and no snapshots`);
@@ -245,7 +246,7 @@ async function moveNotes(store: Store, sourceNs: BackupNamespace, targetNs: Back
  * failure that can be retried. The worker re-runs the pre-flight check under the group lock.
  */
 export async function moveGroup(
-  store: Store,
+  ds: WriteHandle,
   ns: BackupNamespace,
   group: GroupRef,
   targetNs: BackupNamespace,
@@ -253,7 +254,8 @@ export async function moveGroup(
   log: EngineLog,
   signal?: AbortSignal,
 ): Promise<void> {
-  await checkMoveGroup(store, ns, targetNs, group, mergeGroup);
+  const store = storeOf(ds);
+  await checkMoveGroupIn(store, ns, targetNs, group, mergeGroup);
   try {
     await lockAndMoveGroup(store, ns, { ...group, ns }, targetNs, mergeGroup, log, signal);
   } catch (err) {

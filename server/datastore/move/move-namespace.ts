@@ -8,7 +8,8 @@
 import { CofferError, errorMessage } from "../model/errors";
 import { listGroups } from "../content/group";
 import type { EngineLog } from "../model/log";
-import { checkMoveNamespace } from "./move-checks";
+import { checkMoveNamespaceIn } from "./move-checks";
+import { storeOf, type WriteHandle } from "../open";
 import { HardMoveError, lockAndMoveGroup, type NsGroup, SoftMoveError } from "./move-group";
 import { type BackupNamespace, checkNamespaceDepthLimit, groupPath, MAX_NAMESPACE_DEPTH } from "../model/names";
 import { createNamespace, listChildNamespaces, listNamespacesRecursive, namespaceExists, removeNamespace } from "../content/namespace";
@@ -32,16 +33,17 @@ export interface MoveNamespaceResult {
 const where = (g: NsGroup) => `'${groupPath(g)}' in '${g.ns}'`;
 
 export async function moveNamespace(
-  store: Store,
+  ds: WriteHandle,
   sourceNs: BackupNamespace,
   targetNs: BackupNamespace,
   options: MoveNamespaceOptions,
   log: EngineLog,
   signal?: AbortSignal,
 ): Promise<MoveNamespaceResult> {
+  const store = storeOf(ds);
   const mergeGroups = options.mergeGroups ?? true;
   const deleteSource = options.deleteSource ?? true;
-  await checkMoveNamespace(store, sourceNs, targetNs);
+  await checkMoveNamespaceIn(store, sourceNs, targetNs);
   const depth = options.maxDepth ?? MAX_NAMESPACE_DEPTH;
   const attempted = await listNamespacesRecursive(store, sourceNs, depth);
   checkNamespaceDepthLimit(sourceNs, targetNs, attempted);

@@ -7,7 +7,8 @@ import { describeHolders, errorMessage } from "../model/errors";
 import { groupExists, listGroups, readOwner } from "../content/group";
 import { groupLockPath } from "../locking/lock-names";
 import { readLockHolders } from "../../platform/file-lock";
-import { checkMoveGroup, checkMoveNamespace } from "./move-checks";
+import { checkMoveGroupIn, checkMoveNamespaceIn } from "./move-checks";
+import { readStoreOf, type ReadHandle } from "../open";
 import { findTimeConflict } from "./move-group";
 import { type BackupNamespace, type BackupType, formatBackupTime, type GroupRef, MAX_NAMESPACE_DEPTH } from "../model/names";
 import { listChildNamespaces, listNamespacesRecursive, namespaceExists } from "../content/namespace";
@@ -97,14 +98,16 @@ function summarize(kind: "group" | "namespace", groups: PlannedGroup[], depth: D
   return `${moving} group(s) will be moved; ${failed.length} group(s) could not be moved and would remain at source`;
 }
 
+/** The plan of a group move, from a read handle: a preview is a read (works in read-only maintenance). */
 export async function planMoveGroup(
-  store: Store,
+  ds: ReadHandle,
   ns: BackupNamespace,
   g: GroupRef,
   targetNs: BackupNamespace,
   mergeGroup: boolean,
 ): Promise<MovePlan> {
-  await checkMoveGroup(store, ns, targetNs, g, mergeGroup);
+  const store = readStoreOf(ds);
+  await checkMoveGroupIn(store, ns, targetNs, g, mergeGroup);
   const group = await planGroup(store, ns, ns, g, targetNs, mergeGroup);
   const depth: DepthCheck = { ok: true, "subtree-depth": 0, "target-depth": targetNs.depth, max: MAX_NAMESPACE_DEPTH };
   return {
@@ -119,13 +122,15 @@ export async function planMoveGroup(
   };
 }
 
+/** The plan of a namespace move, from a read handle (a preview is a read). */
 export async function planMoveNamespace(
-  store: Store,
+  ds: ReadHandle,
   sourceNs: BackupNamespace,
   targetNs: BackupNamespace,
   options: { maxDepth?: number; deleteSource?: boolean; mergeGroups?: boolean },
 ): Promise<MovePlan> {
-  await checkMoveNamespace(store, sourceNs, targetNs);
+  const store = readStoreOf(ds);
+  await checkMoveNamespaceIn(store, sourceNs, targetNs);
   const depthLimit = options.maxDepth ?? MAX_NAMESPACE_DEPTH;
   const attempted = await listNamespacesRecursive(store, sourceNs, depthLimit);
   const sub = Math.max(...attempted.map((n) => n.depth)) - sourceNs.depth;

@@ -41,16 +41,16 @@ describe("move-group", () => {
       await writeSnapshot(ds, "b", "vm/100", T0 - 10);
       const store = storeOf(ds);
       const log = collectingLog();
-      await expect(moveGroup(store, ns("a"), vm100, ns("a"), true, log)).rejects.toThrow(
+      await expect(moveGroup(ds, ns("a"), vm100, ns("a"), true, log)).rejects.toThrow(
         "source and target namespace must be different",
       );
-      await expect(moveGroup(store, ns("a"), vm100, ns("nope"), true, log)).rejects.toThrow(
+      await expect(moveGroup(ds, ns("a"), vm100, ns("nope"), true, log)).rejects.toThrow(
         "target namespace 'nope' does not exist",
       );
-      await expect(moveGroup(store, ns("a"), { type: "ct", id: "1" }, ns("b"), true, log)).rejects.toThrow(
+      await expect(moveGroup(ds, ns("a"), { type: "ct", id: "1" }, ns("b"), true, log)).rejects.toThrow(
         "group 'ct/1' does not exist in namespace 'a'",
       );
-      await expect(moveGroup(store, ns("a"), vm100, ns("b"), false, log)).rejects.toThrow(
+      await expect(moveGroup(ds, ns("a"), vm100, ns("b"), false, log)).rejects.toThrow(
         "group 'vm/100' already exists in target namespace 'b' and merge-group is disabled",
       );
       expect(await times(ds, "a")).toEqual([T0]);
@@ -66,7 +66,7 @@ describe("move-group", () => {
       await writeSnapshot(ds, "a", "vm/100", T0 + 120, { owner: "alice@pbs", finish: false });
       await ds.setGroupNotes(ns("a"), vm100, "notes travel");
       const log = collectingLog();
-      await moveGroup(storeOf(ds), ns("a"), vm100, ns("b"), true, log);
+      await moveGroup(ds, ns("a"), vm100, ns("b"), true, log);
       expect(existsSync(path.join(t.path, "ns/a/vm/100"))).toBe(false);
       const moved = await ds.listSnapshots(ns("b"), vm100);
       expect(moved.map((s) => [s["backup-time"], s.protected, s.finished])).toEqual([
@@ -87,7 +87,7 @@ describe("move-group", () => {
     await withWrite(t.name, async (ds) => {
       await mkns(ds, "a");
       await writeSnapshot(ds, "a", "vm/100", T0);
-      await moveGroup(storeOf(ds), ns("a"), vm100, ns(""), true, collectingLog());
+      await moveGroup(ds, ns("a"), vm100, ns(""), true, collectingLog());
       expect(await times(ds, "")).toEqual([T0]);
     });
   });
@@ -97,16 +97,16 @@ describe("move-group", () => {
       await mkns(ds, "a", "b", "c", "d");
       await writeSnapshot(ds, "b", "vm/100", T0);
       await writeSnapshot(ds, "a", "vm/100", T0 + 60);
-      await moveGroup(storeOf(ds), ns("a"), vm100, ns("b"), true, collectingLog());
+      await moveGroup(ds, ns("a"), vm100, ns("b"), true, collectingLog());
       expect(await times(ds, "b")).toEqual([T0, T0 + 60]);
 
       await writeSnapshot(ds, "c", "vm/100", T0 + 120, { owner: "bob@pbs" });
-      await expect(moveGroup(storeOf(ds), ns("c"), vm100, ns("b"), true, collectingLog())).rejects.toThrow(
+      await expect(moveGroup(ds, ns("c"), vm100, ns("b"), true, collectingLog())).rejects.toThrow(
         "cannot merge group 'vm/100' from 'c' into 'b': owner mismatch (source: bob@pbs, target: root@pam)",
       );
       await writeSnapshot(ds, "d", "vm/100", T0 + 60); // equal to the target's newest: a conflict
       const log = collectingLog();
-      await expect(moveGroup(storeOf(ds), ns("d"), vm100, ns("b"), true, log)).rejects.toThrow(
+      await expect(moveGroup(ds, ns("d"), vm100, ns("b"), true, log)).rejects.toThrow(
         "cannot merge group 'vm/100' from 'd' into 'b': snapshot time mismatch",
       );
       expect(log.lines.map((l) => l.message)).toEqual(
@@ -128,7 +128,7 @@ describe("move-group", () => {
       await writeSnapshot(ds, "a", "vm/100", T0 + 60);
       await ds.setGroupNotes(ns("a"), vm100, "source notes");
       const log = collectingLog();
-      await moveGroup(storeOf(ds), ns("a"), vm100, ns("b"), true, log);
+      await moveGroup(ds, ns("a"), vm100, ns("b"), true, log);
       expect(await ds.groupNotes(ns("b"), vm100)).toBe("target notes");
       expect(log.lines.filter((l) => l.level === "warn").map((l) => l.message)).toEqual([
         "group notes differ during merge of 'vm/100' from 'a' into 'b' - keeping target's notes",
@@ -142,7 +142,7 @@ describe("move-group", () => {
       await writeSnapshot(ds, "a", "vm/100", T0);
       const guard = await lockGroup(t.name, ns("a"), vm100);
       try {
-        await expect(moveGroup(storeOf(ds), ns("a"), vm100, ns("b"), true, collectingLog())).rejects.toMatchObject({
+        await expect(moveGroup(ds, ns("a"), vm100, ns("b"), true, collectingLog())).rejects.toMatchObject({
           code: "CONFLICT",
           message: expect.stringMatching(/unable to acquire backup group lock .* held by pid/),
         });
@@ -160,7 +160,7 @@ describe("move-group", () => {
       for (let i = 0; i < 3; i++) await writeSnapshot(ds, "a", "vm/100", T0 + i);
       const held = await lockSnapshot(t.name, ns("a"), { ...vm100, time: T0 + 2 }, "shared");
       try {
-        await expect(moveGroup(storeOf(ds), ns("a"), vm100, ns("b"), true, collectingLog())).rejects.toThrow(
+        await expect(moveGroup(ds, ns("a"), vm100, ns("b"), true, collectingLog())).rejects.toThrow(
           /unable to acquire snapshot lock/,
         );
       } finally {
@@ -169,7 +169,7 @@ describe("move-group", () => {
       // one batch of three: nothing moved, but the target group exists now
       expect(await times(ds, "a")).toEqual([T0, T0 + 1, T0 + 2]);
       expect(existsSync(path.join(t.path, "ns/b/vm/100/owner"))).toBe(true);
-      await moveGroup(storeOf(ds), ns("a"), vm100, ns("b"), true, collectingLog());
+      await moveGroup(ds, ns("a"), vm100, ns("b"), true, collectingLog());
       expect(await times(ds, "b")).toEqual([T0, T0 + 1, T0 + 2]);
       expect(existsSync(path.join(t.path, "ns/a/vm/100"))).toBe(false);
     });
@@ -180,14 +180,14 @@ describe("move-group", () => {
       await mkns(ds, "a", "b");
       await writeSnapshot(ds, "a", "vm/100", T0 + 60);
       const before = readFileSync(path.join(t.path, "ns/a/vm/100/owner"), "utf8");
-      const plan = await planMoveGroup(storeOf(ds), ns("a"), vm100, ns("b"), true);
+      const plan = await planMoveGroup(ds, ns("a"), vm100, ns("b"), true);
       expect(plan.groups).toEqual([
         { ns: "a", "backup-type": "vm", "backup-id": "100", "target-ns": "b", action: "move", snapshots: 1 },
       ]);
       await writeSnapshot(ds, "b", "vm/100", T0);
-      expect((await planMoveGroup(storeOf(ds), ns("a"), vm100, ns("b"), true)).groups[0]!.action).toBe("merge");
+      expect((await planMoveGroup(ds, ns("a"), vm100, ns("b"), true)).groups[0]!.action).toBe("merge");
       await writeSnapshot(ds, "b", "vm/100", T0 + 100);
-      const conflict = await planMoveGroup(storeOf(ds), ns("a"), vm100, ns("b"), true);
+      const conflict = await planMoveGroup(ds, ns("a"), vm100, ns("b"), true);
       expect(conflict.groups[0]).toMatchObject({ action: "conflict", reason: expect.stringContaining("snapshot time mismatch") });
       expect(readFileSync(path.join(t.path, "ns/a/vm/100/owner"), "utf8")).toBe(before);
       expect(await times(ds, "a")).toEqual([T0 + 60]);
@@ -210,7 +210,7 @@ describe("move-namespace", () => {
         ["a/b", "", "cannot move a namespace into the root namespace"],
       ];
       for (const [src, dst, msg] of cases) {
-        await expect(moveNamespace(store, ns(src), ns(dst), {}, log)).rejects.toThrow(msg);
+        await expect(moveNamespace(ds, ns(src), ns(dst), {}, log)).rejects.toThrow(msg);
       }
       expect((await ds.listNamespaces(ns(""))).map((n) => n.ns)).toEqual(["", "a", "a/b"]);
     });
@@ -222,9 +222,9 @@ describe("move-namespace", () => {
       await writeSnapshot(ds, "src", "vm/100", T0);
       await writeSnapshot(ds, "src/x", "ct/1", T0);
       await writeSnapshot(ds, "src/x/y", "host/h", T0);
-      const plan = await planMoveNamespace(storeOf(ds), ns("src"), ns("dst/new"), {});
+      const plan = await planMoveNamespace(ds, ns("src"), ns("dst/new"), {});
       const log = collectingLog();
-      const r = await moveNamespace(storeOf(ds), ns("src"), ns("dst/new"), {}, log);
+      const r = await moveNamespace(ds, ns("src"), ns("dst/new"), {}, log);
       expect(r.moved).toBe(3);
       expect((await ds.listNamespaces(ns(""))).map((n) => n.ns)).toEqual(["", "dst", "dst/new", "dst/new/x", "dst/new/x/y"]);
       expect(await times(ds, "dst/new/x/y", { type: "host", id: "h" })).toEqual([T0]);
@@ -242,9 +242,9 @@ describe("move-namespace", () => {
     await withWrite(t.name, async (ds) => {
       await mkns(ds, "s", "s/1", "s/1/2", "1", "1/2", "1/2/3", "1/2/3/4", "1/2/3/4/5");
       await writeSnapshot(ds, "s", "vm/100", T0);
-      const plan = await planMoveNamespace(storeOf(ds), ns("s"), ns("1/2/3/4/5/6"), {});
+      const plan = await planMoveNamespace(ds, ns("s"), ns("1/2/3/4/5/6"), {});
       expect(plan["depth-check"]).toMatchObject({ ok: false, "subtree-depth": 2, "target-depth": 6 });
-      await expect(moveNamespace(storeOf(ds), ns("s"), ns("1/2/3/4/5/6"), {}, collectingLog())).rejects.toThrow(
+      await expect(moveNamespace(ds, ns("s"), ns("1/2/3/4/5/6"), {}, collectingLog())).rejects.toThrow(
         "namespace depth limit exceeded: source subtree depth (2) + target depth (6) would exceed max (7)",
       );
       expect(await times(ds, "s")).toEqual([T0]);
@@ -258,7 +258,7 @@ describe("move-namespace", () => {
       await writeSnapshot(ds, "src", "vm/100", T0);
       await writeSnapshot(ds, "src/child", "ct/1", T0);
       const log = collectingLog();
-      await moveNamespace(storeOf(ds), ns("src"), ns("dst/src"), { maxDepth: 0 }, log);
+      await moveNamespace(ds, ns("src"), ns("dst/src"), { maxDepth: 0 }, log);
       expect(await times(ds, "dst/src")).toEqual([T0]);
       expect(await times(ds, "src/child", { type: "ct", id: "1" })).toEqual([T0]);
       expect(log.lines.filter((l) => l.level === "warn")).toEqual([]);
@@ -274,7 +274,7 @@ describe("move-namespace", () => {
       const guard = await lockGroup(t.name, ns("src"), { type: "vm", id: "101" });
       const log = collectingLog();
       try {
-        await expect(moveNamespace(storeOf(ds), ns("src"), ns("dst/src"), {}, log)).rejects.toThrow(
+        await expect(moveNamespace(ds, ns("src"), ns("dst/src"), {}, log)).rejects.toThrow(
           /^namespace move partially completed; 1 group\(s\) could not be moved and remain at source; 1 still lock-conflicted \(rerun move-namespace or move-group may succeed\): 'vm\/101' in 'src'$/,
         );
       } finally {
@@ -290,7 +290,7 @@ describe("move-namespace", () => {
       expect(await times(ds, "src", { type: "vm", id: "101" })).toEqual([T0]);
       expect(existsSync(path.join(t.path, "ns/src/ns/sub"))).toBe(false);
       // running it again completes the move
-      await moveNamespace(storeOf(ds), ns("src"), ns("dst/src"), {}, collectingLog());
+      await moveNamespace(ds, ns("src"), ns("dst/src"), {}, collectingLog());
       expect(existsSync(path.join(t.path, "ns/src"))).toBe(false);
       expect(await times(ds, "dst/src", { type: "vm", id: "101" })).toEqual([T0]);
     });
@@ -302,12 +302,12 @@ describe("move-namespace", () => {
       await writeSnapshot(ds, "src", "vm/100", T0 + 60, { owner: "bob@pbs" });
       await writeSnapshot(ds, "dst/src", "vm/100", T0); // owned by root@pam: merge refused
       await writeSnapshot(ds, "src", "ct/7", T0);
-      const plan = await planMoveNamespace(storeOf(ds), ns("src"), ns("dst/src"), { deleteSource: false });
+      const plan = await planMoveNamespace(ds, ns("src"), ns("dst/src"), { deleteSource: false });
       expect(plan.groups.map((g) => [g["backup-id"], g.action])).toEqual([
         ["7", "move"],
         ["100", "conflict"],
       ]);
-      await expect(moveNamespace(storeOf(ds), ns("src"), ns("dst/src"), { deleteSource: false }, collectingLog())).rejects.toThrow(
+      await expect(moveNamespace(ds, ns("src"), ns("dst/src"), { deleteSource: false }, collectingLog())).rejects.toThrow(
         "namespace move partially completed; 1 group(s) could not be moved and remain at source; 1 with a fatal error (investigate before retrying): 'vm/100' in 'src'",
       );
       expect(existsSync(path.join(t.path, "ns/src/ct"))).toBe(true); // empty type dir kept

@@ -28,7 +28,7 @@ export const gcKind: TaskKind<GcArgs> = {
   async run(ctx, a) {
     const ds = await openDatastore(a.store, "write");
     try {
-      const status = await garbageCollection(storeOf(ds), { upid: ctx.upid, log: ctx.log, signal: ctx.signal });
+      const status = await garbageCollection(ds, { upid: ctx.upid, log: ctx.log, signal: ctx.signal });
       try {
         await appendGcHistory(a.store, gcHistoryEntry(ctx.upid, Math.floor(Date.now() / 1000), status));
       } catch (err) {

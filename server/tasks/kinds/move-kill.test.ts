@@ -137,7 +137,7 @@ describe("namespace move killed with SIGKILL", () => {
       if (srcLeft) {
         const log = collectingLog();
         await withWrite(t.name, (ds) =>
-          moveNamespace(storeOf(ds), BackupNamespace.parse(src), BackupNamespace.parse(dst), {}, log),
+          moveNamespace(ds, BackupNamespace.parse(src), BackupNamespace.parse(dst), {}, log),
         ).catch((err: unknown) => {
           expect.fail(`re-run of round ${round} failed: ${String(err)}\n${log.lines.map((l) => l.message).join("\n")}`);
         });

@@ -41,7 +41,7 @@ export const moveGroupKind: TaskKind<MoveGroupArgs> = {
     const ds = await openDatastore(a.store, "write");
     try {
       await moveGroup(
-        storeOf(ds),
+        ds,
         BackupNamespace.parse(a.ns),
         { type: checkBackupType(a.type), id: a.id },
         BackupNamespace.parse(a["target-ns"]),
@@ -63,7 +63,7 @@ export const moveNamespaceKind: TaskKind<MoveNamespaceArgs> = {
     const ds = await openDatastore(a.store, "write");
     try {
       await moveNamespace(
-        storeOf(ds),
+        ds,
         BackupNamespace.parse(a.ns),
         BackupNamespace.parse(a["target-ns"]),
         { maxDepth: a["max-depth"], deleteSource: a["delete-source"], mergeGroups: a["merge-groups"] },
