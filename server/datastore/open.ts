@@ -95,18 +95,32 @@ export type HandleFor<O extends Operation> = O extends "write"
     ? ReadHandle
     : LookupHandle;
 
-/** Engine-internal access to the content backend of a write handle (moves, GC, writers). */
+/**
+ * Engine-internal access to the content backend of a handle. Not part of the engine's public
+ * surface (index.ts): outside server/datastore nobody can get at an untyped store. The type
+ * says which handle an operation needs; these checks say it again at run time, so that a read
+ * handle cast to a write handle (or a closed one) is refused rather than trusted.
+ */
 const stores = new WeakMap<object, Store>();
-export function storeOf(handle: WriteHandle): Store {
+function storeFor(handle: LookupHandle, need: "read" | "write"): Store {
+  if (handle instanceof Handle && handle.isClosed) throw new CofferError("INTERNAL", `datastore handle '${handle.name}' is closed`);
+  if (handle.operation === "lookup") {
+    throw new CofferError("INTERNAL", `datastore '${handle.name}' was opened for lookup, not ${need}: this operation needs a ${need} handle`);
+  }
   const s = stores.get(handle);
   if (!s) throw new CofferError("INTERNAL", "not an open datastore handle");
+  if (need === "write" && handle.operation !== "write") {
+    throw new CofferError("INTERNAL", `datastore '${handle.name}' was opened for ${handle.operation}, not write: this operation needs a write handle`);
+  }
   return s;
 }
-/** The same for read-only engine work (verify); it must only read. */
+/** The store of a write handle: moves, GC, prune, backups (engine-internal). */
+export function storeOf(handle: WriteHandle): Store {
+  return storeFor(handle, "write");
+}
+/** The store of a read (or write) handle for engine work that only reads (engine-internal). */
 export function readStoreOf(handle: ReadHandle): Store {
-  const s = stores.get(handle);
-  if (!s) throw new CofferError("INTERNAL", "not an open datastore handle");
-  return s;
+  return storeFor(handle, "read");
 }
 
 /**
@@ -142,6 +156,10 @@ class Handle {
   private readonly store: Store | undefined;
   private readonly chunkStore: LocalChunkStore | undefined;
   private closed = false;
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
 
   constructor(config: DatastoreConfig, op: Operation, chunks: LocalChunkStore | undefined) {
     this.name = config.name;

@@ -24,7 +24,7 @@ import { DEFAULT_FIXED_CHUNK_SIZE } from "../format/fixed-index";
 import type { BackupManifest } from "../format/manifest";
 import { nullLog, type EngineLog } from "../model/log";
 import { formatBackupTime, type BackupNamespace, type GroupRef, type SnapshotRef } from "../model/names";
-import type { WriteHandle } from "../open";
+import { storeOf, type WriteHandle } from "../open";
 import { type ArchiveStats, SnapshotWriter } from "./snapshot-writer";
 import { type ArchiveKind, type ArchiveSpec, checkDistinct, checkSource } from "./archive-spec";
 import {
@@ -130,6 +130,7 @@ export async function runBackup(
   specs: readonly ArchiveSpec[],
   opts: BackupOptions,
 ): Promise<BackupResult> {
+  storeOf(handle); // a write operation: refused on anything but a write handle, before it reads
   const log = opts.log ?? nullLog;
   const started = performance.now();
   checkDistinct(specs);

@@ -13,7 +13,7 @@ import type { Store } from "../storage/store";
 import { readStoreOf, type ReadHandle } from "../open";
 
 /** The group pre-flight check on a read handle (the API and CLI, before a task exists). */
-export function checkMoveGroup(
+export async function checkMoveGroup(
   ds: ReadHandle,
   sourceNs: BackupNamespace,
   targetNs: BackupNamespace,
@@ -24,7 +24,7 @@ export function checkMoveGroup(
 }
 
 /** The namespace pre-flight check on a read handle (the API and CLI, before a task exists). */
-export function checkMoveNamespace(ds: ReadHandle, sourceNs: BackupNamespace, targetNs: BackupNamespace): Promise<void> {
+export async function checkMoveNamespace(ds: ReadHandle, sourceNs: BackupNamespace, targetNs: BackupNamespace): Promise<void> {
   return checkMoveNamespaceIn(readStoreOf(ds), sourceNs, targetNs);
 }
 

@@ -10,7 +10,7 @@ import { errorMessage } from "../model/errors";
 import { snapshotDisplay } from "../storage/layout";
 import { nullLog, type EngineLog } from "../model/log";
 import { type BackupNamespace, type BackupType, formatBackupTime, type GroupRef, groupPath, type SnapshotRef } from "../model/names";
-import type { ReadHandle, WriteHandle } from "../open";
+import { storeOf, type ReadHandle, type WriteHandle } from "../open";
 
 /** PBS KeepOptions, keyed as the API has them. */
 export interface KeepOptions {
@@ -225,6 +225,7 @@ export async function pruneGroup(
   keep: KeepOptions,
   opts: PruneGroupOptions = {},
 ): Promise<PruneResult[]> {
+  storeOf(handle); // a write operation: refused on anything but a write handle, before it reads
   const log = opts.log ?? nullLog;
   const plan = await planPrune(handle, ns, group, keep);
   if (opts.dryRun) return pruneResults(ns, plan);
