@@ -5,7 +5,7 @@
  * request per key; the order applies within each namespace.
  */
 import { useEffect, useId, useState } from "react";
-import type { GroupSort } from "@/server/datastore/content/listing-page";
+import type { GroupSort } from "@/server/api/types";
 import { Icon } from "./Icon";
 import { Spinner } from "./Spinner";
 

@@ -14,7 +14,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
-import type { GroupSort } from "@/server/datastore/content/listing-page";
+import type { GroupSort } from "@/server/api/types";
 import { MAX_NAMESPACE_DEPTH } from "@/server/datastore/model/names";
 import type { NamespaceListItem } from "@/server/datastore/model/types";
 import { ActionError } from "./ActionError";

@@ -5,7 +5,7 @@
  * hand-written SVG with a title, axes, native tooltips and a data table.
  */
 import { useId } from "react";
-import type { GcHistoryEntry } from "@/server/datastore/gc/gc-history";
+import type { GcHistoryEntry } from "@/server/api/types";
 import { byteTicks, shortTime } from "./chart-scale";
 import { formatSize } from "./format";
 import { formatLocalTime } from "./task-format";

@@ -9,7 +9,7 @@ import * as RadioGroup from "@radix-ui/react-radio-group";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { MAX_MAINTENANCE_MESSAGE_LENGTH } from "@/server/datastore/model/maintenance";
-import { maintenanceMessageSchema } from "@/server/api/schemas";
+import { maintenanceMessageSchema } from "@/server/datastore/model/schemas";
 import type { ActiveOperationCounts, MaintenanceType } from "@/server/datastore/model/types";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
 import { ErrorMessage } from "./ErrorMessage";

@@ -4,7 +4,7 @@
  * checks the move runs (what moves, what merges, what conflicts and why, namespaces created and
  * removed, the depth check), or why the move would be refused outright.
  */
-import type { MovePlan, PlannedGroup } from "@/server/datastore/move/move-plan";
+import type { MovePlan, PlannedGroup } from "@/server/api/types";
 import { ActionError } from "./ActionError";
 import { Badge, type BadgeTone } from "./Badge";
 import { Icon } from "./Icon";

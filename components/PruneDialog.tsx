@@ -6,7 +6,7 @@
  */
 import { keepPreviousData, skipToken, useMutation, useQuery } from "@tanstack/react-query";
 import { useId, useState, type FormEvent } from "react";
-import { KEEP_OPTIONS, keepCountSchema, type KeepOptionName } from "@/server/api/schemas";
+import { KEEP_OPTIONS, keepCountSchema, type KeepOptionName } from "@/server/datastore/model/schemas";
 import type { GroupRef } from "@/server/datastore/model/names";
 import { ActionError } from "./ActionError";
 import { Badge, type BadgeTone } from "./Badge";

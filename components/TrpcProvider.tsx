@@ -8,7 +8,7 @@ import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-qu
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { useState, type ReactNode } from "react";
-import type { AppRouter } from "@/server/api/root";
+import type { AppRouter } from "@/server/api/types";
 
 const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
 

@@ -6,7 +6,7 @@
  * created, moved and deleted with Modify on their parent. Undefined: allowed (or still loading:
  * the server decides, as it always does).
  */
-import type { Privilege } from "@/server/auth/privileges";
+import type { Privilege } from "@/server/api/types";
 import { datastorePath, parentNs, usePermissions, type Permissions } from "./usePermissions";
 import { useSession } from "./useSession";
 import { useContentTree } from "./useContentTree";

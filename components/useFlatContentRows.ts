@@ -9,7 +9,7 @@
  */
 import { useQueries } from "@tanstack/react-query";
 import { useCallback, useMemo, useState } from "react";
-import type { GroupSort } from "@/server/datastore/content/listing-page";
+import type { GroupSort } from "@/server/api/types";
 import type { GroupRef } from "@/server/datastore/model/names";
 import type { GroupListItem, NamespaceListItem, SnapshotListItem } from "@/server/datastore/model/types";
 import { useTRPC } from "./TrpcProvider";

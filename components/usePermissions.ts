@@ -5,7 +5,7 @@
  * on the server all the same.
  */
 import { useQuery } from "@tanstack/react-query";
-import type { Privilege } from "@/server/auth/privileges";
+import type { Privilege } from "@/server/api/types";
 import { useTRPC } from "./TrpcProvider";
 
 export interface Permissions {

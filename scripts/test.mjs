@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm test`: every check, in order, stopping at the first failure (DESIGN.md section 11):
- * type check, unit and integration tests, Debian chromium present, production build,
+ * type check, layering (scripts/check-layers.mjs), unit and integration tests, Debian chromium present, production build,
  * end-to-end tests. Output streams as it comes; a summary closes the run.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -46,6 +46,7 @@ async function ensureChromium() {
 
 const steps = [
   { name: "type check", run: () => run(bin("tsc"), ["--noEmit"]) },
+  { name: "layering", run: () => run(process.execPath, [path.join(root, "scripts", "check-layers.mjs")]) },
   { name: "unit tests", run: () => run(bin("vitest"), ["run"]) },
   { name: "chromium", run: ensureChromium },
   { name: "build", run: () => run(bin("next"), ["build"]) },

@@ -38,20 +38,10 @@ import {
   type Access,
   type AccessInput,
 } from "../auth";
-import type { Context, Meta } from "./init";
+import type { Caller, Context, Meta } from "./context";
 
-/** The identity of a request, resolved once per request. */
-export interface Caller {
-  authId?: string;
-  /** `local`: a trusted server-side caller without HTTP (tests, server components acting as root@pam). */
-  via: "token" | "session" | "local" | "none";
-  /** A renewed session token: the response sets it as the new cookie. */
-  renewedToken?: string;
-  /** The cookie held an unusable session: the response clears it. */
-  clearCookie?: boolean;
-  /** A token header that failed: procedures other than public ones answer with this error. */
-  error?: CofferError;
-}
+export type { Caller } from "./context";
+
 
 /** The local superuser without HTTP, for createCaller in tests and trusted server-side calls. */
 export const LOCAL_CALLER: Caller = { authId: LOCAL_ROOT, via: "local" };

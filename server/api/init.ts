@@ -11,39 +11,14 @@ import { z } from "zod";
 import type { Access } from "../auth";
 import { CofferError, type ErrorCode } from "../datastore/model/errors";
 import { BackupNamespace, type GroupRef, type SnapshotRef } from "../datastore/model/names";
-import { openDatastore, type HandleFor, type ReadHandle } from "../datastore/open";
+import { openDatastore, type HandleFor, type ReadHandle } from "../datastore";
 import { errnoCode, redactPaths } from "./public-error";
-import { createAuthenticate, createAuthorize, requestIsHttps, resolveCaller, type Caller } from "./auth-middleware";
+import { createAuthenticate, createAuthorize, requestIsHttps, resolveCaller } from "./auth-middleware";
+import type { Context, CookieBox, Meta } from "./context";
+
+export type { Caller, Context, CookieBox, Meta } from "./context";
 
 export type { Access, Privilege } from "../auth";
-
-/**
- * The session cookie a procedure wants the response to set (auth.login) or clear
- * (auth.logout). The route handler sends it; it wins over a renewal of the old session.
- */
-export interface CookieBox {
-  value?: string;
-}
-
-/**
- * What a procedure knows about its request. Tests build it with `createInnerContext` without
- * any HTTP request, naming the caller directly (`LOCAL_CALLER` acts as root@pam).
- */
-export interface Context {
-  /** Request headers when called over HTTP; absent through `createCaller`. */
-  headers?: Headers;
-  /** Who calls (resolved once per request from `headers`, or given by a test). */
-  caller?: Caller;
-  /** Where login/logout put the cookie for the response (HTTP only). */
-  cookie?: CookieBox;
-  /** Whether the browser reached the console over https (the cookie then gets `Secure`). */
-  secure?: boolean;
-  /**
-   * The client's address as the console's HTTP server saw it (scripts/front-door.mjs; a
-   * forwarded address only from a trusted proxy). For login throttling.
-   */
-  clientAddress?: string;
-}
 
 /** The context without a request, for `createCaller` in tests and server-side callers. */
 export function createInnerContext(opts: Partial<Context> = {}): Context {
@@ -83,14 +58,6 @@ function describeZodError(error: z.ZodError): string {
   return error.issues.map((i) => (i.path.length > 0 ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
 }
 
-/**
- * What a procedure requires, declared on every procedure with `.meta({ access })`; the type and
- * its meaning live with the checks in server/auth/access.ts. A test (access.test.ts) enumerates
- * every procedure and fails for one without a declaration.
- */
-export interface Meta {
-  access?: Access;
-}
 
 const t = initTRPC
   .context<Context>()

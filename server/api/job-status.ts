@@ -3,8 +3,8 @@
  * GarbageCollectionJobStatus) and the last verification, from `.gc-status` and the task lists.
  * Shared by the gc and datastore routers.
  */
-import { emptyGcStatus, readGcStatus, type GcStatus } from "../datastore/gc/gc-status";
-import { readStoreOf, type ReadHandle } from "../datastore/open";
+import { emptyGcStatus, readGcStatus, type GcStatus } from "../datastore";
+import { type ReadHandle } from "../datastore";
 import { listTasks, taskStatus, type TaskListItem } from "../tasks";
 import { parseTaskState, type TaskStateType } from "../tasks/core/task-state";
 

@@ -6,7 +6,7 @@
  *
  * `COFFER_USAGE_SAMPLE_SECONDS` changes the interval (default 300 s, at least 10 s).
  */
-import { DEFAULT_USAGE_INTERVAL_S, sampleAllDatastores } from "../datastore/state/usage-history";
+import { DEFAULT_USAGE_INTERVAL_S, sampleAllDatastores } from "../datastore";
 import { errorMessage } from "../datastore/model/errors";
 
 const state: { timer?: ReturnType<typeof setInterval>; first?: Promise<void>; home?: string } = {};

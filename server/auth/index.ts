@@ -2,6 +2,7 @@
  * The auth core: users, API tokens, sessions, roles, ACL and the checks the API runs with them.
  * The API (server/api) imports from here; nothing here knows tRPC or Next.
  */
+export { deleteUser, revokeToken } from "./accounts";
 export { ADMIN_PASSWORD_ENV, ADMIN_USER, ensureAdminUser, type BootstrapResult } from "./admin-bootstrap";
 export {
   checkAccess,
@@ -44,7 +45,6 @@ export {
   getToken,
   listTokens,
   parseTokenHeader,
-  revokeToken,
   updateToken,
   verifyTokenHeader,
   type TokenInfo,
@@ -52,7 +52,6 @@ export {
 export {
   COFFER_REALM,
   createUser,
-  deleteUser,
   getUser,
   isUserActive,
   listUsers,

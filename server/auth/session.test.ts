@@ -12,7 +12,8 @@ import {
   verifySession,
 } from "./session";
 import { fileMode, rejected, thrown, useAuthHome } from "./test-support";
-import { createUser, deleteUser, setPassword, updateUser } from "./users";
+import { deleteUser } from "./accounts";
+import { createUser, setPassword, updateUser } from "./users";
 
 useAuthHome();
 

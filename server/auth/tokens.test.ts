@@ -5,8 +5,9 @@ import { paths } from "../config/paths";
 import { grantRole, listAcl } from "./acl";
 import { authPaths } from "./auth-files";
 import { fileMode, rejected, thrown, useAuthHome } from "./test-support";
-import { createToken, getToken, listTokens, parseTokenHeader, revokeToken, updateToken, verifyTokenHeader } from "./tokens";
-import { createUser, deleteUser, updateUser } from "./users";
+import { deleteUser, revokeToken } from "./accounts";
+import { createToken, getToken, listTokens, parseTokenHeader, updateToken, verifyTokenHeader } from "./tokens";
+import { createUser, updateUser } from "./users";
 
 useAuthHome();
 

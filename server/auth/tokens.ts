@@ -17,7 +17,6 @@ import { z } from "zod";
 import { CofferError } from "../datastore/model/errors";
 import { authIdUser, isValidAuthId } from "../datastore/model/owner";
 import { printable } from "../datastore/model/names";
-import { removeAclEntriesLocked } from "./acl";
 import { authPaths, readConfigSync, withAuthLock, writeConfig } from "./auth-files";
 import { isActive, isUserActive, readUsers } from "./users";
 
@@ -29,7 +28,7 @@ const tokenEntrySchema = z.object({
   secret: z.object({ alg: z.literal("sha256"), hash: z.string().regex(/^[0-9a-f]{64}$/) }),
 });
 
-const tokensFileSchema = z.object({ tokens: z.array(tokenEntrySchema) });
+export const tokensFileSchema = z.object({ tokens: z.array(tokenEntrySchema) });
 
 type TokenEntry = z.infer<typeof tokenEntrySchema>;
 type TokensFile = z.infer<typeof tokensFileSchema>;
@@ -41,7 +40,7 @@ export interface TokenInfo {
   comment?: string;
 }
 
-const emptyTokens = (): TokensFile => ({ tokens: [] });
+export const emptyTokens = (): TokensFile => ({ tokens: [] });
 
 function readTokens(): TokensFile {
   return readConfigSync(authPaths.tokens(), tokensFileSchema, emptyTokens);
@@ -133,20 +132,8 @@ export async function updateToken(tokenid: string, opts: { enable?: boolean; exp
   return info(updated!);
 }
 
-/** Revokes (deletes) a token and its ACL entries (PBS delete_token). */
-export async function revokeToken(tokenid: string): Promise<void> {
-  await withAuthLock(async () => {
-    const current = readConfigSync(authPaths.tokens(), tokensFileSchema, emptyTokens, { fresh: true });
-    if (!current.tokens.some((t) => t.tokenid === tokenid)) {
-      throw new CofferError("NOT_FOUND", `no such API token '${tokenid}'`);
-    }
-    // Token first: a crash half-way leaves stale ACL entries of a token that no longer exists.
-    await writeConfig(authPaths.tokens(), tokensFileSchema, { tokens: current.tokens.filter((t) => t.tokenid !== tokenid) });
-    await removeAclEntriesLocked((authId) => authId === tokenid);
-  });
-}
 
-/** For deleteUser, which holds the auth lock already. */
+/** For deleteUser (accounts.ts), which holds the auth lock already. */
 export async function removeTokensOfUserLocked(userid: string): Promise<void> {
   const current = readConfigSync(authPaths.tokens(), tokensFileSchema, emptyTokens, { fresh: true });
   const kept = current.tokens.filter((t) => authIdUser(t.tokenid) !== userid);

@@ -12,15 +12,13 @@
  * (session.ts): it is drawn anew when the user is created, gets a new password or is disabled,
  * so each of these ends every session at once, also for a user deleted and created again
  * under the same name.
- * Removing a user removes its API tokens and every ACL entry of the user and its tokens (PBS).
+ * Removing a user (accounts.ts) removes its API tokens and every ACL entry of the user and its tokens (PBS).
  */
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { CofferError } from "../datastore/model/errors";
 import { isValidAuthId, LOCAL_ROOT } from "../datastore/model/owner";
 import { printable } from "../datastore/model/names";
-import { removeAclEntriesLocked } from "./acl";
-import { removeTokensOfUserLocked } from "./tokens";
 import { authPaths, readConfigSync, withAuthLock, writeConfig } from "./auth-files";
 import { checkPassword, hashPassword, passwordHashSchema, type PasswordHash } from "./password";
 
@@ -57,7 +55,7 @@ export interface UserOptions {
   comment?: string;
 }
 
-const emptyUsers = (): UsersFile => ({ users: [] });
+export const emptyUsers = (): UsersFile => ({ users: [] });
 
 export function readUsers(): UsersFile {
   return readConfigSync(authPaths.users(), usersFileSchema, emptyUsers);
@@ -185,14 +183,3 @@ export async function setPassword(userid: string, password: string): Promise<voi
   await updateUser(userid, { password });
 }
 
-/** Removes the user, its tokens and all ACL entries of both (PBS delete_user). */
-export async function deleteUser(userid: string): Promise<void> {
-  await withAuthLock(async () => {
-    const current = readConfigSync(authPaths.users(), usersFileSchema, emptyUsers, { fresh: true });
-    if (!current.users.some((u) => u.userid === userid)) throw new CofferError("NOT_FOUND", `no such user '${userid}'`);
-    // ACL and tokens first: a crash half-way leaves a user without rights, never rights without a user.
-    await removeAclEntriesLocked((authId) => authId === userid || authId.startsWith(`${userid}!`));
-    await removeTokensOfUserLocked(userid);
-    await writeConfig(authPaths.users(), usersFileSchema, { users: current.users.filter((u) => u.userid !== userid) });
-  });
-}

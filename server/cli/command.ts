@@ -1,5 +1,5 @@
 /** The shape of one `coffer` sub-command, and helpers the commands share. */
-import { openDatastore, type HandleFor } from "../datastore/open";
+import { openDatastore, type HandleFor } from "../datastore";
 import { BackupNamespace, checkDatastoreName, parseGroupPath, type GroupRef } from "../datastore/model/names";
 import { checkNamespaceInput } from "../datastore/model/schemas";
 import type { Operation } from "../datastore/model/types";

@@ -4,12 +4,12 @@
  * namespaces, groups of all three types (several owners, notes, protected snapshots), one empty
  * group and one unfinished snapshot. Contents are deterministic (seeded), times are recent.
  */
-import { createDatastore, listDatastoreConfigs, removeDatastore } from "../datastore/lifecycle";
-import { createLockedGroup } from "../datastore/content/group";
+import { createDatastore, removeDatastore } from "../datastore";
+import { listDatastoreConfigs } from "../config/datastore-config";
 import { BackupNamespace, type BackupType, type GroupRef } from "../datastore/model/names";
-import { openDatastore, storeOf, type WriteHandle } from "../datastore/open";
+import { openDatastore, type WriteHandle } from "../datastore";
 import { LOCAL_ROOT } from "../datastore/model/owner";
-import { SnapshotWriter } from "../datastore/backup/snapshot-writer";
+import { SnapshotWriter } from "../datastore";
 
 export const DEMO_STORE = "demo";
 
@@ -178,8 +178,7 @@ async function fillDemo(): Promise<void> {
     }
     const unfinished = GROUPS.find((g) => g.ns === UNFINISHED_IN.ns && g.type === UNFINISHED_IN.type && g.id === UNFINISHED_IN.id)!;
     await writeSnapshot(ds, BackupNamespace.parse(UNFINISHED_IN.ns), unfinished, unfinished.snapshots, lastNight + 3 * 3600, false);
-    const empty = await createLockedGroup(storeOf(ds), BackupNamespace.parse(EMPTY_GROUP.ns), EMPTY_GROUP, BACKUP_USER);
-    await empty.guard.release();
+    await ds.createGroup(BackupNamespace.parse(EMPTY_GROUP.ns), EMPTY_GROUP, BACKUP_USER);
     await ds.setGroupNotes(BackupNamespace.parse(EMPTY_GROUP.ns), EMPTY_GROUP, "Provisioned, first backup pending");
   } finally {
     await ds.close();

@@ -16,7 +16,6 @@ import { CofferError, isErrno } from "./model/errors";
 import { checkDatastoreName, printable } from "./model/names";
 import { paths } from "../config/paths";
 
-export { type DatastoreConfig, getDatastoreConfig, listDatastoreConfigs, setMaintenanceMode };
 
 export interface CreateDatastoreOptions {
   /** Where the datastore lives; default `COFFER_HOME/datastores/<name>`. Relative paths are made absolute. */

@@ -11,7 +11,7 @@ import { type DatastoreConfig, getDatastoreConfig, withConfigLock } from "../con
 import { type DeleteStats, destroyGroup, destroySnapshot } from "./content/destroy";
 import { CofferError, withContext } from "./model/errors";
 import type { BackupManifest } from "./format/manifest";
-import { readGroupNotes, readOwner, setGroupNotes, writeOwner, assertGroupExists } from "./content/group";
+import { readGroupNotes, readOwner, setGroupNotes, writeOwner, assertGroupExists, createLockedGroup } from "./content/group";
 import { groupListItem, listGroupItems, listSnapshotItems } from "./content/listing";
 import { LocalBackend } from "./storage/local-backend";
 import { lockGroup } from "./locking/locks";
@@ -83,6 +83,11 @@ export interface WriteHandle extends ReadHandle {
   ): Promise<DeleteStats>;
   setGroupNotes(ns: BackupNamespace, group: GroupRef, notes: string): Promise<void>;
   setGroupOwner(ns: BackupNamespace, group: GroupRef, owner: string): Promise<void>;
+  /**
+   * Creates an empty group owned by `owner` (PBS create_locked_backup_group, then unlock); an
+   * existing group is left as it is. Returns whether it was created.
+   */
+  createGroup(ns: BackupNamespace, group: GroupRef, owner: string): Promise<boolean>;
   destroyGroup(ns: BackupNamespace, group: GroupRef): Promise<DeleteStats>;
   destroySnapshot(ns: BackupNamespace, snap: SnapshotRef): Promise<void>;
   setSnapshotNotes(ns: BackupNamespace, snap: SnapshotRef, notes: string): Promise<void>;
@@ -278,6 +283,14 @@ class Handle {
     } finally {
       await guard.release();
     }
+  }
+
+  async createGroup(ns: BackupNamespace, group: GroupRef, owner: string) {
+    const store = this.io("write");
+    parseAuthId(owner);
+    const { guard, created } = await createLockedGroup(store, ns, group, owner);
+    await guard.release();
+    return created;
   }
 
   async destroyGroup(ns: BackupNamespace, group: GroupRef) {

@@ -4,13 +4,13 @@
  * last GC and verify), its disk usage over time (PBS rrd) and the history of its GCs.
  */
 import { z } from "zod";
-import { getDatastoreConfig, listDatastoreConfigs, type DatastoreConfig } from "../../datastore/lifecycle";
+import { getDatastoreConfig, listDatastoreConfigs, type DatastoreConfig } from "../../config/datastore-config";
 import { datastoreVisibility } from "../../auth";
 import { CofferError } from "../../datastore/model/errors";
-import { readGcHistory, type GcHistoryEntry } from "../../datastore/gc/gc-history";
+import { readGcHistory, type GcHistoryEntry } from "../../datastore";
 import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "../../datastore/model/names";
-import { openDatastore, type ReadHandle } from "../../datastore/open";
-import { diskUsage, readUsageHistory, type DiskUsage } from "../../datastore/state/usage-history";
+import { openDatastore, type ReadHandle } from "../../datastore";
+import { diskUsage, readUsageHistory, type DiskUsage } from "../../datastore";
 import { parseUpid } from "../../tasks";
 import type { AuthState } from "../auth-middleware";
 import { procedure, router, type Access } from "../init";

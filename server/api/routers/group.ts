@@ -4,9 +4,9 @@
  * group, Y only groups the caller owns (reference pbs-api-ui 2.3, 3).
  */
 import { z } from "zod";
-import { GROUP_SORTS, pageGroups } from "../../datastore/content/listing-page";
+import { GROUP_SORTS, pageGroups } from "../../datastore";
 import { BackupNamespace, type GroupRef } from "../../datastore/model/names";
-import { openDatastore, type ReadHandle } from "../../datastore/open";
+import { openDatastore, type ReadHandle } from "../../datastore";
 import { parseAuthId } from "../../datastore/model/owner";
 import { CofferError, errorMessage } from "../../datastore/model/errors";
 import type { AuthState } from "../auth-middleware";

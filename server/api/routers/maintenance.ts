@@ -5,9 +5,9 @@
  * store never counts as an operation on it (DESIGN.md 4).
  */
 import { z } from "zod";
-import { setMaintenanceMode } from "../../datastore/lifecycle";
-import { maintenanceStatus } from "../../datastore/state/maintenance-status";
-import { openDatastore, type LookupHandle } from "../../datastore/open";
+import { setMaintenanceMode } from "../../config/datastore-config";
+import { maintenanceStatus } from "../../datastore";
+import { openDatastore, type LookupHandle } from "../../datastore";
 import type { ActiveOperationCounts } from "../../datastore/model/types";
 import { procedure, router, toTRPCError } from "../init";
 import { maintenanceSetSchema, storeNameSchema } from "../schemas";

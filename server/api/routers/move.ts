@@ -13,10 +13,10 @@
  * reading the group's owner when ownership decides. Tasks run as the caller.
  */
 import { z } from "zod";
-import { checkMoveGroup, checkMoveNamespace } from "../../datastore/move/move-checks";
-import { planMoveGroup, planMoveNamespace } from "../../datastore/move/move-plan";
+import { checkMoveGroup, checkMoveNamespace } from "../../datastore";
+import { planMoveGroup, planMoveNamespace } from "../../datastore";
 import { BackupNamespace, type GroupRef } from "../../datastore/model/names";
-import type { ReadHandle } from "../../datastore/open";
+import type { ReadHandle } from "../../datastore";
 import { checkMoveAccess, checkMoveNamespaceAccess, privilegesAt, datastoreAclPath } from "../../auth";
 import { startTask } from "../../tasks";
 import type { AuthState } from "../auth-middleware";

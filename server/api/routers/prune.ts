@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { BackupNamespace } from "../../datastore/model/names";
-import { KEEP_OPTION_NAMES, type KeepOptions, planPrune } from "../../datastore/prune/prune";
+import { KEEP_OPTION_NAMES, type KeepOptions, planPrune } from "../../datastore";
 import { startTask } from "../../tasks";
 import type { Access } from "../init";
 import { datastoreProcedure, router } from "../init";

@@ -3,7 +3,7 @@
  * first, so that a group with 5,000 snapshots stays responsive.
  */
 import { z } from "zod";
-import { pageSnapshots } from "../../datastore/content/listing-page";
+import { pageSnapshots } from "../../datastore";
 import { CofferError } from "../../datastore/model/errors";
 import { BackupNamespace, snapshotPath } from "../../datastore/model/names";
 import { datastoreProcedure, procedure, router } from "../init";

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { setMaintenanceMode } from "../../datastore/lifecycle";
+import { setMaintenanceMode } from "../../config/datastore-config";
 import { garbageCollection } from "../../datastore/gc/gc";
 import { collectingLog } from "../../datastore/model/log";
 import { formatBackupTime } from "../../datastore/model/names";

@@ -11,9 +11,9 @@
  * (PBS restores on the client side too); it is a read operation and works in read-only
  * maintenance.
  */
-import { checkDistinct, checkSource, parseArchiveSpec } from "../../datastore/backup/archive-spec";
-import { restoreArchive } from "../../datastore/backup/restore";
-import { humanSize } from "../../datastore/backup/progress";
+import { checkDistinct, checkSource, parseArchiveSpec } from "../../datastore";
+import { restoreArchive } from "../../datastore";
+import { humanSize } from "../../datastore";
 import { CofferError } from "../../datastore/model/errors";
 import { checkDatastoreName, parseBackupTime, parseSnapshotPath } from "../../datastore/model/names";
 import { UsageError } from "../args";

@@ -1,4 +1,5 @@
-import { createDatastore, listDatastoreConfigs, removeDatastore } from "../../datastore/lifecycle";
+import { createDatastore, removeDatastore } from "../../datastore";
+import { listDatastoreConfigs } from "../../config/datastore-config";
 import type { Command } from "../command";
 import { req, str } from "../command";
 import { emit, printTable } from "../output";

@@ -1,6 +1,6 @@
 import { CofferError } from "../../datastore/model/errors";
 import { type LockGuard } from "../../platform/file-lock";
-import { lockGroup, lockSnapshot } from "../../datastore/locking/locks";
+import { lockGroup, lockSnapshot } from "../../datastore";
 import { GROUP_PATH_REGEX, parseGroupPath, parseSnapshotPath } from "../../datastore/model/names";
 import type { Command } from "../command";
 import { nsOf, req, withDatastore } from "../command";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { setMaintenanceMode } from "../../datastore/lifecycle";
+import { setMaintenanceMode } from "../../config/datastore-config";
 import { storeOf } from "../../datastore/open";
 import { ageAllChunks, chunkFile, insertOrphan } from "../../datastore/test-support/gc-chunks";
 import { useTempStore, withWrite, writeSnapshot, type TempStore } from "../../datastore/test-support/temp-store";

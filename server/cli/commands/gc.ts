@@ -4,9 +4,9 @@
  * last run left in `.gc-status`. Ctrl-C on `gc` only stops following: the GC goes on, as a
  * GC started from the console does; `coffer task stop <upid>` aborts it.
  */
-import { emptyGcStatus, humanByte, readGcStatus, type GcStatus } from "../../datastore/gc/gc-status";
+import { emptyGcStatus, humanByte, readGcStatus, type GcStatus } from "../../datastore";
 import { checkDatastoreName } from "../../datastore/model/names";
-import { readStoreOf } from "../../datastore/open";
+
 import { taskStatus } from "../../tasks/core/task-status";
 import type { Command } from "../command";
 import { req, withDatastore } from "../command";

@@ -1,7 +1,7 @@
-import { setMaintenanceMode } from "../../datastore/lifecycle";
+import { setMaintenanceMode } from "../../config/datastore-config";
 import { checkDatastoreName } from "../../datastore/model/names";
 import { checkMaintenanceMessage } from "../../datastore/model/maintenance";
-import { maintenanceStatus } from "../../datastore/state/maintenance-status";
+import { maintenanceStatus } from "../../datastore";
 import type { MaintenanceType } from "../../datastore/model/types";
 import type { Command } from "../command";
 import { req, str } from "../command";

@@ -4,10 +4,10 @@
  * otherwise the move runs as a task, and Ctrl-C aborts it (as proxmox-backup-client does).
  */
 import { checkNamespaceInput } from "../../datastore/model/schemas";
-import { checkMoveGroup, checkMoveNamespace } from "../../datastore/move/move-checks";
-import { type MovePlan, planMoveGroup, planMoveNamespace } from "../../datastore/move/move-plan";
+import { checkMoveGroup, checkMoveNamespace } from "../../datastore";
+import { type MovePlan, planMoveGroup, planMoveNamespace } from "../../datastore";
 import { BackupNamespace } from "../../datastore/model/names";
-import { storeOf } from "../../datastore/open";
+
 import { UsageError } from "../args";
 import type { Command } from "../command";
 import { groupOf, nsOf, req, str, withDatastore } from "../command";

@@ -4,7 +4,7 @@
  * handle and changes nothing, without a task; otherwise the prune runs as a `prune` task.
  */
 import { formatBackupTime } from "../../datastore/model/names";
-import { KEEP_OPTION_NAMES, type KeepOptions, planPrune, type PrunePlanEntry, pruneResults } from "../../datastore/prune/prune";
+import { KEEP_OPTION_NAMES, type KeepOptions, planPrune, type PrunePlanEntry, pruneResults } from "../../datastore";
 import { MAX_KEEP_COUNT } from "../../datastore/model/schemas";
 import type { OptionSpec } from "../args";
 import type { Command } from "../command";

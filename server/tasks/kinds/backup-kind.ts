@@ -8,12 +8,12 @@
  * owner check against an existing group runs in the task).
  */
 import { z } from "zod";
-import { archiveSpec, checkDistinct } from "../../datastore/backup/archive-spec";
-import { runBackup } from "../../datastore/backup/backup";
-import { humanSize } from "../../datastore/backup/progress";
-import { MIB } from "../../datastore/backup/rate-limit";
+import { archiveSpec, checkDistinct } from "../../datastore";
+import { runBackup } from "../../datastore";
+import { humanSize } from "../../datastore";
+import { MIB } from "../../datastore";
 import { BackupNamespace, checkBackupId, checkBackupType, checkDatastoreName, formatBackupTime } from "../../datastore/model/names";
-import { openDatastore } from "../../datastore/open";
+import { openDatastore } from "../../datastore";
 import type { TaskKind } from "../core/registry";
 import { parseUpid } from "../core/upid";
 

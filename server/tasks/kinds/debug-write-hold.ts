@@ -8,7 +8,7 @@
 import { z } from "zod";
 
 import { checkDatastoreName } from "../../datastore/model/names";
-import { openDatastore } from "../../datastore/open";
+import { openDatastore } from "../../datastore";
 import type { TaskKind } from "../core/registry";
 
 const STEP_MS = 100;

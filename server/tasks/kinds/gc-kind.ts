@@ -7,10 +7,10 @@
 import { z } from "zod";
 
 import { errorMessage } from "../../datastore/model/errors";
-import { garbageCollection } from "../../datastore/gc/gc";
-import { appendGcHistory, gcHistoryEntry } from "../../datastore/gc/gc-history";
+import { garbageCollection } from "../../datastore";
+import { appendGcHistory, gcHistoryEntry } from "../../datastore";
 import { checkDatastoreName } from "../../datastore/model/names";
-import { openDatastore, storeOf } from "../../datastore/open";
+import { openDatastore } from "../../datastore";
 import type { TaskKind } from "../core/registry";
 
 export const gcArgs = z.object({

@@ -4,10 +4,10 @@
  * API); the worker runs it again, authoritatively (reference 4.2).
  */
 import { z } from "zod";
-import { moveGroup } from "../../datastore/move/move-group";
-import { moveNamespace } from "../../datastore/move/move-namespace";
+import { moveGroup } from "../../datastore";
+import { moveNamespace } from "../../datastore";
 import { BackupNamespace, checkBackupId, checkBackupType, checkDatastoreName } from "../../datastore/model/names";
-import { openDatastore, storeOf } from "../../datastore/open";
+import { openDatastore } from "../../datastore";
 import type { TaskKind } from "../core/registry";
 
 const store = z.string().refine((s) => { checkDatastoreName(s); return true; });

@@ -5,8 +5,8 @@
  */
 import { z } from "zod";
 import { BackupNamespace, checkBackupId, checkBackupType, checkDatastoreName } from "../../datastore/model/names";
-import { openDatastore } from "../../datastore/open";
-import { pruneGroup } from "../../datastore/prune/prune";
+import { openDatastore } from "../../datastore";
+import { pruneGroup } from "../../datastore";
 import type { TaskKind } from "../core/registry";
 
 const keepCount = z.number().int().min(1).optional();

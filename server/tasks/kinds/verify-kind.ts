@@ -7,8 +7,8 @@
 import { z } from "zod";
 import { CofferError } from "../../datastore/model/errors";
 import { BackupNamespace, checkBackupId, checkBackupType, checkDatastoreName, MAX_NAMESPACE_DEPTH } from "../../datastore/model/names";
-import { openDatastore } from "../../datastore/open";
-import { VERIFY_FAILED_MESSAGE, verifyBackups, type VerifyScope } from "../../datastore/verify/verify";
+import { openDatastore } from "../../datastore";
+import { VERIFY_FAILED_MESSAGE, verifyBackups, type VerifyScope } from "../../datastore";
 import type { TaskContext, TaskKind } from "../core/registry";
 
 const store = z.string().refine((s) => { checkDatastoreName(s); return true; }, "invalid datastore name");
