@@ -16,7 +16,7 @@ import { Icon } from "./Icon";
 import { MaintenanceBadge } from "./MaintenanceBadge";
 import { Spinner } from "./Spinner";
 import { TaskViewerDialog } from "./TaskViewerDialog";
-import { formatLocalTime, taskOutcome } from "./task-format";
+import { formatLocalTime, type TaskOutcome } from "./task-format";
 import { useTRPC } from "./TrpcProvider";
 import { UsageBar } from "./UsageBar";
 import { UsageChart } from "./UsageChart";
@@ -30,9 +30,8 @@ const TYPES = [
   { key: "host", label: "Hosts" },
 ] as const;
 
-function outcomeBadge(status: string | undefined) {
-  if (status === undefined) return <Badge>Unknown</Badge>;
-  const o = taskOutcome({ status: "stopped", exitstatus: status });
+function outcomeBadge(o: TaskOutcome | undefined) {
+  if (o === undefined) return <Badge>Unknown</Badge>;
   const tone: BadgeTone = o.tone === "running" ? "info" : o.tone;
   return <Badge tone={tone}>{o.label}</Badge>;
 }
@@ -139,7 +138,7 @@ export function DatastoreSummary({ store }: { store: string }) {
             <dl className="facts card__facts">
               <dt>Last run</dt>
               <dd>
-                {outcomeBadge(gc["last-run-state"])} {gc["last-run-endtime"] ? formatLocalTime(gc["last-run-endtime"]) : null}
+                {outcomeBadge(gc["last-run-outcome"])} {gc["last-run-endtime"] ? formatLocalTime(gc["last-run-endtime"]) : null}
               </dd>
               <dt>Removed</dt>
               <dd>
@@ -179,7 +178,7 @@ export function DatastoreSummary({ store }: { store: string }) {
             <dl className="facts card__facts">
               <dt>Last verify</dt>
               <dd>
-                {outcomeBadge(s.lastVerify.status)} {formatLocalTime(s.lastVerify.endtime)}
+                {outcomeBadge(s.lastVerify.outcome)} {formatLocalTime(s.lastVerify.endtime)}
               </dd>
               {s.lastVerify.state === "error" && (
                 <>

@@ -59,7 +59,7 @@ export function GcButton({ store, disabledReason }: { store: string; disabledRea
   return (
     <>
       {running ? (
-        <button type="button" className="button" onClick={() => setUpid(running)} title={`Running since ${formatLocalTime(Number.parseInt(running.split(":")[5] ?? "0", 16))}`}>
+        <button type="button" className="button" onClick={() => setUpid(running)} title={`Running since ${formatLocalTime(status.data?.["running-since"] ?? 0)}`}>
           <Spinner label="Garbage collection running" />
           GC running – show task
         </button>

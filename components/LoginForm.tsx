@@ -6,6 +6,7 @@
  */
 import { useMutation } from "@tanstack/react-query";
 import { useEffect, useId, useState, type FormEvent } from "react";
+import { cofferData } from "./explainError";
 import { Icon } from "./Icon";
 import { safeNext } from "./safe-next";
 import { useTRPC } from "./TrpcProvider";
@@ -25,7 +26,7 @@ export function withRealm(username: string): string {
 function explainLoginError(error: { message: string; data?: { code?: string } | null }): string {
   const code = error.data?.code;
   if (code === "TOO_MANY_REQUESTS") {
-    const secs = /try again in (\d+) s/.exec(error.message)?.[1];
+    const secs = cofferData(error)?.retryAfterSeconds;
     return `Too many failed attempts. Try again in ${secs ?? "a few"} s.`;
   }
   if (code === "UNAUTHORIZED") return "The user name or password is not right. Check both and try again.";

@@ -12,7 +12,7 @@ import { Icon } from "./Icon";
 import { Spinner } from "./Spinner";
 import { NO_FILTERS, TaskFilters, filterInput, type TaskFilterValues } from "./TaskFilters";
 import { TaskViewerDialog } from "./TaskViewerDialog";
-import { formatDuration, formatLocalTime, taskDescription, taskOutcome, type TaskOutcomeTone } from "./task-format";
+import { formatDuration, formatLocalTime, type TaskOutcomeTone } from "./task-format";
 import { useTRPC } from "./TrpcProvider";
 
 const PAGE_SIZE = 50;
@@ -88,12 +88,12 @@ export function TaskTable() {
           <tbody>
             {rows.map((t) => {
               const running = t.status === undefined;
-              const outcome = taskOutcome(running ? { status: "running" } : { status: "stopped", exitstatus: t.status });
+              const outcome = t.outcome;
               return (
                 <tr key={t.upid} className={`task-row task-row--${outcome.tone}`}>
                   <td className="task-table__task">
                     <button type="button" className="link-button" onClick={() => setViewing(t.upid)}>
-                      {taskDescription(t)}
+                      {t.description}
                     </button>
                   </td>
                   <td>

@@ -16,7 +16,7 @@ import { ErrorMessage } from "./ErrorMessage";
 import { Icon } from "./Icon";
 import { Spinner } from "./Spinner";
 import { TaskLogView, type LogLine } from "./TaskLogView";
-import { formatDuration, formatLocalTime, taskDescription, taskLogFileName, taskOutcome, type TaskOutcomeTone } from "./task-format";
+import { formatDuration, formatLocalTime, taskLogFileName, type TaskOutcome, type TaskOutcomeTone } from "./task-format";
 import { useTRPC } from "./TrpcProvider";
 
 export interface TaskViewerDialogProps {
@@ -56,7 +56,7 @@ export function TaskViewerDialog({ upid, onClose, onEnded }: TaskViewerDialogPro
 function TaskViewerTitle({ upid }: { upid: string | null }) {
   const trpc = useTRPC();
   const status = useQuery(trpc.task.status.queryOptions(upid ? { upid } : skipToken));
-  return <>Task Viewer{status.data ? `: ${taskDescription(status.data)}` : ""}</>;
+  return <>Task Viewer{status.data ? `: ${status.data.description}` : ""}</>;
 }
 
 function TaskViewerBody({ upid, onEnded }: { upid: string; onEnded?: (status: string) => void }) {
@@ -107,7 +107,8 @@ function TaskViewerBody({ upid, onEnded }: { upid: string; onEnded?: (status: st
   const running = !ended && s?.status !== "stopped";
   const now = useNow(running);
   const end = s?.endtime ?? now;
-  const shownOutcome = s ? taskOutcome(running ? { status: "running" } : { status: "stopped", exitstatus: s.exitstatus }) : undefined;
+  // The live log may announce the end a moment before the status says so: show Running until then.
+  const shownOutcome: TaskOutcome | undefined = s ? (running || s.status !== "stopped" ? { tone: "running", label: "Running" } : s.outcome) : undefined;
 
   // The Stop button goes away when the task ends; keep the keyboard focus in the dialog.
   const closeButton = useRef<HTMLButtonElement>(null);
@@ -185,7 +186,7 @@ function TaskViewerBody({ upid, onEnded }: { upid: string; onEnded?: (status: st
       )}
       {follow.error && !ended && <ErrorMessage title="Lost the live log" error={follow.error} />}
       {stop.error && <ErrorMessage title="Could not stop the task" error={stop.error} />}
-      <TaskLogView lines={lines} live={running} label={s ? `Log of ${taskDescription(s)}` : "Task log"} />
+      <TaskLogView lines={lines} live={running} label={s ? `Log of ${s.description}` : "Task log"} />
       <details className="task-upid">
         <summary>Unique task ID</summary>
         <code>{upid}</code>

@@ -10,7 +10,7 @@ import Link from "next/link";
 import { useRef, useState } from "react";
 import { Icon } from "./Icon";
 import { TaskViewerDialog } from "./TaskViewerDialog";
-import { formatDuration, formatLocalTime, taskDescription } from "./task-format";
+import { formatDuration, formatLocalTime } from "./task-format";
 import { useTRPC } from "./TrpcProvider";
 
 const POLL_MS = 3000;
@@ -47,7 +47,7 @@ export function TasksButton() {
             <Menu.Label className="menu__label">{count === 0 ? "No running tasks" : `Running tasks (${countText})`}</Menu.Label>
             {tasks.map((t) => (
               <Menu.Item key={t.upid} className="menu__item tasks-menu__item" onSelect={() => setViewing(t.upid)}>
-                <span className="tasks-menu__desc">{taskDescription(t)}</span>
+                <span className="tasks-menu__desc">{t.description}</span>
                 <span className="tasks-menu__meta">
                   {formatLocalTime(t.starttime)} · {formatDuration(now - t.starttime)}
                 </span>

@@ -1,8 +1,11 @@
 /**
  * Turns an API error into plain words for the person at the console, keeping the engine's exact
  * message as the detail: lock conflicts say who holds what and since when, maintenance refusals
- * quote the admin's message.
+ * quote the admin's message. It reads the typed error the server sends (tRPC `data.coffer`,
+ * server/api/error-data.ts), never the English of the message.
  */
+import type { CofferErrorData } from "@/server/api/types";
+
 export interface Explained {
   /** What happened, in plain words. */
   message: string;
@@ -11,45 +14,49 @@ export interface Explained {
   code?: string;
 }
 
-const HOLDER = /held( \(shared\))? by (task (UPID:\S+) \(pid (\d+)\)|pid (\d+)) for (\d+) s/;
-const LOCK_OF = /unable to acquire (\w+(?: \w+)*?) lock/;
-
-function describeTask(upid: string): string {
-  // UPID:node:pid:pstart:task:starttime:type:id:user:
-  const parts = upid.split(":");
-  const type = parts[6];
-  const user = parts[8];
-  return type ? `a ${type} task${user ? ` started by ${user}` : ""}` : "a task";
+interface ErrorLike {
+  message?: string;
+  code?: string;
+  data?: { code?: string; coffer?: CofferErrorData | null } | null;
 }
 
-function sinceClock(seconds: number): string {
-  const d = new Date(Date.now() - seconds * 1000);
-  return d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+function clock(epochMs: number): string {
+  return new Date(epochMs).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 }
 
-export function explainError(error: unknown): Explained {
-  const detail = error instanceof Error ? error.message : String(error);
-  const code = (error as { data?: { code?: string } } | null)?.data?.code ?? (error as { code?: string } | null)?.code;
-  const held = HOLDER.exec(detail);
-  if (held) {
-    const who = held[3] ? describeTask(held[3]) : `another process (pid ${held[5]})`;
-    const secs = Number(held[6]);
-    const what = LOCK_OF.exec(detail)?.[1] ?? "a lock";
-    const kind = what === "a lock" ? what : `the ${what} lock`;
+/** The typed engine error of a failed call, if the server sent one. */
+export function cofferData(error: unknown): CofferErrorData | undefined {
+  return (error as ErrorLike | null)?.data?.coffer ?? undefined;
+}
+
+export function explainError(error: unknown, now = Date.now()): Explained {
+  const detail = error instanceof Error ? error.message : ((error as ErrorLike | null)?.message ?? String(error));
+  const e = error as ErrorLike | null;
+  const code = e?.data?.code ?? e?.code;
+  const coffer = cofferData(error);
+  if (coffer?.lock) {
+    const holder = coffer.lock.holders[0];
+    const who = holder?.task
+      ? `the task “${holder.task.description}” started by ${holder.task.user}`
+      : holder
+        ? `another process (pid ${holder.pid})`
+        : "another process";
+    const kind = coffer.lock.kind ? `the ${coffer.lock.kind} lock` : "a lock";
+    const shared = holder?.mode === "shared" ? " (shared)" : "";
+    const since = holder ? `, since ${clock(holder.since)} (${Math.max(0, Math.round((now - holder.since) / 1000))} s)` : "";
+    return { code, message: `It is in use: ${who} holds ${kind}${shared}${since}. Try again once it has finished.`, detail };
+  }
+  if (coffer?.maintenance) {
+    const m = coffer.maintenance;
+    const quote = m.message ? ` The administrator's message: “${m.message}”.` : "";
     return {
       code,
-      message: `It is in use: ${who} holds ${kind}${held[1] ? " (shared)" : ""}, since ${sinceClock(secs)} (${secs} s). Try again once it has finished.`,
+      message: `The datastore is in ${m.mode} maintenance, so this is refused until the mode is cleared.${quote}`,
       detail,
     };
   }
-  const maintenance = /is unavailable: (read-only|offline|\S+) maintenance mode(?:: (.*))?$/.exec(detail);
-  if (code === "PRECONDITION_FAILED" && maintenance) {
-    const quote = maintenance[2] ? ` The administrator's message: “${maintenance[2]}”.` : "";
-    return {
-      code,
-      message: `The datastore is in ${maintenance[1]} maintenance, so this is refused until the mode is cleared.${quote}`,
-      detail,
-    };
+  if (coffer?.retryAfterSeconds !== undefined) {
+    return { code, message: `Too busy right now. Try again in ${coffer.retryAfterSeconds} s.`, detail };
   }
   return { code, message: detail };
 }

@@ -12,6 +12,7 @@ import type { Access } from "../auth";
 import { CofferError, type ErrorCode } from "../datastore/model/errors";
 import { BackupNamespace, type GroupRef, type SnapshotRef } from "../datastore/model/names";
 import { openDatastore, type HandleFor, type ReadHandle } from "../datastore";
+import { errorData } from "./error-data";
 import { errnoCode, redactPaths } from "./public-error";
 import { createAuthenticate, createAuthorize, requestIsHttps, resolveCaller } from "./auth-middleware";
 import type { Context, CookieBox, Meta } from "./context";
@@ -64,17 +65,19 @@ const t = initTRPC
   .meta<Meta>()
   .create({
     errorFormatter({ shape, error }) {
-      if (error.code === "BAD_REQUEST" && error.cause instanceof z.ZodError) {
-        // Forms can show zod's field errors next to their fields; everyone else gets one sentence.
-        return {
-          ...shape,
-          message: describeZodError(error.cause),
-          data: { ...shape.data, zodError: z.flattenError(error.cause) },
-        };
-      }
-      return { ...shape, data: { ...shape.data, zodError: null } };
-    },
-  });
+    // The engine's typed error, for the console to explain without parsing the message.
+    const coffer = errorData(error.cause ?? error);
+    if (error.code === "BAD_REQUEST" && error.cause instanceof z.ZodError) {
+      // Forms can show zod's field errors next to their fields; everyone else gets one sentence.
+      return {
+        ...shape,
+        message: describeZodError(error.cause),
+        data: { ...shape.data, zodError: z.flattenError(error.cause), coffer },
+      };
+    }
+    return { ...shape, data: { ...shape.data, zodError: null, coffer } };
+  },
+});
 
 /**
  * The one mapping from engine error codes to tRPC codes. ABORTED only reaches the API if a

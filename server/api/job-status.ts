@@ -5,7 +5,7 @@
  */
 import { emptyGcStatus, readGcStatus, type GcStatus } from "../datastore";
 import { type ReadHandle } from "../datastore";
-import { listTasks, taskStatus, type TaskListItem } from "../tasks";
+import { listTasks, taskStatus, type TaskListItem, type TaskOutcome } from "../tasks";
 import { parseTaskState, type TaskStateType } from "../tasks/core/task-state";
 
 export interface GcJobStatus extends GcStatus {
@@ -15,6 +15,10 @@ export interface GcJobStatus extends GcStatus {
   "last-run-state"?: string;
   /** The UPID of a garbage collection running right now. */
   running?: string;
+  /** When that one started (epoch seconds). */
+  "running-since"?: number;
+  /** The last run's end in plain words. */
+  "last-run-outcome"?: TaskOutcome;
 }
 
 /** The running `garbage_collection` task of `store`, if any. */
@@ -34,13 +38,17 @@ export async function gcJobStatus(store: string, ds: ReadHandle): Promise<GcJobS
       if (s.status === "stopped") {
         out["last-run-endtime"] = s.endtime;
         out["last-run-state"] = s.exitstatus;
+        out["last-run-outcome"] = s.outcome;
       }
     } catch {
       // The task log was cleaned up; the counters still stand.
     }
   }
   const running = await runningGc(store);
-  if (running) out.running = running.upid;
+  if (running) {
+    out.running = running.upid;
+    out["running-since"] = running.starttime;
+  }
   return out;
 }
 
@@ -50,6 +58,8 @@ export interface LastTask {
   /** `OK`, `WARNINGS: n` or the error text. */
   status: string;
   endtime: number;
+  /** How it ended, in plain words. */
+  outcome: TaskOutcome;
 }
 
 /** The newest finished verify task (`verify`, `verify_group`, `verify_snapshot`) of `store`. */
@@ -57,5 +67,11 @@ export async function lastVerify(store: string): Promise<LastTask | undefined> {
   const { data } = await listTasks({ store, typefilter: "verify", limit: 200 });
   const done = data.find((t) => t.endtime !== undefined && t.status !== undefined);
   if (!done) return undefined;
-  return { upid: done.upid, state: parseTaskState(done.status!, done.endtime!).state, status: done.status!, endtime: done.endtime! };
+  return {
+    upid: done.upid,
+    state: parseTaskState(done.status!, done.endtime!).state,
+    status: done.status!,
+    endtime: done.endtime!,
+    outcome: done.outcome,
+  };
 }

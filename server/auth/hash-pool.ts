@@ -10,16 +10,13 @@
  * bundling, and are unref'd, so an idle pool never keeps a process (the CLI, a test) alive.
  */
 import { Worker } from "node:worker_threads";
-import { CofferError } from "../datastore/model/errors";
+import { CofferError, RetryLaterError } from "../datastore/model/errors";
 
 /** A hash was refused because the pool is full; try again after `retryAfterMs`. */
-export class HashPoolBusyError extends CofferError {
-  readonly retryAfterMs: number;
-
+export class HashPoolBusyError extends RetryLaterError {
   constructor(retryAfterMs: number) {
-    super("TOO_MANY_REQUESTS", `too many logins at once - try again in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s`);
+    super(`too many logins at once - try again in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s`, retryAfterMs);
     this.name = "HashPoolBusyError";
-    this.retryAfterMs = retryAfterMs;
   }
 }
 

@@ -17,7 +17,7 @@
  * The state is in memory of the console process: a restart forgets it. The hashing pool
  * (hash-pool.ts) bounds how many hashes run at all, whoever asks.
  */
-import { CofferError } from "../datastore/model/errors";
+import { RetryLaterError } from "../datastore/model/errors";
 
 export interface ThrottlePolicy {
   /** Free failures of one user name from one address. */
@@ -41,13 +41,10 @@ export const DEFAULT_THROTTLE: ThrottlePolicy = {
 };
 
 /** A login refused because of earlier failures (429 with Retry-After over HTTP). */
-export class LoginThrottledError extends CofferError {
-  readonly retryAfterMs: number;
-
+export class LoginThrottledError extends RetryLaterError {
   constructor(retryAfterMs: number) {
-    super("TOO_MANY_REQUESTS", `too many failed login attempts - try again in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s`);
+    super(`too many failed login attempts - try again in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s`, retryAfterMs);
     this.name = "LoginThrottledError";
-    this.retryAfterMs = retryAfterMs;
   }
 }
 

@@ -9,7 +9,7 @@ import { getActiveOperations, updateActiveOperations } from "./state/active-oper
 import { LocalChunkStore } from "./storage/chunk-store";
 import { type DatastoreConfig, getDatastoreConfig, withConfigLock } from "../config/datastore-config";
 import { type DeleteStats, destroyGroup, destroySnapshot } from "./content/destroy";
-import { CofferError, withContext } from "./model/errors";
+import { CofferError, withContext, MaintenanceError, errorMessage } from "./model/errors";
 import type { BackupManifest } from "./format/manifest";
 import { readGroupNotes, readOwner, setGroupNotes, writeOwner, assertGroupExists, createLockedGroup } from "./content/group";
 import { groupListItem, listGroupItems, listSnapshotItems } from "./content/listing";
@@ -139,7 +139,8 @@ export async function openDatastore<O extends Operation>(name: string, op: O): P
     try {
       checkMaintenance(found["maintenance-mode"], op);
     } catch (err) {
-      throw withContext(`datastore '${name}' is unavailable`, err);
+      const mode = found["maintenance-mode"]!;
+      throw new MaintenanceError(`datastore '${name}' is unavailable: ${errorMessage(err)}`, name, mode.type, mode.message, { cause: err });
     }
     if (op !== "lookup") await updateActiveOperations(name, op, 1);
     return found;

@@ -11,3 +11,4 @@ export { followTaskLog, taskLogLines, type FollowOptions } from "./core/follow";
 export { parseUpid, formatUpid, isUpid, UPID_REGEX, type Upid } from "./core/upid";
 export { taskStateText, type TaskState, type TaskStateType } from "./core/task-state";
 export { ABORT_MESSAGE } from "./core/worker";
+export { taskDescription, taskOutcome, type TaskOutcome, type TaskOutcomeTone } from "./core/task-presentation";

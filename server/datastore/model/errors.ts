@@ -39,12 +39,42 @@ export interface LockHolder {
 export class LockConflictError extends CofferError {
   readonly lockPath: string;
   readonly holders: LockHolder[];
+  /** What the lock guards, in words (`backup group`, `snapshot`, `manifest`, `GC`), when known. */
+  readonly lockKind: string | undefined;
 
-  constructor(message: string, lockPath: string, holders: LockHolder[], options?: { cause?: unknown }) {
+  constructor(message: string, lockPath: string, holders: LockHolder[], options?: { cause?: unknown; lockKind?: string }) {
     super("CONFLICT", message, options);
     this.name = "LockConflictError";
     this.lockPath = lockPath;
     this.holders = holders;
+    this.lockKind = options?.lockKind;
+  }
+}
+
+/** A datastore refused an operation because of its maintenance mode. Always PRECONDITION_FAILED. */
+export class MaintenanceError extends CofferError {
+  readonly store: string;
+  readonly mode: string;
+  /** The administrator's message, if they left one. */
+  readonly maintenanceMessage: string | undefined;
+
+  constructor(message: string, store: string, mode: string, maintenanceMessage: string | undefined, options?: { cause?: unknown }) {
+    super("PRECONDITION_FAILED", message, options);
+    this.name = "MaintenanceError";
+    this.store = store;
+    this.mode = mode;
+    this.maintenanceMessage = maintenanceMessage;
+  }
+}
+
+/** A request refused for now; try again after `retryAfterMs`. Always TOO_MANY_REQUESTS. */
+export class RetryLaterError extends CofferError {
+  readonly retryAfterMs: number;
+
+  constructor(message: string, retryAfterMs: number) {
+    super("TOO_MANY_REQUESTS", message);
+    this.name = "RetryLaterError";
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -82,7 +112,10 @@ export function withContext(context: string, err: unknown): CofferError {
 export function withMessage(err: unknown, message: string): CofferError {
   const code = err instanceof CofferError ? err.code : codeOfNodeError(err);
   if (err instanceof LockConflictError) {
-    return new LockConflictError(message, err.lockPath, err.holders, { cause: err });
+    return new LockConflictError(message, err.lockPath, err.holders, { cause: err, lockKind: err.lockKind });
+  }
+  if (err instanceof MaintenanceError) {
+    return new MaintenanceError(message, err.store, err.mode, err.maintenanceMessage, { cause: err });
   }
   return new CofferError(code, message, { cause: err });
 }

@@ -8,6 +8,7 @@
  * atomically, `archive` grows by one append per batch (a single write, so a reader sees whole
  * lines; a torn last line would be skipped as unparseable).
  */
+import { taskDescription, taskOutcome, type TaskOutcome } from "./task-presentation";
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -162,6 +163,10 @@ export interface TaskListItem {
   user: string;
   endtime?: number;
   status?: string;
+  /** Coffer's addition: the task in a sentence (`Move group vm/100 in root to 'b' (demo)`). */
+  description: string;
+  /** Coffer's addition: how it ended, in plain words (running tasks: `Running`). */
+  outcome: TaskOutcome;
 }
 
 export interface ListTasksOptions {
@@ -278,6 +283,8 @@ function toItem(e: TaskListEntry): TaskListItem {
     starttime: u.starttime,
     worker_type: u.workerType,
     user: u.authId,
+    description: taskDescription(u.workerType, u.workerId),
+    outcome: taskOutcome(e.state ? { status: "stopped", exitstatus: taskStateText(e.state) } : { status: "running" }),
   };
   if (u.workerId !== undefined) item.worker_id = u.workerId;
   if (e.state) {

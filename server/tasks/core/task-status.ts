@@ -5,6 +5,7 @@
 import { isProcessAlive } from "../../platform/process";
 import { readTaskEnd } from "./task-log";
 import { taskStateText, type TaskState } from "./task-state";
+import { taskDescription, taskOutcome, type TaskOutcome } from "./task-presentation";
 import { parseUpid, splitAuthId } from "./upid";
 
 export interface TaskStatus {
@@ -24,6 +25,10 @@ export interface TaskStatus {
   endtime?: number;
   /** The parsed end state; only once stopped. */
   state?: TaskState;
+  /** Coffer's addition: the task in a sentence. */
+  description: string;
+  /** Coffer's addition: how it ended (or `Running`), in plain words. */
+  outcome: TaskOutcome;
 }
 
 /**
@@ -60,6 +65,8 @@ export async function taskStatus(upid: string): Promise<TaskStatus> {
     type: u.workerType,
     user,
     status: "running",
+    description: taskDescription(u.workerType, u.workerId),
+    outcome: taskOutcome({ status: "running" }),
   };
   if (u.workerId !== undefined) out.id = u.workerId;
   if (tokenid !== undefined) out.tokenid = tokenid;
@@ -68,6 +75,7 @@ export async function taskStatus(upid: string): Promise<TaskStatus> {
     out.exitstatus = taskStateText(state);
     out.endtime = state.endtime;
     out.state = state;
+    out.outcome = taskOutcome({ status: "stopped", exitstatus: out.exitstatus });
   }
   return out;
 }
