@@ -109,8 +109,15 @@ describe("task lists", () => {
       worker_type: "verify",
       worker_id: "store2",
       user: "admin@pbs",
+      description: "Verify (store2)",
+      outcome: { label: "Running", tone: "running" },
     });
-    expect(all.data[2]).toMatchObject({ worker_type: "move-namespace", endtime: 1_650_000_030, status: "boom" });
+    expect(all.data[2]).toMatchObject({
+      worker_type: "move-namespace",
+      endtime: 1_650_000_030,
+      status: "boom",
+      outcome: { tone: "danger" },
+    });
 
     const ids = async (o: Parameters<typeof listTasks>[0]) => (await listTasks(o)).data.map((t) => t.upid);
     expect(await ids({ running: true })).toEqual([run2, run1]);
