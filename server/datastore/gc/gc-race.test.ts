@@ -11,9 +11,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { garbageCollection } from "./gc";
 import { collectingLog } from "../model/log";
 import { readMoveJournal } from "../move/move-journal";
-import { moveGroup } from "../move/move-group";
+import { deferred } from "../test-support/deferred";
+import { moveGroup, type MoveTestOptions } from "../move/move-group";
 import { BackupNamespace } from "../model/names";
-import { openDatastore, storeOf } from "../open";
+import { openDatastore } from "../open";
 import { ageAllChunks, checkAllIndexes, snapshotIndexFiles } from "../test-support/gc-chunks";
 import { useTempStore, withWrite, writeSnapshot, type TempStore } from "../test-support/temp-store";
 
@@ -37,21 +38,21 @@ beforeEach(async () => {
   ageAllChunks(t.path, 2 * 86400);
 });
 afterEach(async () => {
-  delete process.env.COFFER_TEST_NO_MOVE_JOURNAL;
   await t.cleanup();
 });
 
 /**
  * Runs GC; `pauseAt` picks the moment the move happens: before the walk reaches namespace `zzz`
  * (after the root and `aaa`), or right after the index listing, before any namespace is walked.
+ * `journal` is the move's test seam: write the journal before the renames (production), after
+ * them, or not at all.
  */
-async function gcWithMove(pauseAt: "before-zzz" | "after-index-list") {
+async function gcWithMove(pauseAt: "before-zzz" | "after-index-list", journal: MoveTestOptions["journal"] = "before-rename") {
   const log = collectingLog();
   const ds = await openDatastore(t.name, "write");
-  const store = storeOf(ds);
   const walked: string[] = [];
   const move = async () => {
-    await moveGroup(ds, ns("zzz"), { type: "vm", id: "100" }, ns("aaa"), true, collectingLog());
+    await moveGroup(ds, ns("zzz"), { type: "vm", id: "100" }, ns("aaa"), true, collectingLog(), undefined, { journal });
   };
   try {
     const status = await garbageCollection(ds, {
@@ -74,6 +75,47 @@ async function gcWithMove(pauseAt: "before-zzz" | "after-index-list") {
   }
 }
 
+/**
+ * A whole GC run inside one move batch: the move stops between its journal write and its
+ * renames (in the order `journal` says) while GC walks `zzz`, drains the journal and sweeps;
+ * then the move finishes. With the journal written first, the snapshots are still at the
+ * source when GC walks it and nothing is lost; written after the renames, the journal is empty
+ * when GC drains it and the moved snapshots are already gone from `zzz`.
+ */
+async function gcInsideMoveBatch(journal: "before-rename" | "after-rename") {
+  const ds = await openDatastore(t.name, "write");
+  const reachedMidpoint = deferred();
+  const gcDone = deferred();
+  let moveDone: Promise<void> | undefined;
+  try {
+    const status = await garbageCollection(ds, {
+      upid: UPID,
+      log: collectingLog(),
+      skipAtimeCheck: true,
+      hooks: {
+        beforeNamespace: async (n) => {
+          if (n.toString() !== "zzz") return;
+          moveDone = moveGroup(ds, ns("zzz"), { type: "vm", id: "100" }, ns("aaa"), true, collectingLog(), undefined, {
+            journal,
+            midBatch: async () => {
+              reachedMidpoint.resolve();
+              await gcDone.promise;
+            },
+          });
+          moveDone.catch(reachedMidpoint.reject);
+          await reachedMidpoint.promise;
+        },
+      },
+    });
+    gcDone.resolve();
+    await moveDone;
+    return status;
+  } finally {
+    gcDone.resolve();
+    await ds.close();
+  }
+}
+
 describe("GC racing a group move", () => {
   it("keeps every chunk of a group moved into an already walked namespace, through the move journal", async () => {
     const { status, walked, lines } = await gcWithMove("before-zzz");
@@ -92,9 +134,7 @@ describe("GC racing a group move", () => {
   });
 
   it("loses the moved group's chunks without the journal (the test can fail)", async () => {
-    process.env.COFFER_TEST_NO_MOVE_JOURNAL = "1";
-
-    const { status, walked } = await gcWithMove("before-zzz");
+    const { status, walked } = await gcWithMove("before-zzz", "off");
 
     expect(walked).toEqual(["", "aaa", "zzz"]);
     const check = checkAllIndexes(t.path);
@@ -105,11 +145,30 @@ describe("GC racing a group move", () => {
   });
 
   it("needs no journal for a move that lands before the walk starts: the walk finds it at its new place", async () => {
-    process.env.COFFER_TEST_NO_MOVE_JOURNAL = "1";
-
-    const { lines } = await gcWithMove("after-index-list");
+    const { lines } = await gcWithMove("after-index-list", "off");
 
     expect(checkAllIndexes(t.path).missing).toEqual([]);
     expect(lines.filter((l) => l.startsWith("Encountered new index file '"))).toHaveLength(2);
+  });
+
+  it("loses nothing when a whole GC runs between a batch's journal write and its renames", async () => {
+    const status = await gcInsideMoveBatch("before-rename");
+
+    // The move finished after GC: both snapshots are in `aaa`, every chunk is still there.
+    expect(snapshotIndexFiles(t.path).filter((f) => f.includes("/ns/aaa/vm/100/"))).toHaveLength(2);
+    expect(snapshotIndexFiles(t.path).filter((f) => f.includes("/ns/zzz/"))).toEqual([]);
+    const check = checkAllIndexes(t.path);
+    expect(check.indexes).toBe(4);
+    expect(check.missing).toEqual([]);
+    expect(status["removed-chunks"]).toBe(0);
+  });
+
+  it("loses the batch's chunks when the journal is written after the renames (the order matters)", async () => {
+    const status = await gcInsideMoveBatch("after-rename");
+
+    const check = checkAllIndexes(t.path);
+    expect(check.missing).toHaveLength(6);
+    expect(check.missing.every((m) => m.includes("/ns/aaa/vm/100/"))).toBe(true);
+    expect(status["removed-chunks"]).toBe(6);
   });
 });

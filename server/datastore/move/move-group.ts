@@ -41,6 +41,35 @@ export interface NsGroup extends GroupRef {
   ns: BackupNamespace;
 }
 
+/**
+ * Seams for the reliability tests, never set in production. They exist so a test can stop a
+ * move at the one moment that matters and show what the journal ordering protects.
+ */
+export interface MoveTestOptions {
+  /**
+   * "before-rename" (the default and the only safe order), "after-rename" or "off": the other
+   * two exist only to show GC losing chunks when the journal is written late or not at all.
+   */
+  journal?: "before-rename" | "after-rename" | "off";
+  /**
+   * Runs once per batch between its journal write and its renames (in either order). Gets the
+   * batch's lock-loss signal, so a test can take a lock away and wait for the move to notice.
+   */
+  midBatch?: (info: { snapshots: number; lockSignal: AbortSignal }) => Promise<void>;
+  /** move-namespace: runs before the deferred groups are retried. */
+  beforeRetry?: () => Promise<void>;
+}
+
+/** What every group move of one operation shares. */
+export interface MoveContext {
+  store: Store;
+  mergeGroups: boolean;
+  log: EngineLog;
+  /** The task's stop signal; an abort passes through as it is. */
+  signal?: AbortSignal;
+  test?: MoveTestOptions;
+}
+
 async function soft<T>(p: Promise<T>): Promise<T> {
   try {
     return await p;
@@ -62,23 +91,23 @@ async function hard<T>(p: Promise<T>): Promise<T> {
 /**
  * Moves `group` (which lives in `group.ns`, inside the subtree rooted at `sourceRoot`) to the
  * same place below `targetRoot`. For move-group, sourceRoot is the group's own namespace.
- * Throws SoftMoveError or HardMoveError; an abort (signal) passes through as it is.
+ * Throws SoftMoveError or HardMoveError; an abort (signal) passes through as it is. Losing a
+ * group or snapshot lock midway is Hard: another process may own the group now, so the move
+ * stops before its next rename and leaves the rest where it is.
  */
 export async function lockAndMoveGroup(
-  store: Store,
+  ctx: MoveContext,
   sourceRoot: BackupNamespace,
   group: NsGroup,
   targetRoot: BackupNamespace,
-  mergeGroups: boolean,
-  log: EngineLog,
-  signal?: AbortSignal,
 ): Promise<void> {
+  const { store, log } = ctx;
   const ref: GroupRef = { type: group.type, id: group.id };
   const targetNs = await hard(Promise.resolve().then(() => group.ns.mapPrefix(sourceRoot, targetRoot)));
   const sourceGuard = await soft(lockGroup(store.name, group.ns, ref));
   let targetGuard: LockGuard | undefined;
   try {
-    await hard(checkMoveGroupIn(store, group.ns, targetNs, ref, mergeGroups));
+    await hard(checkMoveGroupIn(store, group.ns, targetNs, ref, ctx.mergeGroups));
     if (await hard(isRemovalLeftover(store, group.ns, ref))) {
       // An earlier move was killed while removing this emptied source group: finish that.
       log.info(`removing leftover of an interrupted move: group '${groupPath(ref)}' in '${group.ns}' has no owner and no snapshots`);
@@ -89,8 +118,9 @@ export async function lockAndMoveGroup(
     // createLockedGroup removes a directory it just made when the target lock fails.
     const target = await soft(createLockedGroup(store, targetNs, ref, sourceOwner));
     targetGuard = target.guard;
+    const groupLocks = [sourceGuard, targetGuard];
     const merge = !target.created;
-    if (merge && !mergeGroups) {
+    if (merge && !ctx.mergeGroups) {
       throw new HardMoveError(
         new CofferError(
           "CONFLICT",
@@ -103,9 +133,10 @@ export async function lockAndMoveGroup(
 
     const times = await hard(listSnapshotTimes(store, group.ns, ref));
     for (let i = 0; i < times.length; i += MAX_SNAPSHOT_LOCKS) {
-      signal?.throwIfAborted();
-      await moveBatch(store, group.ns, targetNs, ref, times.slice(i, i + MAX_SNAPSHOT_LOCKS), signal);
+      ctx.signal?.throwIfAborted();
+      await moveBatch(ctx, group.ns, targetNs, ref, times.slice(i, i + MAX_SNAPSHOT_LOCKS), groupLocks);
     }
+    throwIfLockLost(groupLocks);
     await hard(moveNotes(store, group.ns, targetNs, ref, log));
     // The source is empty now: remove it with the lock we hold (PBS destroy consumes the guard).
     await hard(removeGroupDir(store, group.ns, ref, sourceGuard));
@@ -115,18 +146,29 @@ export async function lockAndMoveGroup(
   }
 }
 
-/** Locks a batch exclusively (Soft on the first conflict), journals it, renames it (Hard). */
+/** A lost lock means someone else may be changing the group: stop before the next change. */
+function throwIfLockLost(guards: LockGuard[]): void {
+  const lost = guards.find((g) => g.signal.aborted);
+  if (lost) throw new HardMoveError(lost.signal.reason);
+}
+
+/**
+ * Locks a batch exclusively (Soft on the first conflict), journals it, renames it (Hard).
+ * Journal first: if the new path exists, its journal entry exists (GC safety).
+ */
 async function moveBatch(
-  store: Store,
+  ctx: MoveContext,
   sourceNs: BackupNamespace,
   targetNs: BackupNamespace,
   g: GroupRef,
   times: number[],
-  signal?: AbortSignal,
+  groupLocks: LockGuard[],
 ): Promise<void> {
+  const { store } = ctx;
   const guards: LockGuard[] = [];
   try {
     for (const time of times) guards.push(await soft(lockSnapshot(store.name, sourceNs, { ...g, time }, "exclusive")));
+    const locks = [...groupLocks, ...guards];
     const journal: string[] = [];
     for (const time of times) {
       const snap = { ...g, time };
@@ -134,11 +176,27 @@ async function moveBatch(
       const dst = snapshotRel(targetNs, snap);
       for (const f of files) journal.push(store.backend.absolute(`${dst}/${f}`));
     }
-    // Journal first: if the new path exists, its journal entry exists (GC safety).
-    await hard(appendMovedIndices(store.name, journal));
-    for (const time of times) {
-      signal?.throwIfAborted();
-      await hard(moveSnapshot(store, sourceNs, targetNs, { ...g, time }));
+    const order = ctx.test?.journal ?? "before-rename";
+    const writeJournal = () => (order === "off" ? Promise.resolve() : hard(appendMovedIndices(store.name, journal)));
+    const renameAll = async () => {
+      for (const time of times) {
+        ctx.signal?.throwIfAborted();
+        throwIfLockLost(locks);
+        await hard(moveSnapshot(store, sourceNs, targetNs, { ...g, time }));
+      }
+    };
+    const midBatch = async () => {
+      if (!ctx.test?.midBatch) return;
+      await ctx.test.midBatch({ snapshots: times.length, lockSignal: AbortSignal.any(locks.map((l) => l.signal)) });
+    };
+    if (order === "after-rename") {
+      await renameAll();
+      await midBatch();
+      await writeJournal();
+    } else {
+      await writeJournal();
+      await midBatch();
+      await renameAll();
     }
   } finally {
     // PBS deletes the source snapshot's lock files after the rename, while still holding them.
@@ -253,11 +311,12 @@ export async function moveGroup(
   mergeGroup: boolean,
   log: EngineLog,
   signal?: AbortSignal,
+  test?: MoveTestOptions,
 ): Promise<void> {
   const store = storeOf(ds);
   await checkMoveGroupIn(store, ns, targetNs, group, mergeGroup);
   try {
-    await lockAndMoveGroup(store, ns, { ...group, ns }, targetNs, mergeGroup, log, signal);
+    await lockAndMoveGroup({ store, mergeGroups: mergeGroup, log, signal, test }, ns, { ...group, ns }, targetNs);
   } catch (err) {
     if (err instanceof SoftMoveError || err instanceof HardMoveError) {
       // The public wrapper flattens both to a plain error, keeping the code for the API.

@@ -14,12 +14,6 @@ import { lockNamed } from "../../platform/file-lock";
 const journalFile = (store: string) => paths.moveJournal(store);
 const journalLock = (store: string) => `${paths.moveJournal(store)}.lck`;
 
-/**
- * Test hook for reliability test 1: with COFFER_TEST_NO_MOVE_JOURNAL=1 nothing is recorded, so
- * the test can show that GC racing a move loses chunks without the journal.
- */
-const journalDisabled = () => process.env.COFFER_TEST_NO_MOVE_JOURNAL === "1";
-
 async function lockJournal(store: string) {
   await fs.mkdir(path.dirname(journalFile(store)), { recursive: true });
   try {
@@ -31,7 +25,7 @@ async function lockJournal(store: string) {
 
 /** Appends index paths in one write under the journal lock (10 s). An empty list is a no-op. */
 export async function appendMovedIndices(store: string, indexPaths: string[]): Promise<void> {
-  if (indexPaths.length === 0 || journalDisabled()) return;
+  if (indexPaths.length === 0) return;
   for (const p of indexPaths) {
     if (!path.isAbsolute(p)) throw new CofferError("INTERNAL", `move-journal: refusing to record non-absolute path ${JSON.stringify(p)}`);
     if (p.includes("\n")) throw new CofferError("INTERNAL", `move-journal: path contains newline ${JSON.stringify(p)}`);

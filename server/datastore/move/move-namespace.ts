@@ -10,7 +10,7 @@ import { listGroups } from "../content/group";
 import type { EngineLog } from "../model/log";
 import { checkMoveNamespaceIn } from "./move-checks";
 import { storeOf, type WriteHandle } from "../open";
-import { HardMoveError, lockAndMoveGroup, type NsGroup, SoftMoveError } from "./move-group";
+import { HardMoveError, lockAndMoveGroup, type MoveContext, type MoveTestOptions, type NsGroup, SoftMoveError } from "./move-group";
 import { type BackupNamespace, checkNamespaceDepthLimit, groupPath, MAX_NAMESPACE_DEPTH } from "../model/names";
 import { createNamespace, listChildNamespaces, listNamespacesRecursive, namespaceExists, removeNamespace } from "../content/namespace";
 import type { Store } from "../storage/store";
@@ -39,9 +39,11 @@ export async function moveNamespace(
   options: MoveNamespaceOptions,
   log: EngineLog,
   signal?: AbortSignal,
+  test?: MoveTestOptions,
 ): Promise<MoveNamespaceResult> {
   const store = storeOf(ds);
   const mergeGroups = options.mergeGroups ?? true;
+  const ctx: MoveContext = { store, mergeGroups, log, signal, test };
   const deleteSource = options.deleteSource ?? true;
   await checkMoveNamespaceIn(store, sourceNs, targetNs);
   const depth = options.maxDepth ?? MAX_NAMESPACE_DEPTH;
@@ -82,7 +84,7 @@ export async function moveNamespace(
       signal?.throwIfAborted();
       const group: NsGroup = { ...g, ns };
       try {
-        await lockAndMoveGroup(store, sourceNs, group, targetNs, mergeGroups, log, signal);
+        await lockAndMoveGroup(ctx, sourceNs, group, targetNs);
         moved++;
         log.info(`moved group ${moved} of ${total} (${where(group)})`);
       } catch (err) {
@@ -102,10 +104,11 @@ export async function moveNamespace(
 
   if (deferred.length > 0) {
     log.info(`retrying ${deferred.length} deferred group(s)...`);
+    await test?.beforeRetry?.();
     for (const group of deferred) {
       signal?.throwIfAborted();
       try {
-        await lockAndMoveGroup(store, sourceNs, group, targetNs, mergeGroups, log, signal);
+        await lockAndMoveGroup(ctx, sourceNs, group, targetNs);
         moved++;
         log.info(`moved group ${moved} of ${total} (${where(group)}) on retry`);
       } catch (err) {

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { collectingLog } from "../model/log";
 import { lockGroup, lockSnapshot } from "../locking/locks";
+import { groupLockPath } from "../locking/lock-names";
 import { readMoveJournal } from "./move-journal";
 import { moveGroup } from "./move-group";
 import { moveNamespace } from "./move-namespace";
@@ -154,6 +155,28 @@ describe("move-group", () => {
     });
   });
 
+  it("stops before its renames when it loses the source group lock, and keeps the snapshots at the source", async () => {
+    await withWrite(t.name, async (ds) => {
+      await mkns(ds, "a", "b");
+      await writeSnapshot(ds, "a", "vm/100", T0);
+      await writeSnapshot(ds, "a", "vm/100", T0 + 1);
+      const lockDir = groupLockPath(t.name, ns("a"), vm100);
+      let batches = 0;
+      const move = moveGroup(ds, ns("a"), vm100, ns("b"), true, collectingLog(), undefined, {
+        midBatch: async ({ lockSignal }) => {
+          batches++;
+          // Another process judged the holder stale and took it away (as after a long freeze).
+          for (const f of readdirSync(lockDir).filter((n) => n.startsWith("x~"))) unlinkSync(path.join(lockDir, f));
+          await new Promise((resolve) => lockSignal.addEventListener("abort", resolve, { once: true }));
+        },
+      });
+      await expect(move).rejects.toThrow(`lock ${JSON.stringify(lockDir)} was lost`);
+      expect(batches).toBe(1);
+      expect(await times(ds, "a")).toEqual([T0, T0 + 1]);
+      expect(await times(ds, "b")).toEqual([]);
+    });
+  });
+
   it("a locked snapshot stops the move at its batch; the retry finishes through the merge path", async () => {
     await withWrite(t.name, async (ds) => {
       await mkns(ds, "a", "b");
@@ -293,6 +316,61 @@ describe("move-namespace", () => {
       await moveNamespace(ds, ns("src"), ns("dst/src"), {}, collectingLog());
       expect(existsSync(path.join(t.path, "ns/src"))).toBe(false);
       expect(await times(ds, "dst/src", { type: "vm", id: "101" })).toEqual([T0]);
+    });
+  });
+
+  it("moves a deferred group on the retry once its lock is free, and removes the emptied source", async () => {
+    await withWrite(t.name, async (ds) => {
+      await mkns(ds, "src", "dst");
+      await writeSnapshot(ds, "src", "vm/100", T0);
+      await writeSnapshot(ds, "src", "vm/101", T0);
+      const guard = await lockGroup(t.name, ns("src"), { type: "vm", id: "101" });
+      const log = collectingLog();
+      try {
+        const result = await moveNamespace(ds, ns("src"), ns("dst/src"), {}, log, undefined, {
+          beforeRetry: () => guard.release(),
+        });
+        expect(result).toEqual({ moved: 2, failedFatal: [], failedRetryable: [] });
+      } finally {
+        await guard.release();
+      }
+      const msgs = log.lines.map((l) => l.message);
+      expect(msgs.some((m) => m.startsWith("deferring group 'vm/101' in 'src' - lock conflict, will retry:"))).toBe(true);
+      expect(msgs).toContain("moved group 2 of 2 ('vm/101' in 'src') on retry");
+      expect(await times(ds, "dst/src", { type: "vm", id: "101" })).toEqual([T0]);
+      expect(existsSync(path.join(t.path, "ns/src"))).toBe(false);
+    });
+  });
+
+  it("finishes an interrupted removal: an ownerless, empty source group is removed, not moved", async () => {
+    await withWrite(t.name, async (ds) => {
+      await mkns(ds, "src", "dst");
+      await writeSnapshot(ds, "src", "vm/100", T0);
+      // What a move killed between deleting the owner file and the directory leaves behind.
+      mkdirSync(path.join(t.path, "ns/src/ct/7"), { recursive: true });
+      const log = collectingLog();
+      await moveNamespace(ds, ns("src"), ns("dst/src"), {}, log);
+      expect(log.lines.map((l) => l.message)).toContain(
+        "removing leftover of an interrupted move: group 'ct/7' in 'src' has no owner and no snapshots",
+      );
+      expect(existsSync(path.join(t.path, "ns/dst/ns/src/ct/7"))).toBe(false);
+      expect(existsSync(path.join(t.path, "ns/src"))).toBe(false);
+      expect(await times(ds, "dst/src")).toEqual([T0]);
+    });
+  });
+
+  it("adopts an ownerless, empty target group (a creator killed before writing the owner) and gives it the source's owner", async () => {
+    await withWrite(t.name, async (ds) => {
+      await mkns(ds, "a", "b");
+      await writeSnapshot(ds, "a", "vm/100", T0, { owner: "alice@pbs" });
+      mkdirSync(path.join(t.path, "ns/b/vm/100"), { recursive: true });
+      const log = collectingLog();
+      await moveGroup(ds, ns("a"), vm100, ns("b"), true, log);
+      // A plain move, not a merge: the leftover never held a snapshot or an owner.
+      expect(log.lines.map((l) => l.message)).toContain("moving group 'vm/100' from 'a' to 'b'");
+      expect(await times(ds, "b")).toEqual([T0]);
+      expect(readFileSync(path.join(t.path, "ns/b/vm/100/owner"), "utf8")).toBe("alice@pbs\n");
+      expect(existsSync(path.join(t.path, "ns/a/vm/100"))).toBe(false);
     });
   });
 
