@@ -28,6 +28,8 @@ export const paths = {
   /** Backup writers registry (GC's oldest-writer rule, DESIGN.md section 5). */
   writers: (store: string) => path.join(cofferHome(), "run", "writers", store),
   tasks: () => path.join(cofferHome(), "log", "tasks"),
+  /** Gate files a `debug-sleep` task waits for (tests open them to let it finish). */
+  debugGates: () => path.join(cofferHome(), "run", "debug-gates"),
   datastores: () => path.join(cofferHome(), "datastores"),
   defaultDatastorePath: (name: string) => path.join(cofferHome(), "datastores", name),
 };

@@ -4,6 +4,8 @@ import { createInnerContext } from "../init";
 import { createCaller } from "../root";
 import { caller, codeOf, useDemoHome } from "../test-support";
 import { startTask, taskStatus } from "../../tasks";
+import { paths } from "../../config/paths";
+import { lockNamed } from "../../platform/file-lock";
 
 useDemoHome();
 
@@ -124,6 +126,44 @@ describe("maintenance.activeOperations", () => {
     expect(Date.now() - started).toBeLessThan(2000);
     // Watching never counted: still zero after the watcher is gone.
     expect((await caller().maintenance.get({ store: "demo" }))["active-operations"]).toEqual({ read: 0, write: 0 });
+  });
+
+  it("counts a move task that runs while read-only is set, until it ends", async () => {
+    const [group] = (await caller().group.list({ store: "demo", ns: "" })).items;
+    if (!group) throw new Error("the demo store has no group in its root namespace");
+    await caller().namespace.create({ store: "demo", parent: "", name: "ro-move" });
+    // Holding the move journal's lock keeps the move from renaming anything, so it cannot end
+    // until the test lets it (it waits up to 10 s for this lock).
+    const journal = await lockNamed(`${paths.moveJournal("demo")}.lck`);
+    let released = false;
+    const client = new AbortController();
+    try {
+      const call = createCaller(createInnerContext({ caller: LOCAL_CALLER }), { signal: client.signal });
+      const iterator = (await call.maintenance.activeOperations({ store: "demo" }))[Symbol.asyncIterator]();
+      expect((await iterator.next()).value).toEqual({ read: 0, write: 0 });
+
+      // The task alone: move.startGroup's own write handle would show in the count as well.
+      const { upid } = await startTask("move-group", {
+        store: "demo",
+        ns: "",
+        type: group["backup-type"],
+        id: group["backup-id"],
+        "target-ns": "ro-move",
+      });
+      expect((await iterator.next()).value).toEqual({ read: 0, write: 1 });
+      const state = await caller().maintenance.set({ store: "demo", mode: "read-only" });
+      expect(state["active-operations"]).toEqual({ read: 0, write: 1 });
+
+      await journal.release();
+      released = true;
+      expect((await iterator.next()).value).toEqual({ read: 0, write: 0 });
+      expect((await waitForEnd(upid)).exitstatus).toBe("OK");
+      const moved = await caller().group.list({ store: "demo", ns: "ro-move" });
+      expect(moved.items.map((g) => `${g["backup-type"]}/${g["backup-id"]}`)).toEqual([`${group["backup-type"]}/${group["backup-id"]}`]);
+    } finally {
+      client.abort();
+      if (!released) await journal.release();
+    }
   });
 
   it("answers NOT_FOUND for an unknown store and BAD_REQUEST for an impossible name", async () => {

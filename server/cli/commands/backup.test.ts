@@ -48,12 +48,13 @@ describe("coffer backup / restore", () => {
     expect(lines(first.stdout)[0]).toMatch(new RegExp(`^UPID:[^:]+:[0-9A-F]{8}:[0-9A-F]{8}:[0-9A-F]{8}:[0-9A-F]{8}:backup:${t.name}\\\\x3a-vm-100:root@pam:$`));
     expect(lines(first.stdout).at(-1)).toBe("TASK OK");
 
-    // 40 MiB at 8 MiB/s: the second job runs for about 5 s; it is killed once it wrote chunks.
+    // 40 MiB at 2 MiB/s: the second job would run for about 20 s; it is killed as soon as it
+    // wrote its first new chunk (after about 2 s), which leaves a wide margin on a busy machine.
     const chunksAtStart = chunkStoreFiles(t.path).length;
-    const run = coffer(["backup", t.name, "vm/100", `disk.img=${small}`, `big.img=${big}`, "--rate", "8", "--backup-time", String(T0 + 100)]);
+    const run = coffer(["backup", t.name, "vm/100", `disk.img=${small}`, `big.img=${big}`, "--rate", "2", "--backup-time", String(T0 + 100)]);
     const upid = track(await run.line(/^UPID:/));
     await run.line(/^job 2\/2 'big\.img': image of /);
-    await waitUntil(() => chunkStoreFiles(t.path).length >= chunksAtStart + 2, 10_000, "the killed backup to write chunks");
+    await waitUntil(() => chunkStoreFiles(t.path).length > chunksAtStart, 15_000, "the killed backup to write a chunk");
     process.kill(parseUpid(upid).pid, "SIGKILL");
     const killed = await run.done;
     expect(killed.code).toBe(1);

@@ -1,5 +1,8 @@
+import { mkdirSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
+import { paths } from "../../config/paths";
+import { debugGatePath } from "../../tasks/kinds/debug-sleep";
 import { isProcessAlive } from "../../platform/process";
 import { startTask } from "../../tasks/core/runner";
 import { taskStatus } from "../../tasks/core/task-status";
@@ -39,19 +42,24 @@ describe("coffer task commands", () => {
   });
 
   it("lists running tasks, follows one with `task log` to its end, and lists it as finished", async () => {
-    // Long enough to still run after two CLI start-ups on a busy machine.
-    const { upid } = await startTask("debug-sleep", { seconds: 3 });
+    // It waits at its gate after 30 steps, however long the two CLI start-ups take.
+    const { upid } = await startTask("debug-sleep", { seconds: 3, gate: "listed" });
     track(upid);
     const [table, running] = await Promise.all([coffer(["task", "list"]).done, coffer(["task", "list", "--output-format", "json"]).done]);
     expect(JSON.parse(running.stdout)).toEqual([expect.objectContaining({ upid, worker_type: "debug-sleep", user: "root@pam" })]);
     expect(table.stdout).toMatch(/^start time\s+type\s+id\s+user\s+status\s+upid$/m);
     expect(table.stdout).toContain(`debug-sleep      root@pam  running  ${upid}`);
 
-    const log = await coffer(["task", "log", upid]).done;
+    const following = coffer(["task", "log", upid]);
+    await following.line(/: progress 30 of 30$/);
+    mkdirSync(paths.debugGates(), { recursive: true });
+    writeFileSync(debugGatePath("listed"), "");
+    const log = await following.done;
     expect(log.code).toBe(0);
     const lines = log.stdout.trimEnd().split("\n");
-    expect(lines).toHaveLength(31);
-    expect(lines.at(-2)).toMatch(/^\S+: progress 30 of 30$/);
+    expect(lines).toHaveLength(32);
+    expect(lines.at(-3)).toMatch(/^\S+: progress 30 of 30$/);
+    expect(lines.at(-2)).toMatch(/^\S+: debug-sleep: waiting for gate 'listed'$/);
     expect(lines.at(-1)).toMatch(/^\S+: TASK OK$/);
     expect(await taskStatus(upid)).toMatchObject({ status: "stopped", exitstatus: "OK" });
 

@@ -36,10 +36,10 @@ export const storeNameSchema = z.string().superRefine(engineCheck(checkDatastore
  * component obeys the create API's limit (1 to 32 characters): no namespace can exist with a
  * longer one, so a longer one is a mistake, not a lookup.
  */
-export const namespaceSchema = z
-  .string()
-  .default("")
-  .superRefine(engineCheck((s: string) => checkNamespaceInput(s)));
+export const namespacePathSchema = z.string().superRefine(engineCheck((s: string) => checkNamespaceInput(s)));
+
+/** A namespace that may be left out: the root. */
+export const namespaceSchema = namespacePathSchema.default("");
 
 /** Parses a namespace given as input: the engine's rules plus the component length. */
 export function checkNamespaceInput(s: string): BackupNamespace {
@@ -54,12 +54,19 @@ export function checkNamespaceInput(s: string): BackupNamespace {
 
 export const maxDepthSchema = z.number().int().min(0).max(MAX_NAMESPACE_DEPTH);
 
+export const backupTypeSchema = z.enum(BACKUP_TYPES);
+
+export const backupIdSchema = z
+  .string()
+  .max(MAX_BACKUP_ID_LENGTH, `invalid backup id: at most ${MAX_BACKUP_ID_LENGTH} characters`)
+  .regex(BACKUP_ID_REGEX, "invalid backup id: use A-Z a-z 0-9 _ . - (not starting with . or -)");
+
+/** Epoch seconds a snapshot may carry (PBS: up to the end of year 9999). */
+export const backupTimeSchema = z.number().int().min(0).max(253402300799);
+
 export const groupRefSchema = z.strictObject({
-  type: z.enum(BACKUP_TYPES),
-  id: z
-    .string()
-    .max(MAX_BACKUP_ID_LENGTH, `invalid backup id: at most ${MAX_BACKUP_ID_LENGTH} characters`)
-    .regex(BACKUP_ID_REGEX, "invalid backup id: use A-Z a-z 0-9 _ . - (not starting with . or -)"),
+  type: backupTypeSchema,
+  id: backupIdSchema,
 });
 
 /** A maintenance message (PBS: at most 64 characters, no control characters); the form uses it too. */

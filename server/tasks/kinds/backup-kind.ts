@@ -12,25 +12,20 @@ import { archiveSpec, checkDistinct } from "../../datastore";
 import { runBackup } from "../../datastore";
 import { humanSize } from "../../datastore";
 import { MIB } from "../../datastore";
-import { BackupNamespace, checkBackupId, checkBackupType, checkDatastoreName, formatBackupTime } from "../../datastore/model/names";
+import { BackupNamespace, formatBackupTime } from "../../datastore/model/names";
+import { backupIdSchema, backupTimeSchema, backupTypeSchema, namespaceSchema, storeNameSchema } from "../../datastore/model/schemas";
 import { openDatastore } from "../../datastore";
 import type { TaskKind } from "../core/registry";
 import { parseUpid } from "../core/upid";
 
-const refine = (check: (s: string) => unknown, what: string) =>
-  z.string().refine((s) => {
-    check(s);
-    return true;
-  }, what);
-
 export const backupArgs = z
   .object({
-    store: refine(checkDatastoreName, "invalid datastore name"),
-    ns: refine((s) => BackupNamespace.parse(s), "invalid namespace").default(""),
-    "backup-type": refine(checkBackupType, "invalid backup type"),
-    "backup-id": refine(checkBackupId, "invalid backup id"),
+    store: storeNameSchema,
+    ns: namespaceSchema,
+    "backup-type": backupTypeSchema,
+    "backup-id": backupIdSchema,
     /** Epoch seconds; default: when the task starts. */
-    "backup-time": z.number().int().min(0).max(253402300799).optional(),
+    "backup-time": backupTimeSchema.optional(),
     archives: z
       .array(z.object({ archive: z.string(), path: z.string() }).strict())
       .min(1, "give at least one archive")
@@ -58,7 +53,7 @@ export const backupKind: TaskKind<BackupArgs> = {
       const r = await runBackup(
         ds,
         BackupNamespace.parse(a.ns),
-        { type: checkBackupType(a["backup-type"]), id: a["backup-id"] },
+        { type: a["backup-type"], id: a["backup-id"] },
         a.archives.map((x) => archiveSpec(x.archive, x.path)),
         {
           authId: parseUpid(ctx.upid).authId,

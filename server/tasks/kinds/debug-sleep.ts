@@ -3,8 +3,11 @@
  * between steps. Tests (here and in the console's end-to-end suite) use it to have a running
  * task to list, follow and stop without touching a datastore.
  */
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { z } from "zod";
 
+import { paths } from "../../config/paths";
 import { CofferError } from "../../datastore/model/errors";
 import type { TaskKind } from "../core/registry";
 
@@ -19,7 +22,17 @@ export const debugSleepArgs = z.object({
   warn: z.boolean().optional(),
   /** Worker id (to try the UPID escaping end to end). */
   id: z.string().optional(),
+  /**
+   * After its steps, wait until the file `run/debug-gates/<gate>` exists, so that a test can
+   * look at the running task for as long as it needs on a busy machine, then let it finish.
+   */
+  gate: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a gate name is 1 to 64 characters of A-Z a-z 0-9 _ -").optional(),
 });
+
+/** Opens the gate a `debug-sleep` task with this `gate` waits for. */
+export function debugGatePath(gate: string): string {
+  return path.join(paths.debugGates(), gate);
+}
 
 export type DebugSleepArgs = z.infer<typeof debugSleepArgs>;
 
@@ -34,6 +47,13 @@ export const debugSleepKind: TaskKind<DebugSleepArgs> = {
       ctx.checkAbort();
       ctx.log.progress(`progress ${i} of ${steps}`);
       await sleep(STEP_MS, ctx.signal);
+    }
+    if (a.gate) {
+      ctx.log.info(`debug-sleep: waiting for gate '${a.gate}'`);
+      while (!existsSync(debugGatePath(a.gate))) {
+        ctx.checkAbort();
+        await sleep(STEP_MS, ctx.signal);
+      }
     }
     ctx.checkAbort();
     if (a.fail) throw new CofferError("INTERNAL", "debug-sleep failed as requested (--fail)");

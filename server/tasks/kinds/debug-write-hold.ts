@@ -7,17 +7,14 @@
  */
 import { z } from "zod";
 
-import { checkDatastoreName } from "../../datastore/model/names";
+import { storeNameSchema } from "../../datastore/model/schemas";
 import { openDatastore } from "../../datastore";
 import type { TaskKind } from "../core/registry";
 
 const STEP_MS = 100;
 
-export const debugWriteHoldArgs = z.object({
-  store: z.string().refine((s) => {
-    checkDatastoreName(s);
-    return true;
-  }),
+export const debugWriteHoldArgs = z.strictObject({
+  store: storeNameSchema,
   /** How long to hold the write operation. */
   seconds: z.number().min(0).max(3600),
 });

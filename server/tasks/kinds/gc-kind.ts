@@ -9,16 +9,11 @@ import { z } from "zod";
 import { errorMessage } from "../../datastore/model/errors";
 import { garbageCollection } from "../../datastore";
 import { appendGcHistory, gcHistoryEntry } from "../../datastore";
-import { checkDatastoreName } from "../../datastore/model/names";
+import { storeNameSchema } from "../../datastore/model/schemas";
 import { openDatastore } from "../../datastore";
 import type { TaskKind } from "../core/registry";
 
-export const gcArgs = z.object({
-  store: z.string().refine((s) => {
-    checkDatastoreName(s);
-    return true;
-  }),
-});
+export const gcArgs = z.strictObject({ store: storeNameSchema });
 export type GcArgs = z.infer<typeof gcArgs>;
 
 export const gcKind: TaskKind<GcArgs> = {

@@ -6,28 +6,26 @@
 import { z } from "zod";
 import { moveGroup } from "../../datastore";
 import { moveNamespace } from "../../datastore";
-import { BackupNamespace, checkBackupId, checkBackupType, checkDatastoreName } from "../../datastore/model/names";
+import { BackupNamespace } from "../../datastore/model/names";
+import { backupIdSchema, backupTypeSchema, maxDepthSchema, namespacePathSchema, storeNameSchema } from "../../datastore/model/schemas";
 import { openDatastore } from "../../datastore";
 import type { TaskKind } from "../core/registry";
 
-const store = z.string().refine((s) => { checkDatastoreName(s); return true; });
-const ns = z.string().refine((s) => { BackupNamespace.parse(s); return true; });
-
-export const moveGroupArgs = z.object({
-  store,
-  ns,
-  type: z.string().refine((s) => { checkBackupType(s); return true; }),
-  id: z.string().refine((s) => { checkBackupId(s); return true; }),
-  "target-ns": ns,
+export const moveGroupArgs = z.strictObject({
+  store: storeNameSchema,
+  ns: namespacePathSchema,
+  type: backupTypeSchema,
+  id: backupIdSchema,
+  "target-ns": namespacePathSchema,
   "merge-group": z.boolean().default(true),
 });
 export type MoveGroupArgs = z.infer<typeof moveGroupArgs>;
 
-export const moveNamespaceArgs = z.object({
-  store,
-  ns,
-  "target-ns": ns,
-  "max-depth": z.number().int().min(0).max(7).optional(),
+export const moveNamespaceArgs = z.strictObject({
+  store: storeNameSchema,
+  ns: namespacePathSchema,
+  "target-ns": namespacePathSchema,
+  "max-depth": maxDepthSchema.optional(),
   "delete-source": z.boolean().default(true),
   "merge-groups": z.boolean().default(true),
 });
@@ -43,7 +41,7 @@ export const moveGroupKind: TaskKind<MoveGroupArgs> = {
       await moveGroup(
         ds,
         BackupNamespace.parse(a.ns),
-        { type: checkBackupType(a.type), id: a.id },
+        { type: a.type, id: a.id },
         BackupNamespace.parse(a["target-ns"]),
         a["merge-group"],
         ctx.log,

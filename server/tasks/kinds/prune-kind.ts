@@ -4,19 +4,20 @@
  * has it; with none, everything is kept (and the task says so with a warning).
  */
 import { z } from "zod";
-import { BackupNamespace, checkBackupId, checkBackupType, checkDatastoreName } from "../../datastore/model/names";
+import { BackupNamespace } from "../../datastore/model/names";
+import { backupIdSchema, backupTypeSchema, keepCountSchema, namespaceSchema, storeNameSchema } from "../../datastore/model/schemas";
 import { openDatastore } from "../../datastore";
 import { pruneGroup } from "../../datastore";
 import type { TaskKind } from "../core/registry";
 
-const keepCount = z.number().int().min(1).optional();
+const keepCount = keepCountSchema.optional();
 
 export const pruneArgs = z
   .object({
-    store: z.string().refine((s) => { checkDatastoreName(s); return true; }, "invalid datastore name"),
-    ns: z.string().refine((s) => { BackupNamespace.parse(s); return true; }, "invalid namespace").default(""),
-    "backup-type": z.string().refine((s) => { checkBackupType(s); return true; }, "invalid backup type"),
-    "backup-id": z.string().refine((s) => { checkBackupId(s); return true; }, "invalid backup id"),
+    store: storeNameSchema,
+    ns: namespaceSchema,
+    "backup-type": backupTypeSchema,
+    "backup-id": backupIdSchema,
     "keep-last": keepCount,
     "keep-hourly": keepCount,
     "keep-daily": keepCount,
@@ -36,7 +37,7 @@ export const pruneKind: TaskKind<PruneArgs> = {
     const ds = await openDatastore(a.store, "write");
     try {
       const { store: _s, ns, "backup-type": type, "backup-id": id, ...keep } = a;
-      await pruneGroup(ds, BackupNamespace.parse(ns), { type: checkBackupType(type), id }, keep, {
+      await pruneGroup(ds, BackupNamespace.parse(ns), { type, id }, keep, {
         log: ctx.log,
         signal: ctx.signal,
       });

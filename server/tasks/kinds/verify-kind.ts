@@ -6,27 +6,23 @@
  */
 import { z } from "zod";
 import { CofferError } from "../../datastore/model/errors";
-import { BackupNamespace, checkBackupId, checkBackupType, checkDatastoreName, MAX_NAMESPACE_DEPTH } from "../../datastore/model/names";
+import { BackupNamespace } from "../../datastore/model/names";
+import { backupIdSchema, backupTypeSchema, maxDepthSchema, namespaceSchema, storeNameSchema } from "../../datastore/model/schemas";
 import { openDatastore } from "../../datastore";
 import { VERIFY_FAILED_MESSAGE, verifyBackups, type VerifyScope } from "../../datastore";
 import type { TaskContext, TaskKind } from "../core/registry";
 
-const store = z.string().refine((s) => { checkDatastoreName(s); return true; }, "invalid datastore name");
-const ns = z.string().refine((s) => { BackupNamespace.parse(s); return true; }, "invalid namespace");
-const type = z.string().refine((s) => { checkBackupType(s); return true; }, "invalid backup type");
-const id = z.string().refine((s) => { checkBackupId(s); return true; }, "invalid backup id");
-
 const common = {
-  store,
-  ns: ns.default(""),
+  store: storeNameSchema,
+  ns: namespaceSchema,
   "ignore-verified": z.boolean().default(true),
   "outdated-after": z.number().int().min(0).optional(),
 };
 
-export const verifyArgs = z.object({ ...common, "max-depth": z.number().int().min(0).max(MAX_NAMESPACE_DEPTH).optional() }).strict();
-export const verifyGroupArgs = z.object({ ...common, "backup-type": type, "backup-id": id }).strict();
+export const verifyArgs = z.object({ ...common, "max-depth": maxDepthSchema.optional() }).strict();
+export const verifyGroupArgs = z.object({ ...common, "backup-type": backupTypeSchema, "backup-id": backupIdSchema }).strict();
 export const verifySnapshotArgs = z
-  .object({ ...common, "backup-type": type, "backup-id": id, "backup-time": z.number().int().min(0).max(0xffffffff) })
+  .object({ ...common, "backup-type": backupTypeSchema, "backup-id": backupIdSchema, "backup-time": z.number().int().min(0).max(0xffffffff) })
   .strict();
 
 export type VerifyArgs = z.infer<typeof verifyArgs>;
@@ -66,7 +62,7 @@ export const verifyGroupKind: TaskKind<VerifyGroupArgs> = {
     runVerify(ctx, a, {
       kind: "group",
       ns: BackupNamespace.parse(a.ns),
-      group: { type: checkBackupType(a["backup-type"]), id: a["backup-id"] },
+      group: { type: a["backup-type"], id: a["backup-id"] },
     }),
 };
 
@@ -78,6 +74,6 @@ export const verifySnapshotKind: TaskKind<VerifySnapshotArgs> = {
     runVerify(ctx, a, {
       kind: "snapshot",
       ns: BackupNamespace.parse(a.ns),
-      snapshot: { type: checkBackupType(a["backup-type"]), id: a["backup-id"], time: a["backup-time"] },
+      snapshot: { type: a["backup-type"], id: a["backup-id"], time: a["backup-time"] },
     }),
 };
