@@ -226,7 +226,7 @@ export class SnapshotWriter {
     const known = new Set<string>();
     for (const f of base.files) {
       if (!f.filename.endsWith(".fidx") && !f.filename.endsWith(".didx")) continue;
-      const file = this.store.backend.absolute(inSnapshot(this.ns, { ...this.snapshot, time: this.previous! }, f.filename));
+      const file = this.store.backend.indexFile(inSnapshot(this.ns, { ...this.snapshot, time: this.previous! }, f.filename));
       const index = f.filename.endsWith(".fidx") ? await FixedIndexReader.open(file) : await DynamicIndexReader.open(file);
       for (const d of index.digests()) known.add(d.toString("hex"));
     }
@@ -248,7 +248,7 @@ export class SnapshotWriter {
       throw new CofferError("BAD_REQUEST", `cannot reuse '${filename}': the previous snapshot failed verification`);
     }
     const entry = manifestFile(base, filename);
-    const from = this.store.backend.absolute(inSnapshot(this.ns, { ...this.snapshot, time: this.previous! }, filename));
+    const from = this.store.backend.indexFile(inSnapshot(this.ns, { ...this.snapshot, time: this.previous! }, filename));
     const mismatch = () =>
       new CofferError("INTERNAL", `cannot reuse '${filename}': the previous snapshot's file does not match its manifest`);
     const stats: ArchiveStats = { filename, size: 0, chunks: 0, reusedChunks: 0, writtenBytes: 0 };
@@ -257,7 +257,7 @@ export class SnapshotWriter {
       const reader = await FixedIndexReader.open(from);
       const sum = reader.indexChecksum();
       if (sum.csum !== entry.csum || sum.size !== entry.size) throw mismatch();
-      const writer = await FixedIndexWriter.create(this.store.backend.absolute(this.path(filename)), {
+      const writer = await FixedIndexWriter.create(this.store.backend.indexFile(this.path(filename)), {
         size: reader.size,
         chunkSize: reader.chunkSize,
       });
@@ -268,7 +268,7 @@ export class SnapshotWriter {
       const reader = await DynamicIndexReader.open(from);
       const sum = reader.indexChecksum();
       if (sum.csum !== entry.csum || sum.size !== entry.size) throw mismatch();
-      const writer = await DynamicIndexWriter.create(this.store.backend.absolute(this.path(filename)));
+      const writer = await DynamicIndexWriter.create(this.store.backend.indexFile(this.path(filename)));
       try {
         for (let i = 0; i < reader.count; i++) writer.addChunk(reader.end(i), reader.digest(i));
       } catch (err) {
@@ -428,7 +428,7 @@ export class SnapshotWriter {
       throw new CofferError("BAD_REQUEST", `'${archive}' is not ${kind === "fixed" ? "an image" : "a dynamic"} archive name`);
     }
     const stats: ArchiveStats = { filename, size: 0, chunks: 0, reusedChunks: 0, writtenBytes: 0 };
-    const file = this.store.backend.absolute(this.path(filename));
+    const file = this.store.backend.indexFile(this.path(filename));
     const index = (kind === "fixed" ? await FixedIndexWriter.create(file, { chunkSize }) : await DynamicIndexWriter.create(file)) as
       K extends "fixed" ? FixedIndexWriter : DynamicIndexWriter;
     let csum: Buffer;

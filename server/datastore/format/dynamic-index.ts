@@ -5,22 +5,19 @@
  * The archive size is the last entry's end.
  */
 import { createHash } from "node:crypto";
-import type { FileHandle } from "node:fs/promises";
-import { open } from "node:fs/promises";
 import { CofferError } from "../model/errors";
 import {
   type ChunkRange,
-  discardTemp,
   generateUuid,
   INDEX_HEADER_SIZE,
   type IndexChecksum,
+  indexFileAt,
+  type IndexLocation,
   OFF_INDEX_CSUM,
   readIndexFile,
   readU64,
-  renameIndex,
-  tempIndexPath,
-  writeAll,
 } from "./fixed-index";
+import type { IndexTempFile } from "./index-file";
 
 export const DYNAMIC_INDEX_MAGIC = Uint8Array.of(28, 145, 78, 165, 25, 186, 179, 205);
 const ENTRY_SIZE = 40;
@@ -52,7 +49,7 @@ export class DynamicIndexReader {
   }
 
   /** Errors read `Unable to open dynamic index "<path>" - <cause>`, as PBS's. */
-  static open(file: string): Promise<DynamicIndexReader> {
+  static open(file: IndexLocation): Promise<DynamicIndexReader> {
     return readIndexFile(file, "dynamic", (b) => DynamicIndexReader.fromBuffer(b));
   }
 
@@ -128,17 +125,21 @@ export class DynamicIndexWriter {
   private readonly hash = createHash("sha256");
 
   private constructor(
-    private file: FileHandle | undefined,
+    private file: IndexTempFile | undefined,
     readonly path: string,
-    readonly tmpPath: string,
     readonly uuid: Buffer,
     readonly ctime: number,
   ) {}
 
-  static async create(file: string): Promise<DynamicIndexWriter> {
-    const tmp = tempIndexPath(file, "tmp_didx");
-    const handle = await open(tmp, "w", 0o644);
-    return new DynamicIndexWriter(handle, file, tmp, generateUuid(), Math.floor(Date.now() / 1000));
+  static async create(where: IndexLocation): Promise<DynamicIndexWriter> {
+    const file = indexFileAt(where);
+    const temp = await file.createTemp("tmp_didx");
+    return new DynamicIndexWriter(temp, file.display, generateUuid(), Math.floor(Date.now() / 1000));
+  }
+
+  /** The temp file being written (undefined once closed or aborted). */
+  get tmpPath(): string | undefined {
+    return this.file?.display;
   }
 
   get indexLength(): number {
@@ -186,10 +187,9 @@ export class DynamicIndexWriter {
       header.writeBigInt64LE(BigInt(this.ctime), OFF_CTIME);
       header.set(csum, OFF_INDEX_CSUM);
       const body = Buffer.concat([header, ...this.parts, this.pending.subarray(0, this.pendingLength)]);
-      await writeAll(this.file!, body);
-      await this.file!.close();
+      await this.file!.write(body);
+      await this.file!.commit();
       this.file = undefined;
-      await renameIndex(this.tmpPath, this.path);
       return csum;
     } catch (err) {
       await this.abort();
@@ -200,7 +200,7 @@ export class DynamicIndexWriter {
   /** Gives up: closes and removes the temp file. Safe to call more than once. */
   async abort(): Promise<void> {
     this.closed = true;
-    await discardTemp(this.file, this.tmpPath);
+    await this.file?.discard();
     this.file = undefined;
   }
 

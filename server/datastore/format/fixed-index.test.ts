@@ -4,7 +4,8 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FIXED_INDEX_MAGIC, FixedIndexReader, FixedIndexWriter, INDEX_HEADER_SIZE, tempIndexPath } from "./fixed-index";
+import { FIXED_INDEX_MAGIC, FixedIndexReader, FixedIndexWriter, INDEX_HEADER_SIZE } from "./fixed-index";
+import { tempIndexPath } from "./index-file";
 
 const CS = 4 * 1024 * 1024;
 const INITIAL = FixedIndexWriter.INITIAL_CAPACITY;

@@ -6,10 +6,8 @@
  * Also holds what both index formats share (header size, u64 fields, temp names, checksums).
  */
 import { createHash, randomBytes } from "node:crypto";
-import type { FileHandle } from "node:fs/promises";
-import { open, readFile, rename, unlink } from "node:fs/promises";
-import path from "node:path";
 import { CofferError, errorMessage, isErrno } from "../model/errors";
+import { type IndexFile, type IndexTempFile, localIndexFile } from "./index-file";
 
 export const INDEX_HEADER_SIZE = 4096;
 export const FIXED_INDEX_MAGIC = Uint8Array.of(47, 127, 65, 237, 145, 253, 15, 205);
@@ -50,15 +48,6 @@ export function readU64(buf: Buffer, offset: number, what: string): number {
   return Number(v);
 }
 
-/** PBS names a writer's temp file with `set_extension`: `a.img.fidx` -> `a.img.tmp_fidx`. */
-export function tempIndexPath(finalPath: string, ext: "tmp_fidx" | "tmp_didx"): string {
-  const dir = path.dirname(finalPath);
-  const base = path.basename(finalPath);
-  const dot = base.lastIndexOf(".");
-  const stem = dot > 0 ? base.slice(0, dot) : base;
-  return path.join(/* turbopackIgnore: true */ dir, `${stem}.${ext}`);
-}
-
 /** Random RFC 4122 version 4 uuid bytes, as proxmox_uuid's `Uuid::generate`. */
 export function generateUuid(): Buffer {
   const b = randomBytes(16);
@@ -67,13 +56,19 @@ export function generateUuid(): Buffer {
   return b;
 }
 
+/** An index file from the backend, or a local path (tests and tools). */
+export type IndexLocation = IndexFile | string;
+
+export const indexFileAt = (where: IndexLocation): IndexFile => (typeof where === "string" ? localIndexFile(where) : where);
+
 /** Reads and parses an index file; errors read as PBS's `Unable to open fixed index "<path>" - <cause>`. */
-export async function readIndexFile<T>(file: string, kind: string, parse: (b: Buffer) => T): Promise<T> {
+export async function readIndexFile<T>(where: IndexLocation, kind: string, parse: (b: Buffer) => T): Promise<T> {
+  const file = indexFileAt(where);
   try {
-    return parse(await readFile(file));
+    return parse(await file.read());
   } catch (err) {
     const code = err instanceof CofferError ? err.code : isErrno(err, "ENOENT") ? "NOT_FOUND" : "INTERNAL";
-    throw new CofferError(code, `Unable to open ${kind} index ${JSON.stringify(file)} - ${errorMessage(err)}`, {
+    throw new CofferError(code, `Unable to open ${kind} index ${JSON.stringify(file.display)} - ${errorMessage(err)}`, {
       cause: err,
     });
   }
@@ -117,7 +112,7 @@ export class FixedIndexReader {
   }
 
   /** Errors read `Unable to open fixed index "<path>" - <cause>`, as PBS's. */
-  static open(file: string): Promise<FixedIndexReader> {
+  static open(file: IndexLocation): Promise<FixedIndexReader> {
     return readIndexFile(file, "fixed", (b) => FixedIndexReader.fromBuffer(b));
   }
 
@@ -175,9 +170,8 @@ export class FixedIndexWriter {
   private closed = false;
 
   private constructor(
-    private file: FileHandle | undefined,
+    private file: IndexTempFile | undefined,
     readonly path: string,
-    readonly tmpPath: string,
     readonly chunkSize: number,
     private sizeBytes: number,
     private length: number,
@@ -189,20 +183,19 @@ export class FixedIndexWriter {
     this.index = Buffer.alloc(capacity * DIGEST_SIZE);
   }
 
-  static async create(file: string, opts: { size?: number; chunkSize: number }): Promise<FixedIndexWriter> {
+  static async create(where: IndexLocation, opts: { size?: number; chunkSize: number }): Promise<FixedIndexWriter> {
     verifyChunkSize(opts.chunkSize);
     const known = opts.size;
     if (known !== undefined && (!Number.isSafeInteger(known) || known <= 0)) {
       throw new CofferError("BAD_REQUEST", "fidx file must have at least one chunk");
     }
-    const tmp = tempIndexPath(file, "tmp_fidx");
-    const handle = await open(tmp, "w", 0o644);
+    const file = indexFileAt(where);
+    const temp = await file.createTemp("tmp_fidx");
     const length = known === undefined ? 0 : Math.ceil(known / opts.chunkSize);
     const capacity = known === undefined ? FixedIndexWriter.INITIAL_CAPACITY : length;
     return new FixedIndexWriter(
-      handle,
-      file,
-      tmp,
+      temp,
+      file.display,
       opts.chunkSize,
       known ?? 0,
       length,
@@ -321,11 +314,10 @@ export class FixedIndexWriter {
       header.set(csum, OFF_INDEX_CSUM);
       header.writeBigUInt64LE(BigInt(this.sizeBytes), OFF_SIZE);
       header.writeBigUInt64LE(BigInt(this.chunkSize), OFF_CHUNK_SIZE);
-      await writeAll(this.file!, Buffer.concat([header, digests]));
-      await this.file!.close();
-      this.file = undefined;
       this.closed = true;
-      await renameIndex(this.tmpPath, this.path);
+      await this.file!.write(Buffer.concat([header, digests]));
+      await this.file!.commit();
+      this.file = undefined;
       return csum;
     } catch (err) {
       await this.abort();
@@ -336,8 +328,13 @@ export class FixedIndexWriter {
   /** Gives up: closes and removes the temp file. Safe to call more than once. */
   async abort(): Promise<void> {
     this.closed = true;
-    await discardTemp(this.file, this.tmpPath);
+    await this.file?.discard();
     this.file = undefined;
+  }
+
+  /** The temp file being written (undefined once closed or aborted). */
+  get tmpPath(): string | undefined {
+    return this.file?.display;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -346,27 +343,3 @@ export class FixedIndexWriter {
 }
 
 const badChunk = (msg: string) => new CofferError("BAD_REQUEST", msg);
-
-export async function renameIndex(tmp: string, final: string): Promise<void> {
-  try {
-    await rename(tmp, final);
-  } catch (err) {
-    throw new CofferError("INTERNAL", `Atomic rename file ${JSON.stringify(final)} failed - ${errorMessage(err)}`, {
-      cause: err,
-    });
-  }
-}
-
-/** Writes from offset 0, looping over short writes; the file was opened truncated. */
-export async function writeAll(file: FileHandle, data: Buffer): Promise<void> {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await file.write(data, done, data.length - done, done);
-    done += bytesWritten;
-  }
-}
-
-export async function discardTemp(file: FileHandle | undefined, tmp: string): Promise<void> {
-  await file?.close().catch(() => undefined);
-  await unlink(tmp).catch(() => undefined);
-}

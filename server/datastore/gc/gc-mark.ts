@@ -8,8 +8,6 @@
  * Locks: none held by this module, except the exclusive group lock on a group's 11th attempt.
  * Per-chunk work is synchronous and paced (gc-pace.ts); the file-system backend only.
  */
-import { type Dirent, lstatSync, lutimesSync, readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
 
 import { CofferError, errorMessage, isErrno, withContext } from "../model/errors";
 import { DynamicIndexReader } from "../format/dynamic-index";
@@ -27,6 +25,7 @@ import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "../model/names";
 import { listChildNamespaces } from "../content/namespace";
 import { listSnapshotTimes } from "../content/snapshot";
 import type { Store } from "../storage/store";
+import type { ChunkBackend, ContentBackend } from "../storage/backend";
 
 const q = (p: string) => JSON.stringify(p);
 const INDEX_FILE_RE = /\.(fidx|didx)$/;
@@ -68,14 +67,16 @@ export class DigestLru {
   }
 }
 
+/** Digests handed to the backend in one call: short enough to keep the lock heartbeat going. */
+const MARK_SLICE = 1024;
+
 /** Marks the chunks of one index file at a time; shared by the walk, the leftovers and the journal. */
 export class ChunkMarker {
   private readonly cache: DigestLru | undefined;
-  /** Seconds; the atime chunks get. Refreshed per index and per slice. */
-  private now = Date.now() / 1000;
+  private readonly slice: string[] = [];
 
   constructor(
-    private readonly chunkDir: string,
+    private readonly backend: ContentBackend & { chunks: ChunkBackend },
     cacheCapacity: number,
     private readonly status: GcStatus,
     private readonly log: EngineLog,
@@ -85,21 +86,22 @@ export class ChunkMarker {
   }
 
   /**
-   * Marks every chunk `indexPath` (absolute, `.fidx` or `.didx`) references. Returns false when
-   * the file does not exist (vanished: pruned, moved, or a ghost journal entry); a file that
-   * cannot be read or parsed is an error, as in PBS, since skipping it could sweep its chunks.
+   * Marks every chunk the index at `rel` (datastore-relative, `.fidx` or `.didx`) references.
+   * Returns false when the file does not exist (vanished: pruned, moved, or a ghost journal
+   * entry); a file that cannot be read or parsed is an error, as in PBS, since skipping it
+   * could sweep its chunks.
    */
-  async markIndex(indexPath: string): Promise<boolean> {
-    const type = INDEX_FILE_RE.exec(indexPath)?.[1];
-    if (!type) throw new CofferError("INTERNAL", `unexpected archive type: ${q(indexPath)}`);
-    if (!path.isAbsolute(indexPath)) throw new CofferError("INTERNAL", `expected absolute path, got '${q(indexPath)}'`);
-    let raw: Buffer;
+  async markIndex(rel: string): Promise<boolean> {
+    const shown = q(this.backend.absolute(rel));
+    const type = INDEX_FILE_RE.exec(rel)?.[1];
+    if (!type) throw new CofferError("INTERNAL", `unexpected archive type: ${shown}`);
+    let raw: Buffer | undefined;
     try {
-      raw = readFileSync(indexPath);
+      raw = await this.backend.readIndexForGc(rel);
     } catch (err) {
-      if (isErrno(err, "ENOENT")) return false;
-      throw new CofferError("INTERNAL", `can't open file '${q(indexPath)}' - ${errorMessage(err)}`, { cause: err });
+      throw new CofferError("INTERNAL", `can't open file '${shown}' - ${errorMessage(err)}`, { cause: err });
     }
+    if (raw === undefined) return false;
     // The readers check magic and length; the digests are then read straight from `raw`.
     let size: number;
     let count: number;
@@ -114,14 +116,14 @@ export class ChunkMarker {
         [size, count, first, stride] = [r.size, r.count, INDEX_HEADER_SIZE + 8, 40];
       }
     } catch (err) {
-      throw withContext(`can't open ${type === "fidx" ? "fixed" : "dynamic"} index '${q(indexPath)}'`, err);
+      throw withContext(`can't open ${type === "fidx" ? "fixed" : "dynamic"} index '${shown}'`, err);
     }
     this.status["index-file-count"]++;
     this.status["index-data-bytes"] += size;
 
     const cache = this.cache;
     const stats = this.status["cache-stats"]!;
-    this.now = Date.now() / 1000;
+    const slice = this.slice;
     for (let i = 0, off = first; i < count; i++, off += stride) {
       const hex = raw.toString("hex", off, off + 32);
       if (cache) {
@@ -131,75 +133,64 @@ export class ChunkMarker {
         }
         stats.misses++;
       }
-      const file = `${this.chunkDir}/${hex.slice(0, 4)}/${hex}`;
-      if (!this.touch(file)) {
-        this.log.warn(`warning: unable to access non-existent chunk ${hex}, required by ${q(indexPath)}`);
-        // Keep the evidence of a corrupt chunk as long as an index still wants the chunk: once a
-        // good copy is uploaded again or no index references it, the .bad files age out.
-        for (let n = 0; n <= 9; n++) this.touch(`${file}.${n}.bad`);
-      }
-      if (this.pacer.due()) {
-        await this.pacer.pause();
-        this.now = Date.now() / 1000;
-      }
+      slice.push(hex);
+      if (slice.length >= MARK_SLICE || this.pacer.due()) await this.flush(shown);
     }
+    await this.flush(shown);
     return true;
   }
 
-  /**
-   * Sets the atime to now and keeps the mtime, without following symlinks (PBS: utimensat with
-   * UTIME_NOW / UTIME_OMIT, AT_SYMLINK_NOFOLLOW). Node has no UTIME_OMIT, so the mtime is read
-   * and written back, as chunk-store.ts touchChunk does, here synchronously (see gc-pace.ts).
-   * False when the file does not exist.
-   */
-  private touch(file: string): boolean {
-    try {
-      const st = lstatSync(file, { throwIfNoEntry: false });
-      if (st === undefined) return false;
-      lutimesSync(file, this.now, st.mtimeMs / 1000);
-      return true;
-    } catch (err) {
-      if (isErrno(err, "ENOENT")) return false;
-      throw new CofferError("INTERNAL", `update atime failed for chunk/file ${q(file)} - ${errorMessage(err)}`, {
-        cause: err,
-      });
+  /** Touches the collected digests (atime: now, refreshed per slice), then yields if it is time. */
+  private async flush(shown: string): Promise<void> {
+    if (this.slice.length > 0) {
+      const now = Date.now() / 1000;
+      const chunks = this.backend.chunks;
+      for (const hex of await chunks.markChunksUsed(this.slice, now)) {
+        this.log.warn(`warning: unable to access non-existent chunk ${hex}, required by ${shown}`);
+        // Keep the evidence of a corrupt chunk as long as an index still wants the chunk: once a
+        // good copy is uploaded again or no index references it, the .bad files age out.
+        await chunks.markBadCopiesUsed(hex, now);
+      }
+      this.slice.length = 0;
     }
+    if (this.pacer.due()) await this.pacer.pause();
   }
 }
 
 /**
- * PBS list_index_files: every `*.fidx` / `*.didx` below `base`, found without following
- * symlinks and skipping every entry whose name starts with `.` (so `.chunks`). A permission
- * error is fatal (skipping a directory could sweep the chunks of the indexes in it), except on
- * `lost+found` right below the base; a vanished directory is only logged.
+ * PBS list_index_files: every `*.fidx` / `*.didx` in the datastore (relative paths), skipping
+ * every entry whose name starts with `.` (so `.chunks`). A permission error is fatal (skipping
+ * a directory could sweep the chunks of the indexes in it), except on `lost+found` right below
+ * the base; a vanished directory is only logged.
  */
-export async function listIndexFiles(base: string, log: EngineLog, pacer: GcPacer): Promise<Set<string>> {
+export async function listIndexFiles(backend: ContentBackend, log: EngineLog, pacer: GcPacer): Promise<Set<string>> {
   const found = new Set<string>();
-  const stack: Array<{ dir: string; depth: number }> = [{ dir: base, depth: 0 }];
+  const stack: Array<{ dir: string; depth: number }> = [{ dir: "", depth: 0 }];
   while (stack.length > 0) {
     const { dir, depth } = stack.pop()!;
-    let entries: Dirent[];
+    let entries;
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
+      entries = await backend.list(dir);
     } catch (err) {
+      const shown = q(backend.absolute(dir));
       if (isErrno(err, "EACCES") || isErrno(err, "EPERM")) {
-        if (depth <= 1 && path.basename(dir) === "lost+found") continue;
-        throw new CofferError("INTERNAL", `cannot continue garbage-collection safely, permission denied on: ${q(dir)}`, {
+        if (depth <= 1 && dir.split("/").at(-1) === "lost+found") continue;
+        throw new CofferError("INTERNAL", `cannot continue garbage-collection safely, permission denied on: ${shown}`, {
           cause: err,
         });
       }
       if (isErrno(err, "ENOENT")) {
-        log.info(`ignoring vanished file: ${q(dir)}`);
+        log.info(`ignoring vanished file: ${shown}`);
         continue;
       }
-      throw new CofferError("INTERNAL", `unexpected error on datastore traversal: ${errorMessage(err)} - ${q(dir)}`, {
+      throw new CofferError("INTERNAL", `unexpected error on datastore traversal: ${errorMessage(err)} - ${shown}`, {
         cause: err,
       });
     }
     for (const e of entries) {
       if (e.name.startsWith(".")) continue;
-      const p = `${dir}/${e.name}`;
-      if (e.isDirectory()) stack.push({ dir: p, depth: depth + 1 });
+      const p = dir === "" ? e.name : `${dir}/${e.name}`;
+      if (e.isDirectory) stack.push({ dir: p, depth: depth + 1 });
       else if (INDEX_FILE_RE.test(e.name)) found.add(p);
     }
     if (pacer.due()) await pacer.pause();
@@ -250,10 +241,10 @@ export async function markUsedChunks(store: Store, opts: MarkOptions): Promise<v
 
 async function markUsedChunksInner(store: Store, opts: MarkOptions): Promise<void> {
   const { log, pacer } = opts;
-  const base = path.resolve(store.backend.base);
-  const marker = new ChunkMarker(`${base}/.chunks`, opts.cacheCapacity, opts.status, log, pacer);
+  const backend = store.backend;
+  const marker = new ChunkMarker(backend, opts.cacheCapacity, opts.status, log, pacer);
 
-  const unprocessed = await listIndexFiles(base, log, pacer);
+  const unprocessed = await listIndexFiles(backend, log, pacer);
   let total = unprocessed.size;
   let processed = 0;
   let lastPct = 0;
@@ -292,12 +283,15 @@ async function markUsedChunksInner(store: Store, opts: MarkOptions): Promise<voi
           }
           for (let k = times.length - 1; k >= 0; k--) {
             const newest = k === times.length - 1;
-            const dir = `${base}/${snapshotRel(ns, { ...group, time: times[k]! })}`;
+            const dir = snapshotRel(ns, { ...group, time: times[k]! });
             let files: string[];
             try {
-              files = readdirSync(dir).filter((f) => INDEX_FILE_RE.test(f)).sort();
+              files = (await backend.list(dir))
+                .filter((e) => !e.isDirectory && INDEX_FILE_RE.test(e.name))
+                .map((e) => e.name)
+                .sort();
             } catch (err) {
-              if (!isErrno(err, "ENOENT")) throw withContext(`listing snapshot ${q(dir)} failed`, err);
+              if (!isErrno(err, "ENOENT")) throw withContext(`listing snapshot ${q(backend.absolute(dir))} failed`, err);
               if (newest) {
                 attempt++;
                 continue retry;
@@ -316,7 +310,7 @@ async function markUsedChunksInner(store: Store, opts: MarkOptions): Promise<voi
                 continue;
               }
               if (!unprocessed.delete(indexPath)) {
-                log.info(`Encountered new index file '${q(indexPath)}', increment total index file count`);
+                log.info(`Encountered new index file '${q(backend.absolute(indexPath))}', increment total index file count`);
                 total++;
               }
               const pct = Math.floor(((processed + 1) * 100) / total);
@@ -342,7 +336,7 @@ async function markUsedChunksInner(store: Store, opts: MarkOptions): Promise<voi
       strange--; // pruned meanwhile: not strange
       continue;
     }
-    log.warn(`Marked chunks for unexpected index file at '${q(indexPath)}'`);
+    log.warn(`Marked chunks for unexpected index file at '${q(backend.absolute(indexPath))}'`);
   }
   if (strange > 0) log.warn(`Found ${strange} index files outside of expected directory scheme`);
 
@@ -350,7 +344,9 @@ async function markUsedChunksInner(store: Store, opts: MarkOptions): Promise<voi
   // marked at its new place (reference 4.8). A missing index is a ghost of a failed move.
   pacer.checkAbort();
   const drained = await drainMoveJournal(store.name, async (indexPath) => {
-    await marker.markIndex(indexPath);
+    const rel = backend.relative(indexPath);
+    if (rel === undefined) throw new CofferError("INTERNAL", `move-journal entry ${q(indexPath)} is outside the datastore`);
+    await marker.markIndex(rel);
   });
   if (drained > 0) log.info(`marked chunks of ${drained} moved index files from the move journal`);
 }

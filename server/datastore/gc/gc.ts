@@ -10,7 +10,6 @@
  * no index references yet survive. Prunes during phase 1 are covered by the per-group retry,
  * moves by the move journal drained at the end of phase 1.
  */
-import { stat } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
 
@@ -140,7 +139,7 @@ export async function garbageCollection(ds: WriteHandle, opts: GcOptions): Promi
     await markUsedChunks(store, { log, pacer, status, cacheCapacity, ...opts.hooks });
 
     log.info("Start GC phase2 (sweep unused chunks)");
-    await sweepUnusedChunks(`${base}/.chunks`, { storeName: store.name, minAtime, oldestWriter, status, log, pacer });
+    await sweepUnusedChunks(store.backend.chunks, { storeName: store.name, minAtime, oldestWriter, status, log, pacer });
 
     for (const line of gcSummaryLines(status)) log.info(line);
     try {
@@ -213,24 +212,27 @@ export function zeroChunk(): { digest: Buffer; blob: Buffer } {
  */
 async function checkFsAtimeUpdates(store: Store, log: EngineLog, signal: AbortSignal, retryOnFileChanged: boolean): Promise<void> {
   const { digest, blob } = zeroChunk();
-  const { exists: preExisting } = await store.backend.chunks.insertChunk(digest, blob);
-  const file = store.backend.absolute(store.backend.chunks.chunkPath(digest));
+  const chunks = store.backend.chunks;
+  const { exists: preExisting } = await chunks.insertChunk(digest, blob);
+  const shown = JSON.stringify(store.backend.absolute(chunks.chunkPath(digest)));
   await sleep(1000, signal);
   const metadata = async (when: string) => {
     try {
-      return await stat(file, { bigint: true });
+      const times = await chunks.chunkTimes(digest);
+      if (times === undefined) throw new CofferError("NOT_FOUND", "No such file or directory (os error 2)");
+      return times;
     } catch (err) {
-      throw withContext(`failed to get metadata for ${JSON.stringify(file)} ${when} atime update`, err);
+      throw withContext(`failed to get metadata for ${shown} ${when} atime update`, err);
     }
   };
   const before = await metadata("before");
-  if (!(await store.backend.chunks.touchChunk(digest))) {
-    throw new CofferError("INTERNAL", `update atime failed for chunk/file ${JSON.stringify(file)} - ENOENT`);
+  if (!(await chunks.touchChunk(digest))) {
+    throw new CofferError("INTERNAL", `update atime failed for chunk/file ${shown} - ENOENT`);
   }
   const after = await metadata("after");
-  if (before.ino !== after.ino) {
+  if (before.identity !== after.identity) {
     if (retryOnFileChanged) return checkFsAtimeUpdates(store, log, signal, false);
-    throw new CofferError("INTERNAL", `chunk ${JSON.stringify(file)} changed twice during access time safety check, cannot proceed.`);
+    throw new CofferError("INTERNAL", `chunk ${shown} changed twice during access time safety check, cannot proceed.`);
   }
   if (before.atimeNs >= after.atimeNs) {
     const times = (s: typeof before) => `accessed ${s.atime.toISOString()}, modified ${s.mtime.toISOString()}, created ${s.birthtime.toISOString()}`;

@@ -8,6 +8,7 @@
  * and never containing `..` (checked by `assertRelative`).
  */
 import { CofferError } from "../model/errors";
+import type { IndexFile } from "../format/index-file";
 
 export interface EntryInfo {
   name: string;
@@ -50,6 +51,15 @@ export interface ContentBackend {
   /** Removes a file; a missing file is fine when `missingOk`. */
   unlink(rel: string, options?: { missingOk?: boolean }): Promise<void>;
   rename(fromRel: string, toRel: string): Promise<void>;
+  /** An index file (`.fidx`/`.didx`), for the index readers and writers of format/. */
+  indexFile(rel: string): IndexFile;
+  /**
+   * Reads a whole index file for garbage collection, which reads every index of the store;
+   * undefined when it does not exist (pruned or moved meanwhile).
+   */
+  readIndexForGc(rel: string): Promise<Buffer | undefined>;
+  /** The datastore-relative path of an absolute one under the base (move journal entries); undefined outside it. */
+  relative(absolute: string): string | undefined;
 }
 
 export interface ChunkInsertResult {
@@ -59,16 +69,63 @@ export interface ChunkInsertResult {
   size: number;
 }
 
+export interface StoredChunkTimes {
+  identity: string;
+  /** Nanoseconds. */
+  atimeNs: bigint;
+  atime: Date;
+  mtime: Date;
+  birthtime: Date;
+}
+
+/** One file in the chunk store, as the GC sweep sees it. */
+export interface StoredChunkFile {
+  /** `<64 hex>`, or `<64 hex>.<n>.bad` for a corrupt chunk verify renamed. */
+  name: string;
+  bad: boolean;
+  size: number;
+  /** Last access, whole seconds. */
+  atime: number;
+}
+
 export interface ChunkBackend {
   /** Inserts a chunk (an encoded DataBlob) under its digest, deduplicating. */
   insertChunk(digest: Uint8Array, encodedBlob: Uint8Array): Promise<ChunkInsertResult>;
   /** Reads the raw (encoded) chunk file. */
   readChunk(digest: Uint8Array): Promise<Buffer>;
+  /**
+   * Times of a stored chunk for GC's access-time safety check; `identity` changes when the file
+   * is replaced (the inode on the local store). Undefined when it does not exist.
+   */
+  chunkTimes(digest: Uint8Array): Promise<StoredChunkTimes | undefined>;
   /** Sets the atime to now; false when the chunk does not exist. */
   touchChunk(digest: Uint8Array): Promise<boolean>;
   chunkExists(digest: Uint8Array): Promise<boolean>;
   /** Relative path of a chunk: `.chunks/<4 hex>/<64 hex>`. */
   chunkPath(digest: Uint8Array): string;
+  /**
+   * A local file holding the chunk's stored bytes, for verify's worker threads, which read
+   * chunks themselves (the local store's own file; a remote store would name its cached copy).
+   */
+  chunkFileForWorkers(digest: Uint8Array): string;
+
+  // Garbage collection (reference 5.2, 5.3). The local store does these synchronously in one
+  // call (see gc/gc-pace.ts: an await per chunk would double GC's time); callers keep slices short.
+
+  /**
+   * Phase 1: sets each chunk's access time to `atime` (seconds), keeping its mtime. `hexDigests`
+   * are 64-hex digests; returns those that do not exist.
+   */
+  markChunksUsed(hexDigests: readonly string[], atime: number): Promise<string[]>;
+  /** Phase 1: keeps the `.bad` copies of a missing chunk as recent as the chunk would be. */
+  markBadCopiesUsed(hexDigest: string, atime: number): Promise<void>;
+  /** Phase 2: the chunk and `.bad` files of prefix bucket `prefix` (0..0xffff); undefined when it is missing. */
+  listChunkBucket(prefix: number): Promise<StoredChunkFile[] | undefined>;
+  /**
+   * Phase 2: removes an unused chunk file unless a writer touched it (atime >= `minAtime`) since
+   * it was listed; false when it was kept for that reason. `.bad` files are removed outright.
+   */
+  removeUnusedChunk(file: StoredChunkFile, minAtime: number): Promise<boolean>;
 }
 
 export interface DatastoreBackend extends ContentBackend {

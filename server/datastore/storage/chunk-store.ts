@@ -8,7 +8,8 @@ import { chmodSync, mkdirSync } from "node:fs";
 import { chmod, mkdir, open, readFile, rename, stat, unlink, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setImmediate as nextTick } from "node:timers/promises";
-import type { ChunkBackend, ChunkInsertResult } from "./backend";
+import type { ChunkBackend, ChunkInsertResult, StoredChunkFile, StoredChunkTimes } from "./backend";
+import * as gc from "./local-chunk-gc";
 import { CofferError, type ErrorCode, errorMessage, isErrno } from "../model/errors";
 import {
   blobKind,
@@ -136,6 +137,37 @@ export class LocalChunkStore implements ChunkBackend {
 
   absoluteChunkPath(digest: Uint8Array): string {
     return path.join(this.base, chunkRelPath(digest));
+  }
+
+  async chunkTimes(digest: Uint8Array): Promise<StoredChunkTimes | undefined> {
+    const file = this.absoluteChunkPath(digest);
+    try {
+      const st = await stat(file, { bigint: true });
+      return { identity: `${st.dev}:${st.ino}`, atimeNs: st.atimeNs, atime: st.atime, mtime: st.mtime, birthtime: st.birthtime };
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) return undefined;
+      throw fail(`failed to get metadata for ${q(file)}`, err);
+    }
+  }
+
+  chunkFileForWorkers(digest: Uint8Array): string {
+    return this.absoluteChunkPath(digest);
+  }
+
+  async markChunksUsed(hexDigests: readonly string[], atime: number): Promise<string[]> {
+    return gc.markChunksUsed(this.chunkDir, hexDigests, atime);
+  }
+
+  async markBadCopiesUsed(hexDigest: string, atime: number): Promise<void> {
+    gc.markBadCopiesUsed(this.chunkDir, hexDigest, atime);
+  }
+
+  async listChunkBucket(prefix: number): Promise<StoredChunkFile[] | undefined> {
+    return gc.listChunkBucket(this.chunkDir, prefix, this.name);
+  }
+
+  async removeUnusedChunk(file: StoredChunkFile, minAtime: number): Promise<boolean> {
+    return gc.removeUnusedChunk(this.chunkDir, file, minAtime);
   }
 
   async chunkExists(digest: Uint8Array): Promise<boolean> {

@@ -2,11 +2,12 @@
  * The local file-system backend: a datastore is a directory in PBS's layout. Files get PBS's
  * modes (0644 files; directories 0755, `.chunks` 0750 is the chunk store's business).
  */
-import { promises as fs } from "node:fs";
+import { promises as fs, readFileSync } from "node:fs";
 import path from "node:path";
 import { assertRelative, type ChunkBackend, type DatastoreBackend, type EntryInfo, type StatInfo } from "./backend";
 import { isErrno } from "../model/errors";
 import { writeFileAtomic } from "../../platform/atomic-file";
+import { type IndexFile, localIndexFile } from "../format/index-file";
 
 const FILE_MODE = 0o644;
 const DIR_MODE = 0o755;
@@ -111,5 +112,25 @@ export class LocalBackend implements DatastoreBackend {
 
   rename(fromRel: string, toRel: string): Promise<void> {
     return fs.rename(this.absolute(fromRel), this.absolute(toRel));
+  }
+
+  indexFile(rel: string): IndexFile {
+    return localIndexFile(this.absolute(rel));
+  }
+
+  /** Synchronous: GC reads every index of the store and paces itself (gc/gc-pace.ts). */
+  async readIndexForGc(rel: string): Promise<Buffer | undefined> {
+    try {
+      return readFileSync(this.absolute(rel));
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) return undefined;
+      throw err;
+    }
+  }
+
+  relative(absolute: string): string | undefined {
+    const rel = path.relative(this.base, absolute);
+    if (rel === "" || rel.startsWith("..") || path.isAbsolute(rel)) return undefined;
+    return rel.split(path.sep).join("/");
   }
 }

@@ -4,8 +4,9 @@
  * threads for the same reason). The main thread keeps the caches, the log and the renames of
  * corrupt chunks, and stays free for the lock heartbeat: it never hashes a chunk itself.
  *
- * Workers read chunk files by absolute path, so the pool serves the local file-system backend;
- * an object-store backend would hand them the cached copies.
+ * Workers read chunk files by the local path the chunk backend names for them
+ * (`chunkFileForWorkers`): the local store's own file; an object-store backend would name its
+ * cached copy.
  */
 import os from "node:os";
 import path from "node:path";

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { removeUnlessTouched } from "./gc-sweep";
+import { removeUnlessTouched } from "./local-chunk-gc";
 
 const dirs: string[] = [];
 afterEach(() => {
