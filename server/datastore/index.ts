@@ -13,7 +13,7 @@
  */
 
 // Handles.
-export { openDatastore, type HandleFor, type LookupHandle, type ReadHandle, type WriteHandle } from "./open";
+export { openDatastore, withDatastore, type HandleFor, type LookupHandle, type ReadHandle, type WriteHandle } from "./open";
 
 // Datastores as a whole.
 export { createDatastore, removeDatastore, type CreateDatastoreOptions } from "./lifecycle";

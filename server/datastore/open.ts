@@ -155,6 +155,16 @@ export async function openDatastore<O extends Operation>(name: string, op: O): P
   }
 }
 
+/** Opens a handle for `op`, runs `fn` with it, and closes it on every path. */
+export async function withDatastore<O extends Operation, T>(name: string, op: O, fn: (ds: HandleFor<O>) => Promise<T>): Promise<T> {
+  const ds = await openDatastore(name, op);
+  try {
+    return await fn(ds);
+  } finally {
+    await ds.close();
+  }
+}
+
 class Handle {
   readonly name: string;
   readonly operation: Operation;

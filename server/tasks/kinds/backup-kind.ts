@@ -14,7 +14,7 @@ import { humanSize } from "../../datastore";
 import { MIB } from "../../datastore";
 import { BackupNamespace, formatBackupTime } from "../../datastore/model/names";
 import { backupIdSchema, backupTimeSchema, backupTypeSchema, namespaceSchema, storeNameSchema } from "../../datastore/model/schemas";
-import { openDatastore } from "../../datastore";
+import { withDatastore } from "../../datastore";
 import type { TaskKind } from "../core/registry";
 import { parseUpid } from "../core/upid";
 
@@ -48,8 +48,7 @@ export const backupKind: TaskKind<BackupArgs> = {
   args: backupArgs,
   workerId: (a) => `${a.store}:${a.ns}/${a["backup-type"]}/${a["backup-id"]}`,
   async run(ctx, a) {
-    const ds = await openDatastore(a.store, "write");
-    try {
+    await withDatastore(a.store, "write", async (ds) => {
       const r = await runBackup(
         ds,
         BackupNamespace.parse(a.ns),
@@ -71,8 +70,6 @@ export const backupKind: TaskKind<BackupArgs> = {
         `backup ${formatBackupTime(r.snapshot.time)} done in ${r.seconds.toFixed(2)} s: ${r.jobs.length} archives, ` +
           `${humanSize(read)} read, ${newChunks} new chunks, ${humanSize(written)} written`,
       );
-    } finally {
-      await ds.close();
-    }
+    });
   },
 };

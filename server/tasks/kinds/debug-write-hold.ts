@@ -8,7 +8,7 @@
 import { z } from "zod";
 
 import { storeNameSchema } from "../../datastore/model/schemas";
-import { openDatastore } from "../../datastore";
+import { withDatastore } from "../../datastore";
 import type { TaskKind } from "../core/registry";
 
 const STEP_MS = 100;
@@ -26,8 +26,7 @@ export const debugWriteHoldKind: TaskKind<DebugWriteHoldArgs> = {
   args: debugWriteHoldArgs,
   workerId: (a) => a.store,
   async run(ctx, a) {
-    const ds = await openDatastore(a.store, "write");
-    try {
+    await withDatastore(a.store, "write", async (ds) => {
       ctx.log.info(`holding a write operation on datastore '${a.store}' for ${a.seconds} s`);
       const end = Date.now() + a.seconds * 1000;
       while (Date.now() < end) {
@@ -36,8 +35,6 @@ export const debugWriteHoldKind: TaskKind<DebugWriteHoldArgs> = {
       }
       ctx.checkAbort();
       ctx.log.info("releasing the write operation");
-    } finally {
-      await ds.close();
-    }
+    });
   },
 };

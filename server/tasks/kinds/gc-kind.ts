@@ -10,7 +10,7 @@ import { errorMessage } from "../../datastore/model/errors";
 import { garbageCollection } from "../../datastore";
 import { appendGcHistory, gcHistoryEntry } from "../../datastore";
 import { storeNameSchema } from "../../datastore/model/schemas";
-import { openDatastore } from "../../datastore";
+import { withDatastore } from "../../datastore";
 import type { TaskKind } from "../core/registry";
 
 export const gcArgs = z.strictObject({ store: storeNameSchema });
@@ -21,8 +21,7 @@ export const gcKind: TaskKind<GcArgs> = {
   args: gcArgs,
   workerId: (a) => a.store,
   async run(ctx, a) {
-    const ds = await openDatastore(a.store, "write");
-    try {
+    await withDatastore(a.store, "write", async (ds) => {
       const status = await garbageCollection(ds, { upid: ctx.upid, log: ctx.log, signal: ctx.signal });
       try {
         await appendGcHistory(a.store, gcHistoryEntry(ctx.upid, Math.floor(Date.now() / 1000), status));
@@ -30,8 +29,6 @@ export const gcKind: TaskKind<GcArgs> = {
         // The history is a convenience; the GC itself did its work.
         ctx.log.warn(`unable to record GC history - ${errorMessage(err)}`);
       }
-    } finally {
-      await ds.close();
-    }
+    });
   },
 };

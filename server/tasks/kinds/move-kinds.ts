@@ -8,7 +8,7 @@ import { moveGroup } from "../../datastore";
 import { moveNamespace } from "../../datastore";
 import { BackupNamespace } from "../../datastore/model/names";
 import { backupIdSchema, backupTypeSchema, maxDepthSchema, namespacePathSchema, storeNameSchema } from "../../datastore/model/schemas";
-import { openDatastore } from "../../datastore";
+import { withDatastore } from "../../datastore";
 import type { TaskKind } from "../core/registry";
 
 export const moveGroupArgs = z.strictObject({
@@ -36,8 +36,7 @@ export const moveGroupKind: TaskKind<MoveGroupArgs> = {
   args: moveGroupArgs,
   workerId: (a) => `${a.store}:${a.ns}/${a.type}/${a.id}:${a["target-ns"]}`,
   async run(ctx, a) {
-    const ds = await openDatastore(a.store, "write");
-    try {
+    await withDatastore(a.store, "write", async (ds) => {
       await moveGroup(
         ds,
         BackupNamespace.parse(a.ns),
@@ -47,9 +46,7 @@ export const moveGroupKind: TaskKind<MoveGroupArgs> = {
         ctx.log,
         ctx.signal,
       );
-    } finally {
-      await ds.close();
-    }
+    });
   },
 };
 
@@ -58,8 +55,7 @@ export const moveNamespaceKind: TaskKind<MoveNamespaceArgs> = {
   args: moveNamespaceArgs,
   workerId: (a) => `${a.store}:${a.ns}:${a["target-ns"]}`,
   async run(ctx, a) {
-    const ds = await openDatastore(a.store, "write");
-    try {
+    await withDatastore(a.store, "write", async (ds) => {
       await moveNamespace(
         ds,
         BackupNamespace.parse(a.ns),
@@ -68,8 +64,6 @@ export const moveNamespaceKind: TaskKind<MoveNamespaceArgs> = {
         ctx.log,
         ctx.signal,
       );
-    } finally {
-      await ds.close();
-    }
+    });
   },
 };

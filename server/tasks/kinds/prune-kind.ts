@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { BackupNamespace } from "../../datastore/model/names";
 import { backupIdSchema, backupTypeSchema, keepCountSchema, namespaceSchema, storeNameSchema } from "../../datastore/model/schemas";
-import { openDatastore } from "../../datastore";
+import { withDatastore } from "../../datastore";
 import { pruneGroup } from "../../datastore";
 import type { TaskKind } from "../core/registry";
 
@@ -34,15 +34,12 @@ export const pruneKind: TaskKind<PruneArgs> = {
   args: pruneArgs,
   workerId: (a) => `${a.store}:${a.ns}:${a["backup-type"]}/${a["backup-id"]}`,
   async run(ctx, a) {
-    const ds = await openDatastore(a.store, "write");
-    try {
+    await withDatastore(a.store, "write", async (ds) => {
       const { store: _s, ns, "backup-type": type, "backup-id": id, ...keep } = a;
       await pruneGroup(ds, BackupNamespace.parse(ns), { type, id }, keep, {
         log: ctx.log,
         signal: ctx.signal,
       });
-    } finally {
-      await ds.close();
-    }
+    });
   },
 };

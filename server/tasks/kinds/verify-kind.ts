@@ -8,7 +8,7 @@ import { z } from "zod";
 import { CofferError } from "../../datastore/model/errors";
 import { BackupNamespace } from "../../datastore/model/names";
 import { backupIdSchema, backupTypeSchema, maxDepthSchema, namespaceSchema, storeNameSchema } from "../../datastore/model/schemas";
-import { openDatastore } from "../../datastore";
+import { withDatastore } from "../../datastore";
 import { VERIFY_FAILED_MESSAGE, verifyBackups, type VerifyScope } from "../../datastore";
 import type { TaskContext, TaskKind } from "../core/registry";
 
@@ -32,8 +32,7 @@ export type VerifySnapshotArgs = z.infer<typeof verifySnapshotArgs>;
 const hex8 = (t: number) => t.toString(16).toUpperCase().padStart(8, "0");
 
 async function runVerify(ctx: TaskContext, a: z.infer<typeof verifyArgs>, scope: VerifyScope): Promise<void> {
-  const ds = await openDatastore(a.store, "read");
-  try {
+  await withDatastore(a.store, "read", async (ds) => {
     const result = await verifyBackups(ds, scope, {
       upid: ctx.upid,
       ignoreVerified: a["ignore-verified"],
@@ -42,9 +41,7 @@ async function runVerify(ctx: TaskContext, a: z.infer<typeof verifyArgs>, scope:
       signal: ctx.signal,
     });
     if (result.failed.length > 0) throw new CofferError("INTERNAL", VERIFY_FAILED_MESSAGE);
-  } finally {
-    await ds.close();
-  }
+  });
 }
 
 export const verifyKind: TaskKind<VerifyArgs> = {
