@@ -71,8 +71,9 @@ function TaskViewerBody({ upid, onEnded }: { upid: string; onEnded?: (status: st
   const statusKey = trpc.task.status.queryKey({ upid });
   const status = useQuery({
     ...trpc.task.status.queryOptions({ upid }),
-    // The live log says when the task ends; only if that stream broke does the status poll.
-    refetchInterval: (q) => (followBroken.current && q.state.data?.status === "running" ? 3000 : false),
+    // The live log says when the task ends; the status is polled as well, slowly, in case the
+    // stream is stuck (it then fills in the missing lines, below), and faster once it broke.
+    refetchInterval: (q) => (q.state.data?.status === "running" ? (followBroken.current ? 3000 : 5000) : false),
   });
 
   const follow = useSubscription(
@@ -95,6 +96,31 @@ function TaskViewerBody({ upid, onEnded }: { upid: string; onEnded?: (status: st
   );
 
   followBroken.current = follow.status === "error";
+
+  // The status can say "stopped" before the live stream has delivered the last lines (a slow
+  // or stuck stream on a busy server): then fetch what is missing once, so the final line shows.
+  const lastN = lines.length > 0 ? lines[lines.length - 1]!.n : 0;
+  const lastNRef = useRef(lastN);
+  lastNRef.current = lastN;
+  const stoppedByStatus = !ended && status.data?.status === "stopped";
+  useEffect(() => {
+    if (!stoppedByStatus) return;
+    let cancelled = false;
+    void queryClient
+      .fetchQuery({ ...trpc.task.log.queryOptions({ upid, start: lastNRef.current + 1, limit: 0 }), staleTime: 0 })
+      .then((rest) => {
+        if (cancelled) return;
+        setLines((prev) => {
+          const have = prev.length > 0 ? prev[prev.length - 1]!.n : 0;
+          const missing = rest.data.filter((l) => l.n > have);
+          return missing.length > 0 ? [...prev, ...missing] : prev;
+        });
+      })
+      .catch(() => {}); // the stream may still bring them; nothing to show for a failed extra fetch
+    return () => {
+      cancelled = true;
+    };
+  }, [stoppedByStatus, queryClient, trpc, upid]);
 
   const stop = useMutation(
     trpc.task.stop.mutationOptions({

@@ -51,12 +51,15 @@ test("the login page never sends the browser to another host (?next=/\\evil.exam
   const page = await freshPage(browser);
   const left: string[] = [];
   page.on("request", (req) => {
-    if (!req.url().startsWith(ORIGIN)) left.push(req.url());
+    if (!req.url().startsWith(ORIGIN) && req.url() !== "about:blank") left.push(req.url());
   });
   for (const next of ["/%5Cevil.example", "//evil.example", "https://evil.example/"]) {
     await page.goto(`/login?next=${next}`);
     await logIn(page, ADMIN, ADMIN_PASSWORD);
     await expect(page).toHaveURL(`${ORIGIN}/datastores`);
+    // Leave the page before logging out: a logged-out console page redirects itself to the
+    // login page, and that navigation would race the next goto.
+    await page.goto("about:blank");
     await page.context().clearCookies();
   }
   expect(left).toEqual([]);

@@ -111,3 +111,18 @@ test("the Tasks page lists finished tasks with filters, in light and dark themes
   await expect(viewer.getByText(upid)).toBeAttached();
   await page.screenshot({ path: "test-results/screens/task-viewer-dark.png" });
 });
+
+test("the Task Viewer shows a task's end and its last lines even when the live log stream stalls", async ({ page }) => {
+  // Requests to the live stream are held and never answered: as a stuck stream on a busy server.
+  await page.route("**/api/trpc/task.follow**", () => {});
+  const upid = await startTask("debug-sleep", { seconds: 0.5, id: "stalled" });
+  await page.goto("/tasks");
+  const table = page.getByRole("table");
+  await table.getByRole("button", { name: "Debug sleep (stalled)" }).first().click();
+  const viewer = page.getByRole("dialog", { name: /^Task Viewer/ });
+  await expect(viewer.getByText(upid)).toBeAttached();
+  // The status is polled while the task runs; once it says stopped, the missing lines are fetched.
+  await expect(viewer.getByRole("status", { name: "Task status" })).toContainText("OK", { timeout: 15_000 });
+  await expect(viewer.getByRole("log")).toContainText("progress 5 of 5");
+  await expect(viewer.getByRole("log")).toContainText("TASK OK");
+});
