@@ -1,6 +1,6 @@
 "use client";
 /**
- * The console's one modal dialog, on Radix Dialog (focus trap, Escape, focus return, the title
+ * The console's one modal dialog, on Radix Dialog (focus trap, Escape, the title
  * as the dialog's accessible name). Every dialog (Move Group, Move Namespace, Maintenance Mode,
  * Task Viewer) is built from it so that they look and behave alike:
  *
@@ -8,11 +8,16 @@
  *     <form> ... <DialogFooter><DialogClose className="button">Cancel</DialogClose> ...</DialogFooter></form>
  *   </Dialog>
  *
- * `description` becomes aria-describedby; without it no description is announced.
+ * `description` becomes aria-describedby; without it no description is announced. On close the
+ * focus goes back to where it was when the dialog opened (focus-origin.ts), also when a menu
+ * item opened it: then to the menu's button.
  */
 import * as RadixDialog from "@radix-ui/react-dialog";
-import type { ReactNode } from "react";
+import { type ReactNode, useLayoutEffect, useRef } from "react";
+import { currentFocusOrigin, trackFocusOrigin } from "./focus-origin";
 import { Icon } from "./Icon";
+
+trackFocusOrigin();
 
 export interface DialogProps {
   open: boolean;
@@ -29,6 +34,19 @@ export interface DialogProps {
 }
 
 export function Dialog({ open, onOpenChange, title, description, size = "default", children, onOpenAutoFocus }: DialogProps) {
+  // Taken before Radix moves the focus into the dialog (its own effect runs after layout effects).
+  const returnTo = useRef<HTMLElement | null>(null);
+  useLayoutEffect(() => {
+    if (open) returnTo.current = currentFocusOrigin();
+  }, [open]);
+  const onCloseAutoFocus = (event: Event) => {
+    const origin = returnTo.current;
+    returnTo.current = null;
+    if (origin?.isConnected) {
+      event.preventDefault();
+      origin.focus();
+    }
+  };
   return (
     <RadixDialog.Root open={open} onOpenChange={onOpenChange}>
       <RadixDialog.Portal>
@@ -38,6 +56,7 @@ export function Dialog({ open, onOpenChange, title, description, size = "default
           // Radix warns when there is no description unless told explicitly that there is none.
           {...(description ? {} : { "aria-describedby": undefined })}
           onOpenAutoFocus={onOpenAutoFocus}
+          onCloseAutoFocus={onCloseAutoFocus}
         >
           <div className="dialog__header">
             <RadixDialog.Title className="dialog__title">{title}</RadixDialog.Title>
