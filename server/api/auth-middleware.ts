@@ -88,13 +88,18 @@ export interface AuthState {
   via: Caller["via"];
   /** True when access was granted only through `ownerPrivileges`. */
   ownerOnly: boolean;
+  /**
+   * True when access was granted only through the declaration's `belowPrivileges`: the caller
+   * has nothing at the checked path, and the resolver returns only what lies where it has.
+   */
+  below: boolean;
   /** Whether the caller may see something owned by `owner` (always true without ownerOnly). */
   owns(owner: string): boolean;
   /** Throws PBS's `backup owner check failed (...)` when `ownerOnly` and `owner` is not the caller's. */
   checkOwner(owner: string): void;
 }
 
-function authState(caller: Caller, ownerOnly: boolean): AuthState {
+function authState(caller: Caller, ownerOnly: boolean, below = false): AuthState {
   const authId = caller.authId;
   const checkOwner = (owner: string) => {
     if (!ownerOnly) return;
@@ -105,6 +110,7 @@ function authState(caller: Caller, ownerOnly: boolean): AuthState {
     authId,
     via: caller.via,
     ownerOnly,
+    below,
     checkOwner,
     owns: (owner) => {
       try {
@@ -213,6 +219,6 @@ export function createAuthorize() {
     if (scope.targetNs !== undefined && caller.authId && scope.store !== undefined) {
       ownerOnly = checkTarget(caller.authId, access, scope.store, scope.targetNs) || ownerOnly;
     }
-    return next({ ctx: { auth: authState(caller, ownerOnly) } });
+    return next({ ctx: { auth: authState(caller, ownerOnly, grant.below ?? false) } });
   });
 }

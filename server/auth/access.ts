@@ -27,6 +27,13 @@ export interface Access {
   path: "public" | "authenticated" | "store" | "ns" | "ns-parent" | "system" | "users" | "acl";
   privileges: Privilege[];
   ownerPrivileges?: Privilege[];
+  /**
+   * Any of these on an ACL path *below* the checked one also lets the caller in (PBS
+   * list_namespaces and the datastore list: a user with a role on `/datastore/s/prod` may see
+   * that `s` exists and browse down to `prod`). The grant says `below`, and the resolver must
+   * limit what it returns to the paths where the caller has privileges.
+   */
+  belowPrivileges?: Privilege[];
 }
 
 export interface AccessInput {
@@ -44,6 +51,8 @@ export interface AccessInput {
  */
 export interface AccessGrant {
   ownerOnly: boolean;
+  /** Only through `belowPrivileges`: nothing at the path itself, something below it. */
+  below?: boolean;
   /** The ACL path that was checked, if any. */
   path?: string;
 }
@@ -142,6 +151,9 @@ export function checkAccess(authId: string | undefined, access: Access, input: A
     if (input.owner !== undefined) checkBackupOwner(input.owner, authId);
     return { ownerOnly: true, path };
   }
+  if (access.belowPrivileges && privilegedPathsBelow(authId, path, access.belowPrivileges).length > 0) {
+    return { ownerOnly: false, below: true, path };
+  }
   throw permissionError([...access.privileges, ...(owner ?? [])], path);
 }
 
@@ -193,6 +205,18 @@ export function checkMoveNamespaceAccess(authId: string | undefined, store: stri
 const BELOW_STORE: readonly Privilege[] = ["Datastore.Audit", "Datastore.Modify", "Datastore.Read", "Datastore.Backup"];
 
 /**
+ * The ACL paths strictly below `path` where `authId` (or, for a token, its user) has an entry
+ * and holds any of `wanted` there. Privileges only come from entries, so these are the only
+ * places below `path` where access can begin.
+ */
+export function privilegedPathsBelow(authId: string, path: string, wanted: readonly Privilege[]): string[] {
+  const prefix = `${path}/`;
+  const user = authId.includes("!") ? authId.slice(0, authId.indexOf("!")) : authId;
+  const below = new Set(listAcl().filter((e) => e.path.startsWith(prefix) && (e["auth-id"] === authId || e["auth-id"] === user)).map((e) => e.path));
+  return [...below].filter((p) => hasAny(privilegesAt(authId, p), wanted)).sort();
+}
+
+/**
  * Whether a datastore appears in `authId`'s datastore list (PBS 2.1 GET /admin/datastore):
  * Audit or Backup on `/datastore/{store}`, or Audit, Modify, Read or Backup on some namespace
  * below it (then PBS shows only the name; `full` is false).
@@ -201,11 +225,5 @@ export function datastoreVisibility(authId: string, store: string): { visible: b
   const storePath = datastoreAclPath(store);
   const here = privilegesAt(authId, storePath);
   if (hasAny(here, ["Datastore.Audit", "Datastore.Backup"])) return { visible: true, full: true };
-  const prefix = `${storePath}/`;
-  const user = authId.includes("!") ? authId.slice(0, authId.indexOf("!")) : authId;
-  const below = new Set(listAcl().filter((e) => e.path.startsWith(prefix) && (e["auth-id"] === authId || e["auth-id"] === user)).map((e) => e.path));
-  for (const path of below) {
-    if (hasAny(privilegesAt(authId, path), BELOW_STORE)) return { visible: true, full: false };
-  }
-  return { visible: false, full: false };
+  return { visible: privilegedPathsBelow(authId, storePath, BELOW_STORE).length > 0, full: false };
 }

@@ -10,6 +10,7 @@ export {
   checkMoveNamespaceAccess,
   checkPrivileges,
   datastoreVisibility,
+  privilegedPathsBelow,
   accessPath,
   permissionError,
   unauthorized,

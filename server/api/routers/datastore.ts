@@ -5,7 +5,9 @@
  */
 import { z } from "zod";
 import { getDatastoreConfig, listDatastoreConfigs, type DatastoreConfig } from "../../config/datastore-config";
-import { datastoreVisibility } from "../../auth";
+import { datastoreAclPath, datastoreVisibility, privilegedPathsBelow } from "../../auth";
+import type { NamespaceVisibility } from "../../datastore";
+import { namespaceVisibility, ownedBy } from "../namespace-scope";
 import { CofferError } from "../../datastore/model/errors";
 import { readGcHistory, type GcHistoryEntry } from "../../datastore";
 import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "../../datastore/model/names";
@@ -44,6 +46,12 @@ export interface DatastoreStatus extends Partial<DiskUsage> {
   maintenance?: DatastoreConfig["maintenance-mode"];
   /** Why counts or usage are missing (offline maintenance, an unmounted path). */
   unavailable?: string;
+  /**
+   * Set when the caller has no role on the store itself, only on namespaces below it: the
+   * counts cover just these namespaces (and what lies below them), and sizes, GC and verify
+   * status are left out, as PBS leaves them out without Datastore.Audit or Backup on the store.
+   */
+  limitedTo?: string[];
 }
 
 /** PBS: sizes need Datastore.Audit or Datastore.Backup on the store. */
@@ -52,16 +60,23 @@ const STATUS_ACCESS: Access = { path: "store", privileges: ["Datastore.Audit", "
  * The status's content needs Audit for everything; Backup alone sees only what it owns (PBS
  * datastore status: counts filtered by owner, no GC status, without Datastore.Audit).
  */
-const STATUS_CONTENT_ACCESS: Access = { path: "store", privileges: ["Datastore.Audit"], ownerPrivileges: ["Datastore.Backup"] };
+const STATUS_CONTENT_ACCESS: Access = {
+  path: "store",
+  privileges: ["Datastore.Audit"],
+  ownerPrivileges: ["Datastore.Backup"],
+  belowPrivileges: ["Datastore.Audit", "Datastore.Backup"],
+};
 
-/** Counts groups with snapshots by type; `owns` limits them to the caller's own groups. */
-async function countContent(ds: ReadHandle, owns?: (owner: string) => boolean): Promise<NonNullable<DatastoreStatus["counts"]>> {
+/** Counts groups with snapshots by type, over the groups `scope` lets the caller see. */
+async function countContent(ds: ReadHandle, scope: (ns: string) => NamespaceVisibility, owns: (owner: string) => boolean): Promise<NonNullable<DatastoreStatus["counts"]>> {
   const counts = { vm: { groups: 0, snapshots: 0 }, ct: { groups: 0, snapshots: 0 }, host: { groups: 0, snapshots: 0 } };
   const namespaces = await ds.listNamespaces(BackupNamespace.root, MAX_NAMESPACE_DEPTH);
   for (const n of namespaces) {
+    const sees = scope(n.ns);
+    if (sees === "none") continue;
     for (const g of await ds.listGroups(BackupNamespace.parse(n.ns))) {
       if (g["backup-count"] === 0) continue;
-      if (owns && (g.owner === undefined || !owns(g.owner))) continue;
+      if (sees === "own" && (g.owner === undefined || !owns(g.owner))) continue;
       const c = counts[g["backup-type"]];
       c.groups++;
       c.snapshots += g["backup-count"];
@@ -70,15 +85,27 @@ async function countContent(ds: ReadHandle, owns?: (owner: string) => boolean): 
   return counts;
 }
 
+/** The highest namespaces below the store where the caller holds a role (for `limitedTo`). */
+function topScopedNamespaces(authId: string, store: string): string[] {
+  const storePath = datastoreAclPath(store);
+  const paths = privilegedPathsBelow(authId, storePath, STATUS_CONTENT_ACCESS.belowPrivileges!).map((p) => p.slice(storePath.length + 1));
+  return paths.filter((ns) => !paths.some((other) => ns.startsWith(`${other}/`)));
+}
+
 async function status(store: string, auth: AuthState): Promise<DatastoreStatus> {
-  const owns = auth.ownerOnly ? (owner: string) => auth.owns(owner) : undefined;
+  const owns = ownedBy(auth.authId!);
+  // Below the store, per namespace; on the store, as the store-level grant says (PBS).
+  const scope = auth.below ? namespaceVisibility(auth.authId!, store) : (): NamespaceVisibility => (auth.ownerOnly ? "own" : "all");
   const config = await getDatastoreConfig(store);
   const out: DatastoreStatus = { store };
   if (config["maintenance-mode"]) out.maintenance = config["maintenance-mode"];
-  try {
-    Object.assign(out, await diskUsage(config.path));
-  } catch (err) {
-    out.unavailable = `unable to read the disk usage of ${JSON.stringify(config.path)}: ${(err as Error).message}`;
+  if (auth.below) out.limitedTo = topScopedNamespaces(auth.authId!, store);
+  else {
+    try {
+      Object.assign(out, await diskUsage(config.path));
+    } catch (err) {
+      out.unavailable = `unable to read the disk usage of ${JSON.stringify(config.path)}: ${(err as Error).message}`;
+    }
   }
   let ds: ReadHandle | undefined;
   try {
@@ -90,15 +117,15 @@ async function status(store: string, auth: AuthState): Promise<DatastoreStatus> 
   }
   if (ds) {
     try {
-      out.counts = await countContent(ds, owns);
-      if (!owns) out["gc-status"] = await gcJobStatus(store, ds);
+      out.counts = await countContent(ds, scope, owns);
+      if (!auth.ownerOnly && !auth.below) out["gc-status"] = await gcJobStatus(store, ds);
     } finally {
       await ds.close();
     }
   }
   const verify = await lastVerify(store);
   // A verify covers others' groups too: owner-limited callers see only their own runs.
-  if (verify && (!owns || owns(parseUpid(verify.upid).authId))) out.lastVerify = verify;
+  if (verify && !auth.below && (!auth.ownerOnly || owns(parseUpid(verify.upid).authId))) out.lastVerify = verify;
   return out;
 }
 
@@ -118,8 +145,15 @@ export const datastoreRouter = router({
     });
   }),
 
-  /** PBS shows path and comment to callers with Audit or Backup on the store. */
-  get: procedure(STATUS_ACCESS, storeInput).query(async ({ input }) => summary(await getDatastoreConfig(input.store))),
+  /**
+   * PBS shows path and comment to callers with Audit or Backup on the store; a caller whose
+   * roles start below it gets what the datastore list shows it (the name and the maintenance
+   * mode, which decides what it may do).
+   */
+  get: procedure({ ...STATUS_ACCESS, belowPrivileges: STATUS_CONTENT_ACCESS.belowPrivileges }, storeInput).query(async ({ ctx, input }) => {
+    const config = summary(await getDatastoreConfig(input.store));
+    return ctx.auth.below ? { ...config, path: "", comment: undefined } : config;
+  }),
 
   /** Sizes, counts by backup type, the last GC and verify, and the maintenance mode. */
   status: procedure(STATUS_CONTENT_ACCESS, storeInput).query(({ ctx, input }) => status(input.store, ctx.auth)),

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { BackupNamespace, MAX_NAMESPACE_DEPTH, SAFE_ID_REGEX } from "../../datastore/model/names";
+import type { NamespaceListItem } from "../../datastore/model/types";
 import { datastoreAclPath, privilegesAt, type Privilege } from "../../auth";
 import { datastoreProcedure, router } from "../init";
 import { maxDepthSchema, namespaceSchema, storeNameSchema } from "../schemas";
@@ -14,10 +15,14 @@ const SEE_NAMESPACE: Privilege[] = ["Datastore.Audit", "Datastore.Modify", "Data
 export const namespaceRouter = router({
   /**
    * Recursive from `parent`, including `parent` itself, pre-order (as PBS), without the
-   * namespaces below where the caller has no privilege (NoAccess further down, PBS).
+   * namespaces where the caller has no privilege (NoAccess further down, PBS). A caller whose
+   * roles start further down (alice with DatastoreReader on `/datastore/s/prod` only) may list
+   * from above them too: the namespaces between `parent` and the ones she may see are listed
+   * as `pathOnly`, so that she can walk down to them, and nothing else is (the same for a
+   * NoAccess namespace with a visible one below it).
    */
   list: datastoreProcedure(
-    { path: "ns", privileges: SEE_NAMESPACE },
+    { path: "ns", privileges: SEE_NAMESPACE, belowPrivileges: SEE_NAMESPACE },
     "read",
     z.strictObject({
       store: storeNameSchema,
@@ -27,9 +32,15 @@ export const namespaceRouter = router({
   ).query(async ({ ctx, input }) => {
     const all = await ctx.ds.listNamespaces(BackupNamespace.parse(input.parent), input.maxDepth);
     const authId = ctx.auth.authId!;
-    return all.filter((n) => {
-      const have = privilegesAt(authId, datastoreAclPath(input.store, n.ns));
+    const seen = all.filter((n) => {
+      const have = privilegesAt(authId, datastoreAclPath(input.store, BackupNamespace.parse(n.ns)));
       return SEE_NAMESPACE.some((p) => have.has(p));
+    });
+    const visible = new Set(seen.map((n) => n.ns));
+    const leadsToVisible = (ns: string) => seen.some((v) => ns === "" || v.ns.startsWith(`${ns}/`));
+    return all.flatMap((n): NamespaceListItem[] => {
+      if (visible.has(n.ns)) return [n];
+      return leadsToVisible(n.ns) ? [{ ns: n.ns, pathOnly: true }] : [];
     });
   }),
 

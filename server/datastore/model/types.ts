@@ -11,6 +11,11 @@ export interface NamespaceListItem {
   /** Namespace name, `""` for the root. */
   ns: string;
   comment?: string;
+  /**
+   * Listed only because the caller may see something below it (a Coffer addition to PBS's
+   * item): the console shows it as a path to walk through, with no groups and no actions.
+   */
+  pathOnly?: true;
 }
 
 export interface BackupContent {
