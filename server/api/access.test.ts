@@ -94,6 +94,7 @@ const INPUTS: Record<string, unknown> = {
   "namespace.create": { store: "demo", parent: "", name: "x" },
   "namespace.delete": { store: "demo", ns: "prod" },
   "group.list": { store: "demo", ns: "" },
+  "content.search": { store: "demo", text: "vm" },
   "group.notes": { store: "demo", ns: "", group },
   "group.setNotes": { store: "demo", ns: "", group, notes: "x" },
   "group.setOwner": { store: "demo", ns: "", group, owner: "none@pbs" },

@@ -2,6 +2,7 @@
 import { createCallerFactory, router } from "./init";
 import { aclRouter } from "./routers/acl";
 import { authRouter } from "./routers/auth";
+import { contentRouter } from "./routers/content";
 import { datastoreRouter } from "./routers/datastore";
 import { gcRouter } from "./routers/gc";
 import { groupRouter } from "./routers/group";
@@ -22,6 +23,7 @@ export const appRouter = router({
   acl: aclRouter,
   datastore: datastoreRouter,
   namespace: namespaceRouter,
+  content: contentRouter,
   group: groupRouter,
   snapshot: snapshotRouter,
   move: moveRouter,

@@ -5,6 +5,7 @@
  */
 export type { AppRouter } from "./root";
 export type { Privilege } from "../auth";
-export type { GcHistoryEntry, GroupSort, MovePlan, PlannedGroup } from "../datastore";
+export type { GcHistoryEntry, GroupSort, MovePlan, PlannedGroup, SearchHit } from "../datastore";
 export type { TaskOutcome, TaskOutcomeTone } from "../tasks";
 export type { CofferErrorData } from "./error-data";
+export type { DatastoreStatus } from "./routers/datastore";

@@ -22,6 +22,7 @@ export { DEFAULT_USAGE_INTERVAL_S, diskUsage, readUsageHistory, sampleAllDatasto
 
 // Content listings.
 export { GROUP_SORTS, pageGroups, pageSnapshots, type GroupSort } from "./content/listing-page";
+export { searchContent, type NamespaceVisibility, type SearchHit } from "./content/search";
 
 // Moves (read handle: plans and checks; write handle: the moves).
 export { checkMoveGroup, checkMoveNamespace } from "./move/move-checks";

@@ -41,7 +41,7 @@ export interface Page<T> {
 }
 
 /** Runs `fn` over `items` with at most `width` calls in flight, keeping the order. */
-async function mapLimited<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimited<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -54,7 +54,7 @@ async function mapLimited<T, R>(items: readonly T[], width: number, fn: (item: T
   return out;
 }
 
-const PARALLEL_READS = 32;
+export const PARALLEL_READS = 32;
 
 /**
  * What a text filter reads of a group (owner and notes, lower-cased), cached by the group
@@ -96,7 +96,8 @@ async function filterText(store: Store, ns: BackupNamespace, g: GroupRef): Promi
   return text;
 }
 
-async function matches(store: Store, ns: BackupNamespace, g: GroupRef, needle: string): Promise<boolean> {
+/** Whether `needle` (lower case) is in the group's `type/id`, owner or notes. */
+export async function groupMatches(store: Store, ns: BackupNamespace, g: GroupRef, needle: string): Promise<boolean> {
   if (groupPath(g).toLowerCase().includes(needle)) return true;
   const { owner, notes } = await filterText(store, ns, g);
   return owner.includes(needle) || notes.includes(needle);
@@ -129,7 +130,7 @@ export async function pageGroups(handle: ReadHandle, ns: BackupNamespace, opts: 
   }
   const needle = opts.filter?.trim().toLowerCase();
   if (needle) {
-    const keep = await mapLimited(refs, PARALLEL_READS, (g) => matches(store, ns, g, needle));
+    const keep = await mapLimited(refs, PARALLEL_READS, (g) => groupMatches(store, ns, g, needle));
     refs = refs.filter((_, i) => keep[i]);
   }
   const sort = opts.sort ?? "name";
