@@ -1,8 +1,9 @@
 "use client";
 /**
- * Filter and order of the groups in the content tree. The filter runs on the server (over
- * `type/id`, owner and every line of the notes), debounced so that typing does not send a
- * request per key; the order applies within each namespace.
+ * Search and order of the content tree. The search runs on the server over the whole datastore
+ * (namespace names; groups' `type/id`, owner and every line of the notes), debounced so that
+ * typing does not send a request per key; its hits replace the tree until it is cleared. The
+ * order applies to the groups within each namespace of the tree.
  */
 import { useEffect, useId, useState } from "react";
 import type { GroupSort } from "@/server/api/types";
@@ -24,35 +25,63 @@ export function ContentFilterBar(props: {
   desc: boolean;
   onDescChange(desc: boolean): void;
   busy: boolean;
+  /** How many hits the search has (undefined while there is none or it is loading). */
+  matches?: number;
 }) {
   const id = useId();
   const [text, setText] = useState(props.filter);
-  const { onFilterChange } = props;
+  const { onFilterChange, filter } = props;
+  // The search can change from outside (back/forward, a link): the box follows.
+  const [shown, setShown] = useState(filter);
+  if (filter !== shown) {
+    setShown(filter);
+    if (text.trim() !== filter) setText(filter);
+  }
   useEffect(() => {
+    if (text.trim() === filter) return;
     const t = setTimeout(() => onFilterChange(text.trim()), 300);
     return () => clearTimeout(t);
-  }, [text, onFilterChange]);
+  }, [text, filter, onFilterChange]);
+  const searching = filter !== "";
 
   return (
-    <div className="content-filter" role="search" aria-label="Filter groups">
+    <div className="content-filter" role="search" aria-label="Search the datastore">
       <label className="content-filter__search" htmlFor={`${id}-filter`}>
         <Icon name="search" />
-        <span className="visually-hidden">Filter groups</span>
+        <span className="visually-hidden">Search namespaces and groups</span>
         <input
           id={`${id}-filter`}
           className="input"
           type="search"
           value={text}
-          placeholder="Filter groups by id, owner or notes"
+          placeholder="Search namespaces, groups, owners, notes"
           onChange={(e) => setText(e.target.value)}
           onKeyDown={(e) => {
             if (e.key === "Enter") onFilterChange(text.trim());
           }}
         />
       </label>
-      <label className="content-filter__sort" htmlFor={`${id}-sort`}>
+      {searching && (
+        <span className="content-filter__matches" role="status">
+          {props.matches === undefined ? "Searching…" : props.matches === 1 ? "1 match" : `${props.matches} matches`} in the whole datastore
+          <button type="button" className="link-button" onClick={() => setText("")}>
+            Clear search
+          </button>
+        </span>
+      )}
+      <label
+        className="content-filter__sort"
+        htmlFor={`${id}-sort`}
+        title={searching ? "Search results are listed in tree order; the order applies to the tree." : undefined}
+      >
         Sort groups by
-        <select id={`${id}-sort`} className="input" value={props.sort} onChange={(e) => props.onSortChange(e.target.value as GroupSort)}>
+        <select
+          id={`${id}-sort`}
+          className="input"
+          value={props.sort}
+          disabled={searching}
+          onChange={(e) => props.onSortChange(e.target.value as GroupSort)}
+        >
           {SORTS.map((s) => (
             <option key={s.value} value={s.value}>
               {s.label}
@@ -61,7 +90,7 @@ export function ContentFilterBar(props: {
         </select>
       </label>
       <label className="content-filter__order">
-        <input type="checkbox" checked={props.desc} onChange={(e) => props.onDescChange(e.target.checked)} />
+        <input type="checkbox" checked={props.desc} disabled={searching} onChange={(e) => props.onDescChange(e.target.checked)} />
         Descending
       </label>
       <span className="content-filter__busy" aria-live="polite">

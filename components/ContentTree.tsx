@@ -12,13 +12,15 @@
  * reaches the focused row's actions button.
  */
 import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useSearchParams } from "next/navigation";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import type { GroupSort } from "@/server/api/types";
-import { MAX_NAMESPACE_DEPTH } from "@/server/datastore/model/names";
+import { formatBackupTime, MAX_NAMESPACE_DEPTH } from "@/server/datastore/model/names";
 import type { NamespaceListItem } from "@/server/datastore/model/types";
 import { ActionError } from "./ActionError";
 import { ContentDialogs } from "./ContentDialogs";
+import { describeLocation, locationKeys, locationOfKey, parseContentView } from "./content-links";
 import { ContentFilterBar } from "./ContentFilterBar";
 import { ErrorMessage } from "./ErrorMessage";
 import { GroupRow } from "./GroupRow";
@@ -30,6 +32,8 @@ import { TREE_COLUMNS, TreeStatusRow } from "./TreeStatusRow";
 import { useTRPC } from "./TrpcProvider";
 import { datastorePath, usePermissions } from "./usePermissions";
 import { type FlatRow, useFlatContentRows } from "./useFlatContentRows";
+import { useRestoredExpansion } from "./useRestoredExpansion";
+import { updateUrlQuery } from "./url-state";
 import { ContentTreeContext, isDescendantKey, type ContentDialog, type ContentTreeState } from "./useContentTree";
 import "./content.css";
 
@@ -63,12 +67,24 @@ export function ContentTree({ store }: { store: string }) {
   const [menuKey, setMenuKey] = useState<string | null>(null);
   const [dialog, setDialog] = useState<ContentDialog | null>(null);
   const [notice, setNotice] = useState<{ title: string; error: unknown } | null>(null);
-  const [filter, setFilter] = useState("");
-  const [sort, setSort] = useState<GroupSort>("name");
-  const [desc, setDesc] = useState(false);
+  // The search text, the order and the focused row live in the URL (content-links.ts).
+  const searchParams = useSearchParams();
+  const view = useMemo(() => parseContentView(new URLSearchParams(searchParams.toString())), [searchParams]);
+  const { q: filter, sort, desc } = view;
+  const setFilter = useCallback((q: string) => void updateUrlQuery({ q }), []);
+  const setSort = useCallback((next: GroupSort) => void updateUrlQuery({ sort: next === "name" ? undefined : next }), []);
+  const setDesc = useCallback((next: boolean) => void updateUrlQuery({ desc: next ? "1" : undefined }), []);
   const query = useMemo(() => ({ filter, sort, desc }), [filter, sort, desc]);
+  useRestoredExpansion(store, expanded, setExpandedKeys);
   const namespaceChildren = useMemo(() => childrenByParent(namespaces.data), [namespaces.data]);
-  const { rows, requestPage, isFetching } = useFlatContentRows(store, namespaceChildren, expanded, query);
+  const pathOnly = useMemo(() => {
+    const list = namespaces.data ?? [];
+    const out = new Set(list.filter((n) => n.pathOnly).map((n) => n.ns));
+    // An empty answer: the user's roles name namespaces that do not exist (yet).
+    if (namespaces.data && !list.some((n) => n.ns === "")) out.add("");
+    return out;
+  }, [namespaces.data]);
+  const { rows, requestPage, isFetching, searchTotal } = useFlatContentRows(store, namespaceChildren, expanded, query, pathOnly);
 
   const mode = config.data?.["maintenance-mode"];
   const changesBlocked = mode
@@ -174,6 +190,50 @@ export function ContentTree({ store }: { store: string }) {
     virtualizer.scrollToIndex(i, { align: "auto" });
   };
 
+  // ---- the URL's location: open down to it and focus it; the focused row goes back into the URL ----
+  const ownHref = useRef<string | null>(null);
+  const wantedLocation = useRef<{ focus: string; expand: string[] } | null>(null);
+  const [lostLocation, setLostLocation] = useState<string | null>(null);
+  const locationSignature = view.location ? JSON.stringify(view.location) : "";
+  useEffect(() => {
+    if (!view.location || ownHref.current === window.location.search) return;
+    const { expand, focus } = locationKeys(view.location);
+    setExpandedKeys((prev) => (expand.every((k) => prev.has(k)) ? prev : new Set([...prev, ...expand])));
+    wantedLocation.current = focus ? { focus, expand } : null;
+    setLostLocation(null);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [locationSignature]);
+  useEffect(() => {
+    const wanted = wantedLocation.current;
+    if (!wanted || filter) return;
+    const i = rows.findIndex((r) => r.key === wanted.focus);
+    if (i >= 0) {
+      wantedLocation.current = null;
+      moveFocusTo(i);
+      return;
+    }
+    // Not there once everything above it is open and loaded: it does not exist, or is hidden.
+    const settled =
+      wanted.expand.every((k) => expanded.has(k)) &&
+      !isFetching &&
+      !namespaces.isFetching &&
+      !rows.some((r) => r.kind === "placeholder" || (r.kind === "status" && r.status === "loading"));
+    if (settled) {
+      wantedLocation.current = null;
+      setLostLocation(wanted.focus);
+    }
+  });
+  useEffect(() => {
+    if (activeKey === null || filter) return;
+    const at = locationOfKey(activeKey);
+    const href = updateUrlQuery({
+      ns: at.ns || undefined,
+      group: at.group ? `${at.group.type}/${at.group.id}` : undefined,
+      time: at.group && at.time !== undefined ? formatBackupTime(at.time) : undefined,
+    });
+    ownHref.current = new URL(href, window.location.origin).search;
+  }, [activeKey, filter]);
+
   const onKeyDown = (e: KeyboardEvent<HTMLTableSectionElement>) => {
     if (e.target instanceof HTMLElement && e.target.tagName !== "TR") return; // the actions button has its own keys
     const el = (e.target as HTMLElement).closest<HTMLTableRowElement>("tr[data-key]");
@@ -249,10 +309,29 @@ export function ContentTree({ store }: { store: string }) {
   const renderRow = (row: FlatRow) => {
     switch (row.kind) {
       case "namespace":
-        return <NamespaceRow key={row.key} item={row.item} rowKey={row.key} level={row.level} posInSet={row.posInSet} setSize={row.setSize} />;
+        return (
+          <NamespaceRow
+            key={row.key}
+            item={row.item}
+            rowKey={row.key}
+            level={row.level}
+            posInSet={row.posInSet}
+            setSize={row.setSize}
+            searchHit={row.searchHit}
+          />
+        );
       case "group":
         return (
-          <GroupRow key={row.key} ns={row.ns} group={row.group} rowKey={row.key} level={row.level} posInSet={row.posInSet} setSize={row.setSize} />
+          <GroupRow
+            key={row.key}
+            ns={row.ns}
+            group={row.group}
+            rowKey={row.key}
+            level={row.level}
+            posInSet={row.posInSet}
+            setSize={row.setSize}
+            searchHit={row.searchHit}
+          />
         );
       case "snapshot":
         return (
@@ -315,7 +394,23 @@ export function ContentTree({ store }: { store: string }) {
         desc={desc}
         onDescChange={setDesc}
         busy={isFetching}
+        matches={filter ? searchTotal : undefined}
       />
+      {view.problem && (
+        <p className="content-notice alert alert--warning" role="status">
+          {view.problem}
+        </p>
+      )}
+      {lostLocation && (
+        <div className="content-notice alert alert--warning" role="status">
+          <span>
+            The linked {describeLocation(locationOfKey(lostLocation))} is not in this datastore (any more), or you may not see it.
+          </span>
+          <button type="button" className="button" onClick={() => setLostLocation(null)}>
+            Dismiss
+          </button>
+        </div>
+      )}
       {notice && (
         <div className="content-notice">
           <ActionError title={notice.title} error={notice.error} />

@@ -6,7 +6,10 @@
  * reloads when a task it started ends.
  */
 import { useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
 import { useState } from "react";
+import type { DatastoreStatus } from "@/server/api/types";
+import { contentHref } from "./content-links";
 import { Badge, type BadgeTone } from "./Badge";
 import { ErrorMessage } from "./ErrorMessage";
 import { formatSize } from "./format";
@@ -18,6 +21,7 @@ import { Spinner } from "./Spinner";
 import { TaskViewerDialog } from "./TaskViewerDialog";
 import { formatLocalTime, type TaskOutcome } from "./task-format";
 import { useTRPC } from "./TrpcProvider";
+import { datastorePath, usePermissions } from "./usePermissions";
 import { UsageBar } from "./UsageBar";
 import { UsageChart } from "./UsageChart";
 import { VerifyDialog } from "./VerifyDialog";
@@ -36,12 +40,105 @@ function outcomeBadge(o: TaskOutcome | undefined) {
   return <Badge tone={tone}>{o.label}</Badge>;
 }
 
+function ContentCounts({ counts, labelledBy }: { counts: NonNullable<DatastoreStatus["counts"]>; labelledBy: string }) {
+  return (
+    <table className="data-table card__table" aria-labelledby={labelledBy}>
+      <thead>
+        <tr>
+          <th scope="col">Type</th>
+          <th scope="col" className="num">
+            Groups
+          </th>
+          <th scope="col" className="num">
+            Snapshots
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {TYPES.map((t) => (
+          <tr key={t.key}>
+            <th scope="row" className="card__rowhead">
+              <Icon name={t.key} /> {t.label}
+            </th>
+            <td className="num">{counts[t.key].groups}</td>
+            <td className="num">{counts[t.key].snapshots}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/**
+ * The summary for a user whose roles start in namespaces below the store (PBS shows such a
+ * user no sizes, GC or verify state): what it may see, and where.
+ */
+function LimitedSummary({ store, status }: { store: string; status: DatastoreStatus }) {
+  const where = status.limitedTo ?? [];
+  return (
+    <div className="summary">
+      <div className="summary__cards">
+        <section className="panel card" aria-labelledby="sum-content">
+          <h2 className="card__title" id="sum-content">
+            Your content
+          </h2>
+          {status.counts ? (
+            <ContentCounts counts={status.counts} labelledBy="sum-content" />
+          ) : (
+            <p className="muted">{status.unavailable ?? "Not available while the datastore is offline."}</p>
+          )}
+          <p className="card__note">
+            Counted in the namespaces you have access to: {where.map((ns, i) => (
+              <span key={ns}>
+                {i > 0 ? ", " : null}
+                <Link href={contentHref(store, ns)}>{ns}</Link>
+              </span>
+            ))}{" "}
+            and below. Groups without snapshots are not counted.
+          </p>
+        </section>
+        <section className="panel card" aria-labelledby="sum-usage">
+          <h2 className="card__title" id="sum-usage">
+            Usage
+          </h2>
+          <p className="muted">
+            Disk usage, garbage collection and verification are shown to users with Datastore.Audit (or Datastore.Backup, for sizes)
+            on {datastorePath(store)}.
+          </p>
+        </section>
+        <section className="panel card" aria-labelledby="sum-maint">
+          <h2 className="card__title" id="sum-maint">
+            Maintenance
+          </h2>
+          {status.maintenance ? (
+            <p>
+              <MaintenanceBadge mode={status.maintenance} /> {status.maintenance.message ? `“${status.maintenance.message}”` : null}
+            </p>
+          ) : (
+            <p>
+              <Badge tone="success">
+                <Icon name="check" />
+                None
+              </Badge>{" "}
+              <span className="muted">normal operation</span>
+            </p>
+          )}
+        </section>
+      </div>
+    </div>
+  );
+}
+
 export function DatastoreSummary({ store }: { store: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const status = useQuery({ ...trpc.datastore.status.queryOptions({ store }), refetchInterval: POLL_MS });
-  const usage = useQuery({ ...trpc.datastore.usageHistory.queryOptions({ store }), refetchInterval: POLL_MS });
-  const gcHistory = useQuery(trpc.datastore.gcHistory.queryOptions({ store }));
+  // Sizes need Audit or Backup on the store, the GC history Audit (PBS): a user whose roles
+  // start in a namespace gets neither, and is not shown errors about them.
+  const onStore = usePermissions(datastorePath(store));
+  const seesSizes = onStore.has("Datastore.Audit", "Datastore.Backup");
+  const usage = useQuery({ ...trpc.datastore.usageHistory.queryOptions({ store }), refetchInterval: POLL_MS, enabled: seesSizes });
+  const gcHistory = useQuery({ ...trpc.datastore.gcHistory.queryOptions({ store }), enabled: onStore.has("Datastore.Audit") });
   const [verifyOpen, setVerifyOpen] = useState(false);
   const [taskUpid, setTaskUpid] = useState<string | null>(null);
 
@@ -66,6 +163,7 @@ export function DatastoreSummary({ store }: { store: string }) {
     );
   }
   const s = status.data;
+  if (s.limitedTo) return <LimitedSummary store={store} status={s} />;
   const gc = s["gc-status"];
   const offline = s.maintenance?.type === "offline";
   const writeBlocked = s.maintenance ? `refused in ${s.maintenance.type} maintenance` : undefined;
@@ -100,30 +198,7 @@ export function DatastoreSummary({ store }: { store: string }) {
             Content
           </h2>
           {s.counts ? (
-            <table className="data-table card__table" aria-labelledby="sum-content">
-              <thead>
-                <tr>
-                  <th scope="col">Type</th>
-                  <th scope="col" className="num">
-                    Groups
-                  </th>
-                  <th scope="col" className="num">
-                    Snapshots
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {TYPES.map((t) => (
-                  <tr key={t.key}>
-                    <th scope="row" className="card__rowhead">
-                      <Icon name={t.key} /> {t.label}
-                    </th>
-                    <td className="num">{s.counts![t.key].groups}</td>
-                    <td className="num">{s.counts![t.key].snapshots}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <ContentCounts counts={s.counts} labelledBy="sum-content" />
           ) : (
             <p className="muted">Not available while the datastore is offline.</p>
           )}
@@ -229,20 +304,24 @@ export function DatastoreSummary({ store }: { store: string }) {
         </section>
       </div>
 
-      <section className="panel card" aria-label="Usage history">
-        {usage.isError ? (
-          <ErrorMessage title="Could not load the usage history" error={usage.error} />
-        ) : (
-          <UsageChart samples={usage.data ?? []} />
-        )}
-      </section>
-      <section className="panel card" aria-label="Garbage collection history">
-        {gcHistory.isError ? (
-          <ErrorMessage title="Could not load the GC history" error={gcHistory.error} />
-        ) : (
-          <GcHistoryChart runs={gcHistory.data ?? []} />
-        )}
-      </section>
+      {seesSizes && (
+        <section className="panel card" aria-label="Usage history">
+          {usage.isError ? (
+            <ErrorMessage title="Could not load the usage history" error={usage.error} />
+          ) : (
+            <UsageChart samples={usage.data ?? []} />
+          )}
+        </section>
+      )}
+      {onStore.has("Datastore.Audit") && (
+        <section className="panel card" aria-label="Garbage collection history">
+          {gcHistory.isError ? (
+            <ErrorMessage title="Could not load the GC history" error={gcHistory.error} />
+          ) : (
+            <GcHistoryChart runs={gcHistory.data ?? []} />
+          )}
+        </section>
+      )}
 
       {verifyOpen && (
         <VerifyDialog

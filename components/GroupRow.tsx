@@ -2,6 +2,8 @@
 /** A backup group (`vm/100`); expanding it lists its snapshots. Empty groups are leaves. */
 import type { GroupListItem } from "@/server/datastore/model/types";
 import { Badge } from "./Badge";
+import { contentHref } from "./content-links";
+import { ShowInTree } from "./ShowInTree";
 import { firstLine, formatUtcTime, inNamespace } from "./format";
 import { Icon } from "./Icon";
 import { RowActionsMenu } from "./RowActionsMenu";
@@ -16,6 +18,7 @@ export function GroupRow({
   level,
   posInSet,
   setSize,
+  searchHit,
 }: {
   ns: string;
   group: GroupListItem;
@@ -23,6 +26,8 @@ export function GroupRow({
   level: number;
   posInSet: number;
   setSize?: number;
+  /** A search result: says where it lives and links to it in the tree. */
+  searchHit?: boolean;
 }) {
   const tree = useContentTree();
   const name = `${group["backup-type"]}/${group["backup-id"]}`;
@@ -40,12 +45,20 @@ export function GroupRow({
       name={`Group ${name}${inNamespace(ns)}`}
       title={`Group ${name}${inNamespace(ns)}`}
       icon={<Icon name={group["backup-type"]} className="tree__icon tree__icon--group" />}
-      label={<span className="tree__label">{name}</span>}
+      label={
+        <>
+          <span className="tree__label">{name}</span>
+          {searchHit && <span className="tree__where">in {ns === "" ? "the root namespace" : ns}</span>}
+        </>
+      }
       badges={
-        empty ? (
-          // PBS 4.2 keeps a group (with its notes and owner) after its last snapshot is gone.
-          <Badge title="This group has no snapshots">Empty</Badge>
-        ) : null
+        <>
+          {empty ? (
+            // PBS 4.2 keeps a group (with its notes and owner) after its last snapshot is gone.
+            <Badge title="This group has no snapshots">Empty</Badge>
+          ) : null}
+          {searchHit && <ShowInTree href={contentHref(tree.store, ns, ref)} what={`group ${name}${inNamespace(ns)}`} />}
+        </>
       }
       actions={
         <RowActionsMenu

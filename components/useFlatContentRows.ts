@@ -11,6 +11,7 @@ import { useQueries } from "@tanstack/react-query";
 import { useCallback, useMemo, useState } from "react";
 import type { GroupSort } from "@/server/api/types";
 import type { GroupRef } from "@/server/datastore/model/names";
+import type { SearchHit } from "@/server/api/types";
 import type { GroupListItem, NamespaceListItem, SnapshotListItem } from "@/server/datastore/model/types";
 import { useTRPC } from "./TrpcProvider";
 import { ancestorKeys, childKey, namespaceOfKey } from "./useContentTree";
@@ -24,8 +25,10 @@ interface RowBase {
   setSize?: number;
 }
 export type FlatRow =
-  | (RowBase & { kind: "namespace"; item: NamespaceListItem })
-  | (RowBase & { kind: "group"; ns: string; group: GroupListItem })
+  /** `searchHit`: a search result, shown with its full path and a way into the tree. */
+  | (RowBase & { kind: "namespace"; item: NamespaceListItem; searchHit?: boolean })
+  /** `searchHit`: a search result, shown with the namespace it lives in. */
+  | (RowBase & { kind: "group"; ns: string; group: GroupListItem; searchHit?: boolean })
   | (RowBase & { kind: "snapshot"; ns: string; snapshot: SnapshotListItem })
   /** A row whose page has not arrived yet. */
   | (RowBase & { kind: "placeholder"; pageId: string })
@@ -44,7 +47,13 @@ interface SnapshotsPage {
   group: GroupRef;
   page: number;
 }
-type PageRequest = GroupsPage | SnapshotsPage;
+/** A page of whole-datastore search results (content.search). */
+interface SearchPage {
+  kind: "search";
+  id: string;
+  page: number;
+}
+type PageRequest = GroupsPage | SnapshotsPage | SearchPage;
 
 export interface ContentQuery {
   filter: string;
@@ -53,6 +62,9 @@ export interface ContentQuery {
 }
 
 const groupsPage = (ns: string, page: number): GroupsPage => ({ kind: "groups", id: `g|${ns}|${page}`, ns, page });
+const searchPage = (page: number): SearchPage => ({ kind: "search", id: `q|${page}`, page });
+/** Row keys of search results start with `r:<namespace>`, so that their groups' snapshots can be opened. */
+export const SEARCH_KEY_PREFIX = "r:";
 const snapshotsPage = (ns: string, group: GroupRef, page: number): SnapshotsPage => ({
   kind: "snapshots",
   id: `s|${ns}|${group.type}/${group.id}|${page}`,
@@ -73,6 +85,8 @@ export function useFlatContentRows(
   namespaceChildren: ReadonlyMap<string, readonly NamespaceListItem[]>,
   expanded: ReadonlySet<string>,
   query: ContentQuery,
+  /** Namespaces the user may only walk through (no role there): their groups are not asked for. */
+  pathOnly: ReadonlySet<string> = new Set(),
 ) {
   const trpc = useTRPC();
   // Pages beyond the first that scrolled into view, by id; reset when the filter or order changes.
@@ -84,15 +98,29 @@ export function useFlatContentRows(
 
   // What is visible: a container is visible when it and all its ancestors are expanded.
   const visibleContainers = useMemo(() => {
-    const out: PageRequest[] = [groupsPage("", 0)];
+    const searching = query.filter !== "";
+    if (searching) {
+      // Search results, and the snapshots of result groups that are open.
+      const out: PageRequest[] = [searchPage(0)];
+      for (const key of expanded) {
+        if (!key.startsWith(SEARCH_KEY_PREFIX)) continue;
+        const group = groupOfKey(key);
+        if (group) out.push(snapshotsPage(namespaceOfKey(key), group, 0));
+      }
+      return out;
+    }
+    const out: PageRequest[] = pathOnly.has("") ? [] : [groupsPage("", 0)];
     for (const key of expanded) {
+      if (key.startsWith(SEARCH_KEY_PREFIX)) continue;
       if (!ancestorKeys(key).every((a) => expanded.has(a))) continue;
       const group = groupOfKey(key);
       if (group) out.push(snapshotsPage(namespaceOfKey(key), group, 0));
-      else if (key.slice(key.lastIndexOf("|") + 1).startsWith("ns:")) out.push(groupsPage(namespaceOfKey(key), 0));
+      else if (key.slice(key.lastIndexOf("|") + 1).startsWith("ns:") && !pathOnly.has(namespaceOfKey(key))) {
+        out.push(groupsPage(namespaceOfKey(key), 0));
+      }
     }
     return out;
-  }, [expanded]);
+  }, [expanded, pathOnly, query.filter]);
 
   const requests = useMemo(() => {
     const containers = new Set(visibleContainers.map((p) => p.id.slice(0, p.id.lastIndexOf("|"))));
@@ -103,11 +131,12 @@ export function useFlatContentRows(
 
   const results = useQueries({
     queries: requests.map((r) =>
-      r.kind === "groups"
+      r.kind === "search"
+        ? trpc.content.search.queryOptions({ store, text: query.filter, offset: r.page * PAGE_SIZE, limit: PAGE_SIZE })
+        : r.kind === "groups"
         ? trpc.group.list.queryOptions({
             store,
             ns: r.ns,
-            filter: query.filter || undefined,
             sort: query.sort,
             desc: query.desc,
             offset: r.page * PAGE_SIZE,
@@ -159,6 +188,12 @@ export function useFlatContentRows(
         out.push({ kind: "namespace", key, level, posInSet: i + 1, setSize, item: child });
         if (expanded.has(key)) addNamespace(child.ns, level + 1, key);
       });
+      if (pathOnly.has(ns)) {
+        if (ns === "" && children.length === 0) {
+          out.push({ kind: "status", key: "|empty", level, status: "empty", text: "None of the namespaces you have access to exists in this datastore." });
+        }
+        return;
+      }
       if (!first || first.isPending) {
         out.push({ kind: "status", key: `${parentKey}|loading`, level, status: "loading", text: "Loading groups…" });
         return;
@@ -184,22 +219,50 @@ export function useFlatContentRows(
         }
       }
       if (total === 0 && children.length === 0) {
-        const text = query.filter
-          ? `No groups match '${query.filter}' here.`
-          : ns === ""
-            ? "This datastore holds no backups yet."
-            : "This namespace is empty.";
+        const text = ns === "" ? "This datastore holds no backups yet." : "This namespace is empty.";
         out.push({ kind: "status", key: `${parentKey}|empty`, level, status: "empty", text });
-      } else if (total === 0 && query.filter) {
-        out.push({ kind: "status", key: `${parentKey}|empty`, level, status: "empty", text: `No groups match '${query.filter}' here.` });
       }
     };
 
-    addNamespace("", 1, "");
+    const addSearchResults = () => {
+      const first = page(searchPage(0).id);
+      if (!first || first.isPending) {
+        out.push({ kind: "status", key: "|loading", level: 1, status: "loading", text: "Searching the whole datastore…" });
+        return;
+      }
+      if (first.isError) {
+        out.push({ kind: "status", key: "|error", level: 1, status: "error", text: `Could not search: ${first.error.message}` });
+        return;
+      }
+      const total = (first.data as { total: number }).total;
+      if (total === 0) {
+        out.push({ kind: "status", key: "|empty", level: 1, status: "empty", text: `No namespace or group matches '${query.filter}'.` });
+      }
+      for (let i = 0; i < total; i++) {
+        const req = searchPage(Math.floor(i / PAGE_SIZE));
+        const data = page(req.id)?.data as { items: SearchHit[] } | undefined;
+        const hit = data?.items[i % PAGE_SIZE];
+        const base = { level: 1, posInSet: i + 1, setSize: total };
+        if (!hit) {
+          out.push({ ...base, kind: "placeholder", key: `|p${i}`, pageId: req.id });
+        } else if (hit.kind === "namespace") {
+          out.push({ ...base, kind: "namespace", key: `${SEARCH_KEY_PREFIX}${hit.ns}|ns:${hit.ns}`, item: { ns: hit.ns }, searchHit: true });
+        } else {
+          const key = `${SEARCH_KEY_PREFIX}${hit.ns}|g:${hit.group["backup-type"]}/${hit.group["backup-id"]}`;
+          out.push({ ...base, kind: "group", key, ns: hit.ns, group: hit.group, searchHit: true });
+          if (expanded.has(key) && hit.group["backup-count"] > 0) {
+            addSnapshots(hit.ns, { type: hit.group["backup-type"], id: hit.group["backup-id"] }, 2, key);
+          }
+        }
+      }
+    };
+
+    if (query.filter) addSearchResults();
+    else addNamespace("", 1, "");
     return out;
     // byId is rebuilt every render; `signature` says when its content changed.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [signature, namespaceChildren, expanded, query.filter, requests]);
+  }, [signature, namespaceChildren, expanded, query.filter, requests, pathOnly]);
 
   /** Loads the page a placeholder row stands for. */
   const requestPage = useCallback(
@@ -207,7 +270,8 @@ export function useFlatContentRows(
       if (extraPages.has(pageId)) return;
       const [kind, ns, third, fourth] = pageId.split("|");
       let req: PageRequest;
-      if (kind === "g") req = groupsPage(ns!, Number(third));
+      if (kind === "q") req = searchPage(Number(ns));
+      else if (kind === "g") req = groupsPage(ns!, Number(third));
       else {
         const [type, ...id] = third!.split("/");
         req = snapshotsPage(ns!, { type: type as GroupRef["type"], id: id.join("/") }, Number(fourth));
@@ -222,5 +286,6 @@ export function useFlatContentRows(
   );
 
   const isFetching = results.some((r) => r.isFetching);
-  return { rows, requestPage, isFetching };
+  const firstSearch = byId.get(searchPage(0).id)?.data as { total: number } | undefined;
+  return { rows, requestPage, isFetching, searchTotal: firstSearch?.total };
 }
