@@ -7,11 +7,12 @@
  */
 import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
-import { BackupNamespace, type GroupRef } from "@/server/datastore/model/names";
+import type { GroupRef } from "@/server/datastore/model/names";
 import { ActionError } from "./ActionError";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
 import { MovePlanPreview, planFailsOutright } from "./MovePlanPreview";
-import { NamespaceTargetPicker, namespacePathProblem } from "./NamespaceTargetPicker";
+import { namespacePathProblem, targetFromText } from "./namespace-input";
+import { NamespaceTargetPicker } from "./NamespaceTargetPicker";
 import { Spinner } from "./Spinner";
 import { useDebounced } from "./useDebounced";
 import { useTRPC } from "./TrpcProvider";
@@ -35,23 +36,27 @@ export function MoveGroupDialog({
 }) {
   const trpc = useTRPC();
   const id = useId();
-  const [target, setTarget] = useState(() => namespaces.find((n) => n !== ns) ?? "");
+  const [text, setText] = useState("");
   const [merge, setMerge] = useState(true);
+  const target = targetFromText(text);
   const problem =
-    namespacePathProblem(target, BackupNamespace.parse) ?? (target === ns ? "The group is already in this namespace; choose another." : undefined);
-  const input = { store, ns, group, targetNs: target, mergeGroup: merge };
+    target === undefined
+      ? undefined
+      : (namespacePathProblem(target) ?? (target === ns ? "The group is already in this namespace; choose another." : undefined));
+  const invalid = target === undefined || problem !== undefined;
+  const input = { store, ns, group, targetNs: target ?? "", mergeGroup: merge };
   const debounced = useDebounced(input, PREVIEW_DELAY_MS);
   const settled = JSON.stringify(debounced) === JSON.stringify(input);
   const plan = useQuery({
     ...trpc.move.planGroup.queryOptions(debounced),
-    enabled: !problem,
+    enabled: !invalid && settled,
     retry: false,
     staleTime: 0,
     placeholderData: keepPreviousData,
   });
   const start = useMutation(trpc.move.startGroup.mutationOptions());
   const current = settled && !plan.isPlaceholderData && !plan.isFetching;
-  const canMove = !problem && current && plan.isSuccess && !planFailsOutright(plan.data) && !start.isPending;
+  const canMove = !invalid && current && plan.isSuccess && !planFailsOutright(plan.data) && !start.isPending;
   const name = `${group.type}/${group.id}`;
 
   const submit = async (e: React.FormEvent) => {
@@ -76,11 +81,11 @@ export function MoveGroupDialog({
       <form onSubmit={submit} className="dialog-form move-form" noValidate>
         <div className="move-form__fields">
           <NamespaceTargetPicker
-            value={target}
-            onChange={setTarget}
+            value={text}
+            onChange={setText}
             options={namespaces.filter((n) => n !== ns)}
             problem={problem}
-            hint="An existing namespace; leave empty for the root namespace."
+            hint="An existing namespace, such as archive; / for the root namespace."
             autoFocus
           />
           <div className="field field--check">
@@ -94,11 +99,17 @@ export function MoveGroupDialog({
           </div>
         </div>
         <MovePlanPreview
-          plan={problem ? undefined : plan.data}
-          error={problem ? undefined : plan.error}
+          plan={invalid ? undefined : plan.data}
+          error={invalid ? undefined : plan.error}
           loading={plan.isPending && plan.fetchStatus !== "idle"}
-          updating={!problem && (!settled || plan.isFetching)}
-          waitingFor={problem ? "Fix the target namespace to see what would happen." : undefined}
+          updating={!invalid && (!settled || plan.isFetching)}
+          waitingFor={
+            target === undefined
+              ? "Choose the target namespace to see what would happen."
+              : problem
+                ? "Fix the target namespace to see what would happen."
+                : undefined
+          }
         />
         {start.error ? <ActionError title="The move could not start" error={start.error} /> : null}
         <DialogFooter>

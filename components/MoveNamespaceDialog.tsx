@@ -11,6 +11,7 @@ import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "@/server/datastore/model/n
 import { ActionError } from "./ActionError";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
 import { MovePlanPreview, planFailsOutright } from "./MovePlanPreview";
+import { namespacePathProblem, targetFromText } from "./namespace-input";
 import { NamespaceTargetPicker } from "./NamespaceTargetPicker";
 import { Spinner } from "./Spinner";
 import { useDebounced } from "./useDebounced";
@@ -18,15 +19,12 @@ import { useTRPC } from "./TrpcProvider";
 
 const PREVIEW_DELAY_MS = 350;
 
-/** The engine's rules for the target, checked at the field (the server checks them again). */
+/** The rules for the target, checked at the field (the server checks them again). */
 export function namespaceTargetProblem(source: string, target: string): string | undefined {
-  let t: BackupNamespace;
-  try {
-    t = BackupNamespace.parse(target);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  if (t.isRoot) return "A namespace cannot be moved into the root namespace; enter the full new path, such as archive/" + BackupNamespace.parse(source).name + ".";
+  if (target === "") return `A namespace cannot be moved into the root namespace; enter the full new path, such as archive/${BackupNamespace.parse(source).name}.`;
+  const syntax = namespacePathProblem(target);
+  if (syntax) return syntax;
+  const t = BackupNamespace.parse(target);
   if (target === source) return "Enter a new path: the target is the namespace itself.";
   if (BackupNamespace.parse(source).contains(t) !== undefined) return `A namespace cannot move into its own subtree (${source}).`;
   return undefined;
@@ -54,20 +52,22 @@ export function MoveNamespaceDialog({
 }) {
   const trpc = useTRPC();
   const id = useId();
-  const [target, setTarget] = useState(ns);
+  const [text, setText] = useState("");
+  const target = targetFromText(text);
   const [maxDepthText, setMaxDepthText] = useState("");
   const [deleteSource, setDeleteSource] = useState(true);
   const [merge, setMerge] = useState(true);
-  const problem = namespaceTargetProblem(ns, target);
+  const problem = target === undefined ? undefined : namespaceTargetProblem(ns, target);
   const depthProblem = maxDepthProblem(maxDepthText);
   const maxDepth = maxDepthText.trim() === "" || depthProblem ? undefined : Number(maxDepthText);
-  const input = { store, ns, targetNs: target, maxDepth, deleteSource, mergeGroups: merge };
+  const input = { store, ns, targetNs: target ?? "", maxDepth, deleteSource, mergeGroups: merge };
   const debounced = useDebounced(input, PREVIEW_DELAY_MS);
   const settled = JSON.stringify(debounced) === JSON.stringify(input);
-  const invalid = problem ?? depthProblem;
+  const invalid = target === undefined || problem !== undefined || depthProblem !== undefined;
   const plan = useQuery({
     ...trpc.move.planNamespace.queryOptions(debounced),
-    enabled: !invalid,
+    // No request until the fields name a valid move and typing has paused.
+    enabled: !invalid && settled,
     retry: false,
     staleTime: 0,
     placeholderData: keepPreviousData,
@@ -99,8 +99,8 @@ export function MoveNamespaceDialog({
       <form onSubmit={submit} className="dialog-form move-form" noValidate>
         <div className="move-form__fields">
           <NamespaceTargetPicker
-            value={target}
-            onChange={setTarget}
+            value={text}
+            onChange={setText}
             options={suggestions}
             problem={problem}
             hint="The full new path, such as archive/prod. Created if missing; its parent must exist."
@@ -148,7 +148,13 @@ export function MoveNamespaceDialog({
           error={invalid ? undefined : plan.error}
           loading={plan.isPending && plan.fetchStatus !== "idle"}
           updating={!invalid && (!settled || plan.isFetching)}
-          waitingFor={invalid ? "Fix the fields above to see what would happen." : undefined}
+          waitingFor={
+            target === undefined
+              ? "Enter the target namespace to see what would happen."
+              : invalid
+                ? "Fix the fields above to see what would happen."
+                : undefined
+          }
         />
         {start.error ? <ActionError title="The move could not start" error={start.error} /> : null}
         <DialogFooter>

@@ -8,6 +8,7 @@ import type { MovePlan, PlannedGroup } from "@/server/api/types";
 import { ActionError } from "./ActionError";
 import { Badge, type BadgeTone } from "./Badge";
 import { Icon } from "./Icon";
+import { planSentence } from "./move-plan-text";
 import { Spinner } from "./Spinner";
 
 /** Rows shown at most; conflicts come first, so none of them is ever cut. */
@@ -70,13 +71,9 @@ export function MovePlanPreview({
             aria-live="polite"
           >
             <Icon name={fails || partial ? "alert" : "check"} />
-            {plan.summary}
+            {planSentence(counts, fails)}
           </p>
           <ul className="plan__facts">
-            <li>
-              {counts.move} to move, {counts.merge} to merge into existing groups, {counts.conflict} conflicting,{" "}
-              {counts.locked} locked (retried once)
-            </li>
             {depth && (
               <li className={depth.ok ? undefined : "plan__bad"}>
                 Depth check: {depth.ok ? "ok" : "fails"} (subtree depth {depth["subtree-depth"]} + target depth {depth["target-depth"]}{" "}

@@ -2,8 +2,9 @@
 /**
  * The `Target namespace` field of the move dialogs: type a path or pick one of the store's
  * namespaces from the suggestions (a native datalist: arrow keys and typeahead work everywhere).
- * The empty string is the root namespace. The problem, if any, shows at the field and is tied to
- * it with aria-describedby, before any request is sent.
+ * The field starts empty (nothing is chosen for the user); `/` is the root namespace
+ * (namespace-input.ts). The problem, if any, shows at the field and is tied to it with
+ * aria-describedby, before any request is sent.
  */
 import { useId } from "react";
 
@@ -17,7 +18,7 @@ export function NamespaceTargetPicker({
 }: {
   value: string;
   onChange(value: string): void;
-  /** Namespaces to suggest ("" is offered as the root where allowed). */
+  /** Namespaces to suggest ("" is offered as `/`, the root, where allowed). */
   options: readonly string[];
   problem?: string;
   hint: string;
@@ -37,7 +38,7 @@ export function NamespaceTargetPicker({
         autoFocus={autoFocus}
         autoComplete="off"
         spellCheck={false}
-        placeholder="(root namespace)"
+        placeholder="Type or pick a namespace"
         aria-invalid={problem ? true : undefined}
         aria-describedby={`${id}-hint`}
         onChange={(e) => onChange(e.target.value)}
@@ -45,8 +46,8 @@ export function NamespaceTargetPicker({
       />
       <datalist id={`${id}-namespaces`}>
         {options.map((ns) => (
-          <option key={ns} value={ns}>
-            {ns === "" ? "(root namespace)" : ns}
+          <option key={ns} value={ns === "" ? "/" : ns}>
+            {ns === "" ? "the root namespace" : ns}
           </option>
         ))}
       </datalist>
@@ -55,14 +56,4 @@ export function NamespaceTargetPicker({
       </p>
     </div>
   );
-}
-
-/** The engine's syntax rules for a namespace path; the message, or undefined when it parses. */
-export function namespacePathProblem(value: string, parse: (s: string) => unknown): string | undefined {
-  try {
-    parse(value);
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
 }

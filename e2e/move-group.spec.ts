@@ -29,11 +29,15 @@ test("move a group to another namespace", async ({ page, request }) => {
   await expect(dialog).toBeVisible();
   const target = dialog.getByLabel("Target namespace");
   await expect(target).toBeFocused();
+  // Nothing is chosen for the user: no target, no preview, no Move.
+  await expect(target).toHaveValue("");
+  await expect(dialog.getByRole("region", { name: "Preview" })).toContainText("Choose the target namespace to see what would happen.");
+  await expect(dialog.getByRole("button", { name: "Move", exact: true })).toBeDisabled();
   await expect(dialog.getByLabel("Merge group")).toBeChecked();
 
-  // Checked at the field before any request.
+  // Checked at the field before any request, saying what is allowed.
   await target.fill("bad name");
-  await expect(dialog.getByText("not a valid namespace component: bad name")).toBeVisible();
+  await expect(dialog.getByText("'bad name' is not a valid name: use letters, digits, _ . - (not starting with . or -), at most 32 characters.")).toBeVisible();
   await expect(dialog.getByRole("button", { name: "Move", exact: true })).toBeDisabled();
 
   // A target that does not exist: the preview says why the move would be refused.
@@ -43,7 +47,7 @@ test("move a group to another namespace", async ({ page, request }) => {
   await expect(dialog.getByRole("button", { name: "Move", exact: true })).toBeDisabled();
 
   await target.fill("archive");
-  await expect(preview).toContainText("1 group(s) will be moved");
+  await expect(preview).toContainText("1 group will move.");
   await expect(preview.getByRole("row", { name: /ct\/101 Root archive 3 Move/ })).toBeVisible();
   const move = dialog.getByRole("button", { name: "Move", exact: true });
   await expect(move).toBeEnabled();

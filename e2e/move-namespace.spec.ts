@@ -15,6 +15,10 @@ test("move a namespace, seeing a merge conflict in the preview", async ({ page, 
   await page.goto(`/datastores/${STORE}`);
   const tree = page.getByRole("treegrid", { name: `Content of datastore ${STORE}` });
   await tree.getByRole("button", { name: "Namespace dev", exact: true }).click();
+  const planRequests: string[] = [];
+  page.on("request", (r) => {
+    if (r.url().includes("move.planNamespace")) planRequests.push(r.url());
+  });
   await tree.getByRole("button", { name: "Actions for namespace dev/ci" }).click();
   await page.getByRole("menuitem", { name: "Move Namespace" }).click();
 
@@ -24,12 +28,17 @@ test("move a namespace, seeing a merge conflict in the preview", async ({ page, 
   await expect(dialog.getByLabel("Delete source")).toBeChecked();
   await expect(dialog.getByLabel("Merge groups")).toBeChecked();
   const target = dialog.getByLabel("Target namespace");
-  // Prefilled with the source itself, which the field refuses before any request.
+  // It starts empty, without an error and without asking the server for a plan.
+  await expect(target).toHaveValue("");
+  await expect(dialog.getByRole("region", { name: "Preview" })).toContainText("Enter the target namespace to see what would happen.");
+  await expect(dialog.locator(".field__error")).toHaveCount(0);
+  await target.fill("dev/ci");
   await expect(dialog.getByText("the target is the namespace itself")).toBeVisible();
+  expect(planRequests, "no preview request while the target is empty or invalid").toEqual([]);
 
   await target.fill("archive/ci");
   const preview = dialog.getByRole("region", { name: "Preview" });
-  await expect(preview).toContainText("1 group(s) will be moved; 1 group(s) could not be moved");
+  await expect(preview).toContainText("1 group will move; 1 group cannot move and will stay where it is.");
   const conflict = preview.getByRole("row", { name: /ct\/700/ });
   await expect(conflict).toContainText("Conflict");
   await expect(conflict).toContainText("owner mismatch (source: backup@pbs!nightly, target: alice@pbs)");
