@@ -2,22 +2,20 @@
 /** Creates a namespace below `parent`, checking the name at the field with the engine's rules. */
 import { useMutation } from "@tanstack/react-query";
 import { useId, useState } from "react";
-import { BackupNamespace, MAX_NAMESPACE_COMPONENT_LENGTH } from "@/server/datastore/model/names";
+import { MAX_NAMESPACE_DEPTH } from "@/server/datastore/model/names";
+import { NAMESPACE_NAME_RULE, namespaceNameProblem, namespacePathProblem } from "./namespace-input";
 import { ActionError } from "./ActionError";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
 import { Spinner } from "./Spinner";
 import { useTRPC } from "./TrpcProvider";
 
-/** The engine's checks for a new namespace `parent/name`; the message, or undefined when fine. */
-export function namespaceNameProblem(parent: string, name: string): string | undefined {
-  if (name.length === 0) return "Enter a name.";
-  if (name.length > MAX_NAMESPACE_COMPONENT_LENGTH) return `At most ${MAX_NAMESPACE_COMPONENT_LENGTH} characters.`;
-  try {
-    BackupNamespace.parse(parent).push(name);
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
+/** Why `parent/name` cannot be created, in words that say what is allowed (undefined when fine). */
+export function newNamespaceProblem(parent: string, name: string): string | undefined {
+  const own = namespaceNameProblem(name);
+  if (own) return own;
+  const depth = parent === "" ? 0 : parent.split("/").length;
+  if (depth >= MAX_NAMESPACE_DEPTH) return `${parent} is already ${MAX_NAMESPACE_DEPTH} levels deep, the most there can be: create the namespace higher up.`;
+  return namespacePathProblem(parent === "" ? name : `${parent}/${name}`);
 }
 
 export function CreateNamespaceDialog({
@@ -36,7 +34,7 @@ export function CreateNamespaceDialog({
   const [name, setName] = useState("");
   const [touched, setTouched] = useState(false);
   const create = useMutation(trpc.namespace.create.mutationOptions());
-  const problem = namespaceNameProblem(parent, name);
+  const problem = newNamespaceProblem(parent, name);
   const showProblem = touched && problem;
 
   const submit = async (e: React.FormEvent) => {
@@ -76,10 +74,12 @@ export function CreateNamespaceDialog({
             onChange={(e) => {
               setName(e.target.value);
               setTouched(true);
+              // An answer about the old name no longer applies.
+              if (create.error) create.reset();
             }}
           />
           <p className="field__hint" id={`${id}-hint`}>
-            {showProblem ? <span className="field__error">{problem}</span> : `Letters, digits, _ . - (not first); up to ${MAX_NAMESPACE_COMPONENT_LENGTH} characters.`}
+            {showProblem ? <span className="field__error">{problem}</span> : `Use ${NAMESPACE_NAME_RULE}.`}
           </p>
         </div>
         {create.error ? <ActionError title="Could not create the namespace" error={create.error} /> : null}

@@ -6,7 +6,7 @@
  * yet. Move starts the task; the caller opens the Task Viewer with its UPID.
  */
 import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
-import { useId, useState } from "react";
+import { useEffect, useId, useState } from "react";
 import type { GroupRef } from "@/server/datastore/model/names";
 import { ActionError } from "./ActionError";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
@@ -55,6 +55,9 @@ export function MoveGroupDialog({
     placeholderData: keepPreviousData,
   });
   const start = useMutation(trpc.move.startGroup.mutationOptions());
+  // A refusal of the old fields no longer applies once they change.
+  const { reset: resetStart } = start;
+  useEffect(() => resetStart(), [text, merge, resetStart]);
   const current = settled && !plan.isPlaceholderData && !plan.isFetching;
   const canMove = !invalid && current && plan.isSuccess && !planFailsOutright(plan.data) && !start.isPending;
   const name = `${group.type}/${group.id}`;

@@ -6,7 +6,7 @@
  * fail outright or does not match the fields yet.
  */
 import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
-import { useId, useState } from "react";
+import { useEffect, useId, useState } from "react";
 import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "@/server/datastore/model/names";
 import { ActionError } from "./ActionError";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
@@ -73,6 +73,9 @@ export function MoveNamespaceDialog({
     placeholderData: keepPreviousData,
   });
   const start = useMutation(trpc.move.startNamespace.mutationOptions());
+  // A refusal of the old fields no longer applies once they change.
+  const { reset: resetStart } = start;
+  useEffect(() => resetStart(), [text, maxDepthText, deleteSource, merge, resetStart]);
   const current = settled && !plan.isPlaceholderData && !plan.isFetching;
   const canMove = !invalid && current && plan.isSuccess && !planFailsOutright(plan.data) && !start.isPending;
   const suggestions = namespaces.filter((n) => n !== "" && n !== ns && BackupNamespace.parse(ns).contains(BackupNamespace.parse(n)) === undefined);

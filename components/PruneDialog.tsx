@@ -6,7 +6,7 @@
  */
 import { keepPreviousData, skipToken, useMutation, useQuery } from "@tanstack/react-query";
 import { useId, useState, type FormEvent } from "react";
-import { KEEP_OPTIONS, keepCountSchema, type KeepOptionName } from "@/server/datastore/model/schemas";
+import { KEEP_OPTIONS, keepCountSchema, MAX_KEEP_COUNT, type KeepOptionName } from "@/server/datastore/model/schemas";
 import type { GroupRef } from "@/server/datastore/model/names";
 import { ActionError } from "./ActionError";
 import { Badge, type BadgeTone } from "./Badge";
@@ -60,9 +60,9 @@ export function PruneDialog({
   for (const k of KEEP_OPTIONS) {
     const raw = values[k].trim();
     if (raw === "") continue;
-    const r = keepCountSchema.safeParse(Number(raw));
-    if (r.success && /^\d+$/.test(raw)) keep[k] = r.data;
-    else problems[k] = r.success ? "a keep count is a whole number" : r.error.issues[0]?.message;
+    const r = /^\d+$/.test(raw) ? keepCountSchema.safeParse(Number(raw)) : undefined;
+    if (r?.success) keep[k] = r.data;
+    else problems[k] = `Enter a whole number from 1 to ${MAX_KEEP_COUNT}, or leave it empty.`;
   }
   const valid = Object.keys(problems).length === 0;
   const debouncedKeep = useDebounced(JSON.stringify(keep), 250);

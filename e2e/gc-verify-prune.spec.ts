@@ -112,7 +112,9 @@ test("prune a group after reading the dry run", async ({ page }) => {
   await expect(dialog.getByRole("button", { name: "Prune" })).toBeDisabled();
 
   await dialog.getByLabel("Keep last").fill("0");
-  await expect(dialog.getByText("a keep count is at least 1")).toBeVisible();
+  await expect(dialog.getByText("Enter a whole number from 1 to 100000, or leave it empty.")).toBeVisible();
+  await dialog.getByLabel("Keep last").fill("abc");
+  await expect(dialog.getByText("Enter a whole number from 1 to 100000, or leave it empty.")).toBeVisible();
   await dialog.getByLabel("Keep last").fill("1");
   await expect(preview).toContainText("1 kept, 2 removed.");
   const table = preview.getByRole("table", { name: "Prune preview of host/backup-server" });
