@@ -31,7 +31,7 @@ import { Spinner } from "./Spinner";
 import { TREE_COLUMNS, TreeStatusRow } from "./TreeStatusRow";
 import { useTRPC } from "./TrpcProvider";
 import { datastorePath, usePermissions } from "./usePermissions";
-import { type FlatRow, useFlatContentRows } from "./useFlatContentRows";
+import { type FlatRow, PAGE_SIZE, useFlatContentRows } from "./useFlatContentRows";
 import { useRestoredExpansion } from "./useRestoredExpansion";
 import { updateUrlQuery } from "./url-state";
 import { ContentTreeContext, isDescendantKey, type ContentDialog, type ContentTreeState } from "./useContentTree";
@@ -197,10 +197,28 @@ export function ContentTree({ store }: { store: string }) {
   const locationSignature = view.location ? JSON.stringify(view.location) : "";
   useEffect(() => {
     if (!view.location || ownHref.current === window.location.search) return;
-    const { expand, focus } = locationKeys(view.location);
+    const location = view.location;
+    const { expand, focus } = locationKeys(location);
     setExpandedKeys((prev) => (expand.every((k) => prev.has(k)) ? prev : new Set([...prev, ...expand])));
     wantedLocation.current = focus ? { focus, expand } : null;
     setLostLocation(null);
+    const group = location.group;
+    if (!group) return;
+    // A group or snapshot may be on any page of a long listing: ask where, and load that page.
+    queryClient
+      .fetchQuery(trpc.content.locate.queryOptions({ store, ns: location.ns, group, time: location.time, sort, desc }))
+      .then(({ groupIndex, snapshotIndex }) => {
+        if (groupIndex < 0 || (snapshotIndex ?? 0) < 0) throw new Error("not found");
+        if (groupIndex >= PAGE_SIZE) requestPage(`g|${location.ns}|${Math.floor(groupIndex / PAGE_SIZE)}`);
+        if (snapshotIndex !== undefined && snapshotIndex >= PAGE_SIZE) {
+          requestPage(`s|${location.ns}|${group.type}/${group.id}|${Math.floor(snapshotIndex / PAGE_SIZE)}`);
+        }
+      })
+      .catch(() => {
+        if (wantedLocation.current?.focus !== focus) return;
+        wantedLocation.current = null;
+        setLostLocation(focus);
+      });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [locationSignature]);
   useEffect(() => {

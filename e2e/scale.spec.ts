@@ -84,3 +84,13 @@ test("a namespace with 10,000 groups and a group with 5,000 snapshots stay windo
   mark("oldest snapshot shown");
   await shot(page, "scale-04-snapshots-end");
 });
+
+test("a link to the oldest of 5,000 snapshots in the last of 10,000 groups loads the pages it is on", async ({ page }) => {
+  await page.goto(`/datastores/${STORE}?ns=big&group=vm/10000&time=${OLDEST.replace(" ", "T")}Z`);
+  const tree = page.getByRole("treegrid", { name: `Content of datastore ${STORE}` });
+  const oldest = row(tree, `Snapshot vm/10000 ${OLDEST} in big`);
+  await expect(oldest).toBeFocused();
+  await expect(oldest).toHaveAttribute("aria-posinset", "5000");
+  expect(await rowCount(tree)).toBeLessThan(400);
+  await shot(page, "scale-03-deep-link");
+});

@@ -95,6 +95,7 @@ const INPUTS: Record<string, unknown> = {
   "namespace.delete": { store: "demo", ns: "prod" },
   "group.list": { store: "demo", ns: "" },
   "content.search": { store: "demo", text: "vm" },
+  "content.locate": { store: "demo", ns: "", group: { type: "vm", id: "100" } },
   "group.notes": { store: "demo", ns: "", group },
   "group.setNotes": { store: "demo", ns: "", group, notes: "x" },
   "group.setOwner": { store: "demo", ns: "", group, owner: "none@pbs" },

@@ -50,3 +50,29 @@ describe("content.search", () => {
     expect(await codeOf(callerAs("carol@pbs").content.search({ store: "demo", text: "   " }))).toBe("BAD_REQUEST");
   });
 });
+
+describe("content.locate", () => {
+  it("gives a group's and a snapshot's index in the listings' own order", async () => {
+    const store = "demo";
+    const ns = "prod/eu/db";
+    for (const [sort, desc] of [["name", false], ["name", true], ["backup-count", true], ["last-backup", false]] as const) {
+      const page = await caller().group.list({ store, ns, sort, desc });
+      for (const [i, g] of page.items.entries()) {
+        const group = { type: g["backup-type"], id: g["backup-id"] };
+        expect((await caller().content.locate({ store, ns, group, sort, desc })).groupIndex, `${sort} ${desc} ${g["backup-id"]}`).toBe(i);
+      }
+    }
+    const group = { type: "vm" as const, id: "400" };
+    const snapshots = (await caller().snapshot.list({ store, ns, group })).items;
+    const located = await caller().content.locate({ store, ns, group, time: snapshots[3]!["backup-time"] });
+    const byName = (await caller().group.list({ store, ns })).items.findIndex((g) => g["backup-id"] === "400");
+    expect(located).toEqual({ groupIndex: byName, snapshotIndex: 3 });
+  });
+
+  it("answers -1 for what is not there", async () => {
+    expect(await caller().content.locate({ store: "demo", ns: "prod", group: { type: "vm", id: "200" }, time: 12345 })).toEqual({
+      groupIndex: expect.any(Number),
+      snapshotIndex: -1,
+    });
+  });
+});

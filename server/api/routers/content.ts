@@ -4,10 +4,10 @@
  * see, so that a match in a collapsed or deep namespace is found and shown with where it lives.
  */
 import { z } from "zod";
-import { searchContent } from "../../datastore";
+import { GROUP_SORTS, locateGroup, locateSnapshot, searchContent } from "../../datastore";
 import { datastoreProcedure, router } from "../init";
 import { namespaceVisibility, ownedBy } from "../namespace-scope";
-import { pageSchema, storeNameSchema } from "../schemas";
+import { groupRefSchema, namespaceSchema, pageSchema, storeNameSchema } from "../schemas";
 
 export const contentRouter = router({
   /**
@@ -40,5 +40,29 @@ export const contentRouter = router({
       offset: input.offset,
       limit: input.limit,
     });
+  }),
+
+  /**
+   * Where a linked group (and snapshot) sits in the console's paged listings, so that a link
+   * to the 9,000th group of a namespace can load the page it is on: the group's index in
+   * group.list's order for `sort`/`desc` (owner limits applied as there), and the snapshot's in
+   * snapshot.list's. -1 where it is not (any more).
+   */
+  locate: datastoreProcedure(
+    { path: "ns", privileges: ["Datastore.Audit"], ownerPrivileges: ["Datastore.Backup"] },
+    "read",
+    z.strictObject({
+      store: storeNameSchema,
+      ns: namespaceSchema,
+      group: groupRefSchema,
+      time: z.number().int().min(0).optional(),
+      sort: z.enum(GROUP_SORTS).default("name"),
+      desc: z.boolean().default(false),
+    }),
+  ).query(async ({ ctx, input }) => {
+    const ownerFilter = ctx.auth.ownerOnly ? (owner: string | undefined) => owner !== undefined && ctx.auth.owns(owner) : undefined;
+    const groupIndex = await locateGroup(ctx.ds, ctx.ns, input.group, { sort: input.sort, desc: input.desc, ...(ownerFilter ? { ownerFilter } : {}) });
+    const snapshotIndex = input.time === undefined || groupIndex < 0 ? undefined : await locateSnapshot(ctx.ds, ctx.ns, input.group, input.time);
+    return { groupIndex, ...(snapshotIndex === undefined ? {} : { snapshotIndex }) };
   }),
 });

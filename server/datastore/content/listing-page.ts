@@ -118,9 +118,15 @@ function compareItems(sort: GroupSort) {
   }
 }
 
-/** One page of a namespace's groups (not recursive; empty groups included, as PBS 4.2). */
-export async function pageGroups(handle: ReadHandle, ns: BackupNamespace, opts: GroupPageOptions): Promise<Page<GroupListItem>> {
-  const store = readStoreOf(handle);
+/**
+ * A namespace's groups after filtering, in the page order: as references when sorted by name
+ * (only a page of them is then read in full), or as full items for the other orders.
+ */
+async function orderedGroups(
+  store: Store,
+  ns: BackupNamespace,
+  opts: Omit<GroupPageOptions, "offset" | "limit">,
+): Promise<{ refs: GroupRef[]; items?: undefined } | { refs?: undefined; items: GroupListItem[] }> {
   await assertNamespaceExists(store, ns);
   let refs = await listGroups(store, ns);
   const ownerFilter = opts.ownerFilter;
@@ -134,16 +140,38 @@ export async function pageGroups(handle: ReadHandle, ns: BackupNamespace, opts: 
     refs = refs.filter((_, i) => keep[i]);
   }
   const sort = opts.sort ?? "name";
-  const end = opts.offset + opts.limit;
   if (sort === "name") {
     if (opts.desc) refs.reverse();
-    const page = refs.slice(opts.offset, end);
-    return { items: await mapLimited(page, PARALLEL_READS, (g) => groupListItem(store, ns, g)), total: refs.length };
+    return { refs };
   }
   const all = await mapLimited(refs, PARALLEL_READS, (g) => groupListItem(store, ns, g));
   const cmp = compareItems(sort);
   all.sort(opts.desc ? (a, b) => cmp(b, a) : cmp);
-  return { items: all.slice(opts.offset, end), total: all.length };
+  return { items: all };
+}
+
+/** One page of a namespace's groups (not recursive; empty groups included, as PBS 4.2). */
+export async function pageGroups(handle: ReadHandle, ns: BackupNamespace, opts: GroupPageOptions): Promise<Page<GroupListItem>> {
+  const store = readStoreOf(handle);
+  const ordered = await orderedGroups(store, ns, opts);
+  const end = opts.offset + opts.limit;
+  if (ordered.refs) {
+    const page = ordered.refs.slice(opts.offset, end);
+    return { items: await mapLimited(page, PARALLEL_READS, (g) => groupListItem(store, ns, g)), total: ordered.refs.length };
+  }
+  return { items: ordered.items.slice(opts.offset, end), total: ordered.items.length };
+}
+
+/** Where `group` is in pageGroups' order for the same options (-1: not there), for a link to it. */
+export async function locateGroup(
+  handle: ReadHandle,
+  ns: BackupNamespace,
+  group: GroupRef,
+  opts: Omit<GroupPageOptions, "offset" | "limit">,
+): Promise<number> {
+  const ordered = await orderedGroups(readStoreOf(handle), ns, opts);
+  if (ordered.refs) return ordered.refs.findIndex((g) => g.type === group.type && g.id === group.id);
+  return ordered.items.findIndex((g) => g["backup-type"] === group.type && g["backup-id"] === group.id);
 }
 
 export interface SnapshotPageOptions {
@@ -168,4 +196,13 @@ export async function pageSnapshots(
   const owner = page.length > 0 ? await ownerOrUndefined(store, ns, group) : undefined;
   const items = await mapLimited(page, PARALLEL_READS, (time) => snapshotListItem(store, ns, { ...group, time }, owner));
   return { items, total: times.length };
+}
+
+/** Where the snapshot taken at `time` is in pageSnapshots' order (-1: not there). */
+export async function locateSnapshot(handle: ReadHandle, ns: BackupNamespace, group: GroupRef, time: number, ascending = false): Promise<number> {
+  const store = readStoreOf(handle);
+  await assertGroupExists(store, ns, group);
+  const times = await listSnapshotTimes(store, ns, group);
+  if (!ascending) times.reverse();
+  return times.indexOf(time);
 }
