@@ -103,30 +103,62 @@ export async function groupMatches(store: Store, ns: BackupNamespace, g: GroupRe
   return owner.includes(needle) || notes.includes(needle);
 }
 
-function compareItems(sort: GroupSort) {
-  const byName = (a: GroupListItem, b: GroupListItem) =>
-    compareGroups({ type: a["backup-type"], id: a["backup-id"] }, { type: b["backup-type"], id: b["backup-id"] });
+/**
+ * What the non-name orders compare, per group, cached like FilterText (by the group
+ * directory's path, checked against its mtime, trusted only when that mtime was clearly in the
+ * past): adding or removing a snapshot and replacing the owner file (always by rename) all
+ * change the group directory's mtime. A backup that finishes does not (its manifest is written
+ * inside the snapshot's directory), so a group whose newest snapshot is unfinished is never
+ * cached: its `last-backup` may change any moment. Sorting 10,000 groups then stats each group
+ * instead of reading every snapshot directory of every group per page.
+ */
+interface SortKeys {
+  mtimeMs: number;
+  lastBackup: number;
+  count: number;
+  owner: string;
+}
+const sortKeyCache = new Map<string, SortKeys>();
+
+async function sortKeys(store: Store, ns: BackupNamespace, g: GroupRef): Promise<SortKeys> {
+  const rel = groupRel(ns, g);
+  const key = store.backend.absolute(rel);
+  const now = Date.now();
+  const st = await store.backend.stat(rel);
+  const hit = sortKeyCache.get(key);
+  if (st && hit && hit.mtimeMs === st.mtimeMs) return hit;
+  const item = await groupListItem(store, ns, g);
+  const times = item["backup-count"] > 0 ? await listSnapshotTimes(store, ns, g) : [];
+  const keys = { mtimeMs: st?.mtimeMs ?? -1, lastBackup: item["last-backup"], count: item["backup-count"], owner: item.owner ?? "" };
+  const newestFinished = times.length === 0 || times[times.length - 1] === item["last-backup"];
+  if (st && newestFinished && st.mtimeMs < now - FILTER_CACHE_RACY_MS) {
+    if (sortKeyCache.size >= FILTER_CACHE_MAX) sortKeyCache.clear();
+    sortKeyCache.set(key, keys);
+  } else {
+    sortKeyCache.delete(key);
+  }
+  return keys;
+}
+
+type Keyed = { ref: GroupRef; keys: SortKeys };
+
+function compareKeyed(sort: Exclude<GroupSort, "name">) {
+  const byName = (a: Keyed, b: Keyed) => compareGroups(a.ref, b.ref);
   switch (sort) {
     case "last-backup":
-      return (a: GroupListItem, b: GroupListItem) => a["last-backup"] - b["last-backup"] || byName(a, b);
+      return (a: Keyed, b: Keyed) => a.keys.lastBackup - b.keys.lastBackup || byName(a, b);
     case "backup-count":
-      return (a: GroupListItem, b: GroupListItem) => a["backup-count"] - b["backup-count"] || byName(a, b);
+      return (a: Keyed, b: Keyed) => a.keys.count - b.keys.count || byName(a, b);
     case "owner":
-      return (a: GroupListItem, b: GroupListItem) => (a.owner ?? "").localeCompare(b.owner ?? "") || byName(a, b);
-    default:
-      return byName;
+      return (a: Keyed, b: Keyed) => a.keys.owner.localeCompare(b.keys.owner) || byName(a, b);
   }
 }
 
 /**
- * A namespace's groups after filtering, in the page order: as references when sorted by name
- * (only a page of them is then read in full), or as full items for the other orders.
+ * A namespace's groups after filtering, in the page's order; only the page's groups are then
+ * read in full (the other orders compare cached sort keys, see SortKeys).
  */
-async function orderedGroups(
-  store: Store,
-  ns: BackupNamespace,
-  opts: Omit<GroupPageOptions, "offset" | "limit">,
-): Promise<{ refs: GroupRef[]; items?: undefined } | { refs?: undefined; items: GroupListItem[] }> {
+async function orderedGroups(store: Store, ns: BackupNamespace, opts: Omit<GroupPageOptions, "offset" | "limit">): Promise<GroupRef[]> {
   await assertNamespaceExists(store, ns);
   let refs = await listGroups(store, ns);
   const ownerFilter = opts.ownerFilter;
@@ -142,24 +174,20 @@ async function orderedGroups(
   const sort = opts.sort ?? "name";
   if (sort === "name") {
     if (opts.desc) refs.reverse();
-    return { refs };
+    return refs;
   }
-  const all = await mapLimited(refs, PARALLEL_READS, (g) => groupListItem(store, ns, g));
-  const cmp = compareItems(sort);
-  all.sort(opts.desc ? (a, b) => cmp(b, a) : cmp);
-  return { items: all };
+  const keyed: Keyed[] = await mapLimited(refs, PARALLEL_READS, async (ref) => ({ ref, keys: await sortKeys(store, ns, ref) }));
+  const cmp = compareKeyed(sort);
+  keyed.sort(opts.desc ? (a, b) => cmp(b, a) : cmp);
+  return keyed.map((k) => k.ref);
 }
 
 /** One page of a namespace's groups (not recursive; empty groups included, as PBS 4.2). */
 export async function pageGroups(handle: ReadHandle, ns: BackupNamespace, opts: GroupPageOptions): Promise<Page<GroupListItem>> {
   const store = readStoreOf(handle);
-  const ordered = await orderedGroups(store, ns, opts);
-  const end = opts.offset + opts.limit;
-  if (ordered.refs) {
-    const page = ordered.refs.slice(opts.offset, end);
-    return { items: await mapLimited(page, PARALLEL_READS, (g) => groupListItem(store, ns, g)), total: ordered.refs.length };
-  }
-  return { items: ordered.items.slice(opts.offset, end), total: ordered.items.length };
+  const refs = await orderedGroups(store, ns, opts);
+  const page = refs.slice(opts.offset, opts.offset + opts.limit);
+  return { items: await mapLimited(page, PARALLEL_READS, (g) => groupListItem(store, ns, g)), total: refs.length };
 }
 
 /** Where `group` is in pageGroups' order for the same options (-1: not there), for a link to it. */
@@ -169,9 +197,8 @@ export async function locateGroup(
   group: GroupRef,
   opts: Omit<GroupPageOptions, "offset" | "limit">,
 ): Promise<number> {
-  const ordered = await orderedGroups(readStoreOf(handle), ns, opts);
-  if (ordered.refs) return ordered.refs.findIndex((g) => g.type === group.type && g.id === group.id);
-  return ordered.items.findIndex((g) => g["backup-type"] === group.type && g["backup-id"] === group.id);
+  const refs = await orderedGroups(readStoreOf(handle), ns, opts);
+  return refs.findIndex((g) => g.type === group.type && g.id === group.id);
 }
 
 export interface SnapshotPageOptions {
