@@ -28,6 +28,7 @@ import {
   withContext,
   type LockHolder,
 } from "../datastore/model/errors";
+import { waitTurn } from "./local-queue";
 import { isProcessAlive, selfStartTime } from "./process";
 
 export type LockMode = "shared" | "exclusive";
@@ -112,8 +113,46 @@ export async function readLockHolders(lockPath: string): Promise<LockHolder[]> {
  * task list. `absPath` names the lock itself (a directory is made there), so pass
  * `<file>.lock`, never the file being protected.
  */
-export function lockNamed(absPath: string, timeoutMs = 10_000): Promise<LockGuard> {
-  return acquireLock(absPath, { mode: "exclusive", timeoutMs });
+export async function lockNamed(absPath: string, timeoutMs = 10_000): Promise<LockGuard> {
+  const dir = path.resolve(absPath);
+  const started = Date.now();
+  // In this process, waiters line up (local-queue.ts); only the head contends across processes.
+  const turn = await waitTurn(dir, timeoutMs, () => {
+    const holders = scanHolders(dir, false).map((e) => withUpid(dir, e));
+    return new LockConflictError(`Unable to acquire lock ${JSON.stringify(dir)} - ${describeHolders(holders)}`, dir, holders);
+  });
+  let guard: LockGuard;
+  try {
+    guard = await acquireLock(dir, { mode: "exclusive", timeoutMs: Math.max(0, timeoutMs - (Date.now() - started)) });
+  } catch (err) {
+    turn.done();
+    throw err;
+  }
+  const release = guard.release.bind(guard);
+  const releaseAndRemove = guard.releaseAndRemove.bind(guard);
+  return Object.assign(guard, {
+    release: async () => {
+      try {
+        await release();
+      } finally {
+        turn.done();
+      }
+    },
+    releaseAndRemove: async () => {
+      try {
+        await releaseAndRemove();
+      } finally {
+        turn.done();
+      }
+    },
+    [Symbol.asyncDispose]: async () => {
+      try {
+        await release();
+      } finally {
+        turn.done();
+      }
+    },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
