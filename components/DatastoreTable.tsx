@@ -74,7 +74,7 @@ export function DatastoreTable() {
                       const u = usageOf(ds.name);
                       if (!u) return usage.isPending ? <Spinner label={`Loading the usage of ${ds.name}`} /> : <span className="muted">—</span>;
                       if ("error" in u) return <span className="muted" title={u.error}>unavailable</span>;
-                      return <UsageBar used={u.used} total={u.total} label={`Disk usage of ${ds.name}`} />;
+                      return <UsageBar usage={u} label={`Disk usage of ${ds.name}`} />;
                     })()}
                   </td>
                   <td>
