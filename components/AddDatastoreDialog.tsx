@@ -45,6 +45,8 @@ export function AddDatastoreDialog({ onClose, onCreated }: { onClose(): void; on
   const problems = addDatastoreProblems(form);
   const invalid = Object.values(problems).some(Boolean);
   const shown = (k: keyof typeof problems) => (touched[k] ? problems[k] : undefined);
+  // Disabled only while a problem is on screen beside its field, which says why.
+  const shownProblem = (["name", "path", "comment"] as const).some((k) => shown(k));
 
   const set = <K extends keyof typeof form>(k: K, v: (typeof form)[K]) => {
     setForm((f) => ({ ...f, [k]: v }));
@@ -124,7 +126,7 @@ export function AddDatastoreDialog({ onClose, onCreated }: { onClose(): void; on
           <DialogClose className="button" disabled={create.isPending}>
             Cancel
           </DialogClose>
-          <button type="submit" className="button button--primary" disabled={create.isPending || (invalid && Object.keys(touched).length > 0)}>
+          <button type="submit" className="button button--primary" disabled={create.isPending || shownProblem}>
             {create.isPending ? <Spinner label="Adding" /> : null}
             {form.reuse ? "Attach" : "Create"}
           </button>

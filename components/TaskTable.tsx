@@ -105,7 +105,10 @@ export function TaskTable() {
                   tabIndex={-1}
                   onClick={() => openRow(t.upid)}
                   onKeyDown={(e) => {
-                    if (e.key === "Enter" && e.target === e.currentTarget) setViewing(t.upid);
+                    if (e.key !== "Enter" || e.target !== e.currentTarget) return;
+                    // Else the same Enter would also press the viewer's first button once it has the focus.
+                    e.preventDefault();
+                    setViewing(t.upid);
                   }}
                 >
                   <td className="task-table__task">
