@@ -12,6 +12,7 @@ import { ActionError } from "./ActionError";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
 import { Spinner } from "./Spinner";
 import { useTRPC } from "./TrpcProvider";
+import "./content.css";
 
 function problemOf(check: () => unknown): string | undefined {
   try {

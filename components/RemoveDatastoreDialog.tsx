@@ -11,6 +11,7 @@ import { ActionError } from "./ActionError";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
 import { Spinner } from "./Spinner";
 import { useTRPC } from "./TrpcProvider";
+import "./content.css";
 
 type Keep = "keep" | "destroy";
 
