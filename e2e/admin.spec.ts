@@ -77,7 +77,7 @@ test("add a datastore, remove it keeping its data, attach it again, remove it de
   await expect(remove).toBeDisabled();
   await dialog.getByLabel("Type the datastore's name to confirm").fill(name);
   await wideAndNarrow(page, "03-remove-datastore");
-  await remove.click();
+  await remove.click({ force: true }); // aria-disabled: Playwright would wait for it to be enabled
   await expect(dialog).toBeHidden();
   await expect(table.getByRole("link", { name, exact: true })).toHaveCount(0);
   expect(existsSync(path.join(dir, ".chunks", "ffff"))).toBe(true);
@@ -139,6 +139,41 @@ test("change the owner of a group from its menu", async ({ page, request }) => {
   } finally {
     await mutate(request, "group.setOwner", { store: STORE, ns, group, owner: original });
   }
+});
+
+test("without Datastore.Allocate, Add datastore and Remove say why on keyboard focus and on hover, and do nothing", async ({ browser, request }) => {
+  // DatastoreAdmin: anything on existing datastores, but not Datastore.Allocate (PBS).
+  const user = "dsadmin-e2e@pbs";
+  const password = "dsadmin-e2e-secret";
+  await mutate(request, "user.create", { userid: user, password });
+  await mutate(request, "acl.update", { path: "/datastore", authId: user, role: "DatastoreAdmin" });
+  const context = await browser.newContext({ baseURL: ORIGIN, storageState: { cookies: [], origins: [] } });
+  const page = await context.newPage();
+  await page.goto("/login");
+  await page.getByLabel("User name").fill(user);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/datastores$/);
+
+  const add = page.getByRole("button", { name: "Add datastore" });
+  await expect(add).toHaveAttribute("aria-disabled", "true");
+  const why = "You may not add datastores: it needs Datastore.Allocate on /datastore";
+  await expect(add).toHaveAccessibleDescription(why);
+  // Still reachable from the keyboard, and the reason shows on focus.
+  await page.getByRole("button", { name: "Reload" }).focus();
+  await page.keyboard.press("Tab");
+  await expect(add).toBeFocused();
+  await expect(page.getByRole("tooltip")).toHaveText(why);
+  await wideAndNarrow(page, "07-no-allocate-focus");
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("dialog")).toHaveCount(0);
+
+  const remove = page.getByRole("button", { name: `Remove datastore ${STORE}` });
+  await remove.hover();
+  await expect(page.getByRole("tooltip")).toHaveText(`You may not remove ${STORE}: it needs Datastore.Allocate on /datastore/${STORE}`);
+  await remove.click({ force: true }); // aria-disabled: Playwright would wait for it to be enabled
+  await expect(page.getByRole("dialog")).toHaveCount(0);
+  await context.close();
 });
 
 /** Starts a task process with `coffer task run` (it prints its UPID first) and returns the UPID. */
