@@ -6,6 +6,7 @@
  */
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
+import { ChangeOwnerDialog } from "./ChangeOwnerDialog";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { CreateNamespaceDialog } from "./CreateNamespaceDialog";
 import { formatUtcTime, snapshotName } from "./format";
@@ -94,6 +95,19 @@ export function ContentDialogs({
       break;
     case "group-notes":
       content = <NotesDialog store={store} target={{ kind: "group", ns: dialog.ns, group: dialog.group }} onClose={onClose} onSaved={onChanged} />;
+      break;
+    case "change-owner":
+      content = (
+        <ChangeOwnerDialog
+          store={store}
+          ns={dialog.ns}
+          group={dialog.group}
+          owner={dialog.owner}
+          limitedToOwn={dialog.limitedToOwn}
+          onClose={onClose}
+          onChanged={onChanged}
+        />
+      );
       break;
     case "snapshot-notes":
       content = <NotesDialog store={store} target={{ kind: "snapshot", ns: dialog.ns, snapshot: dialog.snapshot }} onClose={onClose} onSaved={onChanged} />;

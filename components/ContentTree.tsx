@@ -25,6 +25,7 @@ import { ContentFilterBar } from "./ContentFilterBar";
 import { ErrorMessage } from "./ErrorMessage";
 import { GroupRow } from "./GroupRow";
 import { Icon } from "./Icon";
+import { ExplainedButton } from "./ExplainedButton";
 import { NamespaceRow } from "./NamespaceRow";
 import { SnapshotRow } from "./SnapshotRow";
 import { Spinner } from "./Spinner";
@@ -385,16 +386,14 @@ export function ContentTree({ store }: { store: string }) {
         <h2 className="panel__title" id="content-title">
           Content
         </h2>
-        <button
-          type="button"
+        <ExplainedButton
           className="button"
           onClick={() => setDialog({ kind: "create-namespace", parent: "" })}
-          disabled={!!(changesBlocked ?? cannotAddNamespace)}
-          title={changesBlocked ?? cannotAddNamespace}
+          reason={changesBlocked ?? cannotAddNamespace}
         >
           <Icon name="plus" />
           Add namespace
-        </button>
+        </ExplainedButton>
         <button type="button" className="button" onClick={collapseAll} disabled={expanded.size === 0}>
           <Icon name="collapse" />
           Collapse all

@@ -175,9 +175,9 @@ export function DatastoreSummary({ store }: { store: string }) {
           <h2 className="card__title" id="sum-usage">
             Usage
           </h2>
-          {s.total !== undefined && s.used !== undefined ? (
+          {s.total !== undefined && s.used !== undefined && s.avail !== undefined ? (
             <>
-              <UsageBar used={s.used} total={s.total} label={`Disk usage of ${store}`} />
+              <UsageBar usage={{ total: s.total, used: s.used, avail: s.avail }} label={`Disk usage of ${store}`} />
               <dl className="facts card__facts">
                 <dt>Used</dt>
                 <dd>{formatSize(s.used)}</dd>

@@ -1,9 +1,17 @@
 "use client";
-/** All configured datastores, with their disk usage and maintenance state; the console's start page. */
+/**
+ * All configured datastores, with their disk usage and maintenance state; the console's start
+ * page. Add datastore and each store's Remove need Datastore.Allocate (on /datastore, on the store).
+ */
 import Link from "next/link";
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { AddDatastoreDialog } from "./AddDatastoreDialog";
+import { RemoveDatastoreDialog } from "./RemoveDatastoreDialog";
+import { usePermissions } from "./usePermissions";
 import { useTRPC } from "./TrpcProvider";
 import { ErrorMessage } from "./ErrorMessage";
+import { ExplainedButton } from "./ExplainedButton";
 import { Icon } from "./Icon";
 import { MaintenanceBadge } from "./MaintenanceBadge";
 import { Spinner } from "./Spinner";
@@ -15,6 +23,14 @@ export function DatastoreTable() {
   // PBS's datastore list refreshes every 15 s; usage changes slowly, 30 s is plenty.
   const usage = useQuery({ ...trpc.datastore.usage.queryOptions(), refetchInterval: 30_000 });
   const usageOf = (name: string) => usage.data?.find((u) => u.store === name);
+  const queryClient = useQueryClient();
+  const allocate = usePermissions("/datastore");
+  const cannotAdd = allocate.missing("add datastores", "Datastore.Allocate");
+  const [adding, setAdding] = useState(false);
+  const [removing, setRemoving] = useState<{ name: string; path: string } | null>(null);
+  const changed = () => {
+    void queryClient.invalidateQueries({ queryKey: trpc.datastore.pathKey() });
+  };
 
   return (
     <section className="panel" aria-labelledby="datastores-title">
@@ -34,6 +50,10 @@ export function DatastoreTable() {
           <Icon name="refresh" />
           Reload
         </button>
+        <ExplainedButton className="button button--primary" reason={cannotAdd} onClick={() => setAdding(true)}>
+          <Icon name="plus" />
+          Add datastore
+        </ExplainedButton>
       </div>
       {datastores.isPending ? (
         <div className="empty-state">
@@ -43,7 +63,7 @@ export function DatastoreTable() {
         <ErrorMessage title="Could not load the datastores" error={datastores.error} />
       ) : datastores.data.length === 0 ? (
         <p className="empty-state">
-          No datastores yet. Create one with <code>coffer datastore create NAME</code>.
+          No datastores yet. Add one with <em>Add datastore</em>, or with <code>coffer datastore create NAME</code>.
         </p>
       ) : (
         <div className="table-wrap">
@@ -55,6 +75,9 @@ export function DatastoreTable() {
                 <th scope="col">Comment</th>
                 <th scope="col">Usage</th>
                 <th scope="col">Maintenance</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -74,7 +97,7 @@ export function DatastoreTable() {
                       const u = usageOf(ds.name);
                       if (!u) return usage.isPending ? <Spinner label={`Loading the usage of ${ds.name}`} /> : <span className="muted">—</span>;
                       if ("error" in u) return <span className="muted" title={u.error}>unavailable</span>;
-                      return <UsageBar used={u.used} total={u.total} label={`Disk usage of ${ds.name}`} />;
+                      return <UsageBar usage={u} label={`Disk usage of ${ds.name}`} />;
                     })()}
                   </td>
                   <td>
@@ -84,12 +107,28 @@ export function DatastoreTable() {
                       <span className="muted">None</span>
                     )}
                   </td>
+                  <td className="nowrap">
+                    <RemoveButton store={ds.name} onClick={() => setRemoving({ name: ds.name, path: ds.path })} />
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
       )}
+      {adding ? <AddDatastoreDialog onClose={() => setAdding(false)} onCreated={changed} /> : null}
+      {removing ? <RemoveDatastoreDialog store={removing.name} path={removing.path} onClose={() => setRemoving(null)} onRemoved={changed} /> : null}
     </section>
+  );
+}
+
+/** Remove needs Datastore.Allocate on the store (PBS DELETE /config/datastore/{name}). */
+function RemoveButton({ store, onClick }: { store: string; onClick(): void }) {
+  const p = usePermissions(`/datastore/${store}`);
+  return (
+    <ExplainedButton className="button" reason={p.missing(`remove ${store}`, "Datastore.Allocate")} onClick={onClick} aria-label={`Remove datastore ${store}`}>
+      <Icon name="trash" />
+      Remove
+    </ExplainedButton>
   );
 }

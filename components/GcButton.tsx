@@ -10,6 +10,7 @@ import { ActionError } from "./ActionError";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
 import { formatLocalTime } from "./task-format";
 import { Icon } from "./Icon";
+import { ExplainedButton } from "./ExplainedButton";
 import { Spinner } from "./Spinner";
 import { TaskViewerDialog } from "./TaskViewerDialog";
 import { useTRPC } from "./TrpcProvider";
@@ -64,23 +65,11 @@ export function GcButton({ store, disabledReason }: { store: string; disabledRea
           GC running – show task
         </button>
       ) : (
-        <button
-          type="button"
-          className="button"
-          onClick={() => setDialog(true)}
-          disabled={!!disabledReason}
-          title={disabledReason}
-          aria-describedby={disabledReason ? `${store}-gc-blocked` : undefined}
-        >
+        <ExplainedButton className="button" onClick={() => setDialog(true)} reason={disabledReason}>
           <Icon name="broom" />
           Start GC
-        </button>
+        </ExplainedButton>
       )}
-      {disabledReason ? (
-        <span id={`${store}-gc-blocked`} className="visually-hidden">
-          {disabledReason}
-        </span>
-      ) : null}
       {dialog && (
         <StartGcDialog
           store={store}

@@ -80,7 +80,15 @@ export function GroupRow({
                 disabledReason: blocked ?? may.prune() ?? (empty ? "This group has no snapshots" : undefined),
               },
             ],
-            [{ label: "Move Group", icon: "move", onSelect: () => tree.openDialog({ kind: "move-group", ns, group: ref }), disabledReason: blocked ?? may.move() }],
+            [
+              { label: "Move Group", icon: "move", onSelect: () => tree.openDialog({ kind: "move-group", ns, group: ref }), disabledReason: blocked ?? may.move() },
+              {
+                label: "Change owner",
+                icon: "owner",
+                onSelect: () => tree.openDialog({ kind: "change-owner", ns, group: ref, owner: group.owner, limitedToOwn: may.ownerOnly }),
+                disabledReason: blocked ?? may.changeOwner(),
+              },
+            ],
             [
               {
                 label: "Delete group",

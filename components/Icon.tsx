@@ -79,6 +79,13 @@ const PATHS = {
     </>
   ),
   move: <path d="M5 12h14M15 8l4 4-4 4M9 4 5 8l4 4" />,
+  // Change owner (GroupRow).
+  owner: (
+    <>
+      <circle cx="12" cy="8" r="3.5" />
+      <path d="M5 20c.8-3.5 3.6-5.5 7-5.5s6.2 2 7 5.5" />
+    </>
+  ),
   trash: <path d="M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13M10 11v6M14 11v6" />,
   edit: <path d="M4 20h4L19 9l-4-4L4 16Zm9-13 4 4" />,
   plus: <path d="M12 5v14M5 12h14" />,

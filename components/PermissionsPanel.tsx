@@ -9,6 +9,7 @@ import { ActionError } from "./ActionError";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
 import { ErrorMessage } from "./ErrorMessage";
 import { Icon } from "./Icon";
+import { ExplainedButton } from "./ExplainedButton";
 import { Spinner } from "./Spinner";
 import { useTRPC } from "./TrpcProvider";
 import { usePermissions } from "./usePermissions";
@@ -29,10 +30,10 @@ export function PermissionsPanel() {
         <h2 className="panel__title" id="acl-title">
           Permissions
         </h2>
-        <button type="button" className="button button--primary" onClick={() => setAdding(true)} disabled={!!cannot} title={cannot}>
+        <ExplainedButton className="button button--primary" onClick={() => setAdding(true)} reason={cannot}>
           <Icon name="plus" />
           Add permission
-        </button>
+        </ExplainedButton>
       </div>
       {update.error ? <ActionError title="Could not change the permissions" error={update.error} /> : null}
       {acl.isPending ? (

@@ -6,6 +6,7 @@
  */
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useId, useState } from "react";
+import { isoDateProblem } from "./iso-date";
 import { TASK_TYPES } from "./task-format";
 import { useTRPC } from "./TrpcProvider";
 
@@ -115,17 +116,47 @@ export function TaskFilters({ value, onChange }: { value: TaskFilterValues; onCh
           ))}
         </select>
       </div>
-      <div className="task-filters__field">
-        <label htmlFor={`${id}-since`}>Started since</label>
-        <input id={`${id}-since`} className="input" type="date" value={value.since} onChange={(e) => set("since", e.target.value)} />
-      </div>
-      <div className="task-filters__field">
-        <label htmlFor={`${id}-until`}>Started until</label>
-        <input id={`${id}-until`} className="input" type="date" value={value.until} onChange={(e) => set("until", e.target.value)} />
-      </div>
+      <IsoDateField id={`${id}-since`} label="Started since" value={value.since} onChange={(v) => set("since", v)} />
+      <IsoDateField id={`${id}-until`} label="Started until" value={value.until} onChange={(v) => set("until", v)} />
       <button type="button" className="button task-filters__clear" disabled={count === 0} onClick={() => onChange(NO_FILTERS)}>
         Clear filters{count ? ` (${count})` : ""}
       </button>
     </form>
+  );
+}
+
+/**
+ * A day typed as YYYY-MM-DD (the console's date format; a browser date picker would show the
+ * locale's). Only a valid date (or an empty field) reaches the filters; otherwise the field says
+ * what it expects, beside it.
+ */
+function IsoDateField({ id, label, value, onChange }: { id: string; label: string; value: string; onChange(v: string): void }) {
+  const [text, setText] = useState(value);
+  useEffect(() => setText(value), [value]);
+  const problem = isoDateProblem(text);
+  return (
+    <div className="task-filters__field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        className="input task-filters__date"
+        inputMode="numeric"
+        placeholder="YYYY-MM-DD"
+        maxLength={10}
+        value={text}
+        aria-invalid={problem ? true : undefined}
+        aria-describedby={problem ? `${id}-problem` : undefined}
+        onChange={(e) => {
+          setText(e.target.value);
+          const next = e.target.value.trim();
+          if (!isoDateProblem(next) && next !== value) onChange(next);
+        }}
+      />
+      {problem ? (
+        <span id={`${id}-problem`} className="field__error" role="alert">
+          {problem}
+        </span>
+      ) : null}
+    </div>
   );
 }

@@ -1,13 +1,15 @@
 "use client";
 /**
  * A task log: one row per line, time stamp apart from the text, rendered windowed so that a
- * log of 100,000 lines stays light. It follows the end while the reader is at the bottom; when
+ * log of 100,000 lines stays light. Long lines wrap (no sideways scrolling): rows are measured
+ * as they render, one line high until then. It follows the end while the reader is at the bottom; when
  * they scroll up, following pauses and a button brings them back (PBS's LogView, live).
  */
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import { splitLogLine } from "./task-format";
 
+/** One unwrapped line; wrapped ones are measured. */
 const ROW_HEIGHT = 20;
 /** How close to the bottom counts as "at the bottom" (PBS: 5 px). */
 const BOTTOM_SLACK = 8;
@@ -61,9 +63,11 @@ export function TaskLogView({ lines, live, label = "Task log" }: { lines: readon
               return (
                 <li
                   key={line.n}
+                  ref={virtualizer.measureElement}
                   className="task-log__line"
                   data-n={line.n}
-                  style={{ transform: `translateY(${row.start}px)`, height: ROW_HEIGHT }}
+                  data-index={row.index}
+                  style={{ transform: `translateY(${row.start}px)` }}
                 >
                   {time ? (
                     <time className="task-log__time" dateTime={time} title={time}>

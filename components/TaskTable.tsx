@@ -2,7 +2,9 @@
 /**
  * All tasks (PBS Administration → Tasks): running first, then finished ones newest first,
  * filtered on the server and loaded page by page as the reader scrolls (PBS's approximate
- * `total` says whether there is more). A row opens the task in the Task Viewer.
+ * `total` says whether there is more). A click anywhere on a row opens the task in the Task
+ * Viewer; from the keyboard, the task's name is the row's button (Tab, then Enter), and Enter
+ * on a row that has the focus (after a click) works too. Running durations tick every second.
  */
 import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
@@ -14,6 +16,7 @@ import { NO_FILTERS, TaskFilters, filterInput, type TaskFilterValues } from "./T
 import { TaskViewerDialog } from "./TaskViewerDialog";
 import { formatDuration, formatLocalTime, type TaskOutcomeTone } from "./task-format";
 import { useTRPC } from "./TrpcProvider";
+import { useNow } from "./useNow";
 
 const PAGE_SIZE = 50;
 
@@ -58,7 +61,12 @@ export function TaskTable() {
   }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
 
   const onFilters = useCallback((next: TaskFilterValues) => setFilters(next), []);
-  const now = Math.floor(Date.now() / 1000);
+  const now = useNow(rows.some((t) => t.status === undefined));
+  /** A click that ends a text selection (copying a status or a user) is not a request to open. */
+  const openRow = (upid: string) => {
+    if (window.getSelection()?.toString()) return;
+    setViewing(upid);
+  };
 
   return (
     <div className="panel">
@@ -90,9 +98,28 @@ export function TaskTable() {
               const running = t.status === undefined;
               const outcome = t.outcome;
               return (
-                <tr key={t.upid} className={`task-row task-row--${outcome.tone}`}>
+                <tr
+                  key={t.upid}
+                  className={`task-row task-row--${outcome.tone}`}
+                  data-upid={t.upid}
+                  tabIndex={-1}
+                  onClick={() => openRow(t.upid)}
+                  onKeyDown={(e) => {
+                    if (e.key !== "Enter" || e.target !== e.currentTarget) return;
+                    // Else the same Enter would also press the viewer's first button once it has the focus.
+                    e.preventDefault();
+                    setViewing(t.upid);
+                  }}
+                >
                   <td className="task-table__task">
-                    <button type="button" className="link-button" onClick={() => setViewing(t.upid)}>
+                    <button
+                      type="button"
+                      className="link-button"
+                      onClick={(e) => {
+                        e.stopPropagation();
+                        setViewing(t.upid);
+                      }}
+                    >
                       {t.description}
                     </button>
                   </td>

@@ -1,10 +1,13 @@
-/** How full a datastore's disk is: a meter with the numbers beside it (the text carries the meaning). */
-import { formatSize } from "./format";
+/**
+ * How full a datastore's disk is, as `df -h` says it: the bar and the percentage are used /
+ * (used + available), and the text gives used, available and total (the text carries the meaning).
+ */
+import { usageFigures, type DiskFigures } from "./usage-figures";
 import "./jobs.css";
 
-export function UsageBar({ used, total, label }: { used: number; total: number; label: string }) {
-  const pct = total > 0 ? Math.min(100, (used / total) * 100) : 0;
-  const tone = pct >= 90 ? "usage-bar--danger" : pct >= 75 ? "usage-bar--warning" : "";
+export function UsageBar({ usage, label }: { usage: DiskFigures; label: string }) {
+  const { fraction, percent, text } = usageFigures(usage);
+  const tone = percent >= 90 ? "usage-bar--danger" : percent >= 75 ? "usage-bar--warning" : "";
   return (
     <div className="usage">
       <div
@@ -13,14 +16,12 @@ export function UsageBar({ used, total, label }: { used: number; total: number; 
         aria-label={label}
         aria-valuemin={0}
         aria-valuemax={100}
-        aria-valuenow={Math.round(pct)}
-        aria-valuetext={`${pct.toFixed(1)}% used, ${formatSize(used)} of ${formatSize(total)}`}
+        aria-valuenow={percent}
+        aria-valuetext={text}
       >
-        <div className="usage-bar__fill" style={{ width: `${pct}%` }} />
+        <div className="usage-bar__fill" style={{ width: `${fraction}%` }} />
       </div>
-      <span className="usage__text">
-        {formatSize(used)} of {formatSize(total)} ({pct.toFixed(1)}%)
-      </span>
+      <span className="usage__text">{text}</span>
     </div>
   );
 }

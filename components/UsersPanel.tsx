@@ -9,6 +9,7 @@ import { ActionError } from "./ActionError";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
 import { ErrorMessage } from "./ErrorMessage";
+import { ExplainedButton } from "./ExplainedButton";
 import { Icon } from "./Icon";
 import { Spinner } from "./Spinner";
 import { useTRPC } from "./TrpcProvider";
@@ -35,10 +36,10 @@ export function UsersPanel() {
         <h2 className="panel__title" id="users-title">
           Users
         </h2>
-        <button type="button" className="button button--primary" onClick={() => setEditing({ kind: "create" })} disabled={!!cannotManage} title={cannotManage}>
+        <ExplainedButton className="button button--primary" onClick={() => setEditing({ kind: "create" })} reason={cannotManage}>
           <Icon name="plus" />
           Add user
-        </button>
+        </ExplainedButton>
       </div>
       {cannotManage && !perms.loading ? <p className="panel__body muted permission-note">{cannotManage}.</p> : null}
       {update.error ? <ActionError title="Could not change the user" error={update.error} /> : null}

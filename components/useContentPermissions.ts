@@ -33,6 +33,10 @@ export function useBackupPermissions(ns: string, owner: string | undefined) {
   return {
     notes: (what = "edit the notes") => reason(p, path, what, "Datastore.Modify", "Datastore.Backup", owns),
     protect: () => reason(p, path, "change protection", "Datastore.Modify", "Datastore.Backup", owns),
+    /** PBS change-owner: Modify, or Backup as the owner (then only to the owner's own tokens). */
+    changeOwner: () => reason(p, path, "change the owner", "Datastore.Modify", "Datastore.Backup", owns),
+    /** True when only ownership lets the caller act here (no Modify). */
+    ownerOnly: !p.loading && !p.has("Datastore.Modify"),
     move: () => reason(p, path, "move this group", "Datastore.Modify", "Datastore.Prune", owns),
     remove: (what: string) => reason(p, path, `delete this ${what}`, "Datastore.Modify", "Datastore.Prune", owns),
     prune: () => reason(p, path, "prune this group", "Datastore.Modify", "Datastore.Prune", owns),

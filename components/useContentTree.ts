@@ -18,6 +18,7 @@ export type ContentDialog =
   | { kind: "move-namespace"; ns: string }
   | { kind: "move-group"; ns: string; group: GroupRef }
   | { kind: "group-notes"; ns: string; group: GroupRef }
+  | { kind: "change-owner"; ns: string; group: GroupRef; owner: string | undefined; limitedToOwn: boolean }
   | { kind: "delete-group"; ns: string; group: GroupListItem }
   | { kind: "snapshot-notes"; ns: string; snapshot: SnapshotRef }
   | { kind: "delete-snapshot"; ns: string; snapshot: SnapshotListItem }

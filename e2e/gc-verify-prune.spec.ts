@@ -23,7 +23,8 @@ test("the datastore list shows usage and maintenance", async ({ page }) => {
   const table = page.getByRole("table", { name: "Configured datastores" });
   const row = table.getByRole("row").filter({ has: page.getByRole("link", { name: STORE, exact: true }) });
   await expect(row.getByRole("meter", { name: `Disk usage of ${STORE}` })).toBeVisible();
-  await expect(row).toContainText(/of .* \(\d+\.\d%\)/);
+  // As df -h says it: used, available, total, and used / (used + available) in whole percent.
+  await expect(row).toContainText(/used, .* available, .* total \(\d+%\)/);
   await expect(row).toContainText("None");
   await both(page, "jobs-01-datastores");
 });

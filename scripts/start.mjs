@@ -81,10 +81,13 @@ console.log(`coffer: console at http://${shownHost}:${port}/ (COFFER_HOME=${home
 // How to log in: the server creates admin@pbs on its first start (instrumentation.ts).
 const passwordFile = path.join(home, "etc", "admin-password");
 const haveUsers = existsSync(path.join(home, "etc", "users.json"));
+// Only the first start prints a password (instrumentation.ts): later starts point to the file, if it is still there.
 if (process.env.COFFER_ADMIN_PASSWORD && !haveUsers) {
   console.log("coffer: log in as admin@pbs with the password from COFFER_ADMIN_PASSWORD");
-} else if (!haveUsers || existsSync(passwordFile)) {
-  console.log(`coffer: log in as admin@pbs; its generated password is printed once below on the first start and kept in ${passwordFile} (readable only by you)`);
+} else if (!haveUsers) {
+  console.log(`coffer: log in as admin@pbs; its generated password is printed below and kept in ${passwordFile} (readable only by you)`);
+} else if (existsSync(passwordFile)) {
+  console.log(`coffer: log in as admin@pbs with the password saved in ${passwordFile} on the first start (delete the file once noted)`);
 } else {
   console.log("coffer: log in with your Coffer user (admin@pbs was set up on the first start)");
 }

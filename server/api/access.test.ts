@@ -18,7 +18,7 @@ interface ProcedureLike {
 }
 
 const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, ProcedureLike>);
-const PATHS = ["public", "authenticated", "store", "ns", "ns-parent", "system", "users", "acl"];
+const PATHS = ["public", "authenticated", "datastores", "store", "ns", "ns-parent", "system", "users", "acl"];
 
 describe("access declarations", () => {
   it("finds the procedures", () => {
@@ -90,6 +90,8 @@ const INPUTS: Record<string, unknown> = {
   "datastore.usage": undefined,
   "datastore.usageHistory": { store: "demo" },
   "datastore.gcHistory": { store: "demo" },
+  "datastore.create": { name: "newstore" },
+  "datastore.remove": { store: "demo" },
   "namespace.list": { store: "demo", parent: "" },
   "namespace.create": { store: "demo", parent: "", name: "x" },
   "namespace.delete": { store: "demo", ns: "prod" },

@@ -8,13 +8,14 @@ import { CofferError } from "../datastore/model/errors";
 import { BackupNamespace, checkDatastoreName } from "../datastore/model/names";
 import { checkBackupOwner } from "../datastore/model/owner";
 import { listAcl, privilegesAt } from "./acl";
-import { ACCESS_ACL_PATH, ACCESS_USERS_PATH, SYSTEM_TASKS_PATH, datastoreAclPath } from "./acl-path";
+import { ACCESS_ACL_PATH, ACCESS_USERS_PATH, DATASTORES_ACL_PATH, SYSTEM_TASKS_PATH, datastoreAclPath } from "./acl-path";
 import { privilegeNames, type Privilege } from "./privileges";
 
 /**
  * What a procedure requires (the same shape as `Access` in server/api/init.ts, which should
  * become a re-export of this one):
- * - `path`: which ACL path is checked: `/datastore/{store}` (`store`), `/datastore/{store}/{ns}`
+ * - `path`: which ACL path is checked: `/datastore` (`datastores`: adding a datastore),
+ *   `/datastore/{store}` (`store`), `/datastore/{store}/{ns}`
  *   (`ns`), the parent namespace's path (`ns-parent`: creating or deleting `ns`),
  *   `/system/tasks` (`system`), `/access/users` (`users`), `/access/acl` (`acl`);
  *   `authenticated` needs only a caller, `public` not even that.
@@ -24,7 +25,7 @@ import { privilegeNames, type Privilege } from "./privileges";
  *   access: a task's own user may always read and stop it).
  */
 export interface Access {
-  path: "public" | "authenticated" | "store" | "ns" | "ns-parent" | "system" | "users" | "acl";
+  path: "public" | "authenticated" | "datastores" | "store" | "ns" | "ns-parent" | "system" | "users" | "acl";
   privileges: Privilege[];
   ownerPrivileges?: Privilege[];
   /**
@@ -102,6 +103,8 @@ export function accessPath(access: Access, input: AccessInput): string | undefin
     case "public":
     case "authenticated":
       return undefined;
+    case "datastores":
+      return DATASTORES_ACL_PATH;
     case "store":
       return datastoreAclPath(requireStore(input));
     case "ns":

@@ -8,6 +8,8 @@ import { BackupNamespace, MAX_NAMESPACE_DEPTH, SAFE_ID_REGEX, checkDatastoreName
 
 export const MAX_ACL_PATH_LENGTH = 128;
 export const SYSTEM_TASKS_PATH = "/system/tasks";
+/** Adding datastores (PBS POST /config/datastore needs Datastore.Allocate here). */
+export const DATASTORES_ACL_PATH = "/datastore";
 /** Managing users and their tokens (PBS /access/users). */
 export const ACCESS_USERS_PATH = "/access/users";
 /** Reading and changing the ACL (PBS /access/acl). */

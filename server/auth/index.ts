@@ -19,7 +19,7 @@ export {
   type AccessInput,
 } from "./access";
 export { grantRole, listAcl, privilegesAt, privilegesIn, revokeRole, rolesAt, type AclEntry } from "./acl";
-export { ACCESS_ACL_PATH, ACCESS_USERS_PATH, checkAclPath, datastoreAclPath, splitAclPath, SYSTEM_TASKS_PATH } from "./acl-path";
+export { ACCESS_ACL_PATH, ACCESS_USERS_PATH, DATASTORES_ACL_PATH, checkAclPath, datastoreAclPath, splitAclPath, SYSTEM_TASKS_PATH } from "./acl-path";
 export { authPaths } from "./auth-files";
 export { checkSameOrigin, needsSameOrigin, type SameOriginOptions } from "./csrf";
 export { authenticateUser, loginThrottle, type LoginOptions } from "./login";

@@ -11,7 +11,8 @@ import { namespaceVisibility, ownedBy } from "../namespace-scope";
 import { CofferError } from "../../datastore/model/errors";
 import { readGcHistory, type GcHistoryEntry } from "../../datastore";
 import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "../../datastore/model/names";
-import { openDatastore, type ReadHandle } from "../../datastore";
+import { createDatastore, openDatastore, removeDatastore, type ReadHandle } from "../../datastore";
+import { datastoreCreateSchema } from "../../datastore/model/datastore-create";
 import { diskUsage, readUsageHistory, type DiskUsage } from "../../datastore";
 import { parseUpid } from "../../tasks";
 import type { AuthState } from "../auth-middleware";
@@ -131,6 +132,28 @@ async function status(store: string, auth: AuthState): Promise<DatastoreStatus> 
 
 const storeInput = z.strictObject({ store: storeNameSchema });
 
+/** PBS DELETE /config/datastore/{name}: Datastore.Allocate on the store (inherited from /datastore). */
+const removeInput = z.strictObject({ store: storeNameSchema, destroyData: z.boolean().default(false) });
+
+/**
+ * Removing a store under a running backup, move or GC would pull the directory from under it
+ * (or, with destroyData, delete what it is writing): refuse while any operation counts on it.
+ */
+async function assertIdle(store: string): Promise<void> {
+  const ds = await openDatastore(store, "lookup");
+  try {
+    const ops = await ds.activeOperations();
+    if (ops.read + ops.write > 0) {
+      throw new CofferError(
+        "CONFLICT",
+        `datastore '${store}' is in use (${ops.read} reading, ${ops.write} writing operation(s)): wait for them to end or stop their tasks, then remove it`,
+      );
+    }
+  } finally {
+    await ds.close();
+  }
+}
+
 export const datastoreRouter = router({
   /**
    * The stores the caller can see (PBS 2.1): Audit or Backup on the store, or a privilege on
@@ -180,6 +203,28 @@ export const datastoreRouter = router({
     await getDatastoreConfig(input.store); // NOT_FOUND for an unknown store
     await ensureUsageSampler();
     return readUsageHistory(input.store);
+  }),
+
+  /**
+   * Adds a datastore, as `coffer datastore create` does (PBS POST /config/datastore: Datastore.Allocate on
+   * /datastore): a new chunk store at `path` (default COFFER_HOME/datastores/<name>), or with
+   * `reuse` an existing PBS datastore attached without changing it.
+   */
+  create: procedure({ path: "datastores", privileges: ["Datastore.Allocate"] }, datastoreCreateSchema).mutation(async ({ input }) => {
+    const cfg = await createDatastore(input.name, {
+      ...(input.path !== undefined ? { path: input.path } : {}),
+      reuse: input.reuse,
+      ...(input.comment ? { comment: input.comment } : {}),
+    });
+    return summary(cfg);
+  }),
+
+  /** Forgets a datastore, as `coffer datastore remove` does; its data stays unless `destroyData`. */
+  remove: procedure({ path: "store", privileges: ["Datastore.Allocate"] }, removeInput).mutation(async ({ input }) => {
+    await getDatastoreConfig(input.store); // NOT_FOUND before anything else
+    await assertIdle(input.store);
+    const cfg = await removeDatastore(input.store, { destroyData: input.destroyData });
+    return { ...summary(cfg), destroyed: input.destroyData };
   }),
 
   /** One entry per finished GC run, oldest first (Coffer's addition to PBS's last-run status). */

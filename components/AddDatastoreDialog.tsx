@@ -1,0 +1,138 @@
+"use client";
+/**
+ * Add datastore (PBS's Add Datastore, `coffer datastore create`): a new, empty datastore at a
+ * path (or in Coffer's state directory), or an existing PBS datastore attached without changing
+ * it. Every field is checked with the server's own rules as it is typed, and says what is allowed.
+ */
+import { useMutation } from "@tanstack/react-query";
+import { useId, useState } from "react";
+import { checkDatastoreComment, checkDatastorePath, MAX_DATASTORE_COMMENT_LENGTH } from "@/server/datastore/model/datastore-create";
+import { checkDatastoreName } from "@/server/datastore/model/names";
+import { ActionError } from "./ActionError";
+import { Dialog, DialogClose, DialogFooter } from "./Dialog";
+import { Spinner } from "./Spinner";
+import { useTRPC } from "./TrpcProvider";
+import "./content.css";
+
+function problemOf(check: () => unknown): string | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** The form's problems by field, with the engine's wording; empty when it can be sent. */
+export function addDatastoreProblems(v: { name: string; path: string; reuse: boolean; comment: string }) {
+  return {
+    name: v.name === "" ? "Enter a name: 3 to 32 characters of A-Z a-z 0-9 _ . - (not starting with . or -)." : problemOf(() => checkDatastoreName(v.name)),
+    path:
+      v.path === ""
+        ? v.reuse
+          ? "Enter the directory of the existing datastore (the one that holds its .chunks)."
+          : undefined
+        : problemOf(() => checkDatastorePath(v.path)),
+    comment: v.comment === "" ? undefined : problemOf(() => checkDatastoreComment(v.comment)),
+  };
+}
+
+export function AddDatastoreDialog({ onClose, onCreated }: { onClose(): void; onCreated(name: string): void }) {
+  const trpc = useTRPC();
+  const id = useId();
+  const [form, setForm] = useState({ name: "", path: "", reuse: false, comment: "" });
+  const [touched, setTouched] = useState<Record<string, boolean>>({});
+  const create = useMutation(trpc.datastore.create.mutationOptions());
+  const problems = addDatastoreProblems(form);
+  const invalid = Object.values(problems).some(Boolean);
+  const shown = (k: keyof typeof problems) => (touched[k] ? problems[k] : undefined);
+  // Disabled only while a problem is on screen beside its field, which says why.
+  const shownProblem = (["name", "path", "comment"] as const).some((k) => shown(k));
+
+  const set = <K extends keyof typeof form>(k: K, v: (typeof form)[K]) => {
+    setForm((f) => ({ ...f, [k]: v }));
+    setTouched((t) => ({ ...t, [k]: true }));
+    create.reset(); // an error about what was sent before no longer applies
+  };
+
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setTouched({ name: true, path: true, comment: true });
+    if (invalid) return;
+    try {
+      const made = await create.mutateAsync({
+        name: form.name,
+        ...(form.path ? { path: form.path } : {}),
+        reuse: form.reuse,
+        ...(form.comment ? { comment: form.comment } : {}),
+      });
+      onCreated(made.name);
+      onClose();
+    } catch {
+      // shown below
+    }
+  };
+
+  const field = (k: keyof typeof problems, label: string, hint: string, input: React.ReactNode) => (
+    <div className="field">
+      <label className="field__label" htmlFor={`${id}-${k}`}>
+        {label}
+      </label>
+      {input}
+      <p className="field__hint" id={`${id}-${k}-hint`}>
+        {shown(k) ? <span className="field__error">{shown(k)}</span> : hint}
+      </p>
+    </div>
+  );
+  const inputProps = (k: keyof typeof problems) => ({
+    id: `${id}-${k}`,
+    className: "input",
+    autoComplete: "off",
+    spellCheck: false,
+    value: form[k],
+    "aria-invalid": shown(k) ? true : undefined,
+    "aria-describedby": `${id}-${k}-hint`,
+    onChange: (e: React.ChangeEvent<HTMLInputElement>) => set(k, e.target.value),
+  });
+
+  return (
+    <Dialog
+      open
+      onOpenChange={(o) => !o && !create.isPending && onClose()}
+      title="Add datastore"
+      description="A new, empty datastore, or an existing Proxmox Backup Server datastore attached as it is."
+    >
+      <form onSubmit={submit} className="dialog-form" noValidate>
+        {field("name", "Name", "3 to 32 characters of A-Z a-z 0-9 _ . - (not starting with . or -).", <input {...inputProps("name")} autoFocus />)}
+        <label className="check">
+          <input type="checkbox" checked={form.reuse} onChange={(e) => set("reuse", e.target.checked)} />
+          Attach an existing PBS datastore (changes nothing in it)
+        </label>
+        {field(
+          "path",
+          form.reuse ? "Path of the existing datastore" : "Path",
+          form.reuse
+            ? "The absolute path of the directory that holds its .chunks. Stop PBS on it first: Coffer's locks do not interlock with a running PBS."
+            : "An absolute path of an empty or new directory, e.g. /srv/coffer/store1. Leave it empty for datastores/NAME in Coffer's state directory.",
+          <input {...inputProps("path")} placeholder={form.reuse ? "/mnt/datastore/store1" : "default location"} />,
+        )}
+        {field("comment", "Comment", `Optional, one line of at most ${MAX_DATASTORE_COMMENT_LENGTH} characters.`, <input {...inputProps("comment")} />)}
+        {create.isPending && !form.reuse ? (
+          <p className="field__hint" role="status">
+            <Spinner /> Creating the chunk store (65,536 directories)…
+          </p>
+        ) : null}
+        {create.error ? <ActionError title="Could not add the datastore" error={create.error} /> : null}
+        <DialogFooter>
+          <DialogClose className="button" disabled={create.isPending}>
+            Cancel
+          </DialogClose>
+          <button type="submit" className="button button--primary" disabled={create.isPending || shownProblem}>
+            {create.isPending ? <Spinner label="Adding" /> : null}
+            {form.reuse ? "Attach" : "Create"}
+          </button>
+        </DialogFooter>
+      </form>
+    </Dialog>
+  );
+}

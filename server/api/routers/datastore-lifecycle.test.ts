@@ -1,0 +1,115 @@
+/**
+ * datastore.create and datastore.remove: the console's Add datastore and Remove, with the CLI's
+ * options and PBS's privilege (Datastore.Allocate on /datastore, or on the store to remove it).
+ */
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createUser, grantRole } from "../../auth";
+import { openDatastore } from "../../datastore";
+import { caller, callerAs, codeOf, useDemoHome } from "../test-support";
+
+const env = useDemoHome();
+const scratch = () => mkdtempSync(path.join(existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir(), "coffer-ds-"));
+
+beforeAll(async () => {
+  await createUser("allocator@pbs", { password: "allocator-secret" });
+  await grantRole({ path: "/datastore", authId: "allocator@pbs", role: "Admin" });
+  await createUser("dsadmin@pbs", { password: "dsadmin-secret" });
+  await grantRole({ path: "/datastore", authId: "dsadmin@pbs", role: "DatastoreAdmin" });
+});
+
+const names = async () => (await caller().datastore.list()).map((d) => d.name);
+
+describe("datastore.create", () => {
+  it("creates a store at the default path, listed at once, with a chunk store", async () => {
+    const made = await callerAs("allocator@pbs").datastore.create({ name: "fresh1", comment: "made in the console" });
+    expect(made).toMatchObject({ name: "fresh1", path: path.join(env.home(), "datastores", "fresh1"), comment: "made in the console" });
+    expect(existsSync(path.join(made.path, ".chunks", "ffff"))).toBe(true);
+    expect(await names()).toContain("fresh1");
+  });
+
+  it("creates one at a chosen absolute path, and attaches an existing one with reuse", async () => {
+    const dir = path.join(scratch(), "store");
+    await caller().datastore.create({ name: "at-path", path: dir });
+    expect(existsSync(path.join(dir, ".chunks", "0000"))).toBe(true);
+    await caller().datastore.remove({ store: "at-path" });
+    expect(existsSync(path.join(dir, ".chunks"))).toBe(true);
+    // Attaching does not change the directory: a marker file survives, nothing is added.
+    writeFileSync(path.join(dir, "marker"), "x");
+    const attached = await caller().datastore.create({ name: "attached", path: dir, reuse: true });
+    expect(attached.path).toBe(dir);
+    expect(existsSync(path.join(dir, "marker"))).toBe(true);
+    expect(await names()).toContain("attached");
+  });
+
+  it("refuses what is not allowed, says what is, and creates nothing", async () => {
+    const refused = async (input: Parameters<ReturnType<typeof caller>["datastore"]["create"]>[0]) => {
+      try {
+        await caller().datastore.create(input);
+      } catch (err) {
+        return err as { code: string; message: string };
+      }
+      throw new Error(`accepted ${JSON.stringify(input)}`);
+    };
+    expect(await refused({ name: "x" })).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/use 3 to 32 characters of A-Z a-z 0-9 _ \. -/) });
+    expect(await refused({ name: "rel", path: "data/rel" })).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/not absolute: use an absolute directory path/) });
+    expect(await refused({ name: "dots", path: "/srv/../etc" })).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/no '\.', '\.\.'/) });
+    expect(await refused({ name: "noreuse", reuse: true })).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/path: required to attach/) });
+    const notPbs = scratch();
+    mkdirSync(path.join(notPbs, "stuff"));
+    expect(await refused({ name: "notpbs", path: notPbs, reuse: true })).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/not a PBS-format datastore/) });
+    expect(await refused({ name: "notempty", path: notPbs })).toMatchObject({ code: "CONFLICT", message: expect.stringMatching(/is not empty/) });
+    expect(await refused({ name: "demo" })).toMatchObject({ code: "CONFLICT", message: "datastore 'demo' already exists" });
+    const list = await names();
+    for (const n of ["x", "rel", "dots", "noreuse", "notpbs", "notempty"]) expect(list).not.toContain(n);
+    expect(existsSync(path.join(notPbs, ".chunks"))).toBe(false);
+  });
+
+  it("needs Datastore.Allocate on /datastore, which DatastoreAdmin does not give (PBS)", async () => {
+    await expect(callerAs("dsadmin@pbs").datastore.create({ name: "nope1" })).rejects.toMatchObject({
+      code: "FORBIDDEN",
+      message: "permission check failed - missing Datastore.Allocate on /datastore",
+    });
+    expect(await names()).not.toContain("nope1");
+  });
+});
+
+describe("datastore.remove", () => {
+  it("forgets a store and keeps its data, or destroys it when asked", async () => {
+    const kept = await caller().datastore.create({ name: "keepme", path: path.join(scratch(), "k") });
+    const gone = await caller().datastore.create({ name: "dropme", path: path.join(scratch(), "d") });
+    await expect(callerAs("allocator@pbs").datastore.remove({ store: "keepme" })).resolves.toMatchObject({ name: "keepme", destroyed: false });
+    expect(existsSync(path.join(kept.path, ".chunks"))).toBe(true);
+    await expect(callerAs("allocator@pbs").datastore.remove({ store: "dropme", destroyData: true })).resolves.toMatchObject({ destroyed: true });
+    expect(existsSync(gone.path)).toBe(false);
+    const list = await names();
+    expect(list).not.toContain("keepme");
+    expect(list).not.toContain("dropme");
+  });
+
+  it("refuses a store in use, and changes nothing", async () => {
+    await caller().datastore.create({ name: "busy1", path: path.join(scratch(), "b") });
+    const ds = await openDatastore("busy1", "read");
+    try {
+      await expect(caller().datastore.remove({ store: "busy1", destroyData: true })).rejects.toMatchObject({
+        code: "CONFLICT",
+        message: expect.stringMatching(/datastore 'busy1' is in use \(1 reading, 0 writing/),
+      });
+    } finally {
+      await ds.close();
+    }
+    expect(await names()).toContain("busy1");
+    await caller().datastore.remove({ store: "busy1" });
+  });
+
+  it("answers NOT_FOUND for an unknown store and needs Datastore.Allocate", async () => {
+    expect(await codeOf(caller().datastore.remove({ store: "no-such-store" }))).toBe("NOT_FOUND");
+    await expect(callerAs("dsadmin@pbs").datastore.remove({ store: "demo" })).rejects.toMatchObject({
+      code: "FORBIDDEN",
+      message: "permission check failed - missing Datastore.Allocate on /datastore/demo",
+    });
+    expect(await names()).toContain("demo");
+  });
+});
