@@ -34,7 +34,7 @@ import { useTRPC } from "./TrpcProvider";
 import { datastorePath, usePermissions } from "./usePermissions";
 import { type FlatRow, PAGE_SIZE, useFlatContentRows } from "./useFlatContentRows";
 import { useRestoredExpansion } from "./useRestoredExpansion";
-import { updateUrlQuery } from "./url-state";
+import { updateUrlQuery, useUrlBackedState } from "./url-state";
 import { ContentTreeContext, isDescendantKey, type ContentDialog, type ContentTreeState } from "./useContentTree";
 import "./content.css";
 
@@ -55,6 +55,12 @@ function childrenByParent(list: readonly NamespaceListItem[] | undefined) {
   return map;
 }
 
+const contentQueryParams = (v: { q: string; sort: GroupSort; desc: boolean }) => ({
+  q: v.q || undefined,
+  sort: v.sort === "name" ? undefined : v.sort,
+  desc: v.desc ? "1" : undefined,
+});
+
 const isItem = (row: FlatRow | undefined): row is Exclude<FlatRow, { kind: "status" }> => !!row && row.kind !== "status";
 
 export function ContentTree({ store }: { store: string }) {
@@ -71,10 +77,11 @@ export function ContentTree({ store }: { store: string }) {
   // The search text, the order and the focused row live in the URL (content-links.ts).
   const searchParams = useSearchParams();
   const view = useMemo(() => parseContentView(new URLSearchParams(searchParams.toString())), [searchParams]);
-  const { q: filter, sort, desc } = view;
-  const setFilter = useCallback((q: string) => void updateUrlQuery({ q }), []);
-  const setSort = useCallback((next: GroupSort) => void updateUrlQuery({ sort: next === "name" ? undefined : next }), []);
-  const setDesc = useCallback((next: boolean) => void updateUrlQuery({ desc: next ? "1" : undefined }), []);
+  const [shown, setShown] = useUrlBackedState({ q: view.q, sort: view.sort, desc: view.desc }, contentQueryParams);
+  const { q: filter, sort, desc } = shown;
+  const setFilter = useCallback((q: string) => setShown({ ...shown, q }), [shown, setShown]);
+  const setSort = useCallback((next: GroupSort) => setShown({ ...shown, sort: next }), [shown, setShown]);
+  const setDesc = useCallback((next: boolean) => setShown({ ...shown, desc: next }), [shown, setShown]);
   const query = useMemo(() => ({ filter, sort, desc }), [filter, sort, desc]);
   useRestoredExpansion(store, expanded, setExpandedKeys);
   const namespaceChildren = useMemo(() => childrenByParent(namespaces.data), [namespaces.data]);

@@ -7,12 +7,15 @@
  * on a row that has the focus (after a click) works too. Running durations tick every second.
  */
 import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useSearchParams } from "next/navigation";
+import { useCallback, useEffect, useMemo, useRef } from "react";
 import { Badge, type BadgeTone } from "./Badge";
 import { ErrorMessage } from "./ErrorMessage";
 import { Icon } from "./Icon";
 import { Spinner } from "./Spinner";
-import { NO_FILTERS, TaskFilters, filterInput, type TaskFilterValues } from "./TaskFilters";
+import { TaskFilters, filterInput, type TaskFilterValues } from "./TaskFilters";
+import { parseTaskView, taskFilterQuery } from "./task-links";
+import { useUrlBackedState } from "./url-state";
 import { TaskViewerDialog } from "./TaskViewerDialog";
 import { formatDuration, formatLocalTime, type TaskOutcomeTone } from "./task-format";
 import { useTRPC } from "./TrpcProvider";
@@ -28,11 +31,16 @@ const TONE: Record<TaskOutcomeTone, BadgeTone> = {
   neutral: "neutral",
 };
 
+const upidQuery = (upid: string | null) => ({ upid: upid ?? undefined });
+
 export function TaskTable() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [filters, setFilters] = useState<TaskFilterValues>(NO_FILTERS);
-  const [viewing, setViewing] = useState<string | null>(null);
+  // The filters and the open task live in the URL (task-links.ts).
+  const searchParams = useSearchParams();
+  const view = useMemo(() => parseTaskView(new URLSearchParams(searchParams.toString())), [searchParams]);
+  const [filters, onFilters] = useUrlBackedState(view.filters, taskFilterQuery);
+  const [viewing, setViewing] = useUrlBackedState(view.upid, upidQuery);
   const input = filterInput(filters);
 
   const tasks = useInfiniteQuery({
@@ -60,7 +68,6 @@ export function TaskTable() {
     return () => observer.disconnect();
   }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
 
-  const onFilters = useCallback((next: TaskFilterValues) => setFilters(next), []);
   const now = useNow(rows.some((t) => t.status === undefined));
   /** A click that ends a text selection (copying a status or a user) is not a request to open. */
   const openRow = (upid: string) => {

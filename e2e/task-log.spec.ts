@@ -110,6 +110,18 @@ test("the Tasks page lists finished tasks with filters, in light and dark themes
   await expect(viewer.getByRole("status", { name: "Task status" })).toContainText("OK");
   await expect(viewer.getByText(upid)).toBeAttached();
   await page.screenshot({ path: "test-results/screens/task-viewer-dark.png" });
+
+  // The open task and the filters are in the address bar: a reload (or a shared link) comes back to them.
+  await expect(page).toHaveURL(/[?&]result=ok(&|$)/);
+  await expect(page).toHaveURL(new RegExp(`[?&]upid=${upid.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+  await page.reload();
+  await expect(page.getByRole("dialog", { name: /^Task Viewer/ }).getByText(upid)).toBeAttached();
+  await expect(page.getByRole("checkbox", { name: "OK" })).toBeChecked();
+  await page.keyboard.press("Escape");
+  await expect(page).not.toHaveURL(/upid=/);
+  await page.goto("/datastores");
+  await page.goBack();
+  await expect(page.getByRole("checkbox", { name: "OK" })).toBeChecked();
 });
 
 test("the Task Viewer shows a task's end and its last lines even when the live log stream stalls", async ({ page }) => {

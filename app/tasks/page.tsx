@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { Suspense } from "react";
 import { Breadcrumbs } from "@/components/Breadcrumbs";
 import { TaskTable } from "@/components/TaskTable";
 
@@ -17,7 +18,10 @@ export default function TasksPage() {
           </p>
         </div>
       </div>
-      <TaskTable />
+      {/* The filters and the open task come from the URL, known only in the browser for a static page. */}
+      <Suspense>
+        <TaskTable />
+      </Suspense>
     </>
   );
 }
