@@ -81,11 +81,13 @@ export const backupCommands: Command[] = [
       const store = checkDatastoreName(req(args, "store"));
       const ns = nsOf(args);
       const group = groupOf(req(args, "group"));
+      const time = str(args, "backup-time");
+      const rate = str(args, "rate");
+      const backupTime = time === undefined ? undefined : parseBackupTimeOption(time);
+      const rateMiB = rate === undefined ? undefined : parseRateOption(rate);
       const specs = args.rest.map((s) => parseArchiveSpec(s));
       checkDistinct(specs);
       for (const s of specs) await checkSource(s);
-      const time = str(args, "backup-time");
-      const rate = str(args, "rate");
       const full = args.options["no-change-detection"] === true || args.options.full === true;
       // Fast fail before a task exists: unknown store, missing namespace, maintenance. The task
       // checks again when it opens the datastore (authoritative).
@@ -99,9 +101,9 @@ export const backupCommands: Command[] = [
           ns: ns.toString(),
           "backup-type": group.type,
           "backup-id": group.id,
-          ...(time === undefined ? {} : { "backup-time": parseBackupTimeOption(time) }),
+          ...(backupTime === undefined ? {} : { "backup-time": backupTime }),
           archives: specs.map((s) => ({ archive: s.archive, path: s.path })),
-          ...(rate === undefined ? {} : { rate: parseRateOption(rate) }),
+          ...(rateMiB === undefined ? {} : { rate: rateMiB }),
           "change-detection": !full,
         },
         format,
