@@ -138,7 +138,9 @@ export function parseArgs(argv: string[], spec: CommandSpec): Parsed {
   const variadic = specs.at(-1)?.variadic ?? false;
   const required = specs.filter((p) => !p.optional);
   if (given.length < required.length) {
-    throw new UsageError(`missing argument ${required.slice(given.length).map(posMetavar).join(" ")}`);
+    const missing = required.slice(given.length);
+    const what = missing.length === 1 && missing[0]!.description ? ` (${missing[0]!.description})` : "";
+    throw new UsageError(`missing ${missing.length === 1 ? "argument" : "arguments"} ${missing.map(posMetavar).join(" ")}${what}`);
   }
   if (!variadic && given.length > specs.length) {
     throw new UsageError(`unexpected argument '${given[specs.length]}'`);

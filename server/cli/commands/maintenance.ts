@@ -21,7 +21,7 @@ export const maintenanceCommands: Command[] = [
       "Put a datastore into maintenance: read-only refuses writes (backups, moves, deletes) and allows reads; offline refuses both. " +
       "Operations already running go on; 'coffer maintenance show' counts them.",
     spec: {
-      positionals: [STORE, { name: "mode", metavar: "read-only|offline", description: "the maintenance mode" }],
+      positionals: [STORE, { name: "mode", metavar: "read-only|offline", description: "read-only refuses writes, offline refuses reads too" }],
       options: { message: { type: "string", metavar: "TEXT", description: "why, shown to users (at most 64 characters, no control characters)" } },
     },
     async run(args, format) {

@@ -42,10 +42,10 @@ function planSummary(plan: MovePlan): string {
   return parts.length ? `${parts.join("; ")}.` : "Nothing to move.";
 }
 
-/** The plan as text. `subject` names what moves: a group (`group vm/100`) or a namespace. */
-export function printPlan(plan: MovePlan, subject: string): void {
+/** The plan as text; `what` names the move (`group vm/100 from 'a' to 'b'`). */
+export function printPlan(plan: MovePlan, what: string): void {
   const out = (s = "") => process.stdout.write(`${s}\n`);
-  out(`Plan: move ${subject} from '${show(plan["source-ns"])}' to '${show(plan["target-ns"])}' (dry run, nothing changed)`);
+  out(`Plan: move ${what} (dry run, nothing changed)`);
   const d = plan["depth-check"];
   out(
     `Depth check: ${d.ok ? "ok" : "FAILS"} (subtree depth ${d["subtree-depth"]} + target depth ${d["target-depth"]} ${d.ok ? "<=" : ">"} ${d.max})`,
@@ -97,7 +97,7 @@ export const moveCommands: Command[] = [
         return undefined;
       });
       if (plan) {
-        emit(format, plan, () => printPlan(plan, `group ${groupPath(group)}`));
+        emit(format, plan, () => printPlan(plan, `group ${groupPath(group)} from '${show(plan["source-ns"])}' to '${show(plan["target-ns"])}'`));
         return;
       }
       return runTaskCommand(
@@ -139,7 +139,7 @@ export const moveCommands: Command[] = [
         return undefined;
       });
       if (plan) {
-        emit(format, plan, () => printPlan(plan, `namespace '${show(ns.toString())}'`));
+        emit(format, plan, () => printPlan(plan, `namespace '${show(plan["source-ns"])}' to '${show(plan["target-ns"])}'`));
         return;
       }
       return runTaskCommand(
