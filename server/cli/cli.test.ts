@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_KEEP_COUNT } from "../datastore/model/schemas";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const bin = path.join(repo, "bin", "coffer");
@@ -56,6 +57,7 @@ beforeAll(async () => {
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
   expect((await coffer(["namespace", "create", "store1", "a"])).code).toBe(0);
+  writeFileSync(path.join(cwd, "source.conf"), "a small file to back up\n");
 }, 60_000);
 
 afterAll(() => {
@@ -112,18 +114,19 @@ describe("coffer CLI", () => {
     ["datastore name too short", ["datastore", "create", "ab"], /invalid datastore name 'ab': use 3 to 32 characters/],
     ["datastore name of 300 characters", ["datastore", "create", long], /invalid datastore name/],
     ["datastore name with a control character", ["datastore", "create", "ab\u0007c"], /invalid datastore name 'ab\\x07c'/],
-    ["namespace ..", ["namespace", "create", "store1", ".."], /not a valid namespace component: \.\./],
-    ["namespace a/..", ["namespace", "create", "store1", "a/.."], /not a valid namespace component/],
-    ["absolute namespace", ["namespace", "create", "store1", "/etc"], /not a valid namespace component/],
-    ["namespace with control characters", ["namespace", "create", "store1", "a\u001bb"], /not a valid namespace component: a\\x1bb/],
-    ["namespace of 300 characters", ["namespace", "create", "store1", long], /namespace length exceeded/],
+    ["namespace ..", ["namespace", "create", "store1", ".."], /invalid namespace '\.\.': '\.\.' is not a valid name; use 1 to 32 characters of A-Z a-z 0-9 _ \. -/],
+    ["namespace a/..", ["namespace", "create", "store1", "a/.."], /'\.\.' is not a valid name; use 1 to 32 characters/],
+    ["absolute namespace", ["namespace", "create", "store1", "/etc"], /separate the names with single slashes, with none at the start or the end/],
+    ["namespace with control characters", ["namespace", "create", "store1", "a\u001bb"], /'a\\x1bb' is not a valid name/],
+    ["namespace of 300 characters", ["namespace", "create", "store1", long], /is not a valid name; use 1 to 32 characters/],
     ["namespace component of 33 characters", ["namespace", "create", "store1", "y".repeat(33)], /use 1 to 32 characters/],
-    ["namespace depth 8", ["namespace", "create", "store1", "1/2/3/4/5/6/7/8"], /namespace too deep, 7 >= max 7/],
-    ["listing below ..", ["group", "list", "store1", "--ns", "../../etc"], /not a valid namespace component/],
+    ["namespace depth 8", ["namespace", "create", "store1", "1/2/3/4/5/6/7/8"], /namespaces go at most 7 levels deep; this one has 8/],
+    ["the root namespace", ["namespace", "create", "store1", ""], /the root namespace always exists/],
+    ["listing below ..", ["group", "list", "store1", "--ns", "../../etc"], /'\.\.' is not a valid name/],
     ["unknown backup type", ["snapshot", "list", "store1", "--group", "qemu/100"], /invalid backup group 'qemu\/100'/],
     ["group id with ..", ["snapshot", "list", "store1", "--group", "vm/../x"], /invalid backup group/],
-    ["max-depth 8", ["namespace", "list", "store1", "--max-depth", "8"], /between 0 and 7/],
-    ["unknown maintenance mode", ["maintenance", "set", "store1", "frozen"], /expected read-only or offline/],
+    ["max-depth 8", ["namespace", "list", "store1", "--max-depth", "8"], /option --max-depth takes a whole number from 0 to 7, not 8/],
+    ["unknown maintenance mode", ["maintenance", "set", "store1", "frozen"], /invalid maintenance mode 'frozen': use read-only or offline/],
     ["maintenance message too long", ["maintenance", "set", "store1", "offline", "--message", "m".repeat(65)], /64/],
     ["maintenance message with a control character", ["maintenance", "set", "store1", "offline", "--message", "a\u0007"], /control/],
     ["unknown datastore", ["group", "list", "nosuch"], /no such datastore 'nosuch'/],
@@ -132,11 +135,17 @@ describe("coffer CLI", () => {
     ["reusing a directory that is no datastore", ["datastore", "create", "other", "--path", "sub", "--reuse"], /cannot reuse/],
     ["missing argument", ["namespace", "create", "store1"], /missing argument <ns>/],
     ["unknown command", ["frobnicate"], /unknown command 'frobnicate'/],
+    ["a missing required option", ["group", "move", "store1", "vm/100", "--dry-run"], /missing option --target-ns NS \(the namespace to move to; --target-ns "" is the root namespace\)/],
+    // Values the task's own zod schema would refuse are refused by the CLI first, in words (no "Too big").
+    ["a rate beyond the limit", ["backup", "store1", "vm/100", "a.conf=source.conf", "--rate", "99999999"], /option --rate takes MiB\/s, a number above 0 and at most 1048576, not '99999999'/],
+    ["a backup time after 9999", ["backup", "store1", "vm/100", "a.conf=source.conf", "--backup-time", "99999999999999"], /up to 9999-12-31T23:59:59Z/],
+    ["an outdated-after beyond the limit", ["verify", "store1", "--outdated-after", "99999999999999999999"], /option --outdated-after takes a whole number from 0 to 36500/],
+    ["a non-number for a count", ["prune", "store1", "vm/100", "--keep-last", "NaN"], /option --keep-last takes a whole number from 1 to 100000, not 'NaN'/],
     // Inputs the API refuses are refused here too (one validation, server/datastore/schemas.ts).
     ["a namespace that does not exist", ["group", "list", "store1", "--ns", "missing"], /namespace 'missing' does not exist/],
     ["snapshots of a namespace that does not exist", ["snapshot", "list", "store1", "--ns", "missing"], /namespace 'missing' does not exist/],
-    ["a 40-character namespace component", ["group", "list", "store1", "--ns", "z".repeat(40)], /invalid namespace name 'z{40}': use 1 to 32 characters/],
-    ["a keep count beyond the limit", ["prune", "store1", "vm/100", "--keep-last", "99999999999999999999", "--dry-run"], /between 1 and 100000/],
+    ["a 40-character namespace component", ["group", "list", "store1", "--ns", "z".repeat(40)], /'z{40}' is not a valid name; use 1 to 32 characters/],
+    ["a keep count beyond the limit", ["prune", "store1", "vm/100", "--keep-last", "99999999999999999999", "--dry-run"], /from 1 to 100000/],
     ["a backup id of 300 characters", ["snapshot", "list", "store1", "--group", `vm/${long}`], /at most 255 characters \(it is 300\)/],
   ];
 
@@ -146,13 +155,15 @@ describe("coffer CLI", () => {
     expect(r.code).not.toBe(0);
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(message);
+    // One error prefix, and no validation library's own words.
+    expect(r.stderr.split("\n")[0]).toMatch(/^coffer: \S/);
+    expect(r.stderr).not.toMatch(/^(Error|error):|Too big|Too small|expected number|received NaN|Invalid input/m);
     expect([...snapshotTree(home), ...snapshotTree(cwd)]).toEqual(before);
   });
 
   it("holds a lock for debugging and reports the holder to others", async () => {
     expect((await coffer(["namespace", "create", "store1", "held"])).code).toBe(0);
     // make a group to lock: a group directory with an owner
-    const { mkdirSync, writeFileSync } = await import("node:fs");
     mkdirSync(path.join(home, "datastores/store1/ns/held/vm/100"), { recursive: true });
     writeFileSync(path.join(home, "datastores/store1/ns/held/vm/100/owner"), "root@pam\n");
     const holder = spawn(bin, ["debug", "hold-lock", "store1", "--ns", "held", "vm/100", "--seconds", "30"], {
@@ -172,4 +183,150 @@ describe("coffer CLI", () => {
     }
     await new Promise((r) => holder.on("exit", r));
   });
+});
+
+/** The commands `coffer --help` lists, as their words (`["group", "move"]`). */
+function listedCommands(help: string): string[][] {
+  const section = help.split("\nCommands:\n")[1]!.split("\n\n")[0]!;
+  return section.split("\n").map((l) => l.trim().split(/\s{2,}/)[0]!.split(" "));
+}
+
+/** Runs `fn` over `items` a few at a time: dozens of CLI processes at once starve a loaded machine. */
+async function inBatches<T, R>(items: T[], fn: (item: T) => Promise<R>, size = 4): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
+  return out;
+}
+
+const flagsOf = (text: string) => new Set([...text.matchAll(/--[a-z][a-z-]*/g)].map((m) => m[0]));
+
+describe("coffer reads well for a new user", () => {
+  it("answers an unknown command with one line and a hint, and suggests the obvious one", async () => {
+    const [unknown, typo, subTypo, option] = await Promise.all([
+      coffer(["frobnicate", "list"]),
+      coffer(["grop", "list", "store1"]),
+      coffer(["group", "lst", "store1"]),
+      coffer(["--version"]),
+    ]);
+    for (const r of [unknown, typo, subTypo, option]) {
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+    }
+    expect(unknown.stderr).toBe("coffer: unknown command 'frobnicate'. Run 'coffer --help' for the list of commands.\n");
+    expect(typo.stderr).toBe("coffer: unknown command 'grop'; did you mean 'coffer group'? Run 'coffer --help' for the list of commands.\n");
+    expect(subTypo.stderr).toBe(
+      "coffer: unknown command 'group lst'; did you mean 'coffer group list'? Run 'coffer group --help' for its commands.\n",
+    );
+    expect(option.stderr).toBe("coffer: unknown option '--version'. Run 'coffer --help' for the list of commands.\n");
+  });
+
+  it("lists every command on one line each, and each noun's commands when only the noun is given", async () => {
+    const top = await coffer(["--help"]);
+    expect(top.code).toBe(0);
+    expect(top.stderr).toBe("");
+    const listed = listedCommands(top.stdout);
+    expect(listed).toContainEqual(["group", "move"]);
+    expect(listed).toContainEqual(["prune"]);
+    // Nouns: the first word of every command with two words (group, namespace, task, ...).
+    const nouns = [...new Set(listed.filter((c) => c.length === 2).map((c) => c[0]!))].filter(
+      (n) => !listed.some((c) => c.length === 1 && c[0] === n), // `gc` is a command itself
+    );
+    expect(nouns).toEqual(expect.arrayContaining(["datastore", "namespace", "group", "snapshot", "maintenance", "task"]));
+    const results = await inBatches(nouns, (n) => Promise.all([coffer([n]), coffer([n, "--help"])]), 2);
+    nouns.forEach((noun, i) => {
+      const [bare, help] = results[i]!;
+      const verbs = listed.filter((c) => c[0] === noun && c.length === 2).map((c) => c[1]!);
+      expect(bare.code, noun).toBe(2);
+      expect(bare.stdout).toBe("");
+      const lines = bare.stderr.trimEnd().split("\n");
+      expect(lines[0]).toBe(`coffer: 'coffer ${noun}' needs a command.`);
+      // one line per sub-command, each with its summary, and nothing else but a header and a hint
+      expect(lines).toHaveLength(verbs.length + 3);
+      for (const v of verbs) expect(lines.filter((l) => l.startsWith(`  coffer ${noun} ${v} `))).toHaveLength(1);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toBe(`${lines.slice(1).join("\n")}\n`);
+    });
+  }, 240_000);
+
+  it("names the group and both namespaces in a group-move dry run, and changes nothing", async () => {
+    mkdirSync(path.join(home, "datastores/store1/vm/4242"), { recursive: true });
+    writeFileSync(path.join(home, "datastores/store1/vm/4242/owner"), "root@pam\n");
+    expect((await coffer(["namespace", "create", "store1", "dryrun-target"])).code).toBe(0);
+    const before = snapshotTree(path.join(home, "datastores"));
+    const r = await coffer(["group", "move", "store1", "vm/4242", "--target-ns", "dryrun-target", "--dry-run"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n")[0]).toBe("Plan: move group vm/4242 from '/ (root)' to 'dryrun-target' (dry run, nothing changed)");
+    expect(r.stdout).toContain("\n1 group will be moved.\n");
+    expect(r.stdout).not.toContain("group(s)");
+    expect(snapshotTree(path.join(home, "datastores"))).toEqual(before);
+  });
+
+  it("says the keep options' real range in help and in errors, and accepts both ends of it", async () => {
+    const [help, zero, over, low, high] = await Promise.all([
+      coffer(["prune", "--help"]),
+      coffer(["prune", "store1", "vm/4242", "--keep-last", "0", "--dry-run"]),
+      coffer(["prune", "store1", "vm/4242", "--keep-yearly", String(MAX_KEEP_COUNT + 1), "--dry-run"]),
+      coffer(["prune", "store1", "vm/4242", "--keep-last", "1", "--dry-run"]),
+      coffer(["prune", "store1", "vm/4242", "--keep-last", String(MAX_KEEP_COUNT), "--dry-run"]),
+    ]);
+    const range = `1 to ${MAX_KEEP_COUNT}`;
+    for (const k of ["last", "hourly", "daily", "weekly", "monthly", "yearly"]) {
+      expect(help.stdout).toMatch(new RegExp(`^  --keep-${k} N .*\\(${range}\\)$`, "m"));
+    }
+    expect(zero.code).toBe(2);
+    expect(zero.stderr.split("\n")[0]).toBe(`coffer: option --keep-last takes a whole number from ${range}, not 0`);
+    expect(over.stderr.split("\n")[0]).toBe(`coffer: option --keep-yearly takes a whole number from ${range}, not ${MAX_KEEP_COUNT + 1}`);
+    expect([low.code, low.stderr]).toEqual([0, ""]);
+    expect([high.code, high.stderr]).toEqual([0, ""]);
+  });
+
+  it("shows required options without brackets and optional ones with them", async () => {
+    const [move, nsMove, hold, bad] = await Promise.all([
+      coffer(["group", "move", "--help"]),
+      coffer(["namespace", "move", "--help"]),
+      coffer(["debug", "hold-lock", "--help"]),
+      coffer(["namespace", "move", "store1", "a"]),
+    ]);
+    expect(move.stdout.split("\n")[0]).toBe(
+      "Usage: coffer group move <store> <type>/<id> [--ns NS] --target-ns NS [--merge-group true|false] [--dry-run]",
+    );
+    expect(nsMove.stdout.split("\n")[0]).toBe(
+      "Usage: coffer namespace move <store> <ns> --target-ns NS [--max-depth N] [--delete-source true|false] [--merge-groups true|false] [--dry-run]",
+    );
+    expect(hold.stdout.split("\n")[0]).toMatch(/ --seconds N$/);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(
+      'coffer: missing option --target-ns NS (the namespace to move to; --target-ns "" is the root namespace)\n' +
+        `${nsMove.stdout.split("\n")[0]}\n`,
+    );
+  });
+
+  it("has the flags the README shows for every command, and no others", async () => {
+    const readme = readFileSync(path.join(repo, "README.md"), "utf8");
+    const block = readme.split("## The command line")[1]!.split("```sh\n")[1]!.split("```")[0]!;
+    // A README entry is a `bin/coffer` line with its indented continuation lines.
+    const entries = block
+      .replace(/\n[ \t]+/g, " ")
+      .split("\n")
+      .filter((l) => l.startsWith("bin/coffer "))
+      .map((l) => l.replace(/\s+#.*$/, ""));
+    const known = listedCommands((await coffer(["--help"])).stdout);
+    const documented = entries.map((line) => {
+      const words = line.split(/\s+/).slice(1);
+      const command = known
+        .filter((c) => c.every((w, i) => words[i] === w))
+        .sort((a, b) => b.length - a.length)[0];
+      expect(command, line).toBeDefined();
+      return { line, command: command! };
+    });
+    // Every command is in the README, once per usage.
+    expect(new Set(documented.map((d) => d.command.join(" ")))).toEqual(new Set(known.map((c) => c.join(" "))));
+    const helps = await inBatches(documented, (d) => coffer([...d.command, "--help"]));
+    documented.forEach((d, i) => {
+      const usage = helps[i]!.stdout.split("\n")[0]!;
+      expect(usage.startsWith(`Usage: coffer ${d.command.join(" ")}`)).toBe(true);
+      expect([...flagsOf(d.line)].sort(), d.line).toEqual([...flagsOf(usage)].sort());
+    });
+  }, 240_000);
 });

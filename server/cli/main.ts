@@ -3,6 +3,7 @@
  * access to COFFER_HOME, and calls the same engine as the console.
  */
 import { CofferError, errorMessage } from "../datastore/model/errors";
+import { printable } from "../datastore/model/names";
 import { parseArgs, UsageError, usageLine } from "./args";
 import type { Command } from "./command";
 import { backupCommands } from "./commands/backup";
@@ -18,9 +19,11 @@ import { pruneCommands } from "./commands/prune";
 import { snapshotCommands } from "./commands/snapshot";
 import { taskCommands } from "./commands/task";
 import { verifyCommands } from "./commands/verify";
-import type { OutputFormat } from "./output";
+import { closest, commandHelp, nounHelp, topHelp } from "./help";
+import { printError, type OutputFormat } from "./output";
 
-const commands: Command[] = [
+/** Listed by noun, in the order the nouns first appear (so `namespace move` sits with `namespace`). */
+const commands: Command[] = byNoun([
   ...datastoreCommands,
   ...namespaceCommands,
   ...groupCommands,
@@ -34,19 +37,11 @@ const commands: Command[] = [
   ...taskCommands,
   ...debugCommands,
   ...demoCommands,
-];
+]);
 
-function help(prefix: string[]): string {
-  const shown = commands.filter((c) => !c.hidden && prefix.every((p, i) => c.path[i] === p));
-  const lines = shown.map((c) => `  ${usageLine(c.path.join(" "), c.spec)}\n      ${c.summary}`);
-  return [
-    "coffer - manage Coffer (Proxmox Backup Server format) datastores",
-    "",
-    "Usage:",
-    ...lines,
-    "",
-    "State lives in COFFER_HOME (default: .coffer in the current directory).",
-  ].join("\n");
+function byNoun(list: Command[]): Command[] {
+  const nouns = [...new Set(list.map((c) => c.path[0]))];
+  return nouns.flatMap((n) => list.filter((c) => c.path[0] === n));
 }
 
 function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
@@ -57,23 +52,58 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | und
   return best && { command: best, rest: argv.slice(best.path.length) };
 }
 
-export async function main(argv: string[]): Promise<number> {
-  if (argv.length === 0 || argv[0] === "help" || argv[0] === "--help" || argv[0] === "-h") {
-    process.stdout.write(`${help(argv[0] === "help" ? argv.slice(1) : [])}\n`);
-    return 0;
+/** Why `argv` names no command, in one line with a hint (and the noun's commands when only the verb is missing). */
+function notACommand(argv: string[], wantsHelp: boolean): number {
+  const visible = commands.filter((c) => !c.hidden);
+  const nouns = visible.map((c) => c.path[0]!);
+  const first = argv[0]!;
+  if (first.startsWith("-")) {
+    printError(`unknown option '${printable(first)}'. Run 'coffer --help' for the list of commands.`);
+    return 2;
   }
-  const found = findCommand(argv);
-  if (!found) {
-    const prefix = argv.filter((a) => !a.startsWith("-")).slice(0, 1);
-    const known = commands.some((c) => c.path[0] === prefix[0]);
-    process.stderr.write(
-      `coffer: unknown command '${argv.filter((a) => !a.startsWith("-")).slice(0, 2).join(" ")}'\n\n${help(known ? prefix : [])}\n`,
+  if (!nouns.includes(first)) {
+    const guess = closest(first, nouns);
+    printError(
+      `unknown command '${printable(first)}'${guess ? `; did you mean 'coffer ${guess}'?` : "."} Run 'coffer --help' for the list of commands.`,
     );
     return 2;
   }
+  const verb = argv[1];
+  if (verb === undefined || verb.startsWith("-")) {
+    if (wantsHelp) {
+      process.stdout.write(`${nounHelp(commands, first)}\n`);
+      return 0;
+    }
+    printError(`'coffer ${first}' needs a command.`);
+    process.stderr.write(`${nounHelp(commands, first)}\n`);
+    return 2;
+  }
+  const guess = closest(verb, visible.filter((c) => c.path[0] === first && c.path[1]).map((c) => c.path[1]!));
+  printError(
+    `unknown command '${first} ${printable(verb)}'${guess ? `; did you mean 'coffer ${first} ${guess}'?` : "."} ` +
+      `Run 'coffer ${first} --help' for its commands.`,
+  );
+  return 2;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "help") argv = argv.length > 1 ? [...argv.slice(1), "--help"] : ["--help"];
+  const wantsHelp = argv.includes("--help") || argv.includes("-h");
+  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h") {
+    // Help asked for goes to stdout; a bare `coffer` is an incomplete command, like a bare noun.
+    if (argv.length === 0) {
+      printError("a command is needed.");
+      process.stderr.write(`${topHelp(commands)}\n`);
+      return 2;
+    }
+    process.stdout.write(`${topHelp(commands)}\n`);
+    return 0;
+  }
+  const found = findCommand(argv);
+  if (!found) return notACommand(argv, wantsHelp);
   const { command, rest } = found;
-  if (rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(`${usageLine(command.path.join(" "), command.spec)}\n  ${command.summary}\n`);
+  if (wantsHelp) {
+    process.stdout.write(`${commandHelp(commands, command)}\n`);
     return 0;
   }
   try {
@@ -82,10 +112,11 @@ export async function main(argv: string[]): Promise<number> {
     return (await command.run(args, format)) ?? 0;
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`coffer ${command.path.join(" ")}: ${err.message}\nusage: ${usageLine(command.path.join(" "), command.spec)}\n`);
+      printError(err.message);
+      process.stderr.write(`Usage: ${usageLine(command.path.join(" "), command.spec)}\n`);
       return 2;
     }
-    process.stderr.write(`Error: ${errorMessage(err)}\n`);
+    printError(errorMessage(err));
     if (!(err instanceof CofferError) && process.env.COFFER_DEBUG) console.error(err);
     return 1;
   }
@@ -96,7 +127,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`Error: ${errorMessage(err)}\n`);
+    printError(errorMessage(err));
     process.exitCode = 1;
   },
 );

@@ -4,6 +4,13 @@
  */
 export type OutputFormat = "text" | "json";
 
+/** Every error the CLI prints starts with this one prefix, whatever its source. */
+export const ERROR_PREFIX = "coffer: ";
+
+export function printError(message: string): void {
+  process.stderr.write(`${ERROR_PREFIX}${message}\n`);
+}
+
 export interface Column<T> {
   header: string;
   value: (row: T) => string;

@@ -4,11 +4,12 @@
  * exit non-zero when the task fails. Ctrl-C aborts the task for commands that ask for it
  * (moves), a second Ctrl-C stops waiting; otherwise Ctrl-C only stops following.
  */
+import { errorMessage } from "../datastore/model/errors";
 import { followTaskLog } from "../tasks/core/follow";
 import { startTask, stopTask } from "../tasks/core/runner";
 import { parseLogLine } from "../tasks/core/task-log";
 import { taskStatus } from "../tasks/core/task-status";
-import { printJson, type OutputFormat } from "./output";
+import { printError, printJson, type OutputFormat } from "./output";
 
 export interface RunTaskCommandOptions {
   /** Ctrl-C asks the task to abort (and keeps following to its end). */
@@ -47,7 +48,7 @@ export async function runTaskCommand(
     interrupts++;
     if (opts.abortOnInterrupt && interrupts === 1) {
       process.stderr.write("interrupted: aborting the task (Ctrl-C again stops waiting for it)\n");
-      stopTask(upid).catch((err: unknown) => process.stderr.write(`unable to abort the task: ${String(err)}\n`));
+      stopTask(upid).catch((err: unknown) => printError(`unable to abort the task: ${errorMessage(err)}`));
       return;
     }
     process.stderr.write(`stopped following; the task goes on: coffer task log ${upid}\n`);
@@ -74,7 +75,7 @@ export async function runTaskCommand(
   const status = await taskStatus(upid);
   if (format === "json") printJson({ upid, status: status.exitstatus ?? status.status });
   if (!isSuccessStatus(status.exitstatus)) {
-    process.stderr.write(`Error: task failed (status: ${status.exitstatus ?? status.status})\n`);
+    printError(`task failed (status: ${status.exitstatus ?? status.status})`);
     return 1;
   }
   return 0;

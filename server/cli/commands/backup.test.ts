@@ -99,7 +99,7 @@ describe("coffer backup / restore", () => {
     const again = await coffer(["restore", t.name, `vm/100/${formatBackupTime(T0 + 200)}`, "big.img", dest]).done;
     expect(again.code).toBe(1);
     expect(again.stderr).toBe(
-      `Error: restore of 'big.img.fidx' from vm/100/${formatBackupTime(T0 + 200)} failed: destination '${dest}' exists; use --force to replace it\n`,
+      `coffer: restore of 'big.img.fidx' from vm/100/${formatBackupTime(T0 + 200)} failed: destination '${dest}' exists; use --force to replace it\n`,
     );
   });
 
@@ -109,7 +109,7 @@ describe("coffer backup / restore", () => {
     const run = await coffer(["backup", t.name, "vm/100", `vm.conf=${path.join(work, "vm.conf")}`]).done;
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");
-    expect(run.stderr).toBe(`Error: datastore '${t.name}' is unavailable: read-only maintenance mode: disk swap\n`);
+    expect(run.stderr).toBe(`coffer: datastore '${t.name}' is unavailable: read-only maintenance mode: disk swap\n`);
 
     // The console starts the task directly: the task refuses just the same.
     const { upid } = await startTask("backup", {
@@ -131,7 +131,7 @@ describe("coffer backup / restore", () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");
     expect(run.stderr).toBe(
-      `Error: archive 'root.img' is an image (.img) of a regular file or block device, but '${path.join(work, "dir")}' is a directory: ` +
+      `coffer: archive 'root.img' is an image (.img) of a regular file or block device, but '${path.join(work, "dir")}' is a directory: ` +
         "use <name>.img for an image of a file or block device, <name>.pxar or <name>.didx for a directory, " +
         "or <name>.conf, .json, .key, .log for a small file stored as a blob\n",
     );

@@ -18,54 +18,76 @@ import { CofferError } from "../../datastore/model/errors";
 import { checkDatastoreName, parseBackupTime, parseSnapshotPath } from "../../datastore/model/names";
 import { UsageError } from "../args";
 import type { Command } from "../command";
-import { groupOf, nsOf, req, str, withDatastore } from "../command";
+import { GROUP, NS_OPTION, SNAPSHOT, STORE, groupOf, nsOf, req, str, withDatastore } from "../command";
+import { backupTimeSchema } from "../../datastore/model/schemas";
 import { emit } from "../output";
 import { runTaskCommand } from "../run-task";
 
 
-/** `--backup-time`: epoch seconds or `YYYY-MM-DDTHH:MM:SSZ`. */
+/** The latest backup time a snapshot may carry (PBS: the end of year 9999), as the backup task checks it. */
+const MAX_BACKUP_TIME = backupTimeSchema.maxValue ?? 253402300799;
+
+/** The largest `--rate`, as the backup task checks it (1 TiB/s: no limit in practice). */
+export const MAX_RATE_MIB = 1024 * 1024;
+
+/** `--backup-time`: epoch seconds or `YYYY-MM-DDTHH:MM:SSZ`, up to the end of year 9999. */
 export function parseBackupTimeOption(s: string): number {
-  if (/^[0-9]+$/.test(s)) return Number(s);
-  try {
-    return parseBackupTime(s);
-  } catch {
-    throw new UsageError(`option --backup-time takes epoch seconds or YYYY-MM-DDTHH:MM:SSZ, not '${s}'`);
+  const allowed = "epoch seconds or YYYY-MM-DDTHH:MM:SSZ, up to 9999-12-31T23:59:59Z";
+  let t: number;
+  if (/^[0-9]+$/.test(s)) t = Number(s);
+  else {
+    try {
+      t = parseBackupTime(s);
+    } catch {
+      throw new UsageError(`option --backup-time takes ${allowed}, not '${s}'`);
+    }
   }
+  if (!(t <= MAX_BACKUP_TIME)) throw new UsageError(`option --backup-time takes ${allowed}, not '${s}'`);
+  return t;
 }
 
-/** `--rate`: MiB/s, a positive number (decimals allowed). */
+/** `--rate`: MiB/s, a number above 0 (decimals allowed) and at most MAX_RATE_MIB. */
 export function parseRateOption(s: string): number {
   const n = Number(s);
-  if (!/^[0-9]+(\.[0-9]+)?$/.test(s) || !(n > 0)) throw new UsageError(`option --rate takes MiB/s as a positive number, not '${s}'`);
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(s) || !(n > 0) || n > MAX_RATE_MIB) {
+    throw new UsageError(`option --rate takes MiB/s, a number above 0 and at most ${MAX_RATE_MIB}, not '${s}'`);
+  }
   return n;
 }
 
 export const backupCommands: Command[] = [
   {
     path: ["backup"],
-    summary:
-      "Back up sources into a new snapshot of a group, as a task: one <archive>=<path> per archive; " +
-      "name.img = file or block device image, name.pxar / name.didx = directory, name.conf/.json/.key/.log = small file. " +
-      "Unchanged sources are taken over from the last snapshot unless --no-change-detection; --rate limits each job (MiB/s).",
+    summary: "Back up files, images and directories into a new snapshot (a task)",
+    description:
+      "Back up sources into a new snapshot of a group, as one all-or-nothing task; Ctrl-C aborts it. One <archive>=<path> per archive: " +
+      "name.img = file or block device image, name.pxar or name.didx = directory, name.conf/.json/.key/.log = small file. " +
+      "Unchanged sources are taken over from the group's last snapshot unless --full.",
     spec: {
-      positionals: ["store", "group", "archive=path..."],
+      positionals: [
+        STORE,
+        GROUP,
+        { name: "archive=path", metavar: "<archive>=<path>", variadic: true, description: "what to back up, e.g. root.pxar=/home or disk.img=/dev/vdb" },
+      ],
       options: {
-        ns: { type: "string" },
-        "backup-time": { type: "string", description: "epoch seconds or YYYY-MM-DDTHH:MM:SSZ (default: now)" },
-        rate: { type: "string", description: "MiB/s per job" },
-        "no-change-detection": { type: "boolean", description: "read every source in full" },
-        full: { type: "boolean", description: "same as --no-change-detection" },
+        ns: { ...NS_OPTION, description: 'the namespace of the group (default: the root namespace, "")' },
+        "backup-time": { type: "string", metavar: "T", description: "the snapshot's time: epoch seconds or YYYY-MM-DDTHH:MM:SSZ (default: now)" },
+        rate: { type: "string", metavar: "MiB/s", description: `read at most this many MiB/s per archive (above 0, at most ${MAX_RATE_MIB})` },
+        full: { type: "boolean", description: "read every source in full (no change detection)" },
+        "no-change-detection": { type: "boolean", description: "same as --full" },
       },
     },
     async run(args, format) {
       const store = checkDatastoreName(req(args, "store"));
       const ns = nsOf(args);
       const group = groupOf(req(args, "group"));
+      const time = str(args, "backup-time");
+      const rate = str(args, "rate");
+      const backupTime = time === undefined ? undefined : parseBackupTimeOption(time);
+      const rateMiB = rate === undefined ? undefined : parseRateOption(rate);
       const specs = args.rest.map((s) => parseArchiveSpec(s));
       checkDistinct(specs);
       for (const s of specs) await checkSource(s);
-      const time = str(args, "backup-time");
-      const rate = str(args, "rate");
       const full = args.options["no-change-detection"] === true || args.options.full === true;
       // Fast fail before a task exists: unknown store, missing namespace, maintenance. The task
       // checks again when it opens the datastore (authoritative).
@@ -79,9 +101,9 @@ export const backupCommands: Command[] = [
           ns: ns.toString(),
           "backup-type": group.type,
           "backup-id": group.id,
-          ...(time === undefined ? {} : { "backup-time": parseBackupTimeOption(time) }),
+          ...(backupTime === undefined ? {} : { "backup-time": backupTime }),
           archives: specs.map((s) => ({ archive: s.archive, path: s.path })),
-          ...(rate === undefined ? {} : { rate: parseRateOption(rate) }),
+          ...(rateMiB === undefined ? {} : { rate: rateMiB }),
           "change-detection": !full,
         },
         format,
@@ -91,12 +113,21 @@ export const backupCommands: Command[] = [
   },
   {
     path: ["restore"],
-    summary:
-      "Restore one archive of a finished snapshot to <dest> (image or blob -> file, directory stream -> directory), " +
-      "verifying every chunk. An existing <dest> is only replaced with --force.",
+    summary: "Restore one archive of a snapshot to a local file or directory",
+    description:
+      "Restore one archive of a finished snapshot to <dest> (an image or blob to a file, a directory stream to a directory), " +
+      "checking every chunk. An existing <dest> is only replaced with --force.",
     spec: {
-      positionals: ["store", "snapshot", "archive", "dest"],
-      options: { ns: { type: "string" }, force: { type: "boolean" } },
+      positionals: [
+        STORE,
+        SNAPSHOT,
+        { name: "archive", metavar: "<archive>", description: "the archive's name, e.g. root.pxar or disk.img" },
+        { name: "dest", metavar: "<dest>", description: "the file or directory to restore to" },
+      ],
+      options: {
+        ns: { ...NS_OPTION, description: 'the namespace of the snapshot (default: the root namespace, "")' },
+        force: { type: "boolean", description: "replace an existing <dest>" },
+      },
     },
     async run(args, format) {
       const store = checkDatastoreName(req(args, "store"));

@@ -7,10 +7,16 @@ import { emit, printTable } from "../output";
 export const datastoreCommands: Command[] = [
   {
     path: ["datastore", "create"],
-    summary: "Create a datastore (default path COFFER_HOME/datastores/<name>), or attach an existing PBS datastore with --reuse.",
+    summary: "Create a datastore, or attach an existing PBS datastore (--reuse)",
+    description:
+      "Create a datastore (by default in COFFER_HOME/datastores/<name>), or attach an existing PBS-format datastore with --reuse without changing it.",
     spec: {
-      positionals: ["name"],
-      options: { path: { type: "string" }, reuse: { type: "boolean" }, comment: { type: "string" } },
+      positionals: [{ name: "name", description: "datastore name: 3 to 32 characters of A-Z a-z 0-9 _ . - (not starting with . or -)" }],
+      options: {
+        path: { type: "string", metavar: "DIR", description: "where the datastore lives (default: COFFER_HOME/datastores/<name>)" },
+        reuse: { type: "boolean", description: "attach the existing PBS datastore at --path; changes nothing in it" },
+        comment: { type: "string", metavar: "TEXT", description: "a comment shown in the datastore list" },
+      },
     },
     async run(args, format) {
       let lastPct = -1;
@@ -34,7 +40,7 @@ export const datastoreCommands: Command[] = [
   },
   {
     path: ["datastore", "list"],
-    summary: "List the configured datastores.",
+    summary: "List the configured datastores",
     spec: { positionals: [], options: {} },
     async run(_args, format) {
       const list = await listDatastoreConfigs();
@@ -56,8 +62,11 @@ export const datastoreCommands: Command[] = [
   },
   {
     path: ["datastore", "remove"],
-    summary: "Forget a datastore; its data stays unless --destroy-data.",
-    spec: { positionals: ["name"], options: { "destroy-data": { type: "boolean" } } },
+    summary: "Forget a datastore; its data stays unless --destroy-data",
+    spec: {
+      positionals: [{ name: "name", description: "datastore name" }],
+      options: { "destroy-data": { type: "boolean", description: "also delete the datastore's directory and everything in it" } },
+    },
     async run(args, format) {
       const destroy = args.options["destroy-data"] === true;
       const cfg = await removeDatastore(req(args, "name"), { destroyData: destroy });

@@ -5,7 +5,8 @@ import { emit } from "../output";
 export const demoCommands: Command[] = [
   {
     path: ["demo", "ensure"],
-    summary: `Create the demo datastore '${DEMO_STORE}' with sample backups, unless it exists (npm start runs this).`,
+    summary: `Create the demo datastore '${DEMO_STORE}' unless it exists`,
+    description: `Create the demo datastore '${DEMO_STORE}' with sample backups, unless it exists (npm start runs this).`,
     spec: { positionals: [], options: {} },
     async run(_args, format) {
       const created = await ensureDemoDatastore((line) => {

@@ -55,7 +55,7 @@ describe("coffer gc", () => {
     const run = await coffer(["gc", "nosuchstore"]).done;
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");
-    expect(run.stderr).toBe("Error: no such datastore 'nosuchstore'\n");
+    expect(run.stderr).toBe("coffer: no such datastore 'nosuchstore'\n");
   });
 
   it("is a write operation: read-only maintenance makes the task fail", async () => {

@@ -9,7 +9,7 @@ import { checkDatastoreName } from "../../datastore/model/names";
 
 import { taskStatus } from "../../tasks/core/task-status";
 import type { Command } from "../command";
-import { req, withDatastore } from "../command";
+import { STORE, req, withDatastore } from "../command";
 import { printJson } from "../output";
 import { runTaskCommand } from "../run-task";
 
@@ -42,8 +42,11 @@ function statusText(store: string, s: GcStatus, state: string | undefined): stri
 export const gcCommands: Command[] = [
   {
     path: ["gc"],
-    summary: "Run garbage collection on a datastore: remove chunks no snapshot references (a worker task).",
-    spec: { positionals: ["store"], options: {} },
+    summary: "Run garbage collection: remove chunks no snapshot uses (a task)",
+    description:
+      "Run garbage collection on a datastore as a task: remove the chunks no snapshot references. " +
+      "Ctrl-C only stops following; 'coffer task stop <upid>' aborts it.",
+    spec: { positionals: [STORE], options: {} },
     async run(args, format) {
       const store = checkDatastoreName(req(args, "store"));
       // A datastore that does not exist is refused here, without a task (as PBS's API does);
@@ -54,8 +57,8 @@ export const gcCommands: Command[] = [
   },
   {
     path: ["gc", "status"],
-    summary: "Show the result of the last garbage collection of a datastore.",
-    spec: { positionals: ["store"], options: {} },
+    summary: "Show the result of the last garbage collection",
+    spec: { positionals: [STORE], options: {} },
     async run(args, format) {
       const store = req(args, "store");
       const status = await withDatastore(store, "read", (ds) => readGcStatus(ds));

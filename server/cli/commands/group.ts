@@ -1,13 +1,14 @@
 import { formatBackupTime } from "../../datastore/model/names";
 import type { Command } from "../command";
-import { nsOf, req, withDatastore } from "../command";
+import { NS_OPTION, STORE, nsOf, req, withDatastore } from "../command";
 import { emit, printTable } from "../output";
 
 export const groupCommands: Command[] = [
   {
     path: ["group", "list"],
-    summary: "List the backup groups of a namespace (not recursive), empty groups included.",
-    spec: { positionals: ["store"], options: { ns: { type: "string" } } },
+    summary: "List the backup groups of a namespace (not recursive)",
+    description: "List the backup groups of one namespace (not the namespaces below it), empty groups included.",
+    spec: { positionals: [STORE], options: { ns: NS_OPTION } },
     async run(args, format) {
       const ns = nsOf(args);
       const list = await withDatastore(req(args, "store"), "read", (ds) => ds.listGroups(ns));

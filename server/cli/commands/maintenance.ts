@@ -4,7 +4,8 @@ import { checkMaintenanceMessage } from "../../datastore/model/maintenance";
 import { maintenanceStatus } from "../../datastore";
 import type { MaintenanceType } from "../../datastore/model/types";
 import type { Command } from "../command";
-import { req, str } from "../command";
+import { STORE, req, str } from "../command";
+import { UsageError } from "../args";
 import { emit } from "../output";
 
 function show(store: string) {
@@ -15,17 +16,20 @@ function show(store: string) {
 export const maintenanceCommands: Command[] = [
   {
     path: ["maintenance", "set"],
-    summary: "Put a datastore into read-only or offline maintenance, with an optional message (at most 64 characters).",
+    summary: "Put a datastore into read-only or offline maintenance",
+    description:
+      "Put a datastore into maintenance: read-only refuses writes (backups, moves, deletes) and allows reads; offline refuses both. " +
+      "Operations already running go on; 'coffer maintenance show' counts them.",
     spec: {
-      positionals: ["store", "mode"],
-      options: { message: { type: "string" } },
+      positionals: [STORE, { name: "mode", metavar: "read-only|offline", description: "read-only refuses writes, offline refuses reads too" }],
+      options: { message: { type: "string", metavar: "TEXT", description: "why, shown to users (at most 64 characters, no control characters)" } },
     },
     async run(args, format) {
       const store = req(args, "store");
       checkDatastoreName(store);
       const mode = req(args, "mode");
       if (mode !== "read-only" && mode !== "offline") {
-        throw new Error(`invalid maintenance mode '${mode}': expected read-only or offline (use 'coffer maintenance clear' to end maintenance)`);
+        throw new UsageError(`invalid maintenance mode '${mode}': use read-only or offline ('coffer maintenance clear' ends maintenance)`);
       }
       const message = str(args, "message");
       if (message !== undefined) checkMaintenanceMessage(message);
@@ -44,8 +48,8 @@ export const maintenanceCommands: Command[] = [
   },
   {
     path: ["maintenance", "clear"],
-    summary: "End maintenance: the datastore is available for all operations again.",
-    spec: { positionals: ["store"], options: {} },
+    summary: "End maintenance: the datastore is available again",
+    spec: { positionals: [STORE], options: {} },
     async run(args, format) {
       const store = req(args, "store");
       checkDatastoreName(store);
@@ -55,8 +59,8 @@ export const maintenanceCommands: Command[] = [
   },
   {
     path: ["maintenance", "show"],
-    summary: "Show the maintenance mode and the running read and write operations.",
-    spec: { positionals: ["store"], options: {} },
+    summary: "Show the maintenance mode and the running operations",
+    spec: { positionals: [STORE], options: {} },
     async run(args, format) {
       const state = await show(req(args, "store"));
       emit(format, state, () => {

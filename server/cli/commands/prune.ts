@@ -8,14 +8,24 @@ import { KEEP_OPTION_NAMES, type KeepOptions, planPrune, type PrunePlanEntry, pr
 import { MAX_KEEP_COUNT } from "../../datastore/model/schemas";
 import type { OptionSpec } from "../args";
 import type { Command } from "../command";
-import { groupOf, nsOf, req, withDatastore } from "../command";
+import { GROUP, NS_OPTION, STORE, groupOf, nsOf, req, withDatastore } from "../command";
 import { emit, printTable } from "../output";
 import { runTaskCommand } from "../run-task";
+
+/** What each keep option keeps (PBS's rules, reference pbs-engine.md on prune). */
+const KEEP_DESCRIPTIONS: Record<(typeof KEEP_OPTION_NAMES)[number], string> = {
+  "keep-last": "keep the N newest snapshots",
+  "keep-hourly": "keep the newest snapshot of each of the last N hours that have one",
+  "keep-daily": "keep the newest snapshot of each of the last N days that have one",
+  "keep-weekly": "keep the newest snapshot of each of the last N weeks that have one",
+  "keep-monthly": "keep the newest snapshot of each of the last N months that have one",
+  "keep-yearly": "keep the newest snapshot of each of the last N years that have one",
+};
 
 const keepSpecs = Object.fromEntries(
   KEEP_OPTION_NAMES.map((k) => [
     k,
-    { type: "integer", min: 1, max: MAX_KEEP_COUNT, description: `${k.slice(5)} snapshots to keep (1 to ${MAX_KEEP_COUNT})` } satisfies OptionSpec,
+    { type: "integer", min: 1, max: MAX_KEEP_COUNT, description: KEEP_DESCRIPTIONS[k] } satisfies OptionSpec,
   ]),
 );
 
@@ -24,10 +34,17 @@ const action = (e: PrunePlanEntry) => (e.mark === "protected" ? "protected" : e.
 export const pruneCommands: Command[] = [
   {
     path: ["prune"],
-    summary: "Prune a backup group by keep options (oldest removed first; protected snapshots always stay). --dry-run shows the plan only.",
+    summary: "Remove a group's snapshots that no keep option keeps (a task)",
+    description:
+      "Prune a backup group: remove the snapshots no --keep-* option keeps (protected snapshots always stay; without any " +
+      "--keep-* option nothing is removed). Runs as a task; Ctrl-C aborts it. --dry-run prints what would be kept and removed.",
     spec: {
-      positionals: ["store", "group"],
-      options: { ns: { type: "string", description: "namespace (default: the root)" }, ...keepSpecs, "dry-run": { type: "boolean" } },
+      positionals: [STORE, GROUP],
+      options: {
+        ns: { ...NS_OPTION, description: 'the namespace the group is in (default: the root namespace, "")' },
+        ...keepSpecs,
+        "dry-run": { type: "boolean", description: "print what would be kept and removed; change nothing" },
+      },
     },
     async run(args, format) {
       const store = req(args, "store");

@@ -1,13 +1,17 @@
 import { formatBackupTime } from "../../datastore/model/names";
 import type { Command } from "../command";
-import { groupOf, nsOf, req, str, withDatastore } from "../command";
+import { NS_OPTION, STORE, groupOf, nsOf, req, str, withDatastore } from "../command";
 import { emit, humanBytes, printTable } from "../output";
 
 export const snapshotCommands: Command[] = [
   {
     path: ["snapshot", "list"],
-    summary: "List the snapshots of a namespace (not recursive), or of one group with --group.",
-    spec: { positionals: ["store"], options: { ns: { type: "string" }, group: { type: "string" } } },
+    summary: "List the snapshots of a namespace (not recursive) or of one group",
+    description: "List the snapshots of one namespace (not the namespaces below it), or of one group with --group.",
+    spec: {
+      positionals: [STORE],
+      options: { ns: NS_OPTION, group: { type: "string", metavar: "TYPE/ID", description: "only this group's snapshots, e.g. vm/100" } },
+    },
     async run(args, format) {
       const ns = nsOf(args);
       const g = str(args, "group");

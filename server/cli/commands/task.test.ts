@@ -33,7 +33,7 @@ describe("coffer task commands", () => {
     const text = await coffer(["debug", "task-sleep", "--seconds", "0", "--fail"]).done;
     expect(text.code).toBe(1);
     expect(text.stdout.trimEnd().split("\n").at(-1)).toBe("TASK ERROR: debug-sleep failed as requested (--fail)");
-    expect(text.stderr).toBe("Error: task failed (status: debug-sleep failed as requested (--fail))\n");
+    expect(text.stderr).toBe("coffer: task failed (status: debug-sleep failed as requested (--fail))\n");
 
     const json = await coffer(["debug", "task-sleep", "--seconds", "0", "--fail", "--output-format", "json"]).done;
     expect(json.code).toBe(1);
@@ -104,7 +104,7 @@ describe("coffer task commands", () => {
   it("explains bad input", async () => {
     const [bad, missing] = await Promise.all([coffer(["task", "log", "UPID:x"]).done, coffer(["debug", "task-sleep"]).done]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe("Error: unable to parse UPID 'UPID:x'\n");
+    expect(bad.stderr).toBe("coffer: unable to parse UPID 'UPID:x'\n");
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("missing option --seconds N");
   });

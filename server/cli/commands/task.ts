@@ -11,11 +11,12 @@ import { listTasks, type TaskListItem } from "../../tasks/core/task-list";
 import { taskStatus } from "../../tasks/core/task-status";
 import { parseUpid } from "../../tasks/core/upid";
 import { runWorker } from "../../tasks/core/worker";
-import { UsageError } from "../args";
 import type { Command } from "../command";
 import { req, str } from "../command";
-import { printJson, printTable } from "../output";
+import { printError, printJson, printTable } from "../output";
 import { isSuccessStatus, runTaskCommand } from "../run-task";
+
+const UPID = { name: "upid", metavar: "<upid>", description: "the task's id, UPID:... as 'coffer task list' shows it" };
 
 /** After a task ends, this process exits even if something (an engine timer) keeps it alive. */
 const EXIT_GRACE_MS = 1000;
@@ -23,12 +24,13 @@ const EXIT_GRACE_MS = 1000;
 export const taskCommands: Command[] = [
   {
     path: ["task", "list"],
-    summary: "List running tasks (--all: finished ones too, newest first).",
+    summary: "List running tasks (--all: finished ones too)",
+    description: "List the running tasks, or with --all every task, newest first.",
     spec: {
       positionals: [],
       options: {
         all: { type: "boolean", description: "include finished tasks" },
-        limit: { type: "integer", min: 0, max: 100000, description: "at most N tasks (default 50, 0: all)" },
+        limit: { type: "integer", min: 0, max: 100000, description: "list at most N tasks (default 50; 0 lists all)" },
       },
     },
     async run(args, format) {
@@ -51,8 +53,9 @@ export const taskCommands: Command[] = [
   },
   {
     path: ["task", "log"],
-    summary: "Print a task's log; follows a running task until it ends (Ctrl-C stops following, not the task).",
-    spec: { positionals: ["upid"], options: {} },
+    summary: "Print a task's log; follows a running task",
+    description: "Print a task's log; a running task's log is followed until it ends (Ctrl-C stops following, not the task).",
+    spec: { positionals: [UPID], options: {} },
     async run(args, format) {
       const upid = req(args, "upid");
       parseUpid(upid);
@@ -77,7 +80,7 @@ export const taskCommands: Command[] = [
       if (format === "json") printJson({ upid, status: status.status, exitstatus: status.exitstatus, lines });
       // As PBS's display_task_log: a failed task fails the command, unless we stopped following.
       if (ended && status.status === "stopped" && !isSuccessStatus(status.exitstatus)) {
-        process.stderr.write(`Error: task failed (status: ${status.exitstatus})\n`);
+        printError(`task failed (status: ${status.exitstatus})`);
         return 1;
       }
       return 0;
@@ -85,8 +88,9 @@ export const taskCommands: Command[] = [
   },
   {
     path: ["task", "stop"],
-    summary: "Ask a running task to abort (it ends with 'TASK ERROR: abort requested - aborting task').",
-    spec: { positionals: ["upid"], options: {} },
+    summary: "Ask a running task to abort",
+    description: "Ask a running task to abort; it ends with 'TASK ERROR: abort requested - aborting task'.",
+    spec: { positionals: [UPID], options: {} },
     async run(args, format) {
       const upid = req(args, "upid");
       const { signalled } = await stopTask(upid);
@@ -110,7 +114,7 @@ export const taskCommands: Command[] = [
       const announce = (msg: Announcement) => {
         if (fd !== undefined) writeAnnouncement(fd, msg);
         else if ("upid" in msg) process.stdout.write(`${msg.upid}\n`);
-        else process.stderr.write(`Error: ${msg.error}\n`);
+        else printError(msg.error);
       };
       let code: number;
       try {
@@ -131,14 +135,13 @@ export const taskCommands: Command[] = [
     spec: {
       positionals: [],
       options: {
-        seconds: { type: "integer", min: 0, max: 86400 },
+        seconds: { type: "integer", min: 0, max: 86400, required: true },
         fail: { type: "boolean", description: "end with TASK ERROR" },
         warn: { type: "boolean", description: "log one warning" },
       },
     },
     async run(args, format) {
-      const seconds = args.options.seconds as number | undefined;
-      if (seconds === undefined) throw new UsageError("missing option --seconds N");
+      const seconds = args.options.seconds as number;
       const taskArgs = { seconds, fail: args.options.fail === true, warn: args.options.warn === true };
       return runTaskCommand("debug-sleep", taskArgs, format, { abortOnInterrupt: true });
     },

@@ -8,23 +8,34 @@ import { CofferError } from "../../datastore/model/errors";
 import { MAX_NAMESPACE_DEPTH, parseSnapshotPath, snapshotPath } from "../../datastore/model/names";
 import { UsageError } from "../args";
 import type { Command } from "../command";
-import { groupOf, nsOf, req, str, withDatastore } from "../command";
+import { NS_OPTION, STORE, groupOf, nsOf, req, str, withDatastore } from "../command";
 import { runTaskCommand } from "../run-task";
+
+/** As the API's verify (server/api/routers/verify.ts): a hundred years. */
+const MAX_OUTDATED_AFTER_DAYS = 36500;
 
 export const verifyCommands: Command[] = [
   {
     path: ["verify"],
-    summary:
-      "Verify snapshots: the whole store (or --ns and below), one --group or one --snapshot. Reads every chunk and checks its checksum; runs as a task.",
+    summary: "Verify snapshots by reading every chunk (a task)",
+    description:
+      "Verify the snapshots of the whole datastore (or of --ns and below), of one --group or of one --snapshot: " +
+      "read every chunk and check its checksum. Runs as a task; Ctrl-C aborts it.",
     spec: {
-      positionals: ["store"],
+      positionals: [STORE],
       options: {
-        ns: { type: "string", description: "namespace (default: the root)" },
-        "max-depth": { type: "integer", min: 0, max: MAX_NAMESPACE_DEPTH, description: "namespace levels below --ns (default 7)" },
-        group: { type: "string", description: "<type>/<id>: verify only this group" },
-        snapshot: { type: "string", description: "<type>/<id>/<time>: verify only this snapshot" },
-        "ignore-verified": { type: "boolean", description: "skip snapshots verified before (default true)" },
-        "outdated-after": { type: "integer", min: 0, description: "with --ignore-verified: re-verify after this many days" },
+        ns: { ...NS_OPTION, description: 'verify this namespace and below, or the one --group/--snapshot is in (default: the root, "")' },
+        "max-depth": { type: "integer", min: 0, max: MAX_NAMESPACE_DEPTH, description: `namespace levels below --ns (default ${MAX_NAMESPACE_DEPTH})` },
+        group: { type: "string", metavar: "TYPE/ID", description: "verify only this group, e.g. vm/100" },
+        snapshot: { type: "string", metavar: "TYPE/ID/TIME", description: "verify only this snapshot, e.g. vm/100/2024-05-01T10:00:00Z" },
+        "ignore-verified": { type: "boolean", defaultTrue: true, description: "skip snapshots verified before (default true)" },
+        "outdated-after": {
+          type: "integer",
+          metavar: "DAYS",
+          min: 0,
+          max: MAX_OUTDATED_AFTER_DAYS,
+          description: "with --ignore-verified: verify again once a verification is this many days old",
+        },
       },
     },
     async run(args, format) {

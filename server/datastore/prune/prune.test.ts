@@ -362,6 +362,6 @@ describe("coffer prune", () => {
 
     const bad = await coffer(["prune", t.name, "vm/100", "--keep-last", "0"]).done;
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("option --keep-last must be between 1 and 100000, not 0");
+    expect(bad.stderr).toContain("coffer: option --keep-last takes a whole number from 1 to 100000, not 0");
   });
 });
