@@ -9,6 +9,7 @@ import { ActionError } from "./ActionError";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
 import { ErrorMessage } from "./ErrorMessage";
 import { Icon } from "./Icon";
+import { MissingPrivilege } from "./MissingPrivilege";
 import { Spinner } from "./Spinner";
 import { useTRPC } from "./TrpcProvider";
 import { usePermissions } from "./usePermissions";
@@ -17,7 +18,9 @@ export function PermissionsPanel() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const perms = usePermissions("/access/acl");
-  const acl = useQuery(trpc.acl.list.queryOptions());
+  const maySee = perms.has("Sys.Audit", "Permissions.Modify");
+  // Asked only once the privileges are known: a user without them gets a note, not a red error.
+  const acl = useQuery({ ...trpc.acl.list.queryOptions(), enabled: maySee });
   const [adding, setAdding] = useState(false);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.acl.list.queryKey() });
   const update = useMutation(trpc.acl.update.mutationOptions({ onSettled: refresh }));
@@ -35,7 +38,11 @@ export function PermissionsPanel() {
         </button>
       </div>
       {update.error ? <ActionError title="Could not change the permissions" error={update.error} /> : null}
-      {acl.isPending ? (
+      {!perms.loading && !maySee ? (
+        <div className="panel__body">
+          <MissingPrivilege what="see the permissions" privileges={["Sys.Audit", "Permissions.Modify"]} path="/access/acl" />
+        </div>
+      ) : acl.isPending ? (
         <div className="empty-state">
           <Spinner label="Loading permissions" />
         </div>

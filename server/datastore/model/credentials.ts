@@ -39,3 +39,15 @@ export const userIdSchema = z
   .string()
   .min(3, "enter name@realm, e.g. alice@pbs")
   .max(128, `at most 128 characters in all (the name: ${USER_NAME_RULE})`);
+
+export const TOKEN_NAME_MAX_LENGTH = 64;
+export const TOKEN_NAME_RULE = `1 to ${TOKEN_NAME_MAX_LENGTH} characters: letters, digits, _ . - (not starting with . or -)`;
+/** PBS PROXMOX_SAFE_ID, at most 64 characters: the part after `!` in `user@realm!name`. */
+export const TOKEN_NAME_REGEX = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
+
+/** Why a token name is not allowed, or undefined when it is. */
+export function tokenNameProblem(name: string): string | undefined {
+  if (name === "") return "Enter a token name.";
+  if (!TOKEN_NAME_REGEX.test(name)) return `Token name: ${TOKEN_NAME_RULE}.`;
+  return undefined;
+}
