@@ -117,7 +117,7 @@ export function ChangePasswordForm() {
             aria-invalid={nextProblem ? true : undefined}
             aria-describedby={`${id}-new-msg`}
           />
-          <FieldProblem id={`${id}-new-msg`} problem={nextProblem} hint={`${PASSWORD_RULE}.`} />
+          <FieldProblem id={`${id}-new-msg`} problem={nextProblem} hint={`${PASSWORD_RULE}. Changing it logs you out everywhere else.`} />
         </div>
         <div className="field">
           <label className="field__label" htmlFor={`${id}-confirm`}>
@@ -147,7 +147,6 @@ export function ChangePasswordForm() {
             </p>
           ) : null}
         </div>
-        <p className="field__hint">Changing it logs you out everywhere else.</p>
       </form>
     </section>
   );

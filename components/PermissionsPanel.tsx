@@ -32,14 +32,16 @@ export function PermissionsPanel() {
         <h2 className="panel__title" id="acl-title">
           Permissions
         </h2>
-        <button type="button" className="button button--primary" onClick={() => setAdding(true)} disabled={!!cannot} title={cannot}>
-          <Icon name="plus" />
-          Add permission
-        </button>
+        {perms.loading || maySee ? (
+          <button type="button" className="button button--primary" onClick={() => setAdding(true)} disabled={!!cannot} title={cannot}>
+            <Icon name="plus" />
+            Add permission
+          </button>
+        ) : null}
       </div>
       {update.error ? <ActionError title="Could not change the permissions" error={update.error} /> : null}
       {!perms.loading && !maySee ? (
-        <div className="panel__body">
+        <div className="panel__body panel__body--note">
           <MissingPrivilege what="see the permissions" privileges={["Sys.Audit", "Permissions.Modify"]} path="/access/acl" />
         </div>
       ) : acl.isPending ? (

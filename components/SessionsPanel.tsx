@@ -85,7 +85,7 @@ export function SessionsPanel() {
         <ErrorMessage title="Could not load your sessions" error={sessions.error} />
       ) : (
         <div className="table-wrap">
-          <table className="data-table" aria-labelledby={`${id}-title`}>
+          <table className="data-table sessions-table" aria-labelledby={`${id}-title`}>
             <thead>
               <tr>
                 <th scope="col">Browser</th>
@@ -98,16 +98,22 @@ export function SessionsPanel() {
             <tbody>
               {sessions.data.map((s) => (
                 <tr key={s.id} aria-current={s.current ? "true" : undefined}>
-                  <td className="sessions__agent" title={s.agent}>
-                    {browserLabel(s.agent)}
-                    {s.current ? <span className="badge badge--info sessions__current">This session</span> : null}
+                  <td className="sessions__agent" title={s.agent} data-label="Browser">
+                    <span>
+                      {browserLabel(s.agent)}
+                      {s.current ? <span className="badge badge--info sessions__current">This session</span> : null}
+                    </span>
                   </td>
-                  <td className="mono nowrap">{s.address ?? <span className="muted">not known</span>}</td>
-                  <td className="nowrap">{utc(s.login)}</td>
-                  <td className="nowrap">{utc(s.renewed)}</td>
-                  <td>
+                  <td className="mono nowrap" data-label="Address">{s.address ?? <span className="muted">not known</span>}</td>
+                  <td className="nowrap" data-label="Logged in">
+                    {utc(s.login)}
+                  </td>
+                  <td className="nowrap" data-label="Last renewed">
+                    {utc(s.renewed)}
+                  </td>
+                  <td data-label="Actions">
                     {s.current ? (
-                      <span className="muted">Use Log out</span>
+                      <span className="muted">Log out in the user menu</span>
                     ) : (
                       <button
                         type="button"

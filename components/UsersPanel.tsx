@@ -42,15 +42,17 @@ export function UsersPanel() {
         <h2 className="panel__title" id="users-title">
           Users
         </h2>
-        <button type="button" className="button button--primary" onClick={() => setEditing({ kind: "create" })} disabled={!!cannotManage} title={cannotManage}>
-          <Icon name="plus" />
-          Add user
-        </button>
+        {perms.loading || maySee ? (
+          <button type="button" className="button button--primary" onClick={() => setEditing({ kind: "create" })} disabled={!!cannotManage} title={cannotManage}>
+            <Icon name="plus" />
+            Add user
+          </button>
+        ) : null}
       </div>
       {cannotManage && !perms.loading && maySee ? <p className="panel__body muted permission-note">{cannotManage}.</p> : null}
       {update.error ? <ActionError title="Could not change the user" error={update.error} /> : null}
       {!perms.loading && !maySee ? (
-        <div className="panel__body">
+        <div className="panel__body panel__body--note">
           <MissingPrivilege what="see the users" privileges={["Sys.Audit", "Permissions.Modify"]} path="/access/users" />
           <p className="muted">
             Your own password, API tokens and sessions are under <Link href="/account">My account</Link>.
