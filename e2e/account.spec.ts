@@ -83,11 +83,16 @@ test("Add API token: says a token has no permissions yet, and an admin may make 
 });
 
 test("a limited user: My account, their token, sessions, password change, log out everywhere", async ({ browser }) => {
+  // Two browsers, four logins (each a scrypt hash) on a shared, loaded machine: more than 30 s.
+  test.slow();
   const page = await freshPage(browser);
   await logIn(page, USER, PASSWORD);
   // A second browser of the same user: a session to see and to end.
   const other = await freshPage(browser);
   await logIn(other, USER, PASSWORD);
+  // Off the console: a console page whose session ends sends itself to the login page, which
+  // would race this test's own navigation there.
+  await other.goto("about:blank");
 
   // Only what this user can use: no Users or Permissions in the header, no all-tokens page.
   const nav = page.getByRole("navigation", { name: "Main" });
@@ -111,6 +116,9 @@ test("a limited user: My account, their token, sessions, password change, log ou
   await page.setViewportSize({ width: 390, height: 844 });
   await shot(page, "account-03-my-account-390");
   await page.setViewportSize({ width: 1440, height: 900 });
+  await page.emulateMedia({ colorScheme: "dark" });
+  await shot(page, "account-03-my-account-dark");
+  await page.emulateMedia({ colorScheme: "light" });
 
   // A wrong current password: refused beside the field, nothing changes.
   const current = page.getByLabel("Current password");
@@ -136,6 +144,7 @@ test("a limited user: My account, their token, sessions, password change, log ou
 
   // A new login elsewhere, then log out everywhere: both end.
   await logIn(other, USER, NEW_PASSWORD);
+  await other.goto("about:blank");
   await page.reload();
   await expect(sessions.getByRole("row")).toHaveCount(3);
   const opener = page.getByRole("button", { name: "Log out everywhere" });
