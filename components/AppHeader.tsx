@@ -18,16 +18,19 @@ const SECTIONS: Section[] = [
   { href: "/tasks", label: "Tasks", icon: "tasks" },
 ];
 
-/** Shown to those who may see users and the ACL (Sys.Audit or Permissions.Modify, as PBS). */
-const ADMIN_SECTIONS: Section[] = [
-  { href: "/admin/users", label: "Users", icon: "edit" },
-  { href: "/admin/permissions", label: "Permissions", icon: "shield" },
-];
+/** Each shown to those who may see it (Sys.Audit or Permissions.Modify on its path, as PBS). */
+const USERS_SECTION: Section = { href: "/admin/users", label: "Users", icon: "edit" };
+const PERMISSIONS_SECTION: Section = { href: "/admin/permissions", label: "Permissions", icon: "shield" };
 
 export function AppHeader() {
   const pathname = usePathname();
-  const access = usePermissions("/access/users");
-  const sections = access.has("Sys.Audit", "Permissions.Modify") ? [...SECTIONS, ...ADMIN_SECTIONS] : SECTIONS;
+  const users = usePermissions("/access/users");
+  const acl = usePermissions("/access/acl");
+  const sections = [
+    ...SECTIONS,
+    ...(users.has("Sys.Audit", "Permissions.Modify") ? [USERS_SECTION] : []),
+    ...(acl.has("Sys.Audit", "Permissions.Modify") ? [PERMISSIONS_SECTION] : []),
+  ];
   return (
     <header className="app-header">
       <div className="app-header__inner">

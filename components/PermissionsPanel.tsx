@@ -10,6 +10,7 @@ import { Dialog, DialogClose, DialogFooter } from "./Dialog";
 import { ErrorMessage } from "./ErrorMessage";
 import { Icon } from "./Icon";
 import { ExplainedButton } from "./ExplainedButton";
+import { MissingPrivilege } from "./MissingPrivilege";
 import { Spinner } from "./Spinner";
 import { useTRPC } from "./TrpcProvider";
 import { usePermissions } from "./usePermissions";
@@ -18,7 +19,9 @@ export function PermissionsPanel() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const perms = usePermissions("/access/acl");
-  const acl = useQuery(trpc.acl.list.queryOptions());
+  const maySee = perms.has("Sys.Audit", "Permissions.Modify");
+  // Asked only once the privileges are known: a user without them gets a note, not a red error.
+  const acl = useQuery({ ...trpc.acl.list.queryOptions(), enabled: maySee });
   const [adding, setAdding] = useState(false);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.acl.list.queryKey() });
   const update = useMutation(trpc.acl.update.mutationOptions({ onSettled: refresh }));
@@ -30,13 +33,19 @@ export function PermissionsPanel() {
         <h2 className="panel__title" id="acl-title">
           Permissions
         </h2>
-        <ExplainedButton className="button button--primary" onClick={() => setAdding(true)} reason={cannot}>
-          <Icon name="plus" />
-          Add permission
-        </ExplainedButton>
+        {perms.loading || maySee ? (
+          <ExplainedButton className="button button--primary" onClick={() => setAdding(true)} reason={cannot}>
+            <Icon name="plus" />
+            Add permission
+          </ExplainedButton>
+        ) : null}
       </div>
       {update.error ? <ActionError title="Could not change the permissions" error={update.error} /> : null}
-      {acl.isPending ? (
+      {!perms.loading && !maySee ? (
+        <div className="panel__body panel__body--note">
+          <MissingPrivilege what="see the permissions" privileges={["Sys.Audit", "Permissions.Modify"]} path="/access/acl" />
+        </div>
+      ) : acl.isPending ? (
         <div className="empty-state">
           <Spinner label="Loading permissions" />
         </div>

@@ -4,17 +4,22 @@
  * enable/disable and Remove. What the current user may not do is disabled with the reason.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
 import { useId, useState, type FormEvent } from "react";
+import { PASSWORD_RULE, USER_NAME_RULE, passwordProblem, userNameProblem } from "@/server/datastore/model/credentials";
 import { ActionError } from "./ActionError";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
 import { ErrorMessage } from "./ErrorMessage";
 import { ExplainedButton } from "./ExplainedButton";
+import { FieldProblem } from "./FieldProblem";
 import { Icon } from "./Icon";
 import { Spinner } from "./Spinner";
 import { useTRPC } from "./TrpcProvider";
 import { usePermissions } from "./usePermissions";
+import { MissingPrivilege } from "./MissingPrivilege";
 import { useSession } from "./useSession";
+import "./account.css";
 
 type Editing = { kind: "create" } | { kind: "password"; userid: string } | { kind: "delete"; userid: string } | null;
 
@@ -23,7 +28,9 @@ export function UsersPanel() {
   const queryClient = useQueryClient();
   const { authId } = useSession();
   const perms = usePermissions("/access/users");
-  const users = useQuery({ ...trpc.user.list.queryOptions(), enabled: perms.has("Sys.Audit", "Permissions.Modify") || perms.loading });
+  const maySee = perms.has("Sys.Audit", "Permissions.Modify");
+  // Asked only once the privileges are known: a user without them gets a note, not a red error.
+  const users = useQuery({ ...trpc.user.list.queryOptions(), enabled: maySee });
   const [editing, setEditing] = useState<Editing>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.user.list.queryKey() });
   const update = useMutation(trpc.user.update.mutationOptions({ onSettled: refresh }));
@@ -36,14 +43,23 @@ export function UsersPanel() {
         <h2 className="panel__title" id="users-title">
           Users
         </h2>
-        <ExplainedButton className="button button--primary" onClick={() => setEditing({ kind: "create" })} reason={cannotManage}>
-          <Icon name="plus" />
-          Add user
-        </ExplainedButton>
+        {perms.loading || maySee ? (
+          <ExplainedButton className="button button--primary" onClick={() => setEditing({ kind: "create" })} reason={cannotManage}>
+            <Icon name="plus" />
+            Add user
+          </ExplainedButton>
+        ) : null}
       </div>
-      {cannotManage && !perms.loading ? <p className="panel__body muted permission-note">{cannotManage}.</p> : null}
+      {cannotManage && !perms.loading && maySee ? <p className="panel__body muted permission-note">{cannotManage}.</p> : null}
       {update.error ? <ActionError title="Could not change the user" error={update.error} /> : null}
-      {users.isPending ? (
+      {!perms.loading && !maySee ? (
+        <div className="panel__body panel__body--note">
+          <MissingPrivilege what="see the users" privileges={["Sys.Audit", "Permissions.Modify"]} path="/access/users" />
+          <p className="muted">
+            Your own password, API tokens and sessions are under <Link href="/account">My account</Link>.
+          </p>
+        </div>
+      ) : users.isPending ? (
         <div className="empty-state">
           <Spinner label="Loading users" />
         </div>
@@ -64,7 +80,7 @@ export function UsersPanel() {
             <tbody>
               {users.data.map((u) => {
                 const self = u.userid === authId;
-                const cannotPassword = self ? undefined : cannotManage;
+                const cannotPassword = self ? "Change your own password under My account: it asks for the current one" : cannotManage;
                 return (
                   <tr key={u.userid}>
                     <td className="nowrap">
@@ -126,7 +142,10 @@ function UserDialog({ editing, onClose, onDone }: { editing: Editing; onClose():
   const id = useId();
   const [userid, setUserid] = useState("");
   const [password, setPassword] = useState("");
+  const [confirm, setConfirm] = useState("");
   const [comment, setComment] = useState("");
+  const [submitted, setSubmitted] = useState(false);
+  const [touched, setTouched] = useState({ user: false, password: false, confirm: false });
   const create = useMutation(trpc.user.create.mutationOptions());
   const setPw = useMutation(trpc.user.setPassword.mutationOptions());
   const open = editing?.kind === "create" || editing?.kind === "password";
@@ -134,20 +153,45 @@ function UserDialog({ editing, onClose, onDone }: { editing: Editing; onClose():
   const pending = create.isPending || setPw.isPending;
   const error = creating ? create.error : setPw.error;
 
+  // `alice` means alice@pbs; a realm other than pbs is the server's to refuse, with its reason.
+  const trimmed = userid.trim();
+  const name = trimmed.includes("@") ? trimmed.slice(0, trimmed.indexOf("@")) : trimmed;
+  const show = (field: keyof typeof touched) => submitted || touched[field];
+  // Refusals about the name (taken, another realm) go beside the name field.
+  const createCode = (create.error as { data?: { code?: string } | null } | null)?.data?.code;
+  const badId = create.error?.message.match(/^invalid user id '[^']*': (.*)$/)?.[1];
+  const userRefused =
+    createCode === "CONFLICT" ? "A user with this name exists already: choose another name." : badId ? `User name refused: ${badId}.` : undefined;
+  const userProblem = creating ? ((show("user") ? userNameProblem(name) : undefined) ?? userRefused) : undefined;
+  const passwordRule = show("password") ? passwordProblem(password) : undefined;
+  const confirmProblem =
+    show("confirm") && confirm !== password ? (confirm === "" ? "Type the password again." : "The two passwords differ: type the same one twice.") : undefined;
+
   const close = () => {
     setUserid("");
     setPassword("");
+    setConfirm("");
     setComment("");
+    setSubmitted(false);
+    setTouched({ user: false, password: false, confirm: false });
     create.reset();
     setPw.reset();
     onClose();
   };
+  // What the server refused was about the old input: it goes as soon as the input changes.
+  const edit = (set: (v: string) => void) => (value: string) => {
+    set(value);
+    if (create.error) create.reset();
+    if (setPw.error) setPw.reset();
+  };
+  const blur = (field: keyof typeof touched) => () => setTouched((t) => ({ ...t, [field]: true }));
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    setSubmitted(true);
+    if ((creating && userNameProblem(name)) || passwordProblem(password) || confirm !== password) return;
     try {
       if (creating) {
-        const name = userid.includes("@") ? userid.trim() : `${userid.trim()}@pbs`;
-        await create.mutateAsync({ userid: name, password, ...(comment ? { comment } : {}) });
+        await create.mutateAsync({ userid: trimmed.includes("@") ? trimmed : `${trimmed}@pbs`, password, ...(comment ? { comment } : {}) });
       } else if (editing?.kind === "password") {
         await setPw.mutateAsync({ userid: editing.userid, password });
       }
@@ -171,30 +215,66 @@ function UserDialog({ editing, onClose, onDone }: { editing: Editing; onClose():
             <label className="field__label" htmlFor={`${id}-user`}>
               User name
             </label>
-            <input id={`${id}-user`} className="input" value={userid} onChange={(e) => setUserid(e.target.value)} autoComplete="off" placeholder="alice@pbs" />
+            <input
+              id={`${id}-user`}
+              className="input"
+              value={userid}
+              onChange={(e) => edit(setUserid)(e.target.value)}
+              onBlur={blur("user")}
+              autoComplete="off"
+              placeholder="alice@pbs"
+              aria-invalid={userProblem ? true : undefined}
+              aria-describedby={`${id}-user-msg`}
+            />
+            <FieldProblem id={`${id}-user-msg`} problem={userProblem} hint={`${USER_NAME_RULE}; "alice" means alice@pbs.`} alert={!!userRefused} />
           </div>
         ) : null}
         <div className="field">
           <label className="field__label" htmlFor={`${id}-pw`}>
             {creating ? "Password" : "New password"}
           </label>
-          <input id={`${id}-pw`} className="input" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" aria-describedby={`${id}-pw-hint`} />
-          <p className="field__hint" id={`${id}-pw-hint`}>
-            5 to 64 characters.
-          </p>
+          <input
+            id={`${id}-pw`}
+            className="input"
+            type="password"
+            value={password}
+            onChange={(e) => edit(setPassword)(e.target.value)}
+            onBlur={blur("password")}
+            autoComplete="new-password"
+            aria-invalid={passwordRule ? true : undefined}
+            aria-describedby={`${id}-pw-msg`}
+          />
+          <FieldProblem id={`${id}-pw-msg`} problem={passwordRule} hint={`${PASSWORD_RULE}.`} />
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-confirm`}>
+            Confirm password
+          </label>
+          <input
+            id={`${id}-confirm`}
+            className="input"
+            type="password"
+            value={confirm}
+            onChange={(e) => edit(setConfirm)(e.target.value)}
+            onBlur={blur("confirm")}
+            autoComplete="new-password"
+            aria-invalid={confirmProblem ? true : undefined}
+            aria-describedby={confirmProblem ? `${id}-confirm-msg` : undefined}
+          />
+          <FieldProblem id={`${id}-confirm-msg`} problem={confirmProblem} />
         </div>
         {creating ? (
           <div className="field">
             <label className="field__label" htmlFor={`${id}-comment`}>
               Comment
             </label>
-            <input id={`${id}-comment`} className="input" value={comment} onChange={(e) => setComment(e.target.value)} />
+            <input id={`${id}-comment`} className="input" value={comment} onChange={(e) => edit(setComment)(e.target.value)} maxLength={128} />
           </div>
         ) : null}
-        {error ? <ActionError title={creating ? "Could not add the user" : "Could not set the password"} error={error} /> : null}
+        {error && !userRefused ? <ActionError title={creating ? "Could not add the user" : "Could not set the password"} error={error} /> : null}
         <DialogFooter>
           <DialogClose className="button">Cancel</DialogClose>
-          <button type="submit" className="button button--primary" disabled={pending || !password || (creating && !userid.trim())}>
+          <button type="submit" className="button button--primary" disabled={pending}>
             {creating ? "Add" : "Set password"}
           </button>
         </DialogFooter>

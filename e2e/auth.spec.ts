@@ -72,7 +72,8 @@ test("admin pages: users, API tokens, permissions", async ({ page }) => {
   await page.getByRole("button", { name: "Add user" }).click();
   const add = page.getByRole("dialog", { name: "Add user" });
   await add.getByLabel("User name").fill(READER);
-  await add.getByLabel("Password").fill(READER_PASSWORD);
+  await add.getByLabel("Password", { exact: true }).fill(READER_PASSWORD);
+  await add.getByLabel("Confirm password").fill(READER_PASSWORD);
   await add.getByRole("button", { name: "Add", exact: true }).click();
   await expect(add).toBeHidden();
   await expect(page.getByRole("cell", { name: READER })).toBeVisible();

@@ -74,6 +74,10 @@ const INPUTS: Record<string, unknown> = {
   "auth.logout": undefined,
   "auth.whoami": undefined,
   "auth.permissions": { path: "/datastore/demo" },
+  "account.changePassword": { currentPassword: "not-the-password", newPassword: "secret123" },
+  "account.sessions": undefined,
+  "account.endSession": { id: "A".repeat(22) },
+  "account.logoutEverywhere": undefined,
   "user.list": undefined,
   "user.create": { userid: "new@pbs", password: "secret123" },
   "user.update": { userid: "admin@pbs", comment: "x" },
@@ -137,6 +141,16 @@ const SELF_SERVICE: Record<string, (result: unknown) => void> = {
   "datastore.list": (r) => expect(r).toEqual([]),
   "datastore.usage": (r) => expect(r).toEqual([]),
   "task.list": (r) => expect(r).toMatchObject({ data: [] }),
+  "account.sessions": (r) => expect(r).toEqual([]),
+  "account.logoutEverywhere": (r) => expect(r).toEqual({ ok: true }),
+};
+
+/**
+ * Self-service procedures that refuse the test input for a reason of their own, not a
+ * privilege: someone else's session id is unknown to the caller.
+ */
+const OWN_ONLY_REFUSALS: Record<string, string> = {
+  "account.endSession": "NOT_FOUND",
 };
 
 type AnyCaller = Record<string, Record<string, (input?: unknown) => Promise<unknown>>>;
@@ -184,7 +198,10 @@ describe("every procedure refuses callers without the privilege", () => {
       for (const user of ["none@pbs", "masked@pbs"]) {
         const got = await outcome(user, name);
         const own = SELF_SERVICE[name];
-        if (own) {
+        const refusal = OWN_ONLY_REFUSALS[name];
+        if (refusal) {
+          expect(got.code, `${user}: ${got.message}`).toBe(refusal);
+        } else if (own) {
           expect(got.code, `${user}: ${got.message}`).toBeUndefined();
           if (name !== "auth.whoami" || user === "none@pbs") own(got.result);
         } else {

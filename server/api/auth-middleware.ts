@@ -61,7 +61,12 @@ export function resolveCaller(headers: Headers | undefined, now = Date.now()): C
   if (!token) return { via: "none" };
   try {
     const session = verifySession(token, { now });
-    return { authId: session.authId, via: "session", ...(session.renewedToken ? { renewedToken: session.renewedToken } : {}) };
+    return {
+      authId: session.authId,
+      via: "session",
+      sessionId: session.sessionId,
+      ...(session.renewedToken ? { renewedToken: session.renewedToken } : {}),
+    };
   } catch {
     // An expired or forged cookie makes the caller anonymous (so the login page still works).
     return { via: "none", clearCookie: true };

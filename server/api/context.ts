@@ -11,6 +11,8 @@ export interface Caller {
   authId?: string;
   /** `local`: a trusted server-side caller without HTTP (tests, server components acting as root@pam). */
   via: "token" | "session" | "local" | "none";
+  /** The console session's id (via `session`): My account marks "this session" with it. */
+  sessionId?: string;
   /** A renewed session token: the response sets it as the new cookie. */
   renewedToken?: string;
   /** The cookie held an unusable session: the response clears it. */

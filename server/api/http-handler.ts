@@ -8,6 +8,7 @@
  * calls, so that one request cannot ask for many password hashes.
  */
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { recordSessionRenewal } from "../auth";
 import { sessionSetCookie } from "./auth-middleware";
 import { createRequestContext, type Context, type CookieBox } from "./init";
 import { appRouter } from "./root";
@@ -58,7 +59,15 @@ export async function handleTrpcRequest(req: Request, endpoint = "/api/trpc"): P
     req,
     router: appRouter,
     maxBatchSize: MAX_BATCH,
-    createContext: () => (ctx = createRequestContext({ req, cookie })),
+    createContext: async () => {
+      ctx = createRequestContext({ req, cookie });
+      const caller = ctx.caller;
+      // My account shows when each session was last used; a failed note must not fail the call.
+      if (caller?.renewedToken && caller.sessionId) {
+        await recordSessionRenewal(caller.sessionId).catch((err: unknown) => console.error("could not record a session renewal:", err));
+      }
+      return ctx;
+    },
     responseMeta: ({ errors }) => {
       const headers = new Headers();
       const setCookie = cookie.value ?? sessionSetCookie(ctx?.caller, req);

@@ -3,7 +3,7 @@
  * server): login sets the cookie, the cookie authenticates, cross-site mutations are refused
  * (CSRF) while cross-site reads are not, and API tokens work from scripts that send no Origin.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { createToken, createUser, grantRole } from "../auth";
 import { handleTrpcRequest } from "./http-handler";
 import { useDemoHome } from "./test-support";
@@ -81,5 +81,42 @@ describe("the API over HTTP", () => {
     expect(res.headers.get("set-cookie")).toBe("CofferAuthCookie=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     const after = await get("auth.whoami", undefined, { host: "console.local", cookie });
     expect(after.status).toBe(401);
+  });
+
+  it("My account over HTTP: a new password gives this browser a new cookie, the old one ends; rules read as one line", async () => {
+    const cookie = await login();
+    const short = await post("account.changePassword", { currentPassword: "admin-secret", newPassword: "abc" }, { ...SAME, cookie });
+    expect(short.status).toBe(400);
+    expect((await short.json()).error.message).toBe("newPassword: too short: use 5 to 64 characters");
+    const res = await post("account.changePassword", { currentPassword: "admin-secret", newPassword: "admin-secret-2" }, { ...SAME, cookie });
+    expect(res.status).toBe(200);
+    const fresh = res.headers.get("set-cookie")!.split(";")[0]!;
+    expect(fresh).not.toBe(cookie);
+    expect((await get("auth.whoami", undefined, { host: "console.local", cookie })).status).toBe(401);
+    expect((await get("auth.whoami", undefined, { host: "console.local", cookie: fresh })).status).toBe(200);
+    const back = await post("account.changePassword", { currentPassword: "admin-secret-2", newPassword: "admin-secret" }, { ...SAME, cookie: fresh });
+    expect(back.status).toBe(200);
+  });
+
+  it("records when a session's cookie was renewed, for My account", async () => {
+    const cookie = await login();
+    const listed = async (c: string) => {
+      const res = await get("account.sessions", undefined, { host: "console.local", cookie: c });
+      return { res, sessions: (await res.json()).result.data as { current: boolean; login: number; renewed: number }[] };
+    };
+    const before = (await listed(cookie)).sessions.find((x) => x.current)!;
+    expect(before.renewed).toBe(before.login);
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 5 * 60_000 });
+    try {
+      const later = Date.now();
+      const { res } = await listed(cookie);
+      // The renewal goes out as a new cookie, and the server notes it before answering.
+      const renewed = res.headers.get("set-cookie")!.split(";")[0]!;
+      const after = (await listed(renewed)).sessions.find((x) => x.current)!;
+      expect(after.login).toBe(before.login);
+      expect(after.renewed).toBe(later);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,5 +1,6 @@
 /** The API: one router per noun (DESIGN.md section 8). */
 import { createCallerFactory, router } from "./init";
+import { accountRouter } from "./routers/account";
 import { aclRouter } from "./routers/acl";
 import { authRouter } from "./routers/auth";
 import { contentRouter } from "./routers/content";
@@ -18,6 +19,7 @@ import { verifyRouter } from "./routers/verify";
 
 export const appRouter = router({
   auth: authRouter,
+  account: accountRouter,
   user: userRouter,
   token: tokenRouter,
   acl: aclRouter,

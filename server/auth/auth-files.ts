@@ -27,6 +27,8 @@ export const authPaths = {
   acl: () => path.join(paths.etc(), "acl.json"),
   sessionKey: () => path.join(paths.etc(), "session-key"),
   revokedSessions: () => path.join(paths.etc(), "revoked-sessions.json"),
+  /** The live console sessions (session-registry.ts). */
+  sessions: () => path.join(paths.etc(), "sessions.json"),
   adminPassword: () => path.join(paths.etc(), "admin-password"),
   /** One lock for all auth config files: a user's removal changes users, tokens and ACL together. */
   lock: () => path.join(paths.globalLocks(), "auth.cfg"),

@@ -34,10 +34,16 @@ export {
   SESSION_RENEW_AFTER_MS,
   createSession,
   destroySession,
+  endAllUserSessions,
+  endUserSession,
+  listSessions,
+  recordSessionRenewal,
   rotateSessionKey,
   sessionCookie,
   sessionTokenFromCookie,
   verifySession,
+  type SessionClient,
+  type SessionInfo,
   type VerifiedSession,
 } from "./session";
 export {

@@ -6,11 +6,15 @@ import {
   SESSION_RENEW_AFTER_MS,
   createSession,
   destroySession,
+  endUserSession,
+  listSessions,
+  recordSessionRenewal,
   rotateSessionKey,
   sessionCookie,
   sessionTokenFromCookie,
   verifySession,
 } from "./session";
+import { MAX_SESSIONS_PER_USER } from "./session-registry";
 import { fileMode, rejected, thrown, useAuthHome } from "./test-support";
 import { deleteUser } from "./accounts";
 import { createUser, setPassword, updateUser } from "./users";
@@ -26,7 +30,7 @@ describe("sessions", () => {
     const token = await createSession("alice@pbs", { now: T0 });
     expect(token).toMatch(/^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
     const v = verifySession(token, { now: T0 + 1000 });
-    expect(v).toEqual({ authId: "alice@pbs", expiresAt: T0 + SESSION_IDLE_MS });
+    expect(v).toEqual({ authId: "alice@pbs", sessionId: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/), expiresAt: T0 + SESSION_IDLE_MS });
     expect(fileMode(authPaths.sessionKey())).toBe(0o600);
   });
 
@@ -140,6 +144,34 @@ describe("sessions", () => {
     await createUser("carol@pbs", { password: "third-secret" });
     expect(live(afterEnable)).toBe(false);
     expect(live(await createSession("carol@pbs", { now: T0 }))).toBe(true);
+  });
+
+  it("lists live sessions: an unlisted one is refused, expired ones are pruned, each user keeps at most the cap", async () => {
+    await createUser("alice@pbs");
+    await createUser("bob@pbs");
+    const bob = await createSession("bob@pbs", { now: T0 });
+    const first = await createSession("alice@pbs", { now: T0, client: { address: "10.0.0.1", agent: "A\u0000gent" } });
+    expect(listSessions("alice@pbs", { now: T0 })).toEqual([
+      { id: verifySession(first, { now: T0 }).sessionId, login: T0, renewed: T0, address: "10.0.0.1", agent: "A gent" },
+    ]);
+    await endUserSession("alice@pbs", verifySession(first, { now: T0 }).sessionId);
+    expect(thrown(() => verifySession(first, { now: T0 + 1000 })).message).toBe("authentication failed - session expired");
+
+    // The cap: the least recently renewed session of the user ends when one more logs in.
+    const tokens: string[] = [];
+    for (let i = 0; i < MAX_SESSIONS_PER_USER; i++) tokens.push(await createSession("alice@pbs", { now: T0 + i }));
+    await recordSessionRenewal(verifySession(tokens[0]!, { now: T0 }).sessionId, { now: T0 + 5 * MIN });
+    await createSession("alice@pbs", { now: T0 + 6 * MIN });
+    expect(listSessions("alice@pbs", { now: T0 + 6 * MIN })).toHaveLength(MAX_SESSIONS_PER_USER);
+    expect(verifySession(tokens[0]!, { now: T0 + 6 * MIN }).authId).toBe("alice@pbs");
+    expect(thrown(() => verifySession(tokens[1]!, { now: T0 + 6 * MIN })).code).toBe("UNAUTHORIZED");
+    expect(verifySession(bob, { now: T0 + 6 * MIN }).authId).toBe("bob@pbs");
+
+    // A day later every one of them has gone from the file, not only from the listing.
+    await createSession("bob@pbs", { now: T0 + SESSION_MAX_MS + 1 });
+    const { readFileSync } = await import("node:fs");
+    expect(JSON.parse(readFileSync(authPaths.sessions(), "utf8")).sessions).toHaveLength(1);
+    expect(fileMode(authPaths.sessions())).toBe(0o600);
   });
 
   it("is for users only, not API tokens", async () => {

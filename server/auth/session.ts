@@ -16,6 +16,10 @@
  * expired, and to have the session's generation (users.ts): a password change, disabling, or
  * deleting and re-creating the user draws a new one, which ends every older session at once.
  *
+ * Live sessions are also listed on the server (session-registry.ts): a signed token whose
+ * session is not listed is refused, which is how a user ends one of their sessions from
+ * elsewhere (My account) and how "log out everywhere" ends them all.
+ *
  * Cookie (for the route handler, see `sessionCookie`): `CofferAuthCookie=<token>; Path=/;
  * HttpOnly; SameSite=Strict; Max-Age=7200`, plus `Secure` when the console is served over
  * https. SameSite=Strict keeps the browser from sending it with cross-site requests; the
@@ -26,7 +30,15 @@ import { z } from "zod";
 import { CofferError } from "../datastore/model/errors";
 import { isValidAuthId } from "../datastore/model/owner";
 import { authPaths, readConfigSync, withAuthLock, writeConfig } from "./auth-files";
-import { sessionGeneration } from "./users";
+import {
+  listUserSessions,
+  noteRenewal,
+  recordSession,
+  removeSessions,
+  isSessionListed,
+  type SessionEntry,
+} from "./session-registry";
+import { renewSessionGeneration, sessionGeneration } from "./users";
 
 export const SESSION_COOKIE = "CofferAuthCookie";
 export const SESSION_IDLE_MS = 2 * 60 * 60 * 1000;
@@ -40,6 +52,16 @@ export interface ClockOptions {
   /** Current time, epoch ms (tests inject it). */
   now?: number;
 }
+
+/** Where a login came from, as the console saw it (shown to the user in My account). */
+export interface SessionClient {
+  /** Only when the front door set it (server/api/init.ts). */
+  address?: string;
+  /** The browser's User-Agent header. */
+  agent?: string;
+}
+
+const LIMITS = { idleMs: SESSION_IDLE_MS, maxMs: SESSION_MAX_MS };
 
 const keyFileSchema = z.object({ key: z.string().regex(/^[A-Za-z0-9_-]{43}$/), created: z.number() });
 type KeyFile = z.infer<typeof keyFileSchema>;
@@ -114,7 +136,7 @@ function readRevoked(options: { fresh?: boolean } = {}): RevokedFile {
 }
 
 /** Starts a session for a user (not a token: tokens authenticate every request themselves). */
-export async function createSession(authId: string, opts: ClockOptions = {}): Promise<string> {
+export async function createSession(authId: string, opts: ClockOptions & { client?: SessionClient } = {}): Promise<string> {
   if (!isValidAuthId(authId) || authId.includes("!")) {
     throw new CofferError("BAD_REQUEST", "sessions are for users, not API tokens");
   }
@@ -122,11 +144,15 @@ export async function createSession(authId: string, opts: ClockOptions = {}): Pr
   const generation = sessionGeneration(authId, now);
   if (generation === undefined) throw new CofferError("UNAUTHORIZED", "authentication failed - user account disabled or expired");
   const key = await ensureKey();
-  return encode(key, { u: authId, g: generation, s: randomBytes(16).toString("base64url"), c: now, r: now });
+  const sid = randomBytes(16).toString("base64url");
+  await recordSession({ sid, user: authId, g: generation, login: now, renewed: now, ...opts.client }, now, LIMITS);
+  return encode(key, { u: authId, g: generation, s: sid, c: now, r: now });
 }
 
 export interface VerifiedSession {
   authId: string;
+  /** The session's id (stays the same across renewals). */
+  sessionId: string;
   /** Set when the token was renewed: send it as the new cookie. */
   renewedToken?: string;
   /** When the session ends if not used again (epoch ms). */
@@ -145,6 +171,8 @@ export function verifySession(token: string, opts: ClockOptions = {}): VerifiedS
   const absoluteEnd = p.c + SESSION_MAX_MS;
   if (now >= absoluteEnd || now >= p.r + SESSION_IDLE_MS) throw expired();
   if (readRevoked().revoked.some((e) => e.sid === p.s)) throw expired();
+  // Ended from My account, by "log out everywhere", or pushed out by the per-user cap.
+  if (!isSessionListed(p.s)) throw expired();
   const generation = sessionGeneration(p.u, now);
   if (generation === undefined) {
     throw new CofferError("UNAUTHORIZED", "authentication failed - user account disabled or expired");
@@ -152,10 +180,10 @@ export function verifySession(token: string, opts: ClockOptions = {}): VerifiedS
   // A password change, a disable or a delete-and-recreate since login: this session is over.
   if (generation !== p.g) throw expired();
   if (now - p.r < SESSION_RENEW_AFTER_MS) {
-    return { authId: p.u, expiresAt: Math.min(p.r + SESSION_IDLE_MS, absoluteEnd) };
+    return { authId: p.u, sessionId: p.s, expiresAt: Math.min(p.r + SESSION_IDLE_MS, absoluteEnd) };
   }
   const renewedToken = encode(readKey()!, { ...p, r: now });
-  return { authId: p.u, renewedToken, expiresAt: Math.min(now + SESSION_IDLE_MS, absoluteEnd) };
+  return { authId: p.u, sessionId: p.s, renewedToken, expiresAt: Math.min(now + SESSION_IDLE_MS, absoluteEnd) };
 }
 
 /**
@@ -172,6 +200,62 @@ export async function destroySession(token: string, opts: ClockOptions = {}): Pr
     revoked.push({ sid: p.s, until: p.c + SESSION_MAX_MS });
     await writeConfig(authPaths.revokedSessions(), revokedFileSchema, { revoked });
   });
+  await removeSessions((e) => e.sid === p.s);
+}
+
+/**
+ * Records that the console renewed a session's cookie (route handler, after verifySession
+ * returned `renewedToken`), so that My account shows when each session was last used.
+ */
+export async function recordSessionRenewal(sessionId: string, opts: ClockOptions = {}): Promise<void> {
+  await noteRenewal(sessionId, opts.now ?? Date.now());
+}
+
+/** A live session as its user sees it in My account. */
+export interface SessionInfo {
+  id: string;
+  /** Login time, epoch ms. */
+  login: number;
+  /** Last renewal of its cookie (about the last use, to the minute), epoch ms. */
+  renewed: number;
+  address?: string;
+  agent?: string;
+}
+
+function sessionInfo(e: SessionEntry): SessionInfo {
+  return {
+    id: e.sid,
+    login: e.login,
+    renewed: e.renewed,
+    ...(e.address ? { address: e.address } : {}),
+    ...(e.agent ? { agent: e.agent } : {}),
+  };
+}
+
+/** The user's live sessions, newest login first. */
+export function listSessions(user: string, opts: ClockOptions = {}): SessionInfo[] {
+  const now = opts.now ?? Date.now();
+  const generation = sessionGeneration(user, now);
+  if (generation === undefined) return [];
+  return listUserSessions(user, generation, now, LIMITS).map(sessionInfo);
+}
+
+/**
+ * Ends one of `user`'s sessions at once. NOT_FOUND when `user` has no such live session, also
+ * when the id is someone else's: a user learns nothing about other users' sessions.
+ */
+export async function endUserSession(user: string, sessionId: string): Promise<void> {
+  const removed = await removeSessions((e) => e.sid === sessionId && e.user === user);
+  if (removed === 0) throw new CofferError("NOT_FOUND", "no such session (it has ended already)");
+}
+
+/**
+ * Ends every session of `user`, the caller's own included (log out everywhere): a new session
+ * generation refuses every token issued before, listed or not, and the list forgets them.
+ */
+export async function endAllUserSessions(user: string): Promise<void> {
+  await renewSessionGeneration(user);
+  await removeSessions((e) => e.user === user);
 }
 
 /**

@@ -14,6 +14,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
+import { TOKEN_NAME_REGEX, TOKEN_NAME_RULE } from "../datastore/model/credentials";
 import { CofferError } from "../datastore/model/errors";
 import { authIdUser, isValidAuthId } from "../datastore/model/owner";
 import { printable } from "../datastore/model/names";
@@ -54,8 +55,6 @@ function digest(secret: string): string {
   return createHash("sha256").update(secret, "utf8").digest("hex");
 }
 
-/** Token names: PBS PROXMOX_SAFE_ID, at most 64 characters. */
-const TOKEN_NAME_REGEX = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 
 /** Tokens of one user, or of all users; never a secret. */
 export function listTokens(userid?: string): TokenInfo[] {
@@ -79,7 +78,7 @@ export async function createToken(
   opts: { expire?: number; comment?: string; enable?: boolean } = {},
 ): Promise<{ tokenid: string; secret: string }> {
   if (!TOKEN_NAME_REGEX.test(name)) {
-    throw new CofferError("BAD_REQUEST", `invalid token name '${printable(name)}'`);
+    throw new CofferError("BAD_REQUEST", `invalid token name '${printable(name)}': use ${TOKEN_NAME_RULE}`);
   }
   const tokenid = `${userid}!${name}`;
   if (userid.includes("!") || !isValidAuthId(tokenid)) {

@@ -179,6 +179,19 @@ export async function updateUser(userid: string, opts: UserOptions & { password?
   return info(updated!);
 }
 
+/**
+ * Ends every console session of the user at once (log out everywhere) by drawing a new session
+ * generation; the account itself is unchanged.
+ */
+export async function renewSessionGeneration(userid: string): Promise<void> {
+  await updateUsers((users) => {
+    const u = users.find((e) => e.userid === userid);
+    if (!u) throw new CofferError("NOT_FOUND", `no such user '${userid}'`);
+    u.generation = newGeneration();
+    return users;
+  });
+}
+
 export async function setPassword(userid: string, password: string): Promise<void> {
   await updateUser(userid, { password });
 }

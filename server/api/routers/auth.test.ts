@@ -93,12 +93,19 @@ describe("users", () => {
     expect((await failure(admin.user.delete({ userid: "admin@pbs" }))).message).toBe("you cannot delete the user you are logged in as");
   });
 
-  it("lets a user change their own password but nobody else's", async () => {
-    await callerAs("alice@pbs").user.setPassword({ userid: "alice@pbs", password: "alice-secret2" });
+  it("sets passwords only for someone with Permissions.Modify, and never one's own without the current one", async () => {
+    expect((await failure(callerAs("alice@pbs").user.setPassword({ userid: "alice@pbs", password: "alice-secret2" }))).message).toBe(
+      "permission check failed - missing Permissions.Modify on /access/users",
+    );
     expect((await failure(callerAs("alice@pbs").user.setPassword({ userid: "backup@pbs", password: "whatever1" }))).message).toBe(
       "permission check failed - missing Permissions.Modify on /access/users",
     );
-    expect((await failure(callerAs("alice@pbs").user.setPassword({ userid: "alice@pbs", password: "abc" }))).code).toBe("BAD_REQUEST");
+    expect((await failure(callerAs("admin@pbs").user.setPassword({ userid: "admin@pbs", password: "admin-secret2" }))).message).toBe(
+      "cannot set your own password here: change it in My account, which asks for the current one",
+    );
+    const short = await failure(callerAs("admin@pbs").user.setPassword({ userid: "alice@pbs", password: "abc" }));
+    expect(short.code).toBe("BAD_REQUEST");
+    expect(short.message).toContain("too short: use 5 to 64 characters");
     await callerAs("admin@pbs").user.setPassword({ userid: "alice@pbs", password: "alice-secret" });
   });
 });

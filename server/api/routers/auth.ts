@@ -15,8 +15,15 @@ import {
   sessionCookie,
   sessionTokenFromCookie,
   unauthorized,
+  type SessionClient,
 } from "../../auth";
-import { procedure, router } from "../init";
+import { procedure, router, type Context } from "../init";
+
+/** Where a login comes from, for the user's list of sessions (My account). */
+export function clientOf(ctx: Context): SessionClient {
+  const agent = ctx.headers?.get("user-agent") ?? undefined;
+  return { ...(ctx.clientAddress ? { address: ctx.clientAddress } : {}), ...(agent ? { agent } : {}) };
+}
 
 export const authRouter = router({
   /** Checks user and password and starts a session (cookie). */
@@ -33,7 +40,7 @@ export const authRouter = router({
       input.password,
       ctx.clientAddress ? { clientAddress: ctx.clientAddress } : {},
     );
-    const token = await createSession(authId);
+    const token = await createSession(authId, { client: clientOf(ctx) });
     if (ctx.cookie) ctx.cookie.value = sessionCookie(token, { secure: ctx.secure ?? false });
     return { authId };
   }),

@@ -1,30 +1,28 @@
 /**
  * Users of realm `pbs` (PBS /access/users): managing them needs Permissions.Modify on
- * /access/users, listing them Sys.Audit there (PBS). Everybody may change their own password;
- * an API token may not (it is not the person).
+ * /access/users, listing them Sys.Audit there (PBS). Everybody changes their own password in
+ * My account (account.changePassword), which asks for the current one; here only someone with
+ * Permissions.Modify sets a password, and not their own. An API token may not (it is not the person).
  */
 import { z } from "zod";
 import {
-  ACCESS_USERS_PATH,
-  checkPrivileges,
-  createSession,
   createUser,
   deleteUser,
   listUsers,
-  sessionCookie,
   setPassword,
   updateUser,
   unauthorized,
 } from "../../auth";
+import { newPasswordSchema, userIdSchema } from "../../datastore/model/credentials";
 import { CofferError } from "../../datastore/model/errors";
 import { procedure, router, type Access } from "../init";
 
 const MANAGE: Access = { path: "users", privileges: ["Permissions.Modify"] };
 
-export const useridSchema = z.string().min(3).max(128);
-const passwordSchema = z.string().min(5, "password too short (at least 5 characters)").max(64, "password too long (at most 64 characters)");
+export const useridSchema = userIdSchema;
+const passwordSchema = newPasswordSchema;
 const optionsSchema = {
-  comment: z.string().max(128).optional(),
+  comment: z.string().max(128, "at most 128 characters").optional(),
   enable: z.boolean().optional(),
   /** Epoch seconds; 0 = never. */
   expire: z.number().int().min(0).optional(),
@@ -50,19 +48,18 @@ export const userRouter = router({
     await deleteUser(input.userid);
   }),
 
-  /** Own password: any logged-in user; someone else's: Permissions.Modify on /access/users. */
-  setPassword: procedure({ path: "authenticated", privileges: [] }, z.strictObject({ userid: useridSchema, password: passwordSchema })).mutation(
-    async ({ ctx, input }) => {
-      const authId = ctx.auth.authId;
-      if (!authId) throw unauthorized();
-      if (authId.includes("!")) throw new CofferError("FORBIDDEN", "API tokens cannot change passwords");
-      if (input.userid !== authId) checkPrivileges(authId, ACCESS_USERS_PATH, ["Permissions.Modify"]);
-      // A new password ends every session of the user (users.ts); whoever changed their own
-      // in the console gets a new one at once, so only their other sessions end.
-      await setPassword(input.userid, input.password);
-      if (input.userid === authId && ctx.auth.via === "session" && ctx.cookie) {
-        ctx.cookie.value = sessionCookie(await createSession(authId), { secure: ctx.secure ?? false });
-      }
-    },
-  ),
+  /**
+   * Someone else's password: Permissions.Modify on /access/users. One's own goes through My
+   * account, which checks the current password: a session left open must not be enough to
+   * take over the account. (The local superuser, without a console password, may set any.)
+   */
+  setPassword: procedure(MANAGE, z.strictObject({ userid: useridSchema, password: passwordSchema })).mutation(async ({ ctx, input }) => {
+    const authId = ctx.auth.authId;
+    if (!authId) throw unauthorized();
+    if (authId.includes("!")) throw new CofferError("FORBIDDEN", "API tokens cannot change passwords");
+    if (input.userid === authId) {
+      throw new CofferError("FORBIDDEN", "cannot set your own password here: change it in My account, which asks for the current one");
+    }
+    await setPassword(input.userid, input.password);
+  }),
 });
