@@ -49,3 +49,6 @@ export { SnapshotWriter } from "./backup/snapshot-writer";
 
 // Locks a support tool may hold by hand (`coffer debug hold-lock`).
 export { lockGroup, lockSnapshot } from "./locking/locks";
+
+// Restores from the browser: archives of a snapshot, directory listings, downloads.
+export { archiveBaseName, browseArchive, listArchives, openDownload, type ArchiveInfo, type ArchiveKind, type BrowseEntry, type BrowseResult, type Download } from "./restore/download";

@@ -29,8 +29,8 @@ import type { RateLimiter } from "./rate-limit";
 
 export const STREAM_MAGIC = Buffer.from("CDIRSTRM", "latin1");
 export const STREAM_VERSION = 1;
-const TAG_ENTRY = Buffer.from("ENTR", "latin1");
-const TAG_END = Buffer.from("END!", "latin1");
+export const TAG_ENTRY = Buffer.from("ENTR", "latin1");
+export const TAG_END = Buffer.from("END!", "latin1");
 /** Largest entry header accepted when reading (a path is at most 4096 bytes on Linux). */
 export const MAX_HEADER_BYTES = 64 * 1024;
 /** File data is read and emitted in pieces of this size. */
@@ -151,6 +151,15 @@ function record(tag: Buffer, json: object): Buffer {
   tag.copy(head, 0);
   head.writeUInt32LE(body.length, 4);
   return Buffer.concat([head, body]);
+}
+
+/** One entry's record header (files: the `size` data bytes follow it), for synthetic streams. */
+export function entryRecord(e: StreamEntry): Buffer {
+  return record(TAG_ENTRY, entryJson(e));
+}
+
+export function endRecord(entries: number, bytes: number): Buffer {
+  return record(TAG_END, { entries, bytes });
 }
 
 export function streamHeader(): Buffer {
@@ -283,7 +292,8 @@ class ByteReader {
 
 const ENTRY_TYPES: readonly string[] = ["dir", "file", "symlink"];
 
-function parseEntry(json: unknown): StreamEntry {
+/** Checks one entry header's JSON (framing only; paths are checked by whoever uses them). */
+export function parseEntry(json: unknown): StreamEntry {
   if (json === null || typeof json !== "object") throw corrupt("entry header is not an object");
   const j = json as Record<string, unknown>;
   const int = (k: string, max: number) => {
