@@ -153,13 +153,22 @@ function record(tag: Buffer, json: object): Buffer {
   return Buffer.concat([head, body]);
 }
 
-/** One entry's record header (files: the `size` data bytes follow it), for synthetic streams. */
-export function entryRecord(e: StreamEntry): Buffer {
-  return record(TAG_ENTRY, entryJson(e));
-}
-
-export function endRecord(entries: number, bytes: number): Buffer {
-  return record(TAG_END, { entries, bytes });
+/**
+ * The stream of a tree that exists only in memory (the demo datastore): entries in stream
+ * order, each file with its data (whose length is the entry's size).
+ */
+export function* encodeEntries(items: Iterable<{ entry: StreamEntry; data?: Buffer }>): Generator<Buffer> {
+  yield streamHeader();
+  let count = 0;
+  let bytes = 0;
+  for (const { entry, data } of items) {
+    const size = entry.type === "file" ? (data?.length ?? 0) : 0;
+    yield record(TAG_ENTRY, entryJson(entry.type === "file" ? { ...entry, size } : entry));
+    if (size > 0) yield data!;
+    count++;
+    bytes += size;
+  }
+  yield record(TAG_END, { entries: count, bytes });
 }
 
 export function streamHeader(): Buffer {
