@@ -66,7 +66,7 @@ function ArchiveList({ store, ns, snapshot, onBrowse }: { store: string; ns: str
         <thead>
           <tr>
             <th scope="col">Archive</th>
-            <th scope="col">Type</th>
+            <th scope="col" className="restore__narrow-hide">Type</th>
             <th scope="col" className="num">
               Size
             </th>
@@ -84,7 +84,7 @@ function ArchiveList({ store, ns, snapshot, onBrowse }: { store: string; ns: str
             return (
               <tr key={a.filename}>
                 <td className="restore__name">{shown}</td>
-                <td>{KIND_LABEL[a.kind]}</td>
+                <td className="restore__narrow-hide">{KIND_LABEL[a.kind]}</td>
                 <td className="num">{formatSize(a.size)}</td>
                 <td className="restore__actions">
                   {encrypted ? (
@@ -99,7 +99,7 @@ function ArchiveList({ store, ns, snapshot, onBrowse }: { store: string; ns: str
                           Browse
                         </button>
                       ) : null}
-                      <a className="button" href={url} download={saveAs} aria-label={`Download ${shown} (${formatSize(a.size)}${a.kind === "directory" ? " of files, as a tar" : ""})`}>
+                      <a className="button" href={url} download={saveAs} aria-label={`Download ${shown}${a.kind === "directory" ? " as a tar" : ""} (${formatSize(a.size)})`}>
                         <Icon name="download" />
                         {a.kind === "directory" ? "Download .tar" : "Download"}
                       </a>
@@ -194,11 +194,11 @@ function FileBrowser({
             <thead>
               <tr>
                 <th scope="col">Name</th>
-                <th scope="col">Type</th>
+                <th scope="col" className="restore__narrow-hide">Type</th>
                 <th scope="col" className="num">
                   Size
                 </th>
-                <th scope="col">Modified (UTC)</th>
+                <th scope="col" className="restore__narrow-hide">Modified (UTC)</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>
                 </th>
@@ -221,9 +221,9 @@ function FileBrowser({
                       e.name
                     )}
                   </td>
-                  <td>{e.type === "dir" ? "Folder" : e.type === "symlink" ? "Symlink" : "File"}</td>
+                  <td className="restore__narrow-hide">{e.type === "dir" ? "Folder" : e.type === "symlink" ? "Symlink" : "File"}</td>
                   <td className="num">{e.type === "file" ? formatSize(e.size) : <span className="muted">—</span>}</td>
-                  <td className="nowrap">{formatUtcTime(e.mtime / 1000)}</td>
+                  <td className="nowrap restore__narrow-hide">{formatUtcTime(e.mtime / 1000)}</td>
                   <td className="restore__actions">
                     {e.type === "symlink" ? null : (
                       <a

@@ -51,7 +51,7 @@ test("restore from a snapshot: list the archives, browse a folder, download a fi
   // Browse the directory archive by keyboard: into etc, then download one file.
   await dialog.getByRole("button", { name: "Browse root.pxar" }).press("Enter");
   const top = dialog.getByRole("table", { name: "Files in root.pxar" });
-  await expect(top.getByRole("row", { name: /^etc Folder/ })).toBeVisible();
+  await expect(top.getByRole("row", { name: /^Open folder etc Folder/ })).toBeVisible();
   await top.getByRole("button", { name: "Open folder etc" }).press("Enter");
   await expect(dialog.getByRole("heading", { name: "Folder etc" })).toBeFocused();
   const etc = dialog.getByRole("table", { name: "Files in etc" });
@@ -74,6 +74,7 @@ test("restore from a snapshot: list the archives, browse a folder, download a fi
   await expect(top).toBeVisible();
   await page.keyboard.press("Escape");
   await expect(dialog).toBeHidden();
+  await expect(page.getByRole("button", { name: /^Actions for snapshot host\/backup-server\// })).toBeFocused();
 });
 
 test("restore dialog at phone width", async ({ page, request }) => {
