@@ -86,7 +86,7 @@ function ArchiveList({ store, ns, snapshot, onBrowse }: { store: string; ns: str
                 <td className="restore__name">{shown}</td>
                 <td className="restore__narrow-hide">{KIND_LABEL[a.kind]}</td>
                 <td className="num">{formatSize(a.size)}</td>
-                <td className="restore__actions">
+                <td><div className="restore__actions">
                   {encrypted ? (
                     <span className="muted" title="Encrypted on the client: only the client with its key can restore it">
                       Encrypted
@@ -105,7 +105,7 @@ function ArchiveList({ store, ns, snapshot, onBrowse }: { store: string; ns: str
                       </a>
                     </>
                   )}
-                </td>
+                </div></td>
               </tr>
             );
           })}
@@ -224,7 +224,7 @@ function FileBrowser({
                   <td className="restore__narrow-hide">{e.type === "dir" ? "Folder" : e.type === "symlink" ? "Symlink" : "File"}</td>
                   <td className="num">{e.type === "file" ? formatSize(e.size) : <span className="muted">—</span>}</td>
                   <td className="nowrap restore__narrow-hide">{formatUtcTime(e.mtime / 1000)}</td>
-                  <td className="restore__actions">
+                  <td><div className="restore__actions">
                     {e.type === "symlink" ? null : (
                       <a
                         className="button"
@@ -236,7 +236,7 @@ function FileBrowser({
                         {e.type === "dir" ? ".tar" : "Download"}
                       </a>
                     )}
-                  </td>
+                  </div></td>
                 </tr>
               ))}
             </tbody>
