@@ -61,7 +61,6 @@ test("restore from a snapshot: list the archives, browse a folder, download a fi
   const [file] = await Promise.all([page.waitForEvent("download"), etc.getByRole("link", { name: "Download hostname (14 B)" }).click()]);
   expect(file.suggestedFilename()).toBe("hostname");
   expect(await content(file)).toBe("backup-server\n");
-
   // A folder downloads as a tar.
   const [tar] = await Promise.all([page.waitForEvent("download"), etc.getByRole("link", { name: "Download folder ssh as a tar" }).click()]);
   expect(tar.suggestedFilename()).toBe("ssh.tar");

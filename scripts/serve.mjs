@@ -45,17 +45,6 @@ const app = next({ dev: false, dir: root, hostname: host, port });
 const handle = app.getRequestHandler();
 await app.prepare();
 
-/**
- * Next drops Content-Length from a route handler's streamed response; the download route
- * (server/api/download.ts) also sends its exact size as x-coffer-content-length, which becomes
- * the Content-Length here, so that browsers show a download's real progress.
- */
-function announceLength(res) {
-  const setHeader = res.setHeader.bind(res);
-  res.setHeader = (name, value) =>
-    String(name).toLowerCase() === "x-coffer-content-length" ? setHeader("content-length", value) : setHeader(name, value);
-}
-
 const server = http.createServer((req, res) => {
   const refusal = admit(/** @type {any} */ (req), config);
   if (refusal) {
@@ -63,7 +52,6 @@ const server = http.createServer((req, res) => {
     res.end(refusal.body);
     return;
   }
-  if (req.url?.startsWith("/api/download?")) announceLength(res);
   handle(req, res).catch((err) => {
     console.error("coffer: request failed:", err);
     if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });

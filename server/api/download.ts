@@ -138,8 +138,6 @@ export async function handleDownloadRequest(req: Request): Promise<Response> {
     const headers = new Headers({
       "content-type": dl.contentType,
       "content-length": String(dl.size),
-      // Next drops Content-Length; scripts/serve.mjs turns this one back into it.
-      "x-coffer-content-length": String(dl.size),
       "content-disposition": contentDisposition(dl.filename),
       "cache-control": "no-store",
       "x-content-type-options": "nosniff",
