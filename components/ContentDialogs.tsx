@@ -14,6 +14,7 @@ import { MoveGroupDialog } from "./MoveGroupDialog";
 import { MoveNamespaceDialog } from "./MoveNamespaceDialog";
 import { NotesDialog } from "./NotesDialog";
 import { PruneDialog } from "./PruneDialog";
+import { RestoreDialog } from "./RestoreDialog";
 import { VerifyDialog } from "./VerifyDialog";
 import { TaskViewerDialog } from "./TaskViewerDialog";
 import { useTRPC } from "./TrpcProvider";
@@ -117,6 +118,9 @@ export function ContentDialogs({
       break;
     case "prune":
       content = <PruneDialog store={store} ns={dialog.ns} group={dialog.group} onClose={onClose} onStarted={started} />;
+      break;
+    case "restore":
+      content = <RestoreDialog store={store} ns={dialog.ns} snapshot={dialog.snapshot} onClose={onClose} />;
       break;
     case "delete-namespace":
       content = (

@@ -88,6 +88,12 @@ export function SnapshotRow({
             ],
             [
               {
+                label: "Restore / Download…",
+                icon: "download",
+                onSelect: () => tree.openDialog({ kind: "restore", ns, snapshot: ref }),
+                disabledReason: may.restore() ?? (snapshot.finished ? undefined : "an unfinished snapshot cannot be restored"),
+              },
+              {
                 label: "Verify",
                 icon: "check",
                 onSelect: () => tree.openDialog({ kind: "verify", ns, snapshot: ref }),

@@ -41,6 +41,7 @@ export function useBackupPermissions(ns: string, owner: string | undefined) {
     remove: (what: string) => reason(p, path, `delete this ${what}`, "Datastore.Modify", "Datastore.Prune", owns),
     prune: () => reason(p, path, "prune this group", "Datastore.Modify", "Datastore.Prune", owns),
     verify: () => reason(p, path, "verify this", "Datastore.Verify", "Datastore.Backup", owns),
+    restore: () => reason(p, path, "download from this snapshot", "Datastore.Read", "Datastore.Backup", owns),
   };
 }
 

@@ -23,7 +23,8 @@ export type ContentDialog =
   | { kind: "snapshot-notes"; ns: string; snapshot: SnapshotRef }
   | { kind: "delete-snapshot"; ns: string; snapshot: SnapshotListItem }
   | { kind: "verify"; ns: string; group?: GroupRef; snapshot?: SnapshotRef }
-  | { kind: "prune"; ns: string; group: GroupRef };
+  | { kind: "prune"; ns: string; group: GroupRef }
+  | { kind: "restore"; ns: string; snapshot: SnapshotRef };
 
 export interface ContentTreeState {
   store: string;

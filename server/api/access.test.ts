@@ -111,6 +111,8 @@ const INPUTS: Record<string, unknown> = {
   "snapshot.setNotes": { store: "demo", ns: "", snapshot, notes: "x" },
   "snapshot.setProtected": { store: "demo", ns: "", snapshot, protected: true },
   "snapshot.delete": { store: "demo", ns: "", snapshot },
+  "restore.archives": { store: "demo", ns: "", snapshot },
+  "restore.browse": { store: "demo", ns: "", snapshot, archive: "root.pxar.didx", path: "etc" },
   "move.planGroup": { store: "demo", ns: "", group, targetNs: "prod" },
   "move.planNamespace": { store: "demo", ns: "prod", targetNs: "archive/prod" },
   "move.startGroup": { store: "demo", ns: "", group, targetNs: "prod" },

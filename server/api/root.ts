@@ -11,6 +11,7 @@ import { maintenanceRouter } from "./routers/maintenance";
 import { moveRouter } from "./routers/move";
 import { namespaceRouter } from "./routers/namespace";
 import { pruneRouter } from "./routers/prune";
+import { restoreRouter } from "./routers/restore";
 import { snapshotRouter } from "./routers/snapshot";
 import { taskRouter } from "./routers/task";
 import { tokenRouter } from "./routers/token";
@@ -34,6 +35,7 @@ export const appRouter = router({
   gc: gcRouter,
   verify: verifyRouter,
   prune: pruneRouter,
+  restore: restoreRouter,
 });
 
 export type AppRouter = typeof appRouter;

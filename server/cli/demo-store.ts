@@ -9,7 +9,7 @@ import { listDatastoreConfigs } from "../config/datastore-config";
 import { BackupNamespace, type BackupType, type GroupRef } from "../datastore/model/names";
 import { openDatastore, type WriteHandle } from "../datastore";
 import { LOCAL_ROOT } from "../datastore/model/owner";
-import { SnapshotWriter } from "../datastore";
+import { encodeEntries, SnapshotWriter } from "../datastore";
 
 export const DEMO_STORE = "demo";
 
@@ -95,11 +95,38 @@ function* diskImage(groupSeed: number, generation: number): Generator<Buffer> {
   for (let i = 0; i < 9; i++) yield Buffer.alloc(MiB); // unused space
 }
 
-/** A container or host file-system stream: stable files plus a changing tail. */
-function* fileStream(groupSeed: number, generation: number): Generator<Buffer> {
-  yield pseudoRandom(7, 3 * MiB);
-  yield pseudoRandom(groupSeed, 2 * MiB);
-  yield pseudoRandom(groupSeed + generation * 104729, 512 * 1024);
+/**
+ * A container's or host's file system as a real directory stream (so that it can be browsed
+ * and restored): shared "distribution" files (deduplicated across groups), files of its own,
+ * and a log that changes with every backup.
+ */
+function fileStream(g: GroupRef, groupSeed: number, generation: number, time: number): Generator<Buffer> {
+  const mtime = BigInt(time - 3600) * 1_000_000_000n;
+  const old = 1_700_000_000n * 1_000_000_000n;
+  const dir = (path: string, t = old) => ({ entry: { path, type: "dir" as const, mode: 0o755, uid: 0, gid: 0, mtime: t } });
+  const file = (path: string, data: Buffer, t = old, mode = 0o644) => ({ entry: { path, type: "file" as const, mode, uid: 0, gid: 0, mtime: t }, data });
+  const text = (s: string) => Buffer.from(s);
+  const host = g.type === "ct" ? `ct${g.id}` : g.id;
+  return encodeEntries([
+    dir(".", mtime),
+    dir("etc", mtime),
+    file("etc/hostname", text(`${host}\n`)),
+    file("etc/hosts", text(`127.0.0.1 localhost\n127.0.1.1 ${host}.example.com ${host}\n`)),
+    { entry: { path: "etc/localtime", type: "symlink", mode: 0o777, uid: 0, gid: 0, mtime: old, target: "/usr/share/zoneinfo/UTC" } },
+    dir("etc/ssh"),
+    file("etc/ssh/sshd_config", text("PermitRootLogin prohibit-password\nPasswordAuthentication no\n")),
+    dir("home"),
+    dir("home/admin"),
+    file("home/admin/notes.txt", text(`Backups of ${host} run nightly at 02:00 UTC.\nRestore test: generation ${generation}.\n`), mtime, 0o600),
+    dir("srv"),
+    file("srv/data.bin", pseudoRandom(groupSeed, 2 * MiB)),
+    dir("usr"),
+    dir("usr/lib"),
+    file("usr/lib/libdemo.so.1", pseudoRandom(7, 3 * MiB), old, 0o755),
+    dir("var", mtime),
+    dir("var/log", mtime),
+    file("var/log/syslog", pseudoRandom(groupSeed + generation * 104729, 512 * 1024), mtime, 0o640),
+  ]);
 }
 
 async function* asAsync(gen: Iterable<Buffer>): AsyncGenerator<Buffer> {
@@ -126,10 +153,10 @@ async function writeSnapshot(ds: WriteHandle, ns: BackupNamespace, g: DemoGroup,
       await w.writeFixed("drive-scsi0.img", asAsync(diskImage(seed, gen)), { chunkSize: IMAGE_CHUNK });
     } else if (g.type === "ct") {
       await w.writeBlob("pct.conf", configBlob(group, gen));
-      await w.writeDynamic("root.pxar", asAsync(fileStream(seed, gen)));
+      await w.writeDynamic("root.pxar", asAsync(fileStream(group, seed, gen, time)));
     } else {
       await w.writeBlob("host.conf", configBlob(group, gen));
-      await w.writeDynamic("root.pxar", asAsync(fileStream(seed, gen)));
+      await w.writeDynamic("root.pxar", asAsync(fileStream(group, seed, gen, time)));
     }
     if (!finish) {
       await w.detach();

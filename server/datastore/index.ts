@@ -43,6 +43,7 @@ export { KEEP_OPTION_NAMES, planPrune, pruneGroup, pruneResults, type KeepOption
 // Backups and restores.
 export { archiveSpec, checkDistinct, checkSource, parseArchiveSpec, type ArchiveSpec } from "./backup/archive-spec";
 export { runBackup, type BackupOptions, type BackupResult } from "./backup/backup";
+export { encodeEntries, type StreamEntry } from "./backup/dir-stream";
 export { humanSize } from "./backup/progress";
 export { MIB } from "./backup/rate-limit";
 export { restoreArchive } from "./backup/restore";
@@ -50,3 +51,6 @@ export { SnapshotWriter } from "./backup/snapshot-writer";
 
 // Locks a support tool may hold by hand (`coffer debug hold-lock`).
 export { lockGroup, lockSnapshot } from "./locking/locks";
+
+// Restores from the browser: archives of a snapshot, directory listings, downloads.
+export { archiveBaseName, browseArchive, listArchives, openDownload, type ArchiveInfo, type ArchiveKind, type BrowseEntry, type BrowseResult, type Download } from "./restore/download";

@@ -29,8 +29,8 @@ import type { RateLimiter } from "./rate-limit";
 
 export const STREAM_MAGIC = Buffer.from("CDIRSTRM", "latin1");
 export const STREAM_VERSION = 1;
-const TAG_ENTRY = Buffer.from("ENTR", "latin1");
-const TAG_END = Buffer.from("END!", "latin1");
+export const TAG_ENTRY = Buffer.from("ENTR", "latin1");
+export const TAG_END = Buffer.from("END!", "latin1");
 /** Largest entry header accepted when reading (a path is at most 4096 bytes on Linux). */
 export const MAX_HEADER_BYTES = 64 * 1024;
 /** File data is read and emitted in pieces of this size. */
@@ -151,6 +151,24 @@ function record(tag: Buffer, json: object): Buffer {
   tag.copy(head, 0);
   head.writeUInt32LE(body.length, 4);
   return Buffer.concat([head, body]);
+}
+
+/**
+ * The stream of a tree that exists only in memory (the demo datastore): entries in stream
+ * order, each file with its data (whose length is the entry's size).
+ */
+export function* encodeEntries(items: Iterable<{ entry: StreamEntry; data?: Buffer }>): Generator<Buffer> {
+  yield streamHeader();
+  let count = 0;
+  let bytes = 0;
+  for (const { entry, data } of items) {
+    const size = entry.type === "file" ? (data?.length ?? 0) : 0;
+    yield record(TAG_ENTRY, entryJson(entry.type === "file" ? { ...entry, size } : entry));
+    if (size > 0) yield data!;
+    count++;
+    bytes += size;
+  }
+  yield record(TAG_END, { entries: count, bytes });
 }
 
 export function streamHeader(): Buffer {
@@ -283,7 +301,8 @@ class ByteReader {
 
 const ENTRY_TYPES: readonly string[] = ["dir", "file", "symlink"];
 
-function parseEntry(json: unknown): StreamEntry {
+/** Checks one entry header's JSON (framing only; paths are checked by whoever uses them). */
+export function parseEntry(json: unknown): StreamEntry {
   if (json === null || typeof json !== "object") throw corrupt("entry header is not an object");
   const j = json as Record<string, unknown>;
   const int = (k: string, max: number) => {

@@ -108,3 +108,24 @@ export const keepCountSchema = z
 export const keepOptionsSchema = z
   .object(Object.fromEntries(KEEP_OPTIONS.map((k) => [k, keepCountSchema.optional()])) as Record<KeepOptionName, z.ZodOptional<typeof keepCountSchema>>)
   .strict();
+
+/** An archive as the snapshot's manifest names it (`drive-scsi0.img.fidx`, `root.pxar.didx`, `qemu-server.conf.blob`). */
+export const archiveFileSchema = z
+  .string()
+  .max(255, "an archive name has at most 255 characters")
+  .regex(
+    /^[A-Za-z0-9_][A-Za-z0-9._-]*\.(fidx|didx|blob)$/,
+    "an archive is named as in the snapshot: A-Z a-z 0-9 _ . - ending in .fidx, .didx or .blob (e.g. root.pxar.didx)",
+  );
+
+/** The longest path accepted inside a directory archive (Linux's PATH_MAX). */
+export const MAX_ARCHIVE_PATH = 4096;
+
+/** A file or folder inside a directory archive: relative, `/`-separated; `""` is its root. */
+export const archivePathSchema = z
+  .string()
+  .max(MAX_ARCHIVE_PATH, `a path inside an archive has at most ${MAX_ARCHIVE_PATH} characters`)
+  .refine(
+    (p) => p === "" || (!p.includes("\0") && p.split("/").every((c) => c !== "" && c !== "." && c !== "..")),
+    "a path inside an archive is relative (etc/hosts), without empty, '.' or '..' parts; leave it empty for the top folder",
+  );
