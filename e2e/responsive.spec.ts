@@ -71,29 +71,41 @@ async function expectHeaderFits(page: Page) {
   expect(inHeader, `user menu button at ${JSON.stringify(t)}, header at ${JSON.stringify(h)}`).toBe(true);
 }
 
-/** The Main navigation's link, opening the menu first where the navigation is folded. */
-async function navLink(page: Page, name: string): Promise<Locator> {
+/**
+ * The Main navigation: inline on wide screens; folded behind the Main menu button on narrow ones,
+ * where Escape folds it again and hands the focus back to the button. Every section's link is
+ * on screen once it shows.
+ */
+async function expectNavigationUsable(page: Page, testInfo: TestInfo) {
   const toggle = page.getByRole("button", { name: "Main menu" });
   const nav = page.getByRole("navigation", { name: "Main" });
-  const folded = page.viewportSize()!.width < NAV_FOLDS_BELOW;
-  if (folded) {
-    await expect(toggle).toBeVisible();
+  const link = (name: string) => nav.getByRole("link", { name, exact: true });
+  if (page.viewportSize()!.width < NAV_FOLDS_BELOW) {
     await expectInViewport(page, toggle, "the Main menu button");
-    await expect(nav.getByRole("link", { name, exact: true })).toBeHidden();
+    await expect(toggle).toHaveAttribute("aria-expanded", "false");
+    await expect(link("Datastores")).toBeHidden();
     await toggle.click();
     await expect(toggle).toHaveAttribute("aria-expanded", "true");
+    await link("Datastores").focus();
+    await page.keyboard.press("Escape");
+    await expect(link("Datastores")).toBeHidden();
+    await expect(toggle).toBeFocused();
+    await page.keyboard.press("Enter");
+    await expect(toggle).toHaveAttribute("aria-expanded", "true");
+    await attach(page, testInfo, "04 main menu");
   } else {
     await expect(toggle).toBeHidden();
   }
-  const link = nav.getByRole("link", { name, exact: true });
-  await expect(link).toBeVisible();
-  await expectInViewport(page, link, `the ${name} link`);
-  return link;
+  for (const name of ["Datastores", "Tasks", "Users", "Permissions"]) {
+    await expect(link(name)).toBeVisible();
+    await expectInViewport(page, link(name), `the ${name} link`);
+  }
 }
 
+/** Into the HTML report, and under a readable name in the test's output folder. */
 async function attach(page: Page, testInfo: TestInfo, name: string, fullPage = false) {
   const width = page.viewportSize()!.width;
-  const file = testInfo.outputPath(`${width}px-${name}.png`);
+  const file = testInfo.outputPath(`${width}px ${name}.png`);
   await page.screenshot({ path: file, fullPage });
   await testInfo.attach(`${width} px: ${name}`, { path: file, contentType: "image/png" });
 }
@@ -144,8 +156,9 @@ for (const width of WIDTHS) {
     await expect(userMenu).toBeHidden();
     await expect(trigger).toBeFocused();
 
-    // The navigation takes us to Tasks (and, folded, closes behind us).
-    await (await navLink(page, "Tasks")).click();
+    // The navigation takes us to Tasks (and, folded, folds again behind us).
+    await expectNavigationUsable(page, testInfo);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Tasks", exact: true }).click();
     await expect(page).toHaveURL(/\/tasks$/);
     await expect(page.getByRole("heading", { name: "Tasks", level: 1 })).toBeVisible();
     const tasks = page.getByRole("table");
@@ -155,7 +168,7 @@ for (const width of WIDTHS) {
     });
     await expectNoSidewaysScroll(page, "the Tasks page");
     await expectHeaderFits(page);
-    await attach(page, testInfo, "04 tasks", true);
+    await attach(page, testInfo, "05 tasks", true);
 
     // Task Viewer.
     await tasks.getByRole("button", { name: "Debug sleep (responsive)" }).first().click();
@@ -164,7 +177,7 @@ for (const width of WIDTHS) {
     await expect(viewer.getByRole("status", { name: "Task status" })).toContainText("OK");
     await expect(viewer.getByRole("log")).toContainText("TASK OK");
     await expectDialogFits(page, viewer, "the Task Viewer");
-    await attach(page, testInfo, "05 task viewer");
+    await attach(page, testInfo, "06 task viewer");
     await page.keyboard.press("Escape");
     await expect(viewer).toBeHidden();
 
@@ -174,7 +187,7 @@ for (const width of WIDTHS) {
     await expect(page.getByRole("heading", { name: "Garbage collection", exact: true })).toBeVisible();
     await expectNoSidewaysScroll(page, "the datastore summary");
     await expectHeaderFits(page);
-    await attach(page, testInfo, "06 summary", true);
+    await attach(page, testInfo, "07 summary", true);
 
     // Content: a group expanded, its row menu on screen without scrolling the tree sideways.
     await page.goto(`/datastores/${STORE}`);
@@ -183,7 +196,7 @@ for (const width of WIDTHS) {
     await expect(tree.getByRole("row", { name: /^Snapshot vm\/100 / }).first()).toBeVisible();
     await expectNoSidewaysScroll(page, "the content tree");
     await expectHeaderFits(page);
-    await attach(page, testInfo, "07 content, group expanded", true);
+    await attach(page, testInfo, "08 content, group expanded", true);
 
     const actions = tree.getByRole("button", { name: "Actions for group vm/100", exact: true });
     await expectInViewport(page, actions, "the actions button of group vm/100");
@@ -191,7 +204,7 @@ for (const width of WIDTHS) {
     const rowMenu = page.getByRole("menu");
     await expect(rowMenu.getByRole("menuitem", { name: "Move Group" })).toBeVisible();
     await expectInViewport(page, rowMenu, "the row menu");
-    await attach(page, testInfo, "08 row menu");
+    await attach(page, testInfo, "09 row menu");
 
     // Move Group with its preview.
     await rowMenu.getByRole("menuitem", { name: "Move Group" }).click();
@@ -200,7 +213,7 @@ for (const width of WIDTHS) {
     await expect(move.getByRole("region", { name: "Preview" }).getByRole("row", { name: /vm\/100/ })).toBeVisible();
     await expectDialogFits(page, move, "the Move Group dialog");
     await expectInViewport(page, move.getByRole("button", { name: "Move", exact: true }), "the Move button");
-    await attach(page, testInfo, "09 move group preview");
+    await attach(page, testInfo, "10 move group preview");
     await move.getByRole("button", { name: "Cancel" }).click();
     await expect(move).toBeHidden();
 
@@ -210,7 +223,7 @@ for (const width of WIDTHS) {
     await expect(maintenance.getByRole("radiogroup", { name: "Mode" })).toBeVisible();
     await expectDialogFits(page, maintenance, "the Maintenance Mode dialog");
     await expectInViewport(page, maintenance.getByRole("button", { name: "Save" }), "the Save button");
-    await attach(page, testInfo, "10 maintenance dialog");
+    await attach(page, testInfo, "11 maintenance dialog");
     await page.keyboard.press("Escape");
     await expect(maintenance).toBeHidden();
 
@@ -219,17 +232,17 @@ for (const width of WIDTHS) {
     await expect(page.getByRole("table", { name: "Users" }).getByRole("cell", { name: new RegExp(ADMIN) })).toBeVisible();
     await expectNoSidewaysScroll(page, "the Users page");
     await expectHeaderFits(page);
-    await attach(page, testInfo, "11 users", true);
+    await attach(page, testInfo, "12 users", true);
 
     await page.goto("/admin/tokens");
     await expect(page.getByRole("heading", { name: /API tokens/, level: 1 })).toBeVisible();
     await expectNoSidewaysScroll(page, "the API tokens page");
-    await attach(page, testInfo, "12 tokens", true);
+    await attach(page, testInfo, "13 tokens", true);
 
     await page.goto("/admin/permissions");
     await expect(page.getByRole("table", { name: "Permissions" }).getByRole("cell", { name: "Admin", exact: true })).toBeVisible();
     await expectNoSidewaysScroll(page, "the Permissions page");
     await expectHeaderFits(page);
-    await attach(page, testInfo, "13 permissions", true);
+    await attach(page, testInfo, "14 permissions", true);
   });
 }
