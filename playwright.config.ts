@@ -31,7 +31,9 @@ export default defineConfig({
   retries: 0,
   timeout: 30_000,
   expect: { timeout: 10_000 },
-  reporter: [["list"]],
+  // The list for the terminal; the HTML report (with each journey's screenshots) is written to
+  // playwright-report/ and never opened, so a run does not wait on a browser.
+  reporter: [["list"], ["html", { open: "never", outputFolder: "playwright-report" }]],
   globalSetup: "./e2e/global-setup.ts",
   globalTeardown: "./e2e/global-teardown.ts",
   use: {

@@ -1,7 +1,12 @@
 "use client";
-/** The bar on every page: product name, the main sections of the console, and the user menu. */
+/**
+ * The bar on every page: product name, the main sections of the console, and the user menu.
+ * On narrow screens the sections fold behind a "Menu" button (a disclosure, app/globals.css
+ * decides the width); following a link, Escape or a click elsewhere folds them again.
+ */
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { useEffect, useId, useRef, useState } from "react";
 import { Icon, type IconName } from "./Icon";
 import { TasksButton } from "./TasksButton";
 import { UserMenu } from "./UserMenu";
@@ -31,21 +36,63 @@ export function AppHeader() {
     ...(users.has("Sys.Audit", "Permissions.Modify") ? [USERS_SECTION] : []),
     ...(acl.has("Sys.Audit", "Permissions.Modify") ? [PERMISSIONS_SECTION] : []),
   ];
+  const navId = useId();
+  const header = useRef<HTMLElement>(null);
+  const toggle = useRef<HTMLButtonElement>(null);
+  const [navOpen, setNavOpen] = useState(false);
+  // Any change of page (a link, back/forward) folds it (React's "adjust state on a prop change").
+  const [navPath, setNavPath] = useState(pathname);
+  if (navPath !== pathname) {
+    setNavPath(pathname);
+    setNavOpen(false);
+  }
+
+  useEffect(() => {
+    if (!navOpen) return;
+    const onPointerDown = (e: PointerEvent) => {
+      if (!header.current?.contains(e.target as Node)) setNavOpen(false);
+    };
+    const onKeyDown = (e: KeyboardEvent) => {
+      if (e.key !== "Escape") return;
+      const inNav = header.current?.querySelector("nav")?.contains(document.activeElement);
+      setNavOpen(false);
+      if (inNav) toggle.current?.focus();
+    };
+    document.addEventListener("pointerdown", onPointerDown);
+    document.addEventListener("keydown", onKeyDown);
+    return () => {
+      document.removeEventListener("pointerdown", onPointerDown);
+      document.removeEventListener("keydown", onKeyDown);
+    };
+  }, [navOpen]);
+
   return (
-    <header className="app-header">
+    <header className="app-header" ref={header}>
       <div className="app-header__inner">
         <Link href="/" className="app-header__brand" aria-label="Coffer home">
           <Icon name="logo" className="app-header__logo" />
           <span>Coffer</span>
         </Link>
-        <nav className="app-header__nav" aria-label="Main">
+        <button
+          ref={toggle}
+          type="button"
+          className="app-header__menu-button"
+          aria-label="Main menu"
+          aria-expanded={navOpen}
+          aria-controls={navId}
+          onClick={() => setNavOpen(!navOpen)}
+        >
+          <Icon name="menu" />
+          <span aria-hidden="true">Menu</span>
+        </button>
+        <nav className="app-header__nav" aria-label="Main" id={navId} data-open={navOpen ? "" : undefined}>
           <ul>
             {sections.map((s) => {
               // "page" on the section's own page, "true" on the pages below it (WAI-ARIA).
               const current = pathname === s.href ? "page" : pathname.startsWith(`${s.href}/`) ? "true" : undefined;
               return (
                 <li key={s.href}>
-                  <Link href={s.href} aria-current={current}>
+                  <Link href={s.href} aria-current={current} onClick={() => setNavOpen(false)}>
                     <Icon name={s.icon} />
                     {s.label}
                   </Link>

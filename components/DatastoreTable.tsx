@@ -67,7 +67,7 @@ export function DatastoreTable() {
         </p>
       ) : (
         <div className="table-wrap">
-          <table className="data-table" aria-labelledby="datastores-title">
+          <table className="data-table datastore-table" aria-labelledby="datastores-title">
             <thead>
               <tr>
                 <th scope="col">Name</th>

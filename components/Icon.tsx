@@ -70,6 +70,8 @@ const PATHS = {
   stop: <rect x="6" y="6" width="12" height="12" rx="1.5" />,
   download: <path d="M12 4v11m-4.5-4.5L12 15l4.5-4.5M5 20h14" />,
   tasks: <path d="M9 6h11M9 12h11M9 18h11M4 6h.01M4 12h.01M4 18h.01" />,
+  // The header's Main menu button on narrow screens.
+  menu: <path d="M4 6h16M4 12h16M4 18h16" />,
   // Content tree row actions (MoveGroupDialog, RowActionsMenu, ...).
   more: (
     <>
