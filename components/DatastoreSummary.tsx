@@ -40,6 +40,30 @@ function outcomeBadge(o: TaskOutcome | undefined) {
   return <Badge tone={tone}>{o.label}</Badge>;
 }
 
+/** The summary's Maintenance card: the mode and its message, or normal operation. */
+function MaintenanceCard({ mode }: { mode: DatastoreStatus["maintenance"] }) {
+  return (
+    <section className="panel card" aria-labelledby="sum-maint">
+      <h2 className="card__title" id="sum-maint">
+        Maintenance
+      </h2>
+      {mode ? (
+        <p>
+          <MaintenanceBadge mode={mode} /> {mode.message ? `“${mode.message}”` : null}
+        </p>
+      ) : (
+        <p>
+          <Badge tone="success">
+            <Icon name="check" />
+            None
+          </Badge>{" "}
+          <span className="muted">normal operation</span>
+        </p>
+      )}
+    </section>
+  );
+}
+
 function ContentCounts({ counts, labelledBy }: { counts: NonNullable<DatastoreStatus["counts"]>; labelledBy: string }) {
   return (
     <table className="data-table card__table" aria-labelledby={labelledBy}>
@@ -106,24 +130,7 @@ function LimitedSummary({ store, status }: { store: string; status: DatastoreSta
             on {datastorePath(store)}.
           </p>
         </section>
-        <section className="panel card" aria-labelledby="sum-maint">
-          <h2 className="card__title" id="sum-maint">
-            Maintenance
-          </h2>
-          {status.maintenance ? (
-            <p>
-              <MaintenanceBadge mode={status.maintenance} /> {status.maintenance.message ? `“${status.maintenance.message}”` : null}
-            </p>
-          ) : (
-            <p>
-              <Badge tone="success">
-                <Icon name="check" />
-                None
-              </Badge>{" "}
-              <span className="muted">normal operation</span>
-            </p>
-          )}
-        </section>
+        <MaintenanceCard mode={status.maintenance} />
       </div>
     </div>
   );
@@ -284,24 +291,7 @@ export function DatastoreSummary({ store }: { store: string }) {
           </div>
         </section>
 
-        <section className="panel card" aria-labelledby="sum-maint">
-          <h2 className="card__title" id="sum-maint">
-            Maintenance
-          </h2>
-          {s.maintenance ? (
-            <p>
-              <MaintenanceBadge mode={s.maintenance} /> {s.maintenance.message ? `“${s.maintenance.message}”` : null}
-            </p>
-          ) : (
-            <p>
-              <Badge tone="success">
-                <Icon name="check" />
-                None
-              </Badge>{" "}
-              <span className="muted">normal operation</span>
-            </p>
-          )}
-        </section>
+        <MaintenanceCard mode={s.maintenance} />
       </div>
 
       {seesSizes && (

@@ -3,34 +3,8 @@
  * start a move) shows up in the header's Tasks button; opening it in the Task Viewer shows its
  * log lines arriving, Stop aborts it, and the viewer then shows PBS's abort status.
  */
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
-
-/** Starts a task process with `coffer task run` (it prints its UPID first) and returns the UPID. */
-function startTask(kind: string, args: unknown): Promise<string> {
-  const child = spawn(path.resolve("bin/coffer"), ["task", "run", kind, "--args", JSON.stringify(args)], {
-    env: { ...process.env, COFFER_HOME: process.env.COFFER_E2E_HOME },
-    detached: true,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (chunk: string) => {
-      out += chunk;
-      const line = out.split("\n")[0]!;
-      if (out.includes("\n")) {
-        child.stdout.destroy();
-        child.unref();
-        if (line.startsWith("UPID:")) resolve(line);
-        else reject(new Error(`task did not start: ${out}`));
-      }
-    });
-    child.on("error", reject);
-    child.on("exit", (code) => reject(new Error(`task process exited (${code}) before printing its UPID: ${out}`)));
-  });
-}
+import { startTask } from "./support/task";
 
 /** The highest log line number shown. */
 async function lastLine(page: Page): Promise<number> {
