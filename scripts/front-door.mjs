@@ -151,3 +151,42 @@ export function admit(req, config) {
   req.headers[CLIENT_ADDRESS_HEADER] = client;
   return undefined;
 }
+
+/**
+ * The response header in which the download route declares its body's exact size. Next drops
+ * `Content-Length` from every route-handler response it streams (next/dist/server/send-response.js
+ * FORBIDDEN_HEADERS), so without it a browser could show neither a percentage nor the time left.
+ */
+export const DECLARED_LENGTH_HEADER = "x-coffer-content-length";
+
+/** The only path whose declared length is believed: the download route's. */
+export const DOWNLOAD_PATH = "/api/download";
+
+/**
+ * For a request to the download route, turns the declared size into `Content-Length` when the
+ * headers go out, and never lets the private header leave. No length is set when the body is
+ * encoded (then the declared size is not what travels) or when the value is not a whole number.
+ * A body that ends short of it is ended by Next with `res.destroy()`, so the browser sees a
+ * failed download rather than a short file.
+ * @param {{ url?: string }} req
+ * @param {import("node:http").ServerResponse} res
+ */
+export function passDeclaredLength(req, res) {
+  const pathname = (req.url ?? "").split("?", 1)[0];
+  if (pathname !== DOWNLOAD_PATH) return;
+  const writeHead = res.writeHead;
+  /** @type {(this: import("node:http").ServerResponse, ...args: any[]) => import("node:http").ServerResponse} */
+  const patched = function (...args) {
+    const headers = args.find((a, i) => i > 0 && typeof a === "object" && a !== null && !Array.isArray(a));
+    const declared = headers?.[DECLARED_LENGTH_HEADER] ?? this.getHeader(DECLARED_LENGTH_HEADER);
+    if (headers) delete headers[DECLARED_LENGTH_HEADER];
+    this.removeHeader(DECLARED_LENGTH_HEADER);
+    const length = typeof declared === "string" && /^[0-9]{1,16}$/.test(declared) ? Number(declared) : NaN;
+    const encoded = this.getHeader("content-encoding") ?? headers?.["content-encoding"];
+    if (Number.isSafeInteger(length) && !encoded && !this.getHeader("transfer-encoding")) {
+      this.setHeader("content-length", String(length));
+    }
+    return writeHead.apply(this, /** @type {any} */ (args));
+  };
+  res.writeHead = /** @type {any} */ (patched);
+}

@@ -4,7 +4,8 @@
  * Serves the console's production build (`next build` first; `npm start` does both). Like
  * `next start`, but every request passes the front door first (scripts/front-door.mjs): the
  * Host header must name this console, forwarded headers count only from trusted proxies, and
- * the app learns the client's real address for login throttling.
+ * the app learns the client's real address for login throttling, and downloads get the
+ * Content-Length that Next would drop.
  *
  * Environment: HOST (default 127.0.0.1), PORT (default 3000), COFFER_HOME,
  * COFFER_ALLOWED_ORIGINS (public origins behind a proxy), COFFER_TRUSTED_PROXIES (addresses of
@@ -13,7 +14,7 @@
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { FRONT_DOOR_MARK, admit, allowedHosts, parseTrustedProxies } from "./front-door.mjs";
+import { FRONT_DOOR_MARK, admit, allowedHosts, parseTrustedProxies, passDeclaredLength } from "./front-door.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const host = process.env.HOST || "127.0.0.1";
@@ -52,6 +53,7 @@ const server = http.createServer((req, res) => {
     res.end(refusal.body);
     return;
   }
+  passDeclaredLength(req, res);
   handle(req, res).catch((err) => {
     console.error("coffer: request failed:", err);
     if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });

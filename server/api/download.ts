@@ -1,8 +1,11 @@
 /**
  * The download route (app/api/download/route.ts): a snapshot's archive, or a file or folder of
- * a directory archive, streamed as it is read, with its size announced in Content-Length so
- * that the browser shows real progress. tRPC answers in JSON, so the bytes get a route of their
- * own, with the same rules as every procedure:
+ * a directory archive, streamed as it is read, with its size announced before the first byte so
+ * that the browser shows real progress. Next drops Content-Length from streamed route
+ * responses, so the size goes out in DECLARED_LENGTH_HEADER and the front door
+ * (scripts/front-door.mjs) turns it into Content-Length; `no-transform` keeps Next's gzip off
+ * the body, whose length would otherwise differ from the one declared. tRPC answers in JSON, so
+ * the bytes get a route of their own, with the same rules as every procedure:
  *
  * - the caller comes from the session cookie or an API token, exactly as for tRPC
  *   (auth-middleware.ts `resolveCaller`); anonymous callers get 401 before the input is read;
@@ -26,6 +29,9 @@ import { resolveCaller, sessionSetCookie } from "./auth-middleware";
 import { toTRPCError } from "./init";
 import { RESTORE_ACCESS } from "./routers/restore";
 import { archiveFileSchema, archivePathSchema, backupIdSchema, backupTypeSchema, backupTimeSchema, namespaceSchema, storeNameSchema } from "./schemas";
+
+/** Where the body's exact size goes (the front door's DECLARED_LENGTH_HEADER; a test checks they agree). */
+export const DECLARED_LENGTH_HEADER = "x-coffer-content-length";
 
 /** The query: `?store=&ns=&type=&id=&time=&archive=[&path=]` (time in epoch seconds). */
 export const downloadQuerySchema = z.strictObject({
@@ -106,6 +112,20 @@ export async function handleDownloadRequest(req: Request): Promise<Response> {
     finish = () => ds.close();
     if (grant.ownerOnly) checkBackupOwner(await ds.groupOwner(ns, snapshot), authId);
     const dl = await openDownload(ds, ns, snapshot, q.archive, q.path, req.signal);
+    const headers = new Headers({
+      "content-type": dl.contentType,
+      [DECLARED_LENGTH_HEADER]: String(dl.size),
+      "content-disposition": contentDisposition(dl.filename),
+      "cache-control": "no-store, no-transform",
+      "x-content-type-options": "nosniff",
+    });
+    if (setCookie) headers.set("set-cookie", setCookie);
+    if (req.method === "HEAD") {
+      // Next sends no body for HEAD and never reads or cancels it: release the snapshot now.
+      await dl.close();
+      await ds.close();
+      return new Response(null, { status: 200, headers });
+    }
     let done = false;
     finish = async () => {
       if (done) return;
@@ -135,14 +155,6 @@ export async function handleDownloadRequest(req: Request): Promise<Response> {
         await end();
       },
     });
-    const headers = new Headers({
-      "content-type": dl.contentType,
-      "content-length": String(dl.size),
-      "content-disposition": contentDisposition(dl.filename),
-      "cache-control": "no-store",
-      "x-content-type-options": "nosniff",
-    });
-    if (setCookie) headers.set("set-cookie", setCookie);
     return new Response(body, { status: 200, headers });
   } catch (err) {
     await finish().catch(() => undefined);

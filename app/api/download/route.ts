@@ -7,3 +7,9 @@ export const dynamic = "force-dynamic";
 export function GET(req: Request) {
   return handleDownloadRequest(req);
 }
+
+// Declared on its own: Next's automatic HEAD would run GET and leave its body unread, holding
+// the snapshot lock and the datastore's read count until the server stops.
+export function HEAD(req: Request) {
+  return handleDownloadRequest(req);
+}
