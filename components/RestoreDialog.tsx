@@ -4,7 +4,9 @@
  * their sizes, each downloadable (an image or a config file as it is, a directory archive as a
  * tar), and a browser for directory archives: open folders, download one file, or a folder as
  * a tar. Downloads are plain links to the download route, so the browser streams them to disk
- * and shows its own progress against the size the server announces.
+ * and shows its own progress against the size the server announces in Content-Length (exact
+ * for tars too). The dialog shows a size only where it knows the downloaded one: a tar's size
+ * is worked out by the server when the download starts, so the dialog does not guess it.
  */
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
@@ -22,6 +24,19 @@ const KIND_LABEL = { image: "Disk image", directory: "Directory", blob: "File" }
 
 /** `root.pxar.didx` -> `root.pxar`: the name the user gave at backup time. */
 const shownName = (filename: string) => filename.replace(/\.(fidx|didx|blob)$/, "");
+
+/** A download styled as a button; `label` is its accessible name, `saveAs` the suggested file name. */
+function DownloadLink({ href, saveAs, label, text }: { href: string; saveAs: string; label: string; text: string }) {
+  return (
+    <a className="button" href={href} download={saveAs} aria-label={label}>
+      <Icon name="download" />
+      {text}
+    </a>
+  );
+}
+
+/** `root.pxar` -> `root.tar`: what a directory archive or one of its folders is saved as. */
+const tarName = (name: string) => `${name.replace(/\.(pxar|mpxar|ppxar)$/, "")}.tar`;
 
 function Loading({ text }: { text: string }) {
   return (
@@ -80,7 +95,6 @@ function ArchiveList({ store, ns, snapshot, onBrowse }: { store: string; ns: str
             const shown = shownName(a.filename);
             const encrypted = a["crypt-mode"] === "encrypt";
             const url = downloadPath({ store, ns, snapshot, archive: a.filename });
-            const saveAs = a.kind === "directory" ? `${shown.replace(/\.(pxar|mpxar|ppxar)$/, "")}.tar` : shown;
             return (
               <tr key={a.filename}>
                 <td className="restore__name">{shown}</td>
@@ -99,10 +113,11 @@ function ArchiveList({ store, ns, snapshot, onBrowse }: { store: string; ns: str
                           Browse
                         </button>
                       ) : null}
-                      <a className="button" href={url} download={saveAs} aria-label={`Download ${shown}${a.kind === "directory" ? " as a tar" : ""} (${formatSize(a.size)})`}>
-                        <Icon name="download" />
-                        {a.kind === "directory" ? "Download .tar" : "Download"}
-                      </a>
+                      {a.kind === "directory" ? (
+                        <DownloadLink href={url} saveAs={tarName(shown)} label={`Download ${shown} as a tar`} text="Download .tar" />
+                      ) : (
+                        <DownloadLink href={url} saveAs={shown} label={`Download ${shown} (${formatSize(a.size)})`} text="Download" />
+                      )}
                     </>
                   )}
                 </div></td>
@@ -177,10 +192,12 @@ function FileBrowser({
             Up
           </button>
         ) : null}
-        <a className="button" href={downloadPath({ store, ns, snapshot, archive, path })} download={`${parts.length ? folderName : shown.replace(/\.(pxar|mpxar|ppxar)$/, "")}.tar`}>
-          <Icon name="download" />
-          Download folder (.tar)
-        </a>
+        <DownloadLink
+          href={downloadPath({ store, ns, snapshot, archive, path })}
+          saveAs={tarName(parts.length ? folderName : shown)}
+          label={`Download folder ${folderName} as a tar`}
+          text="Download folder (.tar)"
+        />
       </div>
       {listing.isPending ? (
         <Loading text="Reading the folder…" />
@@ -225,16 +242,10 @@ function FileBrowser({
                   <td className="num">{e.type === "file" ? formatSize(e.size) : <span className="muted">—</span>}</td>
                   <td className="nowrap restore__narrow-hide">{formatUtcTime(e.mtime / 1000)}</td>
                   <td><div className="restore__actions">
-                    {e.type === "symlink" ? null : (
-                      <a
-                        className="button"
-                        href={downloadPath({ store, ns, snapshot, archive, path: e.path })}
-                        download={e.type === "dir" ? `${e.name}.tar` : e.name}
-                        aria-label={e.type === "dir" ? `Download folder ${e.name} as a tar` : `Download ${e.name} (${formatSize(e.size)})`}
-                      >
-                        <Icon name="download" />
-                        {e.type === "dir" ? ".tar" : "Download"}
-                      </a>
+                    {e.type === "symlink" ? null : e.type === "dir" ? (
+                      <DownloadLink href={downloadPath({ store, ns, snapshot, archive, path: e.path })} saveAs={`${e.name}.tar`} label={`Download folder ${e.name} as a tar`} text=".tar" />
+                    ) : (
+                      <DownloadLink href={downloadPath({ store, ns, snapshot, archive, path: e.path })} saveAs={e.name} label={`Download ${e.name} (${formatSize(e.size)})`} text="Download" />
                     )}
                   </div></td>
                 </tr>
@@ -245,7 +256,8 @@ function FileBrowser({
       )}
       <p className="field__hint">
         {listing.data ? `${listing.data.totalEntries} entries, ${formatSize(listing.data.totalBytes)} of files in the archive. ` : ""}
-        Folders download as tar files (extract with <code>tar -xf</code>); modification times are kept to the second.
+        Folders download as tar files (extract with <code>tar -xf</code>); modification times are kept to the second. A tar&apos;s size is
+        unknown here: the server works it out when the download starts, and your browser then shows it with the progress.
       </p>
     </div>
   );
