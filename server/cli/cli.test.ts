@@ -214,10 +214,25 @@ describe("coffer reads well for a new user", () => {
     }
     expect(unknown.stderr).toBe("coffer: unknown command 'frobnicate'. Run 'coffer --help' for the list of commands.\n");
     expect(typo.stderr).toBe("coffer: unknown command 'grop'; did you mean 'coffer group'? Run 'coffer --help' for the list of commands.\n");
-    expect(subTypo.stderr).toBe(
-      "coffer: unknown command 'group lst'; did you mean 'coffer group list'? Run 'coffer group --help' for its commands.\n",
-    );
+    expect(subTypo.stderr).toMatch(/^coffer: unknown command 'group lst'; did you mean 'coffer group list'\?\nCommands of 'coffer group':\n  coffer group list  .*\n  coffer group move  /);
     expect(option.stderr).toBe("coffer: unknown option '--version'. Run 'coffer --help' for the list of commands.\n");
+  });
+
+  it("takes a typo after a command that has subcommands for the subcommand, not for an extra argument", async () => {
+    const [typo, bare, extra] = await Promise.all([coffer(["gc", "stauts", "store1"]), coffer(["gc", "stauts"]), coffer(["gc", "store1", "extra"])]);
+    expect(typo.code).toBe(2);
+    expect(typo.stdout).toBe("");
+    const [first, ...list] = typo.stderr.trimEnd().split("\n");
+    expect(first).toBe("coffer: unknown command 'gc stauts'; did you mean 'coffer gc status'?");
+    expect(list[0]).toBe("Commands of 'coffer gc':");
+    expect(list.map((l) => l.trim().split(/\s{2,}/)[0])).toEqual(expect.arrayContaining(["coffer gc", "coffer gc status"]));
+    expect(typo.stderr).not.toMatch(/unexpected argument/);
+    // One word is a valid `gc <store>`: a store may be called so; when none is, the error says what was meant.
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toBe("coffer: no such datastore 'stauts' (did you mean 'coffer gc status'?)\n");
+    // A word unlike any subcommand is what it looks like: an argument too many.
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toMatch(/^coffer: unexpected argument 'extra'\nUsage: coffer gc <store>/);
   });
 
   it("lists every command on one line each, and each noun's commands when only the noun is given", async () => {

@@ -78,12 +78,30 @@ function notACommand(argv: string[], wantsHelp: boolean): number {
     process.stderr.write(`${nounHelp(commands, first)}\n`);
     return 2;
   }
-  const guess = closest(verb, visible.filter((c) => c.path[0] === first && c.path[1]).map((c) => c.path[1]!));
-  printError(
-    `unknown command '${first} ${printable(verb)}'${guess ? `; did you mean 'coffer ${first} ${guess}'?` : "."} ` +
-      `Run 'coffer ${first} --help' for its commands.`,
-  );
+  return unknownVerb(first, verb, closest(verb, verbsOf(first)));
+}
+
+/** The second words of a noun's commands (`gc` -> `status`). */
+function verbsOf(noun: string): string[] {
+  return commands.filter((c) => !c.hidden && c.path.length === 2 && c.path[0] === noun).map((c) => c.path[1]!);
+}
+
+/** `coffer gc stauts`: one line with the likely command, then the noun's commands. */
+function unknownVerb(noun: string, verb: string, guess: string | undefined): number {
+  printError(`unknown command '${noun} ${printable(verb)}'${guess ? `; did you mean 'coffer ${noun} ${guess}'?` : "."}`);
+  process.stderr.write(`${nounHelp(commands, noun)}\n`);
   return 2;
+}
+
+/**
+ * The subcommand the first argument probably meant, when a command that is itself a noun
+ * (`gc` beside `gc status`) got a word close to one of its subcommands: `coffer gc stauts`.
+ */
+function mistypedVerb(command: Command, rest: string[]): { typed: string; guess: string } | undefined {
+  const typed = rest[0];
+  if (command.path.length !== 1 || typed === undefined || typed.startsWith("-")) return undefined;
+  const guess = closest(typed, verbsOf(command.path[0]!));
+  return guess === undefined ? undefined : { typed, guess };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -106,17 +124,22 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${commandHelp(commands, command)}\n`);
     return 0;
   }
+  // `coffer gc stauts demo` is a typo of `gc status`, not gc with one argument too many; plain
+  // `coffer gc stauts` may be a datastore called so, and only gets the hint when it fails.
+  const mistyped = mistypedVerb(command, rest);
   try {
     const args = parseArgs(rest, command.spec);
     const format = (args.options["output-format"] as OutputFormat | undefined) ?? "text";
     return (await command.run(args, format)) ?? 0;
   } catch (err) {
     if (err instanceof UsageError) {
+      if (mistyped) return unknownVerb(command.path[0]!, mistyped.typed, mistyped.guess);
       printError(err.message);
       process.stderr.write(`Usage: ${usageLine(command.path.join(" "), command.spec)}\n`);
       return 2;
     }
-    printError(errorMessage(err));
+    const hint = mistyped ? ` (did you mean 'coffer ${command.path[0]} ${mistyped.guess}'?)` : "";
+    printError(`${errorMessage(err)}${hint}`);
     if (!(err instanceof CofferError) && process.env.COFFER_DEBUG) console.error(err);
     return 1;
   }
