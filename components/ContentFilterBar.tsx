@@ -7,6 +7,7 @@
  */
 import { useEffect, useId, useState } from "react";
 import type { GroupSort } from "@/server/api/types";
+import type { ContentView } from "./content-links";
 import { Icon } from "./Icon";
 import { Spinner } from "./Spinner";
 
@@ -17,20 +18,21 @@ const SORTS: { value: GroupSort; label: string }[] = [
   { value: "owner", label: "Owner" },
 ];
 
+/** What the bar sets: the search text, and the order of the groups. */
+export type ContentFilter = Pick<ContentView, "q" | "sort" | "desc">;
+
 export function ContentFilterBar(props: {
-  filter: string;
-  onFilterChange(filter: string): void;
-  sort: GroupSort;
-  onSortChange(sort: GroupSort): void;
-  desc: boolean;
-  onDescChange(desc: boolean): void;
+  value: ContentFilter;
+  /** Called with the part that changed; stable across renders, or the search's debounce restarts. */
+  onChange(change: Partial<ContentFilter>): void;
   busy: boolean;
   /** How many hits the search has (undefined while there is none or it is loading). */
   matches?: number;
 }) {
   const id = useId();
-  const [text, setText] = useState(props.filter);
-  const { onFilterChange, filter } = props;
+  const { onChange } = props;
+  const { q: filter, sort, desc } = props.value;
+  const [text, setText] = useState(filter);
   // The search can change from outside (back/forward, a link): the box follows.
   const [shown, setShown] = useState(filter);
   if (filter !== shown) {
@@ -39,9 +41,9 @@ export function ContentFilterBar(props: {
   }
   useEffect(() => {
     if (text.trim() === filter) return;
-    const t = setTimeout(() => onFilterChange(text.trim()), 300);
+    const t = setTimeout(() => onChange({ q: text.trim() }), 300);
     return () => clearTimeout(t);
-  }, [text, filter, onFilterChange]);
+  }, [text, filter, onChange]);
   const searching = filter !== "";
 
   return (
@@ -57,7 +59,7 @@ export function ContentFilterBar(props: {
           placeholder="Search namespaces, groups, owners, notes"
           onChange={(e) => setText(e.target.value)}
           onKeyDown={(e) => {
-            if (e.key === "Enter") onFilterChange(text.trim());
+            if (e.key === "Enter") onChange({ q: text.trim() });
           }}
         />
       </label>
@@ -78,9 +80,9 @@ export function ContentFilterBar(props: {
         <select
           id={`${id}-sort`}
           className="input"
-          value={props.sort}
+          value={sort}
           disabled={searching}
-          onChange={(e) => props.onSortChange(e.target.value as GroupSort)}
+          onChange={(e) => onChange({ sort: e.target.value as GroupSort })}
         >
           {SORTS.map((s) => (
             <option key={s.value} value={s.value}>
@@ -90,7 +92,7 @@ export function ContentFilterBar(props: {
         </select>
       </label>
       <label className="content-filter__order">
-        <input type="checkbox" checked={props.desc} disabled={searching} onChange={(e) => props.onDescChange(e.target.checked)} />
+        <input type="checkbox" checked={desc} disabled={searching} onChange={(e) => onChange({ desc: e.target.checked })} />
         Descending
       </label>
       <span className="content-filter__busy" aria-live="polite">

@@ -15,13 +15,12 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSearchParams } from "next/navigation";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
-import type { GroupSort } from "@/server/api/types";
 import { formatBackupTime, MAX_NAMESPACE_DEPTH } from "@/server/datastore/model/names";
 import type { NamespaceListItem } from "@/server/datastore/model/types";
 import { ActionError } from "./ActionError";
 import { ContentDialogs } from "./ContentDialogs";
 import { describeLocation, locationKeys, locationOfKey, parseContentView } from "./content-links";
-import { ContentFilterBar } from "./ContentFilterBar";
+import { ContentFilterBar, type ContentFilter } from "./ContentFilterBar";
 import { ErrorMessage } from "./ErrorMessage";
 import { GroupRow } from "./GroupRow";
 import { Icon } from "./Icon";
@@ -55,7 +54,7 @@ function childrenByParent(list: readonly NamespaceListItem[] | undefined) {
   return map;
 }
 
-const contentQueryParams = (v: { q: string; sort: GroupSort; desc: boolean }) => ({
+const contentQueryParams = (v: ContentFilter) => ({
   q: v.q || undefined,
   sort: v.sort === "name" ? undefined : v.sort,
   desc: v.desc ? "1" : undefined,
@@ -79,9 +78,7 @@ export function ContentTree({ store }: { store: string }) {
   const view = useMemo(() => parseContentView(new URLSearchParams(searchParams.toString())), [searchParams]);
   const [shown, setShown] = useUrlBackedState({ q: view.q, sort: view.sort, desc: view.desc }, contentQueryParams);
   const { q: filter, sort, desc } = shown;
-  const setFilter = useCallback((q: string) => setShown({ ...shown, q }), [shown, setShown]);
-  const setSort = useCallback((next: GroupSort) => setShown({ ...shown, sort: next }), [shown, setShown]);
-  const setDesc = useCallback((next: boolean) => setShown({ ...shown, desc: next }), [shown, setShown]);
+  const changeShown = useCallback((change: Partial<ContentFilter>) => setShown({ ...shown, ...change }), [shown, setShown]);
   const query = useMemo(() => ({ filter, sort, desc }), [filter, sort, desc]);
   useRestoredExpansion(store, expanded, setExpandedKeys);
   const namespaceChildren = useMemo(() => childrenByParent(namespaces.data), [namespaces.data]);
@@ -411,12 +408,8 @@ export function ContentTree({ store }: { store: string }) {
         </button>
       </div>
       <ContentFilterBar
-        filter={filter}
-        onFilterChange={setFilter}
-        sort={sort}
-        onSortChange={setSort}
-        desc={desc}
-        onDescChange={setDesc}
+        value={shown}
+        onChange={changeShown}
         busy={isFetching}
         matches={filter ? searchTotal : undefined}
       />
