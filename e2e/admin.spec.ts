@@ -5,12 +5,12 @@
  * the Task Viewer, Enter on the row too, a running duration ticks, long log lines wrap).
  * Screenshots at 1440 and 390 px go to test-results/screenshots/admin-*.
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect, request as playwrightRequest, test, type Page } from "@playwright/test";
 import { ORIGIN } from "./support/auth";
 import { STORE, escapeRe, mutate, query, shot } from "./support/content";
+import { startTask } from "./support/task";
 
 const HOME = process.env.COFFER_E2E_HOME!;
 
@@ -175,31 +175,6 @@ test("without Datastore.Allocate, Add datastore and Remove say why on keyboard f
   await expect(page.getByRole("dialog")).toHaveCount(0);
   await context.close();
 });
-
-/** Starts a task process with `coffer task run` (it prints its UPID first) and returns the UPID. */
-function startTask(kind: string, args: unknown): Promise<string> {
-  const child = spawn(path.resolve("bin/coffer"), ["task", "run", kind, "--args", JSON.stringify(args)], {
-    env: { ...process.env, COFFER_HOME: HOME },
-    detached: true,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (chunk: string) => {
-      out += chunk;
-      if (out.includes("\n")) {
-        const line = out.split("\n")[0]!;
-        child.stdout.destroy();
-        child.unref();
-        if (line.startsWith("UPID:")) resolve(line);
-        else reject(new Error(`task did not start: ${out}`));
-      }
-    });
-    child.on("error", reject);
-    child.on("exit", (code) => reject(new Error(`task process exited (${code}) before printing its UPID: ${out}`)));
-  });
-}
 
 test("a task row opens the viewer by click anywhere and by Enter; a running duration ticks; long log lines wrap", async ({ page }) => {
   await page.setViewportSize({ width: 1440, height: 900 });

@@ -5,37 +5,12 @@
  * operations` once it has ended. A write started afterwards is refused with the admin's message,
  * which the console shows and explains.
  */
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { expect, test, type APIRequestContext } from "@playwright/test";
 import { ORIGIN } from "./support/auth";
+import { startTask } from "./support/task";
 
 const STORE = "demo";
 const MESSAGE = "disk swap until 14:00";
-
-/** Starts a task process with `coffer task run` (it prints its UPID first) and returns the UPID. */
-function startTask(kind: string, args: unknown): Promise<string> {
-  const child = spawn(path.resolve("bin/coffer"), ["task", "run", kind, "--args", JSON.stringify(args)], {
-    env: { ...process.env, COFFER_HOME: process.env.COFFER_E2E_HOME },
-    detached: true,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (chunk: string) => {
-      out += chunk;
-      if (!out.includes("\n")) return;
-      const line = out.split("\n")[0]!;
-      child.stdout.destroy();
-      child.unref();
-      if (line.startsWith("UPID:")) resolve(line);
-      else reject(new Error(`task did not start: ${out}`));
-    });
-    child.on("error", reject);
-    child.on("exit", (code) => reject(new Error(`task process exited (${code}) before printing its UPID: ${out}`)));
-  });
-}
 
 interface MaintenanceState {
   mode: string | null;
