@@ -67,7 +67,7 @@ export function DatastoreTable() {
         </p>
       ) : (
         <div className="table-wrap">
-          <table className="data-table datastore-table" aria-labelledby="datastores-title">
+          <table className="data-table data-table--stack datastore-table" aria-labelledby="datastores-title">
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -88,11 +88,11 @@ export function DatastoreTable() {
                       {ds.name}
                     </Link>
                   </td>
-                  <td className="mono">{ds.path}</td>
-                  <td className="truncate" title={ds.comment}>
+                  <td className="mono" data-label="Path">{ds.path}</td>
+                  <td className="truncate" title={ds.comment} data-label="Comment">
                     {ds.comment}
                   </td>
-                  <td className="usage-cell">
+                  <td className="usage-cell" data-label="Usage">
                     {(() => {
                       const u = usageOf(ds.name);
                       if (!u) return usage.isPending ? <Spinner label={`Loading the usage of ${ds.name}`} /> : <span className="muted">—</span>;
@@ -100,14 +100,14 @@ export function DatastoreTable() {
                       return <UsageBar usage={u} label={`Disk usage of ${ds.name}`} />;
                     })()}
                   </td>
-                  <td>
+                  <td data-label="Maintenance">
                     {ds["maintenance-mode"] ? (
                       <MaintenanceBadge mode={ds["maintenance-mode"]} />
                     ) : (
                       <span className="muted">None</span>
                     )}
                   </td>
-                  <td className="nowrap">
+                  <td className="nowrap data-table__actions">
                     <RemoveButton store={ds.name} onClick={() => setRemoving({ name: ds.name, path: ds.path })} />
                   </td>
                 </tr>

@@ -53,7 +53,7 @@ export function PermissionsPanel() {
         <ErrorMessage title="Could not load the permissions" error={acl.error} />
       ) : (
         <div className="table-wrap">
-          <table className="data-table" aria-labelledby="acl-title">
+          <table className="data-table data-table--stack" aria-labelledby="acl-title">
             <thead>
               <tr>
                 <th scope="col">Path</th>
@@ -67,10 +67,10 @@ export function PermissionsPanel() {
               {acl.data.acl.map((e) => (
                 <tr key={`${e.path} ${e["auth-id"]} ${e.role}`}>
                   <td className="mono">{e.path}</td>
-                  <td className="nowrap">{e["auth-id"]}</td>
-                  <td title={acl.data.roles.find((r) => r.name === e.role)?.privileges.join(", ") || "no privileges"}>{e.role}</td>
-                  <td>{e.propagate ? "Yes" : "No"}</td>
-                  <td>
+                  <td className="nowrap" data-label="User or token">{e["auth-id"]}</td>
+                  <td data-label="Role" title={acl.data.roles.find((r) => r.name === e.role)?.privileges.join(", ") || "no privileges"}>{e.role}</td>
+                  <td data-label="Propagate">{e.propagate ? "Yes" : "No"}</td>
+                  <td className="data-table__actions">
                     <button
                       type="button"
                       className="link-button"

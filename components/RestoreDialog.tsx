@@ -14,7 +14,7 @@ import { downloadPath } from "./download-url";
 import type { SnapshotRef } from "@/server/datastore/model/names";
 import { ActionError } from "./ActionError";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
-import { formatSize, formatUtcTime, namespaceLabel, snapshotName } from "./format";
+import { formatSize, formatUtcTime, snapshotName } from "./format";
 import { Icon } from "./Icon";
 import { Spinner } from "./Spinner";
 import { useTRPC } from "./TrpcProvider";
@@ -55,7 +55,7 @@ export function RestoreDialog({ store, ns, snapshot, onClose }: { store: string;
       onOpenChange={(o) => !o && onClose()}
       size="wide"
       title={`Restore snapshot ${name}`}
-      description={`In ${namespaceLabel(ns)} namespace of ${store}. Downloads are checked chunk by chunk; a damaged chunk stops the download with an error.`}
+      description={`In ${ns === "" ? "the root namespace" : `namespace ${ns}`} of ${store}. Downloads are checked chunk by chunk; a damaged chunk stops the download with an error.`}
     >
       {browsing ? (
         <FileBrowser store={store} ns={ns} snapshot={snapshot} archive={browsing.archive} path={browsing.path} onPath={(path) => setBrowsing({ ...browsing, path })} onBack={() => setBrowsing(null)} />

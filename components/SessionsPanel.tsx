@@ -55,7 +55,7 @@ export function SessionsPanel() {
         <ErrorMessage title="Could not load your sessions" error={sessions.error} />
       ) : (
         <div className="table-wrap">
-          <table className="data-table sessions-table" aria-labelledby={`${id}-title`}>
+          <table className="data-table data-table--stack" aria-labelledby={`${id}-title`}>
             <thead>
               <tr>
                 <th scope="col">Browser</th>
@@ -68,7 +68,7 @@ export function SessionsPanel() {
             <tbody>
               {sessions.data.map((s) => (
                 <tr key={s.id} aria-current={s.current ? "true" : undefined}>
-                  <td className="sessions__agent" title={s.agent} data-label="Browser">
+                  <td className="sessions__agent" title={s.agent}>
                     <span>
                       {browserLabel(s.agent)}
                       {s.current ? <span className="badge badge--info sessions__current">This session</span> : null}
@@ -81,7 +81,7 @@ export function SessionsPanel() {
                   <td className="nowrap" data-label="Last renewed">
                     {utc(s.renewed)}
                   </td>
-                  <td data-label="Actions">
+                  <td className="data-table__actions">
                     {s.current ? (
                       <span className="muted">Log out in the user menu</span>
                     ) : (

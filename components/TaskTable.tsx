@@ -87,7 +87,7 @@ export function TaskTable() {
       <TaskFilters value={filters} onChange={onFilters} />
       {tasks.isError && <ErrorMessage title="Could not load the tasks" error={tasks.error} />}
       <div className="table-wrap">
-        <table className="data-table task-table" aria-busy={tasks.isFetching}>
+        <table className="data-table data-table--stack task-table" aria-busy={tasks.isFetching}>
           <thead>
             <tr>
               <th scope="col">Task</th>
@@ -130,7 +130,7 @@ export function TaskTable() {
                       {t.description}
                     </button>
                   </td>
-                  <td>
+                  <td data-label="Status">
                     <div className="task-table__status">
                       <Badge tone={TONE[outcome.tone]}>{outcome.label}</Badge>
                       {/* The badge says it all, except why a task failed or was refused. */}
@@ -141,10 +141,10 @@ export function TaskTable() {
                       )}
                     </div>
                   </td>
-                  <td className="nowrap">{formatLocalTime(t.starttime)}</td>
-                  <td className="nowrap">{running ? <Spinner label="Running" /> : formatLocalTime(t.endtime!)}</td>
-                  <td className="num">{formatDuration((t.endtime ?? now) - t.starttime)}</td>
-                  <td className="nowrap muted">{t.user}</td>
+                  <td className="nowrap" data-label="Started">{formatLocalTime(t.starttime)}</td>
+                  <td className="nowrap" data-label="Ended">{running ? <Spinner label="Running" /> : formatLocalTime(t.endtime!)}</td>
+                  <td className="num" data-label="Duration">{formatDuration((t.endtime ?? now) - t.starttime)}</td>
+                  <td className="nowrap muted" data-label="User">{t.user}</td>
                 </tr>
               );
             })}

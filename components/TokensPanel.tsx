@@ -61,7 +61,7 @@ export function TokensPanel({ scope = "auto" }: { scope?: "mine" | "auto" }) {
         <p className="empty-state">No API tokens yet.</p>
       ) : (
         <div className="table-wrap">
-          <table className="data-table" aria-labelledby="tokens-title">
+          <table className="data-table data-table--stack" aria-labelledby="tokens-title">
             <thead>
               <tr>
                 <th scope="col">Token</th>
@@ -74,9 +74,9 @@ export function TokensPanel({ scope = "auto" }: { scope?: "mine" | "auto" }) {
               {tokens.data.map((t) => (
                 <tr key={t.tokenid}>
                   <td className="mono nowrap">{t.tokenid}</td>
-                  <td>{t.enable ? "Yes" : "No"}</td>
-                  <td className="truncate">{t.comment}</td>
-                  <td>
+                  <td data-label="Enabled">{t.enable ? "Yes" : "No"}</td>
+                  <td className="truncate" data-label="Comment">{t.comment}</td>
+                  <td className="data-table__actions">
                     <button
                       type="button"
                       className="link-button"

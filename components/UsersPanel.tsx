@@ -67,7 +67,7 @@ export function UsersPanel() {
         <ErrorMessage title="Could not load the users" error={users.error} />
       ) : (
         <div className="table-wrap">
-          <table className="data-table" aria-labelledby="users-title">
+          <table className="data-table data-table--stack" aria-labelledby="users-title">
             <thead>
               <tr>
                 <th scope="col">User</th>
@@ -87,10 +87,10 @@ export function UsersPanel() {
                       {u.userid}
                       {self ? <span className="muted"> (you)</span> : null}
                     </td>
-                    <td>{u.enable ? "Yes" : <span className="badge badge--warning">Disabled</span>}</td>
-                    <td className="nowrap">{u.expire === 0 ? <span className="muted">never</span> : new Date(u.expire * 1000).toISOString().slice(0, 10)}</td>
-                    <td className="truncate">{u.comment}</td>
-                    <td className="nowrap">
+                    <td data-label="Enabled">{u.enable ? "Yes" : <span className="badge badge--warning">Disabled</span>}</td>
+                    <td className="nowrap" data-label="Expires">{u.expire === 0 ? <span className="muted">never</span> : new Date(u.expire * 1000).toISOString().slice(0, 10)}</td>
+                    <td className="truncate" data-label="Comment">{u.comment}</td>
+                    <td className="nowrap data-table__actions">
                       <button type="button" className="link-button" onClick={() => setEditing({ kind: "password", userid: u.userid })} disabled={!!cannotPassword} title={cannotPassword}>
                         Set password
                       </button>{" "}
