@@ -1,12 +1,14 @@
 /**
  * The console from a 390 px phone to a 1440 px screen (issue 11.3): every main page fits the
  * window without scrolling sideways, the header's navigation and user menu stay on screen and
- * usable (behind a menu button on narrow screens), row menus and dialogs fit the viewport.
+ * usable (behind a menu button on narrow screens), row menus and dialogs fit the viewport. The
+ * tables of Datastores, Tasks, Users, API tokens, Permissions and My account do not scroll
+ * sideways either (on phones their rows stack as cards) and each row's action is on screen.
  * Each journey's screenshot is attached to the HTML report (playwright-report/) per width.
  */
 import { expect, test, type Locator, type Page, type TestInfo } from "@playwright/test";
 import { ADMIN, ADMIN_PASSWORD } from "./support/auth";
-import { STORE } from "./support/content";
+import { STORE, mutate } from "./support/content";
 import { startTask } from "./support/task";
 
 const WIDTHS = [1440, 800, 390] as const;
@@ -52,6 +54,22 @@ async function expectDialogFits(page: Page, dialog: Locator, what: string) {
     return body.scrollWidth - body.clientWidth;
   });
   expect(spill, `${what}: contents wider than the dialog by ${spill} px`).toBeLessThanOrEqual(0);
+}
+
+/**
+ * A table that does not scroll sideways inside its panel either, with `control` (one row's
+ * action) within the window's width once scrolled to: on phones the rows stack as cards
+ * instead of hiding their actions off to the right.
+ */
+async function expectTableFits(page: Page, table: Locator, control: Locator, what: string) {
+  await expect(table).toBeVisible();
+  const spill = await table.evaluate((el) => {
+    const wrap = el.closest(".table-wrap") ?? el.parentElement!;
+    return wrap.scrollWidth - wrap.clientWidth;
+  });
+  expect(spill, `${what} scrolls sideways inside its panel by ${spill} px`).toBeLessThanOrEqual(0);
+  await control.scrollIntoViewIfNeeded();
+  await expectInViewport(page, control, `${what}: ${await control.getAttribute("aria-label") ?? await control.textContent()}`);
 }
 
 /**
@@ -140,6 +158,8 @@ for (const width of WIDTHS) {
     const list = page.getByRole("table", { name: "Configured datastores" });
     await expect(list.getByRole("link", { name: STORE, exact: true })).toBeVisible();
     await expectNoSidewaysScroll(page, "the datastore list");
+    await expectTableFits(page, list, list.getByRole("button", { name: `Remove datastore ${STORE}` }), "the datastore list");
+    await page.evaluate(() => window.scrollTo(0, 0));
     await expectHeaderFits(page);
     await attach(page, testInfo, "02 datastore list", true);
 
@@ -167,6 +187,7 @@ for (const width of WIDTHS) {
       visible: width >= NAV_FOLDS_BELOW,
     });
     await expectNoSidewaysScroll(page, "the Tasks page");
+    await expectTableFits(page, tasks, tasks.getByRole("button", { name: "Debug sleep (responsive)" }).first(), "the task table");
     await expectHeaderFits(page);
     await attach(page, testInfo, "05 tasks", true);
 
@@ -229,20 +250,44 @@ for (const width of WIDTHS) {
 
     // Users, API tokens, permissions.
     await page.goto("/admin/users");
-    await expect(page.getByRole("table", { name: "Users" }).getByRole("cell", { name: new RegExp(ADMIN) })).toBeVisible();
+    const users = page.getByRole("table", { name: "Users" });
+    await expect(users.getByRole("cell", { name: new RegExp(ADMIN) })).toBeVisible();
     await expectNoSidewaysScroll(page, "the Users page");
+    await expectTableFits(page, users, users.getByRole("button", { name: "Set password" }).first(), "the user table");
     await expectHeaderFits(page);
     await attach(page, testInfo, "12 users", true);
 
+    // A token of the admin's own, so that both token tables have a row.
+    const token = `responsive-${width}`;
+    await mutate(page.request, "token.create", { name: token, comment: "a row for the responsive check, with a comment long enough to wrap" });
     await page.goto("/admin/tokens");
     await expect(page.getByRole("heading", { name: /API tokens/, level: 1 })).toBeVisible();
+    const tokens = page.getByRole("table", { name: /API tokens/ });
+    await expect(tokens.getByRole("cell", { name: `${ADMIN}!${token}` })).toBeVisible();
     await expectNoSidewaysScroll(page, "the API tokens page");
+    await expectTableFits(page, tokens, tokens.getByRole("button", { name: "Revoke" }).last(), "the token table");
     await attach(page, testInfo, "13 tokens", true);
 
     await page.goto("/admin/permissions");
-    await expect(page.getByRole("table", { name: "Permissions" }).getByRole("cell", { name: "Admin", exact: true })).toBeVisible();
+    const permissions = page.getByRole("table", { name: "Permissions" });
+    await expect(permissions.getByRole("cell", { name: "Admin", exact: true })).toBeVisible();
     await expectNoSidewaysScroll(page, "the Permissions page");
+    await expectTableFits(page, permissions, permissions.getByRole("button", { name: /^Remove / }).first(), "the permission table");
     await expectHeaderFits(page);
     await attach(page, testInfo, "14 permissions", true);
+
+    // My account: the password form, the user's tokens and sessions.
+    await page.goto("/account");
+    await expect(page.getByRole("heading", { name: "My account", level: 1 })).toBeVisible();
+    const mine = page.getByRole("table", { name: "Your API tokens" });
+    await expect(mine.getByRole("cell", { name: `${ADMIN}!${token}` })).toBeVisible();
+    await expectNoSidewaysScroll(page, "My account");
+    await expectInViewport(page, page.getByRole("button", { name: "Change password" }), "the Change password button");
+    await expectTableFits(page, mine, mine.getByRole("button", { name: "Revoke" }).last(), "my token table");
+    const sessions = page.getByRole("table", { name: "Sessions" });
+    await expectTableFits(page, sessions, sessions.getByRole("row", { name: /This session/ }), "my session table");
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await expectHeaderFits(page);
+    await attach(page, testInfo, "15 my account", true);
   });
 }
