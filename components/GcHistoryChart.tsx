@@ -30,7 +30,7 @@ export function GcHistoryChart({ runs }: { runs: readonly GcHistoryEntry[] }) {
   const title = "Garbage collection history";
   const summary = !last
     ? "No garbage collection has run yet (or none since Coffer started recording them)."
-    : `${runs.length} run(s). The last, ${formatLocalTime(last.endtime)}, freed ${formatSize(last["removed-bytes"])}; ${formatSize(
+    : `${runs.length === 1 ? "One run" : `${runs.length} runs`}. The last, ${formatLocalTime(last.endtime)}, freed ${formatSize(last["removed-bytes"])}; ${formatSize(
         last["disk-bytes"],
       )} on disk hold ${formatSize(last["index-data-bytes"])} of backups (deduplication factor ${last["dedup-factor"].toFixed(2)}).`;
 
