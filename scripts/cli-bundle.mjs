@@ -101,7 +101,7 @@ export async function buildCli() {
       external: ["tsx", "tsx/*"],
     }),
   ]);
-  const files = new Set([...Object.keys(cli.metafile.inputs), ...Object.keys(workers.metafile.inputs)]);
+  const files = new Set([...Object.keys(cli.metafile?.inputs ?? {}), ...Object.keys(workers.metafile?.inputs ?? {})]);
   const inputs = [...files].map((rel) => {
     const st = statSync(path.join(root, rel));
     // Modified while esbuild ran: the bundle may hold the old text, so stamp it as changed.

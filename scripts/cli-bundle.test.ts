@@ -22,10 +22,10 @@ describe("bin/coffer and the CLI bundle", () => {
 
   /** Runs the copy's bin/coffer; stdout and stderr. */
   async function coffer(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-    const env = { ...process.env, COFFER_HOME: path.join(copy, ".coffer") };
+    const env: Record<string, string | undefined> = { ...process.env, COFFER_HOME: path.join(copy, ".coffer") };
     delete env.COFFER_BIN;
     delete env.COFFER_FROM_SOURCE;
-    return execFileAsync(path.join(copy, "bin", "coffer"), args, { cwd: copy, env });
+    return execFileAsync(path.join(copy, "bin", "coffer"), args, { cwd: copy, env: env as NodeJS.ProcessEnv });
   }
 
   it("builds a missing bundle, reuses a current one, and rebuilds it when a source changed", async () => {
