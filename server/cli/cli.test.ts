@@ -201,12 +201,18 @@ async function inBatches<T, R>(items: T[], fn: (item: T) => Promise<R>, size = 4
 const flagsOf = (text: string) => new Set([...text.matchAll(/--[a-z][a-z-]*/g)].map((m) => m[0]));
 
 describe("coffer reads well for a new user", () => {
+  it("prints its version with --version, from the bundle and from the sources alike", async () => {
+    const { version } = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")) as { version: string };
+    const [bundled, fromSource] = await Promise.all([coffer(["--version"]), coffer(["--version"], { COFFER_FROM_SOURCE: "1" })]);
+    for (const r of [bundled, fromSource]) expect(r).toEqual({ code: 0, stdout: `coffer ${version}\n`, stderr: "" });
+  });
+
   it("answers an unknown command with one line and a hint, and suggests the obvious one", async () => {
     const [unknown, typo, subTypo, option] = await Promise.all([
       coffer(["frobnicate", "list"]),
       coffer(["grop", "list", "store1"]),
       coffer(["group", "lst", "store1"]),
-      coffer(["--version"]),
+      coffer(["--verbose"]),
     ]);
     for (const r of [unknown, typo, subTypo, option]) {
       expect(r.code).toBe(2);
@@ -217,7 +223,7 @@ describe("coffer reads well for a new user", () => {
     expect(subTypo.stderr).toBe(
       "coffer: unknown command 'group lst'; did you mean 'coffer group list'? Run 'coffer group --help' for its commands.\n",
     );
-    expect(option.stderr).toBe("coffer: unknown option '--version'. Run 'coffer --help' for the list of commands.\n");
+    expect(option.stderr).toBe("coffer: unknown option '--verbose'. Run 'coffer --help' for the list of commands.\n");
   });
 
   it("lists every command on one line each, and each noun's commands when only the noun is given", async () => {
