@@ -5,19 +5,22 @@
  * starts (issue 12: about 1 s per start under tsx, about 0.1 s from the bundle).
  *
  * Staleness rule (docs/benchmarks.md "Start-up"): the build writes dist/cli/inputs.json, every
- * file esbuild read (our sources and the node_modules files bundled in) with its mtime and
- * size. `bin/coffer` stats those files before it runs the bundle; when one differs or is gone,
- * or the stamp is missing, it rebuilds first and says so on stderr. A stale bundle therefore
- * never runs: editing a source, `git checkout`, or `npm update` of a bundled package all
- * trigger a rebuild. A new file is only reached through an import in a changed file, which the
- * check sees. The build writes each output to a temporary name and renames it, the stamp last,
+ * source file esbuild read (about 110) and node_modules/.package-lock.json (npm's record of the
+ * installed packages, rewritten by every install, update or uninstall) with its mtime and size.
+ * `bin/coffer` stats those files before it runs the bundle; when one differs or is gone, or the
+ * stamp is missing, it rebuilds first and says so on stderr. A stale bundle therefore never
+ * runs: editing a source, `git checkout`, or `npm update` of a bundled package all trigger a
+ * rebuild. A new file is only reached through an import in a changed file, which the check
+ * sees. (Editing a file inside node_modules by hand is not noticed: run `npm run build:cli`.) The build writes each output to a temporary name and renames it, the stamp last,
  * so processes that start while another rebuilds see either the old files with the old stamp
  * (and rebuild themselves) or whole new ones.
  *
- * Kept free of dependencies at import time: bin/coffer imports this on every start, and only
- * loads esbuild when it has to build.
+ * This module builds; scripts/cli-run.cjs is what bin/coffer loads on every start (CommonJS:
+ * Node's ES module loader alone costs a start tens of milliseconds), and it imports this one
+ * only when it has to build.
  */
-import { readFileSync, renameSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, renameSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -25,6 +28,11 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export const outDir = path.join(root, "dist", "cli");
 export const bundlePath = path.join(outDir, "coffer.cjs");
 const stampPath = path.join(outDir, "inputs.json");
+/** bin/coffer's side (staleness check, running the bundle), CommonJS for a fast start. */
+export const { staleReason } = /** @type {{ staleReason(): string | undefined }} */ (createRequire(import.meta.url)("./cli-run.cjs"));
+
+/** What stands for every bundled package file in the stamp (see buildCli). */
+const NPM_RECORD = "node_modules/.package-lock.json";
 
 /** The CLI: CommonJS, so that bin/coffer can compile it with a V8 code cache (runBundle). */
 const CLI_ENTRY = "server/cli/main.ts";
@@ -33,31 +41,6 @@ const WORKER_ENTRIES = {
   "hash-worker": "server/datastore/backup/hash-worker.mjs",
   "verify-worker": "server/datastore/verify/verify-worker.mjs",
 };
-
-/**
- * Why the bundle cannot run as it is (missing, or a named input changed), or undefined when it
- * is current. Costs one stat per input (a few hundred), about a millisecond.
- * @returns {string | undefined}
- */
-export function staleReason() {
-  /** @type {{ inputs: [string, number, number][] }} */
-  let stamp;
-  try {
-    stamp = JSON.parse(readFileSync(stampPath, "utf8"));
-  } catch {
-    return "the CLI bundle has not been built";
-  }
-  for (const [rel, mtimeMs, size] of stamp.inputs) {
-    let st;
-    try {
-      st = statSync(path.join(root, rel));
-    } catch {
-      return `${rel} is gone`;
-    }
-    if (st.mtimeMs !== mtimeMs || st.size !== size) return `${rel} changed`;
-  }
-  return undefined;
-}
 
 /**
  * Builds dist/cli/ from the sources. Resolves with the number of input files.
@@ -101,7 +84,12 @@ export async function buildCli() {
       external: ["tsx", "tsx/*"],
     }),
   ]);
-  const files = new Set([...Object.keys(cli.metafile?.inputs ?? {}), ...Object.keys(workers.metafile?.inputs ?? {})]);
+  const read = [...Object.keys(cli.metafile?.inputs ?? {}), ...Object.keys(workers.metafile?.inputs ?? {})];
+  // Packages count as one file, npm's own record of node_modules, which every npm install,
+  // update or uninstall rewrites: half the stats of checking each bundled package file.
+  // (Each file when there is no such record, e.g. packages installed by another tool.)
+  const record = existsSync(path.join(root, NPM_RECORD));
+  const files = new Set(read.map((rel) => (record && rel.startsWith("node_modules/") ? NPM_RECORD : rel)));
   const inputs = [...files].map((rel) => {
     const st = statSync(path.join(root, rel));
     // Modified while esbuild ran: the bundle may hold the old text, so stamp it as changed.
@@ -128,46 +116,3 @@ export async function ensureCli() {
   return why;
 }
 
-/**
- * Runs the CLI bundle in this process, compiled with V8's code cache: compiling the 1.2 MB bundle
- * from scratch is most of a start (Node 20 has no module compile cache of its own). The cache
- * sits beside the bundle, named for the bundle file's inode and mtime, because V8 checks a cache
- * only against the source's length: a rebuilt bundle (always a new file, renamed into place)
- * never meets an old cache. The first run of a build writes the cache when it exits, atomically;
- * a cache V8 rejects (another Node version) is rewritten the same way.
- */
-export async function runBundle() {
-  const [{ readFileSync: read, openSync, fstatSync, closeSync, readdirSync, unlinkSync }, vm, { default: Module }] =
-    await Promise.all([import("node:fs"), import("node:vm"), import("node:module")]);
-  const fd = openSync(bundlePath, "r");
-  const st = fstatSync(fd);
-  const source = read(fd, "utf8");
-  closeSync(fd);
-  const cacheName = `coffer.${st.ino}-${Math.trunc(st.mtimeMs)}.v8cache`;
-  const cachePath = path.join(outDir, cacheName);
-  /** @type {Buffer | undefined} */
-  let cachedData;
-  try {
-    cachedData = read(cachePath);
-  } catch {
-    // first run of this build
-  }
-  const script = new vm.Script(Module.wrap(source), { filename: bundlePath, cachedData });
-  if (cachedData === undefined || script.cachedDataRejected) {
-    process.once("exit", () => {
-      try {
-        const tmpCache = `${cachePath}.tmp-${process.pid}`;
-        writeFileSync(tmpCache, script.createCachedData());
-        renameSync(tmpCache, cachePath);
-        for (const name of readdirSync(outDir)) {
-          if (name.endsWith(".v8cache") && name !== cacheName) unlinkSync(path.join(outDir, name));
-        }
-      } catch {
-        // a cache is an optimisation; the next run tries again
-      }
-    });
-  }
-  const module = { exports: {} };
-  const require = Module.createRequire(bundlePath);
-  script.runInThisContext()(module.exports, require, module, bundlePath, outDir);
-}
