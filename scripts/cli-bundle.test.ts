@@ -79,8 +79,11 @@ describe("the bundled worker threads (dist/cli/, built by the vitest global setu
     try {
       const worker = path.join(dir, "verify-worker.mjs");
       cpSync(path.join(dist, "verify-worker.mjs"), worker);
-      const { checkChunk } = (await import(pathToFileURL(worker).href)) as {
-        checkChunk(job: { path: string; digest: string; size: number }): unknown;
+      // In a plain Node process: vitest would resolve `tsx` for the copy from the repository.
+      const checkChunk = async (job: { path: string; digest: string; size: number }): Promise<unknown> => {
+        const code = `const { checkChunk } = await import(${JSON.stringify(pathToFileURL(worker).href)}); console.log(JSON.stringify(await checkChunk(${JSON.stringify(job)})));`;
+        const { stdout } = await execFileAsync(process.execPath, ["--input-type=module", "-e", code], { cwd: dir });
+        return JSON.parse(stdout) as unknown;
       };
       // `zstd -1` of TEXT, as format/blob.test.ts and verify.test.ts have it.
       const TEXT = "Coffer reads zstd blobs written by PBS. ".repeat(3).trimEnd() + "\n";
