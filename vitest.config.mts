@@ -5,6 +5,8 @@ export default defineConfig({
   test: {
     include: ["server/**/*.test.ts", "components/**/*.test.ts", "scripts/**/*.test.ts"],
     environment: "node",
+    // Tests that spawn bin/coffer run the CLI bundle: build it from the current sources first.
+    globalSetup: ["scripts/vitest-global-setup.mjs"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Engine tests spawn real child processes; two cores, so keep the pool small.

@@ -7,7 +7,8 @@
  * Builds MiB of random data in a few files on tmpfs (when there is one), so disks are out of
  * the picture, then times, each on a fresh repository/datastore:
  *   - Coffer, as a user runs it: `bin/coffer backup <store> host/bench ...` end to end (CLI
- *     start, pre-flight, the task process, following its log), in two forms:
+ *     start, pre-flight, the task process, following its log; both processes run the CLI
+ *     bundle in dist/cli/, built first when it is stale), in two forms:
  *       directory: `data.pxar=<dir>` (one directory-stream archive, content-defined chunks);
  *       images:    `f0.img=<file> ...` (one fixed-chunk image per file);
  *     the task's own time (its `done in X s` line) is printed beside it;
@@ -27,6 +28,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { ensureCli } from "../scripts/cli-bundle.mjs";
 import { LocalChunkStore } from "../server/datastore/storage/chunk-store";
 import { updateDatastoreConfigs } from "../server/config/datastore-config";
 
@@ -163,6 +165,9 @@ function med(results: Result[]): Result {
 }
 
 async function main(): Promise<void> {
+  // Not timed: a stale bundle would make the first run build it.
+  const why = await ensureCli();
+  if (why !== undefined) console.log(`built the CLI bundle first (${why})`);
   const t0 = performance.now();
   const files = makeData();
   const madeAt = Date.now();

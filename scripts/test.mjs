@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm test`: every check, in order, stopping at the first failure (DESIGN.md section 11):
- * type check, layering (scripts/check-layers.mjs), unit and integration tests, Debian chromium present, production build,
+ * type check, layering (scripts/check-layers.mjs), the CLI bundle, unit and integration tests, Debian chromium present, production build,
  * end-to-end tests. Output streams as it comes; a summary closes the run.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -47,6 +47,8 @@ async function ensureChromium() {
 const steps = [
   { name: "type check", run: () => run(bin("tsc"), ["--noEmit"]) },
   { name: "layering", run: () => run(process.execPath, [path.join(root, "scripts", "check-layers.mjs")]) },
+  // bin/coffer runs dist/cli (scripts/cli-bundle.mjs); the unit tests spawn it, e2e too.
+  { name: "CLI bundle", run: () => run(process.execPath, [path.join(root, "scripts", "build-cli.mjs")]) },
   { name: "unit tests", run: () => run(bin("vitest"), ["run"]) },
   { name: "chromium", run: ensureChromium },
   { name: "build", run: () => run(bin("next"), ["build"]) },

@@ -201,12 +201,18 @@ async function inBatches<T, R>(items: T[], fn: (item: T) => Promise<R>, size = 4
 const flagsOf = (text: string) => new Set([...text.matchAll(/--[a-z][a-z-]*/g)].map((m) => m[0]));
 
 describe("coffer reads well for a new user", () => {
+  it("prints its version with --version, from the bundle and from the sources alike", async () => {
+    const { version } = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")) as { version: string };
+    const [bundled, fromSource] = await Promise.all([coffer(["--version"]), coffer(["--version"], { COFFER_FROM_SOURCE: "1" })]);
+    for (const r of [bundled, fromSource]) expect(r).toEqual({ code: 0, stdout: `coffer ${version}\n`, stderr: "" });
+  });
+
   it("answers an unknown command with one line and a hint, and suggests the obvious one", async () => {
     const [unknown, typo, subTypo, option] = await Promise.all([
       coffer(["frobnicate", "list"]),
       coffer(["grop", "list", "store1"]),
       coffer(["group", "lst", "store1"]),
-      coffer(["--version"]),
+      coffer(["--verbose"]),
     ]);
     for (const r of [unknown, typo, subTypo, option]) {
       expect(r.code).toBe(2);
@@ -215,7 +221,7 @@ describe("coffer reads well for a new user", () => {
     expect(unknown.stderr).toBe("coffer: unknown command 'frobnicate'. Run 'coffer --help' for the list of commands.\n");
     expect(typo.stderr).toBe("coffer: unknown command 'grop'; did you mean 'coffer group'? Run 'coffer --help' for the list of commands.\n");
     expect(subTypo.stderr).toMatch(/^coffer: unknown command 'group lst'; did you mean 'coffer group list'\?\nCommands of 'coffer group':\n  coffer group list  .*\n  coffer group move  /);
-    expect(option.stderr).toBe("coffer: unknown option '--version'. Run 'coffer --help' for the list of commands.\n");
+    expect(option.stderr).toBe("coffer: unknown option '--verbose'. Run 'coffer --help' for the list of commands.\n");
   });
 
   it("takes a typo after a command that has subcommands for the subcommand, not for an extra argument", async () => {

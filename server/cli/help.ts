@@ -25,6 +25,7 @@ export function topHelp(commands: Command[]): string {
     "",
     "Run 'coffer <command> --help' for a command's arguments and options, e.g. 'coffer group move --help'.",
     "Every command takes --output-format text|json. State lives in COFFER_HOME (default: .coffer in the current directory).",
+    "'coffer --version' prints the version.",
   ].join("\n");
 }
 

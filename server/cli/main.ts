@@ -2,6 +2,7 @@
  * `coffer`: the command line (DESIGN.md section 9). It acts locally as root@pam, with direct
  * access to COFFER_HOME, and calls the same engine as the console.
  */
+import packageJson from "../../package.json";
 import { CofferError, errorMessage } from "../datastore/model/errors";
 import { printable } from "../datastore/model/names";
 import { parseArgs, UsageError, usageLine } from "./args";
@@ -107,6 +108,10 @@ function mistypedVerb(command: Command, rest: string[]): { typed: string; guess:
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === "help") argv = argv.length > 1 ? [...argv.slice(1), "--help"] : ["--help"];
   const wantsHelp = argv.includes("--help") || argv.includes("-h");
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+    process.stdout.write(`coffer ${packageJson.version}\n`);
+    return 0;
+  }
   if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h") {
     // Help asked for goes to stdout; a bare `coffer` is an incomplete command, like a bare noun.
     if (argv.length === 0) {

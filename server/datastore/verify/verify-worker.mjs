@@ -8,7 +8,7 @@
 // verify of a 1 GiB store here. The hot path needs nothing from the TypeScript engine: the
 // uncompressed variant (what Coffer writes) and the encrypted ones are framing, CRC and sha256.
 // Only zstd chunks (PBS's usual) go through format/blob.ts, whose bounded decoder is loaded with
-// tsx the first time one shows up. verify.test.ts checks this file against blob.ts variant by
+// tsx the first time one shows up (in the CLI bundle, dist/cli/verify-worker.mjs, it is compiled in). verify.test.ts checks this file against blob.ts variant by
 // variant, so the two cannot drift apart silently.
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
@@ -167,11 +167,15 @@ let blobModule;
  */
 async function checkZstd(job, view) {
   const raw = Buffer.from(view);
-  blobModule ??= (async () => {
-    const { register } = await import("tsx/esm/api");
-    register();
-    return import("../format/blob.ts");
-  })();
+  blobModule ??=
+    // In the CLI bundle (scripts/cli-bundle.mjs defines COFFER_BUNDLE) blob.ts is compiled in.
+    typeof COFFER_BUNDLE !== "undefined"
+      ? import("../format/blob.ts")
+      : (async () => {
+          const { register } = await import("tsx/esm/api");
+          register();
+          return import("../format/blob.ts");
+        })();
   const { decodeChunk } = await blobModule;
   let data;
   try {

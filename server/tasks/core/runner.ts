@@ -44,10 +44,11 @@ export async function startTask(kind: string, args: unknown, opts: StartTaskOpti
 }
 
 /**
- * The `bin/coffer` script. Computed from this file when it runs as itself (the CLI under tsx,
- * vitest); inside a Next.js build this module lives in a bundle elsewhere, so then from the
- * working directory, which is the repo root for `npm start` (reference stack-probe.md 9).
- * `COFFER_BIN` overrides both.
+ * The `bin/coffer` script. `COFFER_BIN` first: bin/coffer sets it to itself, so the CLI (which
+ * runs from its bundle in dist/cli/, scripts/cli-bundle.mjs) spawns its tasks through it. Else
+ * computed from this file when it runs as itself (vitest, tsx); inside a Next.js build this
+ * module lives in a bundle elsewhere, so then from the working directory, which is the repo
+ * root for `npm start` (reference stack-probe.md 9).
  */
 export function cofferBin(): string {
   if (process.env.COFFER_BIN) return process.env.COFFER_BIN;

@@ -1,0 +1,118 @@
+// @ts-check
+/**
+ * The `coffer` CLI bundle: server/cli/main.ts and the two worker-thread scripts compiled by
+ * esbuild into dist/cli/, so that neither the CLI nor a task process compiles TypeScript when it
+ * starts (issue 12: about 1 s per start under tsx, about 0.1 s from the bundle).
+ *
+ * Staleness rule (docs/benchmarks.md "Start-up"): the build writes dist/cli/inputs.json, every
+ * source file esbuild read (about 110) and node_modules/.package-lock.json (npm's record of the
+ * installed packages, rewritten by every install, update or uninstall) with its mtime and size.
+ * `bin/coffer` stats those files before it runs the bundle; when one differs or is gone, or the
+ * stamp is missing, it rebuilds first and says so on stderr. A stale bundle therefore never
+ * runs: editing a source, `git checkout`, or `npm update` of a bundled package all trigger a
+ * rebuild. A new file is only reached through an import in a changed file, which the check
+ * sees. (Editing a file inside node_modules by hand is not noticed: run `npm run build:cli`.) The build writes each output to a temporary name and renames it, the stamp last,
+ * so processes that start while another rebuilds see either the old files with the old stamp
+ * (and rebuild themselves) or whole new ones.
+ *
+ * This module builds; scripts/cli-run.cjs is what bin/coffer loads on every start (CommonJS:
+ * Node's ES module loader alone costs a start tens of milliseconds), and it imports this one
+ * only when it has to build.
+ */
+import { existsSync, renameSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const outDir = path.join(root, "dist", "cli");
+export const bundlePath = path.join(outDir, "coffer.cjs");
+const stampPath = path.join(outDir, "inputs.json");
+/** bin/coffer's side (staleness check, running the bundle), CommonJS for a fast start. */
+export const { staleReason } = /** @type {{ staleReason(): string | undefined }} */ (createRequire(import.meta.url)("./cli-run.cjs"));
+
+/** What stands for every bundled package file in the stamp (see buildCli). */
+const NPM_RECORD = "node_modules/.package-lock.json";
+
+/** The CLI: CommonJS, so that bin/coffer can compile it with a V8 code cache (runBundle). */
+const CLI_ENTRY = "server/cli/main.ts";
+/** Worker threads, ES modules found beside the bundle by chunk-hasher.ts and verify-pool.ts. */
+const WORKER_ENTRIES = {
+  "hash-worker": "server/datastore/backup/hash-worker.mjs",
+  "verify-worker": "server/datastore/verify/verify-worker.mjs",
+};
+
+/**
+ * Builds dist/cli/ from the sources. Resolves with the number of input files.
+ * @returns {Promise<number>}
+ */
+export async function buildCli() {
+  const esbuild = await import("esbuild");
+  const started = Date.now();
+  const tmp = `.tmp-${process.pid}`;
+  /** @type {import("esbuild").BuildOptions} */
+  const common = {
+    absWorkingDir: root,
+    outdir: outDir,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    // In the CLI bundle, blob.ts is compiled into verify-worker.mjs (see its checkZstd).
+    define: { COFFER_BUNDLE: "true" },
+    metafile: true,
+    logLevel: "warning",
+    legalComments: "none",
+  };
+  const [cli, workers] = await Promise.all([
+    esbuild.build({
+      ...common,
+      entryPoints: { coffer: CLI_ENTRY },
+      entryNames: `[name]${tmp}`,
+      outExtension: { ".js": ".cjs" },
+      format: "cjs",
+      // Modules find their neighbours (worker scripts, bin/coffer) from import.meta.url.
+      define: { ...common.define, "import.meta.url": "__cofferModuleUrl" },
+      banner: { js: 'const __cofferModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+    }),
+    esbuild.build({
+      ...common,
+      entryPoints: WORKER_ENTRIES,
+      entryNames: `[name]${tmp}`,
+      outExtension: { ".js": ".mjs" },
+      format: "esm",
+      // The source tree's verify worker registers tsx; the bundled one never reaches that branch.
+      external: ["tsx", "tsx/*"],
+    }),
+  ]);
+  const read = [...Object.keys(cli.metafile?.inputs ?? {}), ...Object.keys(workers.metafile?.inputs ?? {})];
+  // Packages count as one file, npm's own record of node_modules, which every npm install,
+  // update or uninstall rewrites: half the stats of checking each bundled package file.
+  // (Each file when there is no such record, e.g. packages installed by another tool.)
+  const record = existsSync(path.join(root, NPM_RECORD));
+  const files = new Set(read.map((rel) => (record && rel.startsWith("node_modules/") ? NPM_RECORD : rel)));
+  const inputs = [...files].map((rel) => {
+    const st = statSync(path.join(root, rel));
+    // Modified while esbuild ran: the bundle may hold the old text, so stamp it as changed.
+    return [rel, st.mtimeMs >= started - 1 ? -1 : st.mtimeMs, st.size];
+  });
+  mkdirSync(outDir, { recursive: true });
+  renameSync(path.join(outDir, `coffer${tmp}.cjs`), bundlePath);
+  for (const name of Object.keys(WORKER_ENTRIES)) {
+    renameSync(path.join(outDir, `${name}${tmp}.mjs`), path.join(outDir, `${name}.mjs`));
+  }
+  const tmpStamp = `${stampPath}${tmp}`;
+  writeFileSync(tmpStamp, JSON.stringify({ inputs }));
+  renameSync(tmpStamp, stampPath);
+  return inputs.length;
+}
+
+/**
+ * Builds the bundle when it is missing or stale; returns why it was built, or undefined.
+ * @returns {Promise<string | undefined>}
+ */
+export async function ensureCli() {
+  const why = staleReason();
+  if (why !== undefined) await buildCli();
+  return why;
+}
+
