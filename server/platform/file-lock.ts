@@ -59,6 +59,8 @@ export interface LockGuard {
   readonly mode: LockMode;
   /** Aborted (reason: a CofferError) when the lock was lost; long operations check it. */
   readonly signal: AbortSignal;
+  /** The signal's reason, without making a signal: for checks in hot loops. */
+  readonly lost: CofferError | undefined;
   /** Gives the lock up. Idempotent. */
   release(): Promise<void>;
   /**
@@ -406,7 +408,9 @@ class HeldLock implements LockGuard {
   readonly path: string;
   readonly mode: LockMode;
   readonly file: string;
-  private readonly controller = new AbortController();
+  // Made on first use: a move takes thousands of snapshot locks and asks none for its signal.
+  private controller: AbortController | undefined;
+  private lostReason: CofferError | undefined;
   private released = false;
 
   constructor(dir: string, mode: LockMode, file: string) {
@@ -418,18 +422,25 @@ class HeldLock implements LockGuard {
   }
 
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.lostReason) this.controller.abort(this.lostReason);
+    }
     return this.controller.signal;
+  }
+
+  get lost(): CofferError | undefined {
+    return this.lostReason;
   }
 
   /** The holder file vanished: someone judged us stale and may hold the lock now. */
   compromise(): void {
     held.delete(this.file);
-    this.controller.abort(
-      new CofferError(
-        "ABORTED",
-        `lock ${JSON.stringify(this.path)} was lost: its holder file was removed (judged stale after ${HOLDER_STALE_MS / 1000} s without a refresh)`,
-      ),
+    this.lostReason = new CofferError(
+      "ABORTED",
+      `lock ${JSON.stringify(this.path)} was lost: its holder file was removed (judged stale after ${HOLDER_STALE_MS / 1000} s without a refresh)`,
     );
+    this.controller?.abort(this.lostReason);
   }
 
   async release(): Promise<void> {
