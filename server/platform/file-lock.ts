@@ -1,24 +1,34 @@
 /**
  * Shared and exclusive locks across processes, with PBS's lock semantics (reference
- * pbs-engine.md 3) built on proper-lockfile (DESIGN.md 5). The primitive under every lock
- * Coffer takes: the datastore's (server/datastore/locking/locks.ts), config files, task lists.
+ * pbs-engine.md 3). The primitive under every lock Coffer takes: the datastore's
+ * (server/datastore/locking/locks.ts), config files, task lists. Why this protocol and not
+ * flock(2) or proper-lockfile: docs/locking.md.
  *
  * Layout: a lock at path P is a DIRECTORY P with one file per holder. The file name says who
- * holds it, so a readdir alone answers "who?": `<x|s>~<pid>~<pstart>~<sinceMs>~<nonce>`; the
- * content is the task UPID, if a task holds it. While the holder set changes, `P/.guard` (a
- * proper-lockfile mutex, a directory too) is held for a few milliseconds.
+ * holds it, so a readdir alone answers "who?": `<x|s>~<pid>~<pstart>~<sinceMs>~<seq>`; the
+ * content is the task UPID, if a task holds it. A free lock is taken by renaming a prepared
+ * directory onto P (tryFastPath); otherwise `P/.guard` (a directory as mutex) is held for
+ * microseconds while the holder set changes.
  *
  * A holder is gone when its process is (pid + start time, checked at once) or when its file
  * was not refreshed for HOLDER_STALE_MS: a process-wide heartbeat refreshes every holder file
  * this process owns. A holder that finds its file removed (someone judged it stale) learns so
  * through its guard's AbortSignal, never by a crash and never by carrying on silently.
  */
-import { randomBytes } from "node:crypto";
-import fs, { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { utimes } from "node:fs/promises";
 import path from "node:path";
-
-import lockfile from "proper-lockfile";
 
 import {
   CofferError,
@@ -37,7 +47,7 @@ export type LockMode = "shared" | "exclusive";
 export const HOLDER_STALE_MS = 10_000;
 /** Heartbeat period: four refreshes per stale period, so one late tick does no harm. */
 export const HEARTBEAT_MS = 2_500;
-/** proper-lockfile stale time of the short guard mutex (a holder that died inside it). */
+/** Stale time of the short guard mutex (a holder that died inside it). */
 const GUARD_STALE_MS = 4_000;
 /** How long to wait for the guard: long enough to outlive a dead guard holder. */
 const GUARD_WAIT_MS = GUARD_STALE_MS + 2_000;
@@ -49,6 +59,8 @@ export interface LockGuard {
   readonly mode: LockMode;
   /** Aborted (reason: a CofferError) when the lock was lost; long operations check it. */
   readonly signal: AbortSignal;
+  /** The signal's reason, without making a signal: for checks in hot loops. */
+  readonly lost: CofferError | undefined;
   /** Gives the lock up. Idempotent. */
   release(): Promise<void>;
   /**
@@ -164,14 +176,34 @@ interface HolderEntry extends LockHolder {
 
 const HOLDER_RE = /^([xs])~([0-9]+)~([0-9]+)~([0-9]+)~([0-9a-f]+)$/;
 
+/** Holder files and fast-path directories of this process are numbered, not random: no entropy needed. */
+let sequence = 0;
+
 function holderFileName(mode: LockMode, since: number): string {
-  return [mode === "exclusive" ? "x" : "s", process.pid, selfStartTime(), since, randomBytes(6).toString("hex")].join("~");
+  return [mode === "exclusive" ? "x" : "s", process.pid, selfStartTime(), since, (++sequence).toString(16)].join("~");
 }
 
 function parseHolderName(file: string): HolderEntry | undefined {
   const m = HOLDER_RE.exec(file);
   if (!m) return undefined; // `.guard`, or a nested lock folder (a namespace named like a group lock)
   return { file, mode: m[1] === "x" ? "exclusive" : "shared", pid: Number(m[2]), pstart: Number(m[3]), since: Number(m[4]) };
+}
+
+/**
+ * Whether a holder file still stands for a live holder. Our own process's files are judged
+ * from the `held` map (no /proc read, no stat): a file of ours that is not in it is a leftover.
+ * Anyone else's must belong to a running process (pid and start time) and have been refreshed
+ * by its heartbeat within HOLDER_STALE_MS. Undefined when the file vanished meanwhile.
+ */
+function isLiveHolder(file: string, h: HolderEntry, now: number): boolean | undefined {
+  if (h.pid === process.pid) return h.pstart === selfStartTime() && held.has(file);
+  if (!isProcessAlive(h.pid, h.pstart)) return false;
+  try {
+    return statSync(file).mtimeMs >= now - HOLDER_STALE_MS;
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return undefined; // released meanwhile
+    throw err;
+  }
 }
 
 /**
@@ -193,17 +225,9 @@ function scanHolders(dir: string, prune: boolean): HolderEntry[] {
     const h = parseHolderName(name);
     if (!h) continue;
     const file = path.join(dir, name);
-    let fresh = false;
-    if (isProcessAlive(h.pid, h.pstart)) {
-      try {
-        fresh = statSync(file).mtimeMs >= now - HOLDER_STALE_MS;
-      } catch (err) {
-        if (isErrno(err, "ENOENT")) continue; // released meanwhile
-        throw err;
-      }
-    }
-    if (fresh) live.push(h);
-    else if (prune) {
+    const alive = isLiveHolder(file, h, now);
+    if (alive) live.push(h);
+    else if (alive === false && prune) {
       try {
         unlinkSync(file);
       } catch (err) {
@@ -230,14 +254,71 @@ function blockers(holders: HolderEntry[], mode: LockMode): HolderEntry[] {
   return mode === "exclusive" ? holders : holders.filter((h) => h.mode === "exclusive");
 }
 
+/** Creates a holder file (O_EXCL) holding the owner task's UPID, if any. */
+function writeHolderFile(file: string): void {
+  const fd = openSync(file, "wx");
+  try {
+    if (ownerTask) writeSync(fd, ownerTask);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 type Outcome = { guard: LockGuard } | { blocking: LockHolder[] } | { busy: unknown };
 
 /**
  * One attempt, synchronous on purpose: a handful of syscalls on a local (usually tmpfs)
  * directory take microseconds each, while the same calls through the async fs API cost a
- * thread-pool round trip each; moves take thousands of snapshot locks (see bench/move.ts).
+ * thread-pool round trip each; moves take thousands of snapshot locks (see bench/move.ts and
+ * docs/locking.md). A free lock is taken by the fast path; anything else (a holder, a busy
+ * guard, leftovers to prune) by the guarded slow path.
  */
 function tryAcquire(dir: string, mode: LockMode): Outcome {
+  return tryFastPath(dir, mode) ?? tryGuarded(dir, mode);
+}
+
+/**
+ * A free lock in four syscalls: build the lock directory with our holder file in it under a
+ * private name, then rename it onto the lock's path. rename(2) replaces a missing or EMPTY
+ * directory atomically and refuses a non-empty one, and a lock directory is empty exactly when
+ * nobody holds it and nobody is inside its guard (a guard is a directory inside it). So when
+ * the rename succeeds, at that instant the lock is ours alone, and everyone after us sees our
+ * holder file (or our guard-less directory with it); when it fails, the lock is held, guarded
+ * or has leftovers, and the slow path decides. Undefined means "use the slow path".
+ */
+function tryFastPath(dir: string, mode: LockMode): Outcome | undefined {
+  const since = Date.now();
+  const holderName = holderFileName(mode, since);
+  // `.new~...` can never be a lock name (escaped lock names never start with a dot) nor a
+  // holder name, so nobody mistakes it for either.
+  const staging = path.join(path.dirname(dir), `.new~${holderName}`);
+  try {
+    mkdirSync(staging);
+  } catch (err) {
+    if (!isErrno(err, "ENOENT")) throw err;
+    mkdirSync(path.dirname(dir), { recursive: true });
+    mkdirSync(staging);
+  }
+  const stagedFile = path.join(staging, holderName);
+  try {
+    writeHolderFile(stagedFile);
+    renameSync(staging, dir);
+  } catch (err) {
+    // ENOTEMPTY/EEXIST: the lock directory has entries. Clean up and go the guarded way.
+    try {
+      unlinkSync(stagedFile);
+    } catch {
+      // not written
+    }
+    rmdirSync(staging);
+    if (isErrno(err, "ENOTEMPTY") || isErrno(err, "EEXIST")) return undefined;
+    throw err;
+  }
+  return { guard: new HeldLock(dir, mode, path.join(dir, holderName)) };
+}
+
+function tryGuarded(dir: string, mode: LockMode): Outcome {
+  const entered = Date.now();
   const guard = takeGuardMutex(dir);
   if ("busy" in guard) return guard;
   try {
@@ -246,21 +327,25 @@ function tryAcquire(dir: string, mode: LockMode): Outcome {
 
     const since = Date.now();
     const file = path.join(dir, holderFileName(mode, since));
-    writeFileSync(file, ownerTask ?? "", { flag: "wx" });
-    // Look again with our file in place. Under an intact guard nothing can have changed; if the
-    // guard was broken (we stalled past its stale time), two contenders that both wrote their
-    // file cannot both miss the other here, so exclusion holds even then.
-    const after = blockers(
-      scanHolders(dir, true).filter((h) => h.file !== path.basename(file)),
-      mode,
-    );
-    if (after.length > 0) {
-      try {
-        unlinkSync(file);
-      } catch (err) {
-        ignoreErrno(err, "ENOENT");
+    writeHolderFile(file);
+    // Under an intact guard nothing can have changed since the scan. The guard can only have
+    // been broken if someone judged it stale, that is, found its mtime (set when we entered)
+    // older than GUARD_STALE_MS by the same wall clock; as long as we spent less than half
+    // that inside, nobody can have, and the second scan is skipped. Otherwise look again with
+    // our file in place: two contenders that both wrote their file cannot both miss the other.
+    if (Date.now() - entered >= GUARD_STALE_MS / 2) {
+      const after = blockers(
+        scanHolders(dir, true).filter((h) => h.file !== path.basename(file)),
+        mode,
+      );
+      if (after.length > 0) {
+        try {
+          unlinkSync(file);
+        } catch (err) {
+          ignoreErrno(err, "ENOENT");
+        }
+        return { blocking: after.map((h) => withUpid(dir, h)) };
       }
-      return { blocking: after.map((h) => withUpid(dir, h)) };
     }
     return { guard: new HeldLock(dir, mode, file) };
   } finally {
@@ -269,58 +354,47 @@ function tryAcquire(dir: string, mode: LockMode): Outcome {
 }
 
 /**
- * The file system proper-lockfile's sync API uses. Its default is graceful-fs, which it copies
- * property by property on every lockSync call; this minimal object halves the cost of a guard.
- */
-const GUARD_FS = {
-  mkdir: fs.mkdir,
-  realpath: fs.realpath,
-  stat: fs.stat,
-  rmdir: fs.rmdir,
-  utimes: fs.utimes,
-  mkdirSync: fs.mkdirSync,
-  realpathSync: fs.realpathSync,
-  statSync: fs.statSync,
-  rmdirSync: fs.rmdirSync,
-  utimesSync: fs.utimesSync,
-};
-
-/**
- * Takes `dir/.guard` (proper-lockfile). Creates `dir` when missing: lock directories come and
- * go (another process may remove an emptied one between our mkdir and our lock), hence the loop.
+ * Takes `dir/.guard`, a directory as mutex (mkdir is atomic), held for microseconds while the
+ * holder set changes. One left behind by a process that died inside it is broken once its
+ * mtime is GUARD_STALE_MS old. (proper-lockfile did this before, at three times the syscalls
+ * and a timer per call; docs/locking.md.) Creates `dir` when missing: lock directories come
+ * and go (another process may remove an emptied one between our mkdir and our guard), hence
+ * the loop.
  */
 function takeGuardMutex(dir: string): { release: () => void } | { busy: unknown } {
-  // Most lock directories are new (snapshot locks are removed after a move or destroy); making
-  // it first spares proper-lockfile's failing ENOENT round.
-  mkdirSync(dir, { recursive: true });
+  const guardDir = path.join(dir, GUARD_NAME);
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      const release = lockfile.lockSync(dir, {
-        lockfilePath: path.join(dir, GUARD_NAME),
-        realpath: false,
-        stale: GUARD_STALE_MS,
-        // Held for microseconds; if we stalled past its stale time, the re-check in tryAcquire
-        // keeps exclusion intact, so there is nothing to abort (and the default would throw
-        // from a timer, crashing the process).
-        onCompromised: () => {},
-        fs: GUARD_FS,
-      });
+      mkdirSync(guardDir);
       return {
         release: () => {
           try {
-            release();
+            rmdirSync(guardDir);
           } catch (err) {
-            ignoreErrno(err, "ERELEASED", "ENOENT");
+            ignoreErrno(err, "ENOENT");
           }
         },
       };
     } catch (err) {
-      if (isErrno(err, "ENOENT")) mkdirSync(dir, { recursive: true });
-      else if (isErrno(err, "ELOCKED")) return { busy: err };
-      else throw err;
+      if (isErrno(err, "ENOENT")) {
+        mkdirSync(dir, { recursive: true });
+      } else if (isErrno(err, "EEXIST")) {
+        if (!breakStaleGuard(guardDir)) return { busy: Object.assign(new Error(`lock guard ${guardDir} is busy`), { code: "ELOCKED" }) };
+      } else throw err;
     }
   }
   return { busy: new Error(`lock directory ${dir} keeps vanishing`) };
+}
+
+/** Removes a guard whose holder died inside it; true when it is gone (so try again). */
+function breakStaleGuard(guardDir: string): boolean {
+  try {
+    if (statSync(guardDir).mtimeMs >= Date.now() - GUARD_STALE_MS) return false;
+    rmdirSync(guardDir);
+  } catch (err) {
+    ignoreErrno(err, "ENOENT");
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -334,7 +408,9 @@ class HeldLock implements LockGuard {
   readonly path: string;
   readonly mode: LockMode;
   readonly file: string;
-  private readonly controller = new AbortController();
+  // Made on first use: a move takes thousands of snapshot locks and asks none for its signal.
+  private controller: AbortController | undefined;
+  private lostReason: CofferError | undefined;
   private released = false;
 
   constructor(dir: string, mode: LockMode, file: string) {
@@ -346,18 +422,25 @@ class HeldLock implements LockGuard {
   }
 
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.lostReason) this.controller.abort(this.lostReason);
+    }
     return this.controller.signal;
+  }
+
+  get lost(): CofferError | undefined {
+    return this.lostReason;
   }
 
   /** The holder file vanished: someone judged us stale and may hold the lock now. */
   compromise(): void {
     held.delete(this.file);
-    this.controller.abort(
-      new CofferError(
-        "ABORTED",
-        `lock ${JSON.stringify(this.path)} was lost: its holder file was removed (judged stale after ${HOLDER_STALE_MS / 1000} s without a refresh)`,
-      ),
+    this.lostReason = new CofferError(
+      "ABORTED",
+      `lock ${JSON.stringify(this.path)} was lost: its holder file was removed (judged stale after ${HOLDER_STALE_MS / 1000} s without a refresh)`,
     );
+    this.controller?.abort(this.lostReason);
   }
 
   async release(): Promise<void> {

@@ -75,8 +75,9 @@ export function namespaceLockFolder(ns: BackupNamespace): string {
 
 /**
  * Lock path of `rel` (`type/id[/time[/file]]`, without namespaces) relative to the store's
- * lock directory. proper-lockfile-style suffixes are never appended to it (Coffer's lock is a
- * directory at this very path), so the 255-byte name limit is PBS's alone.
+ * lock directory. No suffix is ever appended to it (Coffer's lock is a directory at this very
+ * path, and a free lock is staged under a short name of its own), so the 255-byte name limit
+ * is PBS's alone.
  */
 export function lockRelativePath(ns: BackupNamespace, rel: string): string {
   const folder = namespaceLockFolder(ns);

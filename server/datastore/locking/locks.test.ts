@@ -109,6 +109,16 @@ describe("locks across processes", () => {
     for (const o of outcomes.filter((o) => o !== "locked")) expect(o).toContain(`held by pid ${winner.pid}`);
   });
 
+  it("lets exactly one of several processes win when the lock directory was left behind empty", async () => {
+    // The fast path renames a prepared directory over an empty one; it must still be atomic.
+    await mkdir(lockDir, { recursive: true });
+    const racers = Array.from({ length: 4 }, () => startChild("hold-lock.ts", [lockDir, "exclusive"]));
+    const outcomes = await Promise.all(racers.map((c) => Promise.race([c.waitFor("locked"), c.waitFor("error")])));
+    expect(outcomes.filter((o) => o === "locked")).toHaveLength(1);
+    const winner = racers[outcomes.indexOf("locked")]!;
+    expect(await readLockHolders(lockDir)).toMatchObject([{ pid: winner.pid, mode: "exclusive" }]);
+  });
+
   it("a waiting lock succeeds once the holder releases, and times out while it does not", async () => {
     const child = startChild("hold-lock.ts", [lockDir, "exclusive"]);
     await child.waitFor("locked");
@@ -174,11 +184,45 @@ describe("lock life cycle in one process", () => {
     await hold(lockDir, "exclusive");
   });
 
+  it("takes a lock over a directory left behind empty, and the next taker meets the holder", async () => {
+    await mkdir(lockDir, { recursive: true });
+    await hold(lockDir, "exclusive");
+    await conflictOf(acquireLock(lockDir, { mode: "shared" }));
+    expect(await readLockHolders(lockDir)).toMatchObject([{ pid: process.pid, mode: "exclusive" }]);
+  });
+
+  it("is not blocked by a staged directory that an acquirer killed midway left beside the lock", async () => {
+    const staged = path.join(path.dirname(lockDir), `.new~x~999999~1~${Date.now()}~1`);
+    await mkdir(staged, { recursive: true });
+    await writeFile(path.join(staged, `x~999999~1~${Date.now()}~1`), "");
+    await hold(lockDir, "exclusive");
+    expect(await readLockHolders(lockDir)).toMatchObject([{ pid: process.pid }]);
+  });
+
+  it("treats a holder file of this process that it does not hold as a leftover", async () => {
+    // Judged from memory, without /proc: our pid is alive, yet the file stands for no lock.
+    await acquireLock(lockDir, { mode: "shared" }).then((g) => g.release());
+    const leftover = path.join(lockDir, `x~${process.pid}~${selfStartTime()}~${Date.now()}~abc`);
+    await writeFile(leftover, "");
+    expect(await readLockHolders(lockDir)).toEqual([]);
+    await hold(lockDir, "exclusive");
+    expect(existsSync(leftover)).toBe(false);
+  });
+
+  it("reports a lost lock through `lost` as well as the signal", async () => {
+    const g = await hold(lockDir, "exclusive");
+    expect(g.lost).toBeUndefined();
+    const [file] = (await readdir(lockDir)).filter((n) => n.startsWith("x~"));
+    await unlink(path.join(lockDir, file!));
+    await new Promise<void>((resolve) => g.signal.addEventListener("abort", () => resolve()));
+    expect(g.lost).toBe(g.signal.reason);
+  });
+
   it("waits out a guard mutex left behind by a process that died inside it, even without a timeout", async () => {
     await acquireLock(lockDir, { mode: "shared" }).then((g) => g.release());
     const guardDir = path.join(lockDir, ".guard");
     await mkdir(guardDir);
-    const old = new Date(Date.now() - 3_000); // proper-lockfile breaks it once 4 s old
+    const old = new Date(Date.now() - 3_000); // the guard is broken once 4 s old
     await utimes(guardDir, old, old);
     const started = Date.now();
     await hold(lockDir, "exclusive");

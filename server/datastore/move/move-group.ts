@@ -148,8 +148,7 @@ export async function lockAndMoveGroup(
 
 /** A lost lock means someone else may be changing the group: stop before the next change. */
 function throwIfLockLost(guards: LockGuard[]): void {
-  const lost = guards.find((g) => g.signal.aborted);
-  if (lost) throw new HardMoveError(lost.signal.reason);
+  for (const g of guards) if (g.lost) throw new HardMoveError(g.lost);
 }
 
 /**
@@ -179,10 +178,12 @@ async function moveBatch(
     const order = ctx.test?.journal ?? "before-rename";
     const writeJournal = () => (order === "off" ? Promise.resolve() : hard(appendMovedIndices(store.name, journal)));
     const renameAll = async () => {
-      for (const time of times) {
+      for (let i = 0; i < times.length; i++) {
         ctx.signal?.throwIfAborted();
-        throwIfLockLost(locks);
-        await hard(moveSnapshot(store, sourceNs, targetNs, { ...g, time }));
+        // The group locks and this snapshot's own lock are what this rename relies on.
+        throwIfLockLost(groupLocks);
+        throwIfLockLost([guards[i]!]);
+        await hard(moveSnapshot(store, sourceNs, targetNs, { ...g, time: times[i]! }));
       }
     };
     const midBatch = async () => {

@@ -5,7 +5,7 @@
  * a move puts a snapshot into a namespace GC has already walked, and the snapshot's chunks are
  * marked at neither place. Invariant: if the new path exists, its journal entry exists.
  */
-import { promises as fs } from "node:fs";
+import { appendFileSync, promises as fs, mkdirSync } from "node:fs";
 import path from "node:path";
 import { paths } from "../../config/paths";
 import { CofferError, isErrno, withContext } from "../model/errors";
@@ -15,7 +15,7 @@ const journalFile = (store: string) => paths.moveJournal(store);
 const journalLock = (store: string) => `${paths.moveJournal(store)}.lck`;
 
 async function lockJournal(store: string) {
-  await fs.mkdir(path.dirname(journalFile(store)), { recursive: true });
+  mkdirSync(path.dirname(journalFile(store)), { recursive: true });
   try {
     return await lockNamed(journalLock(store), 10_000);
   } catch (err) {
@@ -33,7 +33,8 @@ export async function appendMovedIndices(store: string, indexPaths: string[]): P
   const file = journalFile(store);
   const guard = await lockJournal(store);
   try {
-    await fs.appendFile(file, indexPaths.map((p) => `${p}\n`).join(""), { mode: 0o660 });
+    // Synchronous: one small O_APPEND write per moved group, on the move's hot path.
+    appendFileSync(file, indexPaths.map((p) => `${p}\n`).join(""), { mode: 0o660 });
   } catch (err) {
     throw withContext("failed to append to move journal", err);
   } finally {

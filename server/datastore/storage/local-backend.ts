@@ -2,7 +2,17 @@
  * The local file-system backend: a datastore is a directory in PBS's layout. Files get PBS's
  * modes (0644 files; directories 0755, `.chunks` 0750 is the chunk store's business).
  */
-import { promises as fs, readFileSync } from "node:fs";
+import {
+  promises as fs,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { assertRelative, type ChunkBackend, type DatastoreBackend, type EntryInfo, type StatInfo } from "./backend";
 import { isErrno } from "../model/errors";
@@ -12,6 +22,13 @@ import { type IndexFile, localIndexFile } from "../format/index-file";
 const FILE_MODE = 0o644;
 const DIR_MODE = 0o755;
 
+/**
+ * Metadata calls and reads of the small files outside the chunk store (owner, notes, manifests,
+ * blobs) are synchronous behind the async interface: on a local file system each takes a few
+ * microseconds, while the same call through Node's thread pool costs a round trip of 100-200 us
+ * under load, and a move makes several per snapshot (docs/locking.md, bench/move.ts). Chunks
+ * (chunk backend) and whole-tree removal stay asynchronous.
+ */
 export class LocalBackend implements DatastoreBackend {
   readonly kind = "filesystem" as const;
   readonly base: string;
@@ -26,13 +43,13 @@ export class LocalBackend implements DatastoreBackend {
     return rel === "" ? this.base : path.join(this.base, assertRelative(rel));
   }
 
-  readFile(rel: string): Promise<Buffer> {
-    return fs.readFile(this.absolute(rel));
+  async readFile(rel: string): Promise<Buffer> {
+    return readFileSync(this.absolute(rel));
   }
 
   async readFileIfExists(rel: string): Promise<Buffer | undefined> {
     try {
-      return await fs.readFile(this.absolute(rel));
+      return readFileSync(this.absolute(rel));
     } catch (err) {
       if (isErrno(err, "ENOENT")) return undefined;
       throw err;
@@ -44,12 +61,12 @@ export class LocalBackend implements DatastoreBackend {
   }
 
   async createFileExclusive(rel: string, data: Uint8Array | string): Promise<void> {
-    await fs.writeFile(this.absolute(rel), data, { flag: "wx", mode: FILE_MODE });
+    writeFileSync(this.absolute(rel), data, { flag: "wx", mode: FILE_MODE });
   }
 
   async list(rel: string, options?: { missingOk?: boolean }): Promise<EntryInfo[]> {
     try {
-      const entries = await fs.readdir(this.absolute(rel), { withFileTypes: true });
+      const entries = readdirSync(this.absolute(rel), { withFileTypes: true });
       return entries.map((e) => ({ name: e.name, isDirectory: e.isDirectory(), isFile: e.isFile() }));
     } catch (err) {
       if (options?.missingOk && isErrno(err, "ENOENT")) return [];
@@ -59,7 +76,7 @@ export class LocalBackend implements DatastoreBackend {
 
   async stat(rel: string): Promise<StatInfo | undefined> {
     try {
-      const st = await fs.lstat(this.absolute(rel));
+      const st = lstatSync(this.absolute(rel));
       return {
         size: st.size,
         isDirectory: st.isDirectory(),
@@ -81,10 +98,10 @@ export class LocalBackend implements DatastoreBackend {
     const abs = this.absolute(rel);
     if (options?.recursive) {
       // mkdir -p returns the first directory it created, undefined when all existed.
-      return (await fs.mkdir(abs, { recursive: true, mode: DIR_MODE })) !== undefined;
+      return mkdirSync(abs, { recursive: true, mode: DIR_MODE }) !== undefined;
     }
     try {
-      await fs.mkdir(abs, { mode: DIR_MODE });
+      mkdirSync(abs, { mode: DIR_MODE });
       return true;
     } catch (err) {
       if (isErrno(err, "EEXIST")) return false;
@@ -92,8 +109,8 @@ export class LocalBackend implements DatastoreBackend {
     }
   }
 
-  rmdir(rel: string): Promise<void> {
-    return fs.rmdir(this.absolute(rel));
+  async rmdir(rel: string): Promise<void> {
+    rmdirSync(this.absolute(rel));
   }
 
   removeTree(rel: string): Promise<void> {
@@ -103,15 +120,15 @@ export class LocalBackend implements DatastoreBackend {
 
   async unlink(rel: string, options?: { missingOk?: boolean }): Promise<void> {
     try {
-      await fs.unlink(this.absolute(rel));
+      unlinkSync(this.absolute(rel));
     } catch (err) {
       if (options?.missingOk && isErrno(err, "ENOENT")) return;
       throw err;
     }
   }
 
-  rename(fromRel: string, toRel: string): Promise<void> {
-    return fs.rename(this.absolute(fromRel), this.absolute(toRel));
+  async rename(fromRel: string, toRel: string): Promise<void> {
+    renameSync(this.absolute(fromRel), this.absolute(toRel));
   }
 
   indexFile(rel: string): IndexFile {
