@@ -12,7 +12,7 @@
 import { assertGroupExists, listGroups, readGroupNotes } from "./group";
 import { groupRel } from "../storage/layout";
 import { assertNamespaceExists } from "./namespace";
-import { groupListItem, ownerOrUndefined, snapshotListItem } from "./listing";
+import { groupListItem, ownerOrUndefined, present, snapshotListItem, unlessVanished } from "./listing";
 import { type BackupNamespace, compareGroups, type GroupRef, groupPath } from "../model/names";
 import { readStoreOf, type ReadHandle } from "../open";
 import { listSnapshotTimes } from "./snapshot";
@@ -176,7 +176,10 @@ async function orderedGroups(store: Store, ns: BackupNamespace, opts: Omit<Group
     if (opts.desc) refs.reverse();
     return refs;
   }
-  const keyed: Keyed[] = await mapLimited(refs, PARALLEL_READS, async (ref) => ({ ref, keys: await sortKeys(store, ns, ref) }));
+  // A group moved away while its keys were read is no longer in this namespace.
+  const keyed: Keyed[] = present(
+    await mapLimited(refs, PARALLEL_READS, (ref) => unlessVanished(async () => ({ ref, keys: await sortKeys(store, ns, ref) }))),
+  );
   const cmp = compareKeyed(sort);
   keyed.sort(opts.desc ? (a, b) => cmp(b, a) : cmp);
   return keyed.map((k) => k.ref);
@@ -187,7 +190,8 @@ export async function pageGroups(handle: ReadHandle, ns: BackupNamespace, opts: 
   const store = readStoreOf(handle);
   const refs = await orderedGroups(store, ns, opts);
   const page = refs.slice(opts.offset, opts.offset + opts.limit);
-  return { items: await mapLimited(page, PARALLEL_READS, (g) => groupListItem(store, ns, g)), total: refs.length };
+  const items = present(await mapLimited(page, PARALLEL_READS, (g) => unlessVanished(() => groupListItem(store, ns, g))));
+  return { items, total: refs.length - (page.length - items.length) };
 }
 
 /** Where `group` is in pageGroups' order for the same options (-1: not there), for a link to it. */
@@ -221,8 +225,8 @@ export async function pageSnapshots(
   if (!opts.ascending) times.reverse();
   const page = times.slice(opts.offset, opts.offset + opts.limit);
   const owner = page.length > 0 ? await ownerOrUndefined(store, ns, group) : undefined;
-  const items = await mapLimited(page, PARALLEL_READS, (time) => snapshotListItem(store, ns, { ...group, time }, owner));
-  return { items, total: times.length };
+  const items = present(await mapLimited(page, PARALLEL_READS, (time) => unlessVanished(() => snapshotListItem(store, ns, { ...group, time }, owner))));
+  return { items, total: times.length - (page.length - items.length) };
 }
 
 /** Where the snapshot taken at `time` is in pageSnapshots' order (-1: not there). */
