@@ -221,7 +221,8 @@ export async function pageSnapshots(
 ): Promise<Page<SnapshotListItem>> {
   const store = readStoreOf(handle);
   await assertGroupExists(store, ns, group);
-  const times = await listSnapshotTimes(store, ns, group);
+  // Moved away as a whole since the check above: as missing as if it had never been here.
+  const times = (await unlessVanished(() => listSnapshotTimes(store, ns, group))) ?? (await assertGroupExists(store, ns, group), []);
   if (!opts.ascending) times.reverse();
   const page = times.slice(opts.offset, opts.offset + opts.limit);
   const owner = page.length > 0 ? await ownerOrUndefined(store, ns, group) : undefined;
