@@ -75,7 +75,13 @@ async function countContent(ds: ReadHandle, scope: (ns: string) => NamespaceVisi
   for (const n of namespaces) {
     const sees = scope(n.ns);
     if (sees === "none") continue;
-    for (const g of await ds.listGroups(BackupNamespace.parse(n.ns))) {
+    // A namespace a move removed since it was listed holds nothing any more (its groups are
+    // counted in the target, if that was listed after them): not a failure of the summary.
+    const groups = await ds.listGroups(BackupNamespace.parse(n.ns)).catch((err: unknown) => {
+      if (err instanceof CofferError && err.code === "NOT_FOUND") return [];
+      throw err;
+    });
+    for (const g of groups) {
       if (g["backup-count"] === 0) continue;
       if (sees === "own" && (g.owner === undefined || !owns(g.owner))) continue;
       const c = counts[g["backup-type"]];
