@@ -3,7 +3,7 @@
  * (issue 12). Not a timed test: it prints what it measured.
  *
  *   npx next build && node --import tsx bench/soak.ts [--seconds 300] [--clients 50] [--port 3390]
- *      [--groups 200] [--snapshots 5]
+ *      [--groups 200] [--snapshots 5] [--quiet-seconds 60]
  *
  * It builds a datastore in a temporary COFFER_HOME (tmpfs when there is one): namespace `a/x`
  * with G groups x S snapshots (copies of one real snapshot, as bench/move.ts builds them) and
@@ -21,6 +21,10 @@
  * Then it waits for the last tasks, verifies the whole store with `coffer verify` and compares
  * the snapshots (type/id/time, wherever they are) with those before the run plus the backups
  * that succeeded: "lost" are missing ones, "duplicated" ones found in two places.
+ *
+ * The baseline, in the same run: the same clients for `--quiet-seconds` (default a fifth of
+ * `--seconds`, 10 to 60) before any writer starts. Reads that never wait on writers have about
+ * the same latency in both phases; the ratio of the p99s is printed per procedure.
  *
  * Printed: per 30-second window the requests, requests/s, p50/p95/p99 latency and the server's
  * RSS; errors by code (NOT_FOUND for a namespace or group that a move took away a moment before
@@ -59,6 +63,8 @@ const PORT = arg("port", 3390);
 const GROUPS = arg("groups", 200);
 const SNAPSHOTS = arg("snapshots", 5);
 const WINDOW_MS = 30_000;
+/** The baseline: the same clients for this long before the writers start, with nothing else running. */
+const QUIET_SECONDS = arg("quiet-seconds", Math.min(60, Math.max(10, Math.round(SECONDS / 5))));
 const STORE = "soak";
 const ADMIN = "admin@pbs";
 const PASSWORD = "coffer-soak-admin";
@@ -141,7 +147,7 @@ interface Outcome {
 async function call(kind: "query" | "mutation", proc: string, input: unknown): Promise<Outcome> {
   const url =
     kind === "query"
-      ? `${ORIGIN}/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify(input))}`
+      ? `${ORIGIN}/api/trpc/${proc}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`
       : `${ORIGIN}/api/trpc/${proc}`;
   const res = await fetch(url, {
     method: kind === "query" ? "GET" : "POST",
@@ -205,6 +211,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 interface Sample {
   at: number;
   ms: number;
+  proc: string;
 }
 const samples: Sample[] = [];
 const errors = new Map<string, number>();
@@ -252,7 +259,7 @@ async function client(deadline: number, seed: number): Promise<void> {
     } catch (err) {
       o = { ok: false, status: 0, code: "NETWORK", message: (err as Error).message };
     }
-    samples.push({ at: Date.now(), ms: performance.now() - started });
+    samples.push({ at: Date.now(), ms: performance.now() - started, proc });
     if (!o.ok) {
       if (o.status >= 500) fiveHundreds++;
       const key = `${o.code} (${proc})`;
@@ -352,6 +359,11 @@ async function backupLoop(deadline: number, data: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Report.
 
+/** Percentile `p` of the samples' latencies, rounded, as text. */
+function pct(list: Sample[], p: number): string {
+  return percentile(list.map((x) => x.ms).sort((a, b) => a - b), p).toFixed(0);
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -380,6 +392,11 @@ async function main(): Promise<void> {
     errors.clear();
     expectedErrors.clear();
     fiveHundreds = 0;
+    const quietStart = Date.now();
+    await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(quietStart + QUIET_SECONDS * 1000, c * 7)));
+    const quiet = samples.splice(0);
+    const quietErrors = [...errors.entries()];
+    errors.clear();
     const rssStart = rssMiB(server.pid!);
     const start = Date.now();
     const deadline = start + SECONDS * 1000;
@@ -410,6 +427,15 @@ async function main(): Promise<void> {
     }
     const all = samples.map((s) => s.ms).sort((a, b) => a - b);
     console.log(`all        ${String(all.length).padStart(9)} ${(all.length / SECONDS).toFixed(1).padStart(7)} ${percentile(all, 50).toFixed(0).padStart(9)} ${percentile(all, 95).toFixed(0).padStart(8)} ${percentile(all, 99).toFixed(0).padStart(8)}`);
+    console.log(`quiet      ${String(quiet.length).padStart(9)} ${(quiet.length / QUIET_SECONDS).toFixed(1).padStart(7)} ${pct(quiet, 50).padStart(9)} ${pct(quiet, 95).padStart(8)} ${pct(quiet, 99).padStart(8)}   (baseline: ${QUIET_SECONDS} s before the writers started)`);
+    console.log(`\nper procedure        quiet: n    p50    p99 | under writers: n    p50    p99 | p99 ratio`);
+    for (const proc of [...new Set([...quiet, ...samples].map((x) => x.proc))].sort()) {
+      const q = quiet.filter((x) => x.proc === proc);
+      const l = samples.filter((x) => x.proc === proc);
+      const ratio = Number(pct(l, 99)) / Number(pct(q, 99));
+      console.log(`  ${proc.padEnd(18)} ${String(q.length).padStart(8)} ${pct(q, 50).padStart(6)} ${pct(q, 99).padStart(6)} | ${String(l.length).padStart(16)} ${pct(l, 50).padStart(6)} ${pct(l, 99).padStart(6)} | ${ratio.toFixed(2).padStart(9)}`);
+    }
+    if (quietErrors.length > 0) console.log(`errors in the quiet phase: ${quietErrors.map(([k, n]) => `${k}: ${n}`).join(", ")}`);
     console.log(`\nserver RSS: ${rssStart} MiB at start (after warm-up), ${rssEnd} MiB at the end`);
     console.log(`5xx: ${fiveHundreds}`);
     console.log(`unexpected errors: ${[...errors.values()].reduce((a, b) => a + b, 0)}`);
