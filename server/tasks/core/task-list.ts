@@ -215,13 +215,14 @@ export async function listTasks(opts: ListTasksOptions = {}): Promise<{ data: Ta
   // next task to end moves them (updateActiveTasks). An ending task may for a moment be in both
   // files: the archive's line wins.
   const active = await readList(activeFile());
-  const { running, finished } = await classifyActive(active);
-  const archivedFile = opts.running ? [] : await readList(archiveFile());
+  const archivedFile = await readList(archiveFile());
   const inArchive = new Set(archivedFile.map((e) => e.upid));
-  const archived = [...archivedFile, ...finished.filter((e) => !inArchive.has(e.upid)).sort((a, b) => a.state!.endtime - b.state!.endtime)];
+  const classified = await classifyActive(active.filter((e) => !inArchive.has(e.upid)));
+  const running = classified.running;
   running.sort((a, b) => b.parsed.starttime - a.parsed.starttime);
-  // Appended in end-time order, so the file read backwards is newest-finished first (as PBS).
-  archived.reverse();
+  // Appended in end-time order, so the file read backwards is newest-finished first (as PBS);
+  // the few ended tasks still in `active` go in by their end time.
+  const archived = opts.running ? [] : mergeByEndDesc(archivedFile.reverse(), classified.finished);
 
   const start = opts.start ?? 0;
   const limit = opts.limit ?? 50;
@@ -240,6 +241,18 @@ export async function listTasks(opts: ListTasksOptions = {}): Promise<{ data: Ta
   }
   const full = limit !== 0 && data.length >= limit;
   return { data, total: start + data.length + (full ? 1 : 0) };
+}
+
+/** `extra` placed into `newestFirst` (ended tasks, newest end first) by end time; ties go after. */
+function mergeByEndDesc(newestFirst: TaskListEntry[], extra: TaskListEntry[]): TaskListEntry[] {
+  if (extra.length === 0) return newestFirst;
+  const out: TaskListEntry[] = [];
+  const rest = [...extra].sort((a, b) => b.state!.endtime - a.state!.endtime);
+  for (const e of newestFirst) {
+    while (rest.length > 0 && rest[0]!.state!.endtime > e.state!.endtime) out.push(rest.shift()!);
+    out.push(e);
+  }
+  return [...out, ...rest];
 }
 
 function matches(e: TaskListEntry, o: ListTasksOptions): "take" | "skip" | "stop" {
