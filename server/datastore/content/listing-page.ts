@@ -238,3 +238,32 @@ export async function locateSnapshot(handle: ReadHandle, ns: BackupNamespace, gr
   if (!ascending) times.reverse();
   return times.indexOf(time);
 }
+
+/** What the datastore summary counts of one group. */
+export interface GroupCount {
+  type: GroupRef["type"];
+  /** Snapshot directories (finished or not), as `backup-count` in the group list. */
+  snapshots: number;
+  /** Only when asked for (the summary of an owner-limited caller). */
+  owner?: string;
+}
+
+/**
+ * The groups of a namespace with their snapshot counts, for the datastore summary: one readdir
+ * per group (and the owner file only when `withOwner`), where a full group list reads each
+ * group's newest snapshot, notes and lock as well. A group that moved away meanwhile is left
+ * out; a namespace that is gone is NOT_FOUND.
+ */
+export async function countGroups(handle: ReadHandle, ns: BackupNamespace, withOwner: boolean): Promise<GroupCount[]> {
+  const store = readStoreOf(handle);
+  await assertNamespaceExists(store, ns);
+  const refs = await listGroups(store, ns);
+  const counts = await mapLimited(refs, PARALLEL_READS, (g) =>
+    unlessVanished(async (): Promise<GroupCount> => {
+      const snapshots = (await listSnapshotTimes(store, ns, g)).length;
+      const owner = withOwner ? await ownerOrUndefined(store, ns, g) : undefined;
+      return owner === undefined ? { type: g.type, snapshots } : { type: g.type, snapshots, owner };
+    }),
+  );
+  return present(counts);
+}
