@@ -1,8 +1,9 @@
 /**
  * The datastore config file, `COFFER_HOME/etc/datastore.json` (PBS: datastore.cfg). The engine
  * reads it to open a datastore and check its maintenance mode, and builds creation and removal
- * on top (server/datastore/lifecycle.ts). Written only under the config lock and atomically, so a reader never sees a
- * half-written file.
+ * on top (server/datastore/lifecycle.ts). Written only under the config lock and atomically
+ * (temp file + rename), so a reader never sees a half-written file and needs no lock: only
+ * writers take the config lock. See docs/architecture.md, "Reads never wait on writers".
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";
@@ -68,7 +69,11 @@ export function configLockPath(): string {
   return path.join(paths.globalLocks(), "datastore.cfg");
 }
 
-/** Runs `fn` under the config lock (changes, and opening a datastore: see open.ts). */
+/**
+ * Runs `fn` under the config lock. Writers only: reading the config needs no lock (it is
+ * replaced whole), and opening a datastore takes the per-datastore lock instead
+ * (withDatastoreLock), so readers of one store never queue behind writers of the config.
+ */
 export async function withConfigLock<T>(fn: () => Promise<T>): Promise<T> {
   const guard = await lockNamed(configLockPath());
   try {
@@ -96,12 +101,45 @@ export async function updateDatastoreConfigs(
   });
 }
 
-/** Sets or clears (`undefined`) the maintenance mode of a datastore. */
+/**
+ * The per-datastore lock, `run/active-operations/<store>.lock` (the lock of the active-operations
+ * file, 10 s). Opening a datastore checks the maintenance mode and counts the operation while
+ * holding it, and changing the maintenance mode holds it too, so no operation is counted after
+ * a mode that refuses it was set (PBS 6.3). Held for a read and a write of small files only.
+ */
+export function datastoreLockPath(name: string): string {
+  // The name becomes a path component: anything but a datastore name is no datastore at all.
+  if (!SAFE_ID_REGEX.test(name) || name.length < 3 || name.length > 32) throw new CofferError("NOT_FOUND", `no such datastore '${name}'`);
+  return `${paths.activeOperations(name)}.lock`;
+}
+
+/** Runs `fn` under the per-datastore lock (see datastoreLockPath). Not reentrant. */
+export async function withDatastoreLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const lockPath = datastoreLockPath(name);
+  await fs.mkdir(path.dirname(lockPath), { recursive: true });
+  const guard = await lockNamed(lockPath);
+  try {
+    return await fn();
+  } finally {
+    await guard.release();
+  }
+}
+
+/**
+ * Sets or clears (`undefined`) the maintenance mode of a datastore, under the per-datastore
+ * lock (then the config lock): an opening that checked the old mode has counted its operation
+ * before the new mode is in place, and every later opening sees the new mode.
+ */
 export async function setMaintenanceMode(
   name: string,
   mode: DatastoreConfig["maintenance-mode"] | undefined,
 ): Promise<DatastoreConfig> {
   if (mode?.message !== undefined) checkMaintenanceMessage(mode.message);
+  await getDatastoreConfig(name); // NOT_FOUND before any lock is made for a name never configured
+  return withDatastoreLock(name, () => writeMaintenanceMode(name, mode));
+}
+
+async function writeMaintenanceMode(name: string, mode: DatastoreConfig["maintenance-mode"] | undefined): Promise<DatastoreConfig> {
   let updated: DatastoreConfig | undefined;
   await updateDatastoreConfigs((list) => {
     const store = list.find((d) => d.name === name);

@@ -21,7 +21,7 @@ export { maintenanceStatus } from "./state/maintenance-status";
 export { DEFAULT_USAGE_INTERVAL_S, diskUsage, readUsageHistory, sampleAllDatastores, type DiskUsage } from "./state/usage-history";
 
 // Content listings.
-export { GROUP_SORTS, locateGroup, locateSnapshot, pageGroups, pageSnapshots, type GroupSort } from "./content/listing-page";
+export { GROUP_SORTS, countGroups, locateGroup, locateSnapshot, pageGroups, pageSnapshots, type GroupCount, type GroupSort } from "./content/listing-page";
 export { searchContent, type NamespaceVisibility, type SearchHit } from "./content/search";
 
 // Moves (read handle: plans and checks; write handle: the moves).

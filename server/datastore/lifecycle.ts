@@ -11,6 +11,7 @@ import {
   listDatastoreConfigs,
   setMaintenanceMode,
   updateDatastoreConfigs,
+  withDatastoreLock,
 } from "../config/datastore-config";
 import { CofferError, isErrno } from "./model/errors";
 import { checkDatastoreName, printable } from "./model/names";
@@ -143,11 +144,15 @@ async function assertPbsDatastore(dir: string): Promise<void> {
  */
 export async function removeDatastore(name: string, options: { destroyData?: boolean } = {}): Promise<DatastoreConfig> {
   let removed: DatastoreConfig | undefined;
-  await updateDatastoreConfigs((list) => {
-    removed = list.find((d) => d.name === name);
-    if (!removed) throw new CofferError("NOT_FOUND", `no such datastore '${name}'`);
-    return list.filter((d) => d.name !== name);
-  });
+  await getDatastoreConfig(name); // NOT_FOUND before a lock is made for an unknown name
+  // Under the per-datastore lock, as maintenance changes: no opening is half-way through.
+  await withDatastoreLock(name, () =>
+    updateDatastoreConfigs((list) => {
+      removed = list.find((d) => d.name === name);
+      if (!removed) throw new CofferError("NOT_FOUND", `no such datastore '${name}'`);
+      return list.filter((d) => d.name !== name);
+    }),
+  );
   if (options.destroyData && removed) {
     const chunks = await fs.stat(path.join(removed.path, ".chunks")).catch(() => undefined);
     if (chunks?.isDirectory()) await fs.rm(removed.path, { recursive: true, force: true });

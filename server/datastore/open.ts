@@ -5,9 +5,9 @@
  * it can do. Lookup handles do no datastore I/O; read handles list and read (plus the two narrow
  * writes verify needs); only write handles create, change, move or delete.
  */
-import { getActiveOperations, updateActiveOperations } from "./state/active-operations";
+import { admitOperation, getActiveOperations, updateActiveOperations } from "./state/active-operations";
 import { LocalChunkStore } from "./storage/chunk-store";
-import { type DatastoreConfig, getDatastoreConfig, withConfigLock } from "../config/datastore-config";
+import { type DatastoreConfig, getDatastoreConfig } from "../config/datastore-config";
 import { type DeleteStats, destroyGroup, destroySnapshot } from "./content/destroy";
 import { CofferError, withContext, MaintenanceError, errorMessage } from "./model/errors";
 import type { BackupManifest } from "./format/manifest";
@@ -129,22 +129,32 @@ export function readStoreOf(handle: ReadHandle): Store {
 }
 
 /**
- * Opens datastore `name` for `op`. The maintenance check and the counting happen under the
- * config lock, so that a maintenance mode set after this returns sees this operation counted
- * (PBS 6.3: avoids a TOCTOU between checking the mode and counting the operation).
+ * Opens datastore `name` for `op`. Takes no config lock: the config is read as it is (it is
+ * only ever replaced whole). A lookup takes no lock at all. A read or write is checked against
+ * the maintenance mode and counted in the same hold of the per-datastore lock
+ * (admitOperation), which `maintenance set` takes as well, so a mode set after this returns
+ * sees this operation counted (PBS 6.3: no TOCTOU between checking the mode and counting).
+ * That lock is held for a read and a write of two small files, never across an operation, so
+ * opening never waits on a running move, GC, verify or backup.
  */
 export async function openDatastore<O extends Operation>(name: string, op: O): Promise<HandleFor<O>> {
-  const config = await withConfigLock(async () => {
-    const found = await getDatastoreConfig(name);
+  const admit = (found: DatastoreConfig) => {
     try {
       checkMaintenance(found["maintenance-mode"], op);
     } catch (err) {
       const mode = found["maintenance-mode"]!;
       throw new MaintenanceError(`datastore '${name}' is unavailable: ${errorMessage(err)}`, name, mode.type, mode.message, { cause: err });
     }
-    if (op !== "lookup") await updateActiveOperations(name, op, 1);
-    return found;
-  });
+  };
+  let config: DatastoreConfig;
+  if (op === "lookup") {
+    config = await getDatastoreConfig(name);
+    admit(config);
+  } else {
+    // NOT_FOUND for an unknown name before any lock file is made for it.
+    await getDatastoreConfig(name);
+    config = await admitOperation(name, op as "read" | "write", admit);
+  }
   try {
     const chunks = op === "lookup" ? undefined : await LocalChunkStore.open(config.path);
     const handle = new Handle(config, op, chunks);

@@ -99,7 +99,8 @@ export async function acquireLock(lockPath: string, opts: AcquireOptions): Promi
     if ("guard" in outcome) return outcome.guard;
     if ("busy" in outcome) {
       if (Date.now() > Math.max(deadline, guardDeadline)) {
-        throw new CofferError("INTERNAL", `unable to lock ${JSON.stringify(dir)}: its guard stayed busy for ${GUARD_WAIT_MS} ms`, {
+        // Contention, not a fault: the caller may try again (TOO_MANY_REQUESTS, never a 500).
+        throw new CofferError("TOO_MANY_REQUESTS", `unable to lock ${JSON.stringify(dir)}: its guard stayed busy for ${GUARD_WAIT_MS} ms, try again`, {
           cause: outcome.busy,
         });
       }

@@ -12,7 +12,7 @@
 import { assertGroupExists, listGroups, readGroupNotes } from "./group";
 import { groupRel } from "../storage/layout";
 import { assertNamespaceExists } from "./namespace";
-import { groupListItem, ownerOrUndefined, snapshotListItem } from "./listing";
+import { groupListItem, ownerOrUndefined, present, snapshotListItem, unlessVanished } from "./listing";
 import { type BackupNamespace, compareGroups, type GroupRef, groupPath } from "../model/names";
 import { readStoreOf, type ReadHandle } from "../open";
 import { listSnapshotTimes } from "./snapshot";
@@ -54,7 +54,12 @@ export async function mapLimited<T, R>(items: readonly T[], width: number, fn: (
   return out;
 }
 
-export const PARALLEL_READS = 32;
+/**
+ * Reads in flight per listing. Node runs file-system calls on 4 threads (libuv's pool): more in
+ * flight than that makes one request no faster, but puts every other request's reads behind
+ * its queue (under 50 clients, 32 per request made the cheapest requests wait seconds).
+ */
+export const PARALLEL_READS = 4;
 
 /**
  * What a text filter reads of a group (owner and notes, lower-cased), cached by the group
@@ -176,7 +181,10 @@ async function orderedGroups(store: Store, ns: BackupNamespace, opts: Omit<Group
     if (opts.desc) refs.reverse();
     return refs;
   }
-  const keyed: Keyed[] = await mapLimited(refs, PARALLEL_READS, async (ref) => ({ ref, keys: await sortKeys(store, ns, ref) }));
+  // A group moved away while its keys were read is no longer in this namespace.
+  const keyed: Keyed[] = present(
+    await mapLimited(refs, PARALLEL_READS, (ref) => unlessVanished(async () => ({ ref, keys: await sortKeys(store, ns, ref) }))),
+  );
   const cmp = compareKeyed(sort);
   keyed.sort(opts.desc ? (a, b) => cmp(b, a) : cmp);
   return keyed.map((k) => k.ref);
@@ -187,7 +195,8 @@ export async function pageGroups(handle: ReadHandle, ns: BackupNamespace, opts: 
   const store = readStoreOf(handle);
   const refs = await orderedGroups(store, ns, opts);
   const page = refs.slice(opts.offset, opts.offset + opts.limit);
-  return { items: await mapLimited(page, PARALLEL_READS, (g) => groupListItem(store, ns, g)), total: refs.length };
+  const items = present(await mapLimited(page, PARALLEL_READS, (g) => unlessVanished(() => groupListItem(store, ns, g))));
+  return { items, total: refs.length - (page.length - items.length) };
 }
 
 /** Where `group` is in pageGroups' order for the same options (-1: not there), for a link to it. */
@@ -217,12 +226,13 @@ export async function pageSnapshots(
 ): Promise<Page<SnapshotListItem>> {
   const store = readStoreOf(handle);
   await assertGroupExists(store, ns, group);
-  const times = await listSnapshotTimes(store, ns, group);
+  // Moved away as a whole since the check above: as missing as if it had never been here.
+  const times = (await unlessVanished(() => listSnapshotTimes(store, ns, group))) ?? (await assertGroupExists(store, ns, group), []);
   if (!opts.ascending) times.reverse();
   const page = times.slice(opts.offset, opts.offset + opts.limit);
   const owner = page.length > 0 ? await ownerOrUndefined(store, ns, group) : undefined;
-  const items = await mapLimited(page, PARALLEL_READS, (time) => snapshotListItem(store, ns, { ...group, time }, owner));
-  return { items, total: times.length };
+  const items = present(await mapLimited(page, PARALLEL_READS, (time) => unlessVanished(() => snapshotListItem(store, ns, { ...group, time }, owner))));
+  return { items, total: times.length - (page.length - items.length) };
 }
 
 /** Where the snapshot taken at `time` is in pageSnapshots' order (-1: not there). */
@@ -232,4 +242,33 @@ export async function locateSnapshot(handle: ReadHandle, ns: BackupNamespace, gr
   const times = await listSnapshotTimes(store, ns, group);
   if (!ascending) times.reverse();
   return times.indexOf(time);
+}
+
+/** What the datastore summary counts of one group. */
+export interface GroupCount {
+  type: GroupRef["type"];
+  /** Snapshot directories (finished or not), as `backup-count` in the group list. */
+  snapshots: number;
+  /** Only when asked for (the summary of an owner-limited caller). */
+  owner?: string;
+}
+
+/**
+ * The groups of a namespace with their snapshot counts, for the datastore summary: one readdir
+ * per group (and the owner file only when `withOwner`), where a full group list reads each
+ * group's newest snapshot, notes and lock as well. A group that moved away meanwhile is left
+ * out; a namespace that is gone is NOT_FOUND.
+ */
+export async function countGroups(handle: ReadHandle, ns: BackupNamespace, withOwner: boolean): Promise<GroupCount[]> {
+  const store = readStoreOf(handle);
+  await assertNamespaceExists(store, ns);
+  const refs = await listGroups(store, ns);
+  const counts = await mapLimited(refs, PARALLEL_READS, (g) =>
+    unlessVanished(async (): Promise<GroupCount> => {
+      const snapshots = (await listSnapshotTimes(store, ns, g)).length;
+      const owner = withOwner ? await ownerOrUndefined(store, ns, g) : undefined;
+      return owner === undefined ? { type: g.type, snapshots } : { type: g.type, snapshots, owner };
+    }),
+  );
+  return present(counts);
 }

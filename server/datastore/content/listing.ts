@@ -1,9 +1,17 @@
 /**
  * The content lists as PBS's API returns them (reference pbs-api-ui 2.3, 2.4): one document
  * shape for the CLI's JSON and the console.
+ *
+ * Listings take no lock and never wait on a move, GC, verify or backup. A group or snapshot
+ * directory that vanishes between the readdir that found it and the reads that describe it was
+ * moved (or destroyed) meanwhile: it is left out, never reported as an error (a moved group is
+ * found in its target by a listing of that namespace). A group whose lock a move task holds is
+ * marked `moving`.
  */
 import { assertNamespaceExists } from "./namespace";
-import { errorMessage } from "../model/errors";
+import { errorMessage, isErrno } from "../model/errors";
+import { readLockHolders } from "../../platform/file-lock";
+import { groupLockPath } from "../locking/lock-names";
 import type { BackupManifest } from "../format/manifest";
 import { listGroups, readGroupNotes, readOwner } from "./group";
 import { MANIFEST_BLOB_NAME } from "../storage/layout";
@@ -25,13 +33,50 @@ export async function ownerOrUndefined(store: Store, ns: BackupNamespace, g: Gro
   }
 }
 
+/**
+ * Whether `err` says a directory being read is gone (ENOENT anywhere in its cause chain): it was
+ * moved or removed after it was listed.
+ */
+export function vanished(err: unknown): boolean {
+  let cur: unknown = err;
+  for (let i = 0; cur && i < 32; i++) {
+    if (isErrno(cur, "ENOENT")) return true;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** `fn()`, or undefined when what it reads vanished meanwhile (see vanished). */
+export async function unlessVanished<T>(fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (vanished(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Items of `list` that did not vanish while they were read, in order. */
+export function present<T>(items: (T | undefined)[]): T[] {
+  return items.filter((x): x is T => x !== undefined);
+}
+
+/** Whether a move task holds the group's lock (its UPID's worker type is `move-...`). */
+function heldByMove(store: Store, ns: BackupNamespace, g: GroupRef): Promise<boolean> {
+  return readLockHolders(groupLockPath(store.name, ns, g))
+    .then((holders) => holders.some((h) => h.upid?.split(":")[6]?.startsWith("move-") ?? false))
+    .catch(() => false);
+}
+
+/** One group as the list shows it. Throws ENOENT (see vanished) if the group itself is gone. */
 export async function groupListItem(store: Store, ns: BackupNamespace, g: GroupRef): Promise<GroupListItem> {
   const times = await listSnapshotTimes(store, ns, g);
   let lastBackup = 0;
   let files: string[] = [];
   for (let i = times.length - 1; i >= 0; i--) {
-    const info = await snapshotDirInfo(store, ns, { ...g, time: times[i]! });
-    if (info.finished) {
+    // A move takes a group's snapshots away oldest first while the group stays: skip those.
+    const info = await unlessVanished(() => snapshotDirInfo(store, ns, { ...g, time: times[i]! }));
+    if (info?.finished) {
       lastBackup = info.time;
       files = info.files.map((f) => f.filename);
       break;
@@ -48,6 +93,7 @@ export async function groupListItem(store: Store, ns: BackupNamespace, g: GroupR
   if (owner) item.owner = owner;
   const comment = firstLine(await readGroupNotes(store, ns, g));
   if (comment) item.comment = comment;
+  if (await heldByMove(store, ns, g)) item.moving = true;
   return item;
 }
 
@@ -58,7 +104,10 @@ export async function groupListItem(store: Store, ns: BackupNamespace, g: GroupR
 export async function listGroupItems(store: Store, ns: BackupNamespace): Promise<GroupListItem[]> {
   await assertNamespaceExists(store, ns);
   const out: GroupListItem[] = [];
-  for (const g of await listGroups(store, ns)) out.push(await groupListItem(store, ns, g));
+  for (const g of await listGroups(store, ns)) {
+    const item = await unlessVanished(() => groupListItem(store, ns, g));
+    if (item) out.push(item);
+  }
   return out;
 }
 
@@ -81,12 +130,21 @@ export async function listSnapshotItems(
   const out: SnapshotListItem[] = [];
   for (const g of groups) {
     const owner = await ownerOrUndefined(store, ns, g);
-    for (const time of await listSnapshotTimes(store, ns, g)) out.push(await snapshotListItem(store, ns, { ...g, time }, owner));
+    // A named group that is gone is NOT_FOUND (ENOENT); one found by the readdir above that
+    // moved away meanwhile is simply no longer here.
+    const times = group ? await listSnapshotTimes(store, ns, g) : ((await unlessVanished(() => listSnapshotTimes(store, ns, g))) ?? []);
+    for (const time of times) {
+      const item = await unlessVanished(() => snapshotListItem(store, ns, { ...g, time }, owner));
+      if (item) out.push(item);
+    }
   }
   return out;
 }
 
-/** One snapshot as the list shows it; `owner` is the group's (read once per group by callers). */
+/**
+ * One snapshot as the list shows it; `owner` is the group's (read once per group by callers).
+ * Throws ENOENT (see vanished) if the snapshot directory is gone.
+ */
 export async function snapshotListItem(
   store: Store,
   ns: BackupNamespace,
@@ -108,6 +166,7 @@ export async function snapshotListItem(
     try {
       manifest = await readManifest(store, ns, snap);
     } catch (err) {
+      if (vanished(err)) throw err; // moved away after its directory was read
       // A broken manifest must not hide the rest of the list; show the files on disk.
       item.comment = `manifest unreadable: ${errorMessage(err)}`;
     }

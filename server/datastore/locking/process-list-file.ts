@@ -35,9 +35,15 @@ export async function updateListFile<T>(
   await mkdir(path.dirname(file), { recursive: true });
   const guard = await lockNamed(`${file}.lock`);
   try {
-    const next = change(await readListFile(file, schema, what));
-    await writeFileAtomic(file, JSON.stringify(next));
+    await replaceListFile(file, schema, what, change);
   } finally {
     await guard.release();
   }
+}
+
+/** Replaces the list with `change(current)`; the caller holds `<file>.lock`. */
+export async function replaceListFile<T>(file: string, schema: z.ZodType<T[]>, what: string, change: (current: T[]) => T[]): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const next = change(await readListFile(file, schema, what));
+  await writeFileAtomic(file, JSON.stringify(next));
 }

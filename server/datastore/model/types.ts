@@ -36,6 +36,8 @@ export interface GroupListItem {
   owner?: string;
   /** First line of the group notes. */
   comment?: string;
+  /** A move task holds the group's lock: it is on its way to (or from) another namespace. */
+  moving?: true;
 }
 
 export interface VerifyState {

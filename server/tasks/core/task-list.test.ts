@@ -144,4 +144,28 @@ describe("task lists", () => {
     expect(taskMatchesStore(t("debug-sleep", "s1"), "s1")).toBe(false);
     expect(taskMatchesStore(t("prune"), "s1")).toBe(false);
   });
+  it("lists without the list lock: a killed task shows as ended while another process holds the lock, once", async () => {
+    const running = upid();
+    const killed = upid({ dead: true });
+    const ending = upid();
+    writeLog(killed, [`${stamp(1_650_000_050)}: TASK OK`]);
+    for (const u of [running, killed, ending]) await addActiveTask(u);
+    // `ending` is half-way through updateActiveTasks: in the archive already, not yet out of active.
+    writeFileSync(path.join(paths.tasks(), "archive"), `${formatTaskListLine({ upid: ending, state: { state: "ok", endtime: 1_650_000_060 } })}\n`);
+    // A task that starts or ends holds the lock for as long as it likes; listing must not wait.
+    const { lockNamed } = await import("../../platform/file-lock");
+    const guard = await lockNamed(path.join(paths.tasks(), ".active.lock"));
+    try {
+      const { data } = await listTasks({ limit: 0 });
+      expect(data.map((t) => [t.upid, t.status])).toEqual([
+        [running, undefined],
+        [ending, "OK"],
+        [killed, "OK"],
+      ]);
+    } finally {
+      await guard.release();
+    }
+    // Nothing was written by the listing: the killed task is moved by the next task to end.
+    expect(read("active").trimEnd().split("\n")).toHaveLength(3);
+  });
 });

@@ -116,6 +116,24 @@ export async function updateActiveTasks(finishing?: { upid: string; state: TaskS
 
 async function sweepActive(finishing?: { upid: string; state: TaskState }): Promise<TaskListEntry[]> {
   const entries = await readList(activeFile());
+  const { running, finished, sawFinishing } = await classifyActive(entries, finishing);
+  // A task whose active entry went missing still belongs in the archive once it ends.
+  if (finishing && !sawFinishing) finished.push({ upid: finishing.upid, parsed: parseUpid(finishing.upid), state: finishing.state });
+  if (finished.length > 0) {
+    finished.sort((a, b) => a.state!.endtime - b.state!.endtime);
+    await appendFile(archiveFile(), finished.map((e) => `${formatTaskListLine(e)}\n`).join(""), { mode: 0o660 });
+  }
+  if (running.length !== entries.length) {
+    await writeFileAtomic(activeFile(), running.map((e) => `${formatTaskListLine(e)}\n`).join(""), 0o660);
+  }
+  return running;
+}
+
+/** Splits `active` entries into the running and the finished ones (with their state). Reads only. */
+async function classifyActive(
+  entries: TaskListEntry[],
+  finishing?: { upid: string; state: TaskState },
+): Promise<{ running: TaskListEntry[]; finished: TaskListEntry[]; sawFinishing: boolean }> {
   const running: TaskListEntry[] = [];
   const finished: TaskListEntry[] = [];
   let sawFinishing = false;
@@ -136,16 +154,7 @@ async function sweepActive(finishing?: { upid: string; state: TaskState }): Prom
       finished.push({ ...e, state });
     }
   }
-  // A task whose active entry went missing still belongs in the archive once it ends.
-  if (finishing && !sawFinishing) finished.push({ upid: finishing.upid, parsed: parseUpid(finishing.upid), state: finishing.state });
-  if (finished.length > 0) {
-    finished.sort((a, b) => a.state!.endtime - b.state!.endtime);
-    await appendFile(archiveFile(), finished.map((e) => `${formatTaskListLine(e)}\n`).join(""), { mode: 0o660 });
-  }
-  if (running.length !== entries.length) {
-    await writeFileAtomic(activeFile(), running.map((e) => `${formatTaskListLine(e)}\n`).join(""), 0o660);
-  }
-  return running;
+  return { running, finished, sawFinishing };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,14 +209,20 @@ export interface ListTasksOptions {
  * when the page is full (it drives infinite scrolling).
  */
 export async function listTasks(opts: ListTasksOptions = {}): Promise<{ data: TaskListItem[]; total: number }> {
-  const { running, archived } = await withListLock(async () => {
-    const running = await sweepActive();
-    const archived = opts.running ? [] : await readList(archiveFile());
-    return { running, archived };
-  });
+  // No lock: a listing must not queue behind tasks that start and end (both files are only
+  // replaced whole or appended to, and a torn last line is skipped). Tasks that ended without
+  // being moved to the archive yet (killed, or on their way out) are shown as ended here; the
+  // next task to end moves them (updateActiveTasks). An ending task may for a moment be in both
+  // files: the archive's line wins.
+  const active = await readList(activeFile());
+  const archivedFile = await readList(archiveFile());
+  const inArchive = new Set(archivedFile.map((e) => e.upid));
+  const classified = await classifyActive(active.filter((e) => !inArchive.has(e.upid)));
+  const running = classified.running;
   running.sort((a, b) => b.parsed.starttime - a.parsed.starttime);
-  // Appended in end-time order, so the file read backwards is newest-finished first (as PBS).
-  archived.reverse();
+  // Appended in end-time order, so the file read backwards is newest-finished first (as PBS);
+  // the few ended tasks still in `active` go in by their end time.
+  const archived = opts.running ? [] : mergeByEndDesc(archivedFile.reverse(), classified.finished);
 
   const start = opts.start ?? 0;
   const limit = opts.limit ?? 50;
@@ -226,6 +241,18 @@ export async function listTasks(opts: ListTasksOptions = {}): Promise<{ data: Ta
   }
   const full = limit !== 0 && data.length >= limit;
   return { data, total: start + data.length + (full ? 1 : 0) };
+}
+
+/** `extra` placed into `newestFirst` (ended tasks, newest end first) by end time; ties go after. */
+function mergeByEndDesc(newestFirst: TaskListEntry[], extra: TaskListEntry[]): TaskListEntry[] {
+  if (extra.length === 0) return newestFirst;
+  const out: TaskListEntry[] = [];
+  const rest = [...extra].sort((a, b) => b.state!.endtime - a.state!.endtime);
+  for (const e of newestFirst) {
+    while (rest.length > 0 && rest[0]!.state!.endtime > e.state!.endtime) out.push(rest.shift()!);
+    out.push(e);
+  }
+  return [...out, ...rest];
 }
 
 function matches(e: TaskListEntry, o: ListTasksOptions): "take" | "skip" | "stop" {
