@@ -2,15 +2,21 @@
  * The local file-system backend: a datastore is a directory in PBS's layout. Files get PBS's
  * modes (0644 files; directories 0755, `.chunks` 0750 is the chunk store's business).
  */
-import { promises as fs, readFileSync } from "node:fs";
+import { promises as fs, lstatSync, readFileSync, type Stats } from "node:fs";
 import path from "node:path";
 import { assertRelative, type ChunkBackend, type DatastoreBackend, type EntryInfo, type StatInfo } from "./backend";
-import { isErrno } from "../model/errors";
+import { CofferError, isErrno } from "../model/errors";
 import { writeFileAtomic } from "../../platform/atomic-file";
 import { type IndexFile, localIndexFile } from "../format/index-file";
 
 const FILE_MODE = 0o644;
 const DIR_MODE = 0o755;
+
+const STAT_BATCH = 512;
+
+function statInfo(st: Stats): StatInfo {
+  return { size: st.size, isDirectory: st.isDirectory(), isFile: st.isFile(), mtimeMs: st.mtimeMs, atimeMs: st.atimeMs };
+}
 
 export class LocalBackend implements DatastoreBackend {
   readonly kind = "filesystem" as const;
@@ -59,18 +65,32 @@ export class LocalBackend implements DatastoreBackend {
 
   async stat(rel: string): Promise<StatInfo | undefined> {
     try {
-      const st = await fs.lstat(this.absolute(rel));
-      return {
-        size: st.size,
-        isDirectory: st.isDirectory(),
-        isFile: st.isFile(),
-        mtimeMs: st.mtimeMs,
-        atimeMs: st.atimeMs,
-      };
+      return statInfo(await fs.lstat(this.absolute(rel)));
     } catch (err) {
       if (isErrno(err, "ENOENT")) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * Synchronous lstat in batches: a metadata call through the thread pool costs 100-200 us in a
+   * loop like this against a few us synchronously (issue 12's profile), so 10,000 groups take
+   * tens of milliseconds instead of hundreds. Between batches the event loop runs, so other
+   * requests are not held up for the whole list.
+   */
+  async statEntries(dirRel: string, names: readonly string[]): Promise<(StatInfo | undefined)[]> {
+    const dir = `${this.absolute(dirRel)}/`;
+    const out = new Array<StatInfo | undefined>(names.length);
+    for (let i = 0; i < names.length; i++) {
+      if (i > 0 && i % STAT_BATCH === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const name = names[i]!;
+      if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\0")) {
+        throw new CofferError("BAD_REQUEST", `not a directory entry name: ${JSON.stringify(name)}`);
+      }
+      const st = lstatSync(dir + name, { throwIfNoEntry: false });
+      out[i] = st ? statInfo(st) : undefined;
+    }
+    return out;
   }
 
   async exists(rel: string): Promise<boolean> {
