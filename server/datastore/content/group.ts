@@ -6,7 +6,7 @@ import { CofferError, errorMessage, isErrno, withContext, withMessage } from "..
 import { groupRel, NOTES_FILE, OWNER_FILE, typeDirRel } from "../storage/layout";
 import { type LockGuard } from "../../platform/file-lock";
 import { lockGroup } from "../locking/locks";
-import { BACKUP_ID_REGEX, BACKUP_TYPES, type BackupNamespace, compareGroups, type GroupRef, groupPath } from "../model/names";
+import { BACKUP_ID_REGEX, BACKUP_TYPES, sortGroups, type BackupNamespace, type GroupRef, groupPath } from "../model/names";
 import { parseAuthId } from "../model/owner";
 import type { Store } from "../storage/store";
 
@@ -19,7 +19,7 @@ export async function listGroups(store: Store, ns: BackupNamespace): Promise<Gro
       if (e.isDirectory && BACKUP_ID_REGEX.test(e.name)) out.push({ type, id: e.name });
     }
   }
-  return out.sort(compareGroups);
+  return sortGroups(out);
 }
 
 export function groupExists(store: Store, ns: BackupNamespace, g: GroupRef): Promise<boolean> {

@@ -10,13 +10,14 @@
  * group in full.
  */
 import { assertGroupExists, listGroups, readGroupNotes } from "./group";
-import { groupRel } from "../storage/layout";
+import { typeDirRel } from "../storage/layout";
 import { assertNamespaceExists } from "./namespace";
 import { groupListItem, ownerOrUndefined, present, snapshotListItem, unlessVanished } from "./listing";
-import { type BackupNamespace, compareGroups, type GroupRef, groupPath } from "../model/names";
+import { type BackupNamespace, type GroupRef, groupPath } from "../model/names";
 import { readStoreOf, type ReadHandle } from "../open";
 import { listSnapshotTimes } from "./snapshot";
 import type { Store } from "../storage/store";
+import type { StatInfo } from "../storage/backend";
 import type { GroupListItem, SnapshotListItem } from "../model/types";
 
 export const GROUP_SORTS = ["name", "last-backup", "backup-count", "owner"] as const;
@@ -41,13 +42,13 @@ export interface Page<T> {
 }
 
 /** Runs `fn` over `items` with at most `width` calls in flight, keeping the order. */
-export async function mapLimited<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimited<T, R>(items: readonly T[], width: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      out[i] = await fn(items[i]!);
+      out[i] = await fn(items[i]!, i);
     }
   };
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
@@ -62,9 +63,28 @@ export async function mapLimited<T, R>(items: readonly T[], width: number, fn: (
 export const PARALLEL_READS = 4;
 
 /**
- * What a text filter reads of a group (owner and notes, lower-cased), cached by the group
- * directory's absolute path and checked against its mtime, so paging through a filtered
- * namespace of 10,000 groups stats each group instead of reading two files of each per page.
+ * `count` values, each from `cached(i)` when it has one (undefined: a miss; null: nothing
+ * needed), else from `read(i)`, PARALLEL_READS at a time. The hits are taken synchronously: at
+ * 10,000 groups, an await per hit costs more than the lookups themselves.
+ */
+async function cachedOrRead<T>(count: number, cached: (i: number) => T | null | undefined, read: (i: number) => Promise<T>): Promise<(T | null)[]> {
+  const out = new Array<T | null>(count);
+  const misses: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const hit = cached(i);
+    if (hit === undefined) misses.push(i);
+    else out[i] = hit;
+  }
+  await mapLimited(misses, PARALLEL_READS, async (i) => {
+    out[i] = await read(i);
+  });
+  return out;
+}
+
+/**
+ * What a filter reads of a group (owner and notes), cached by the group directory's absolute
+ * path and checked against its mtime, so paging through a filtered namespace of 10,000 groups
+ * stats each group (in one batch: statMany) instead of reading two files of each per page.
  * Both files are only ever created or replaced by rename (writeFileAtomic, createFileExclusive,
  * as PBS's replace_file), which changes the directory's mtime. An entry is trusted only when the
  * directory's mtime was clearly in the past when it was read (a change within the same
@@ -74,38 +94,99 @@ export const PARALLEL_READS = 4;
 interface FilterText {
   mtimeMs: number;
   readAt: number;
-  owner: string;
-  notes: string;
+  owner: string | undefined;
+  ownerLower: string;
+  notesLower: string;
 }
 const filterTextCache = new Map<string, FilterText>();
 const FILTER_CACHE_TTL_MS = 10_000;
 const FILTER_CACHE_RACY_MS = 1_000;
 const FILTER_CACHE_MAX = 200_000;
 
-async function filterText(store: Store, ns: BackupNamespace, g: GroupRef): Promise<FilterText> {
-  const rel = groupRel(ns, g);
-  const key = store.backend.absolute(rel);
-  const now = Date.now();
-  const st = await store.backend.stat(rel);
+/** Whether an entry read now of a directory last changed at `mtimeMs` may be kept. */
+function cacheable(st: StatInfo | undefined, now: number): st is StatInfo {
+  return st !== undefined && st.mtimeMs < now - FILTER_CACHE_RACY_MS;
+}
+
+function remember<T>(cache: Map<string, T>, key: string, value: T, keep: boolean): void {
+  if (!keep) {
+    cache.delete(key);
+    return;
+  }
+  if (cache.size >= FILTER_CACHE_MAX) cache.clear();
+  cache.set(key, value);
+}
+
+/** The group's filter text; `st` is the group directory's stat taken just before. */
+function cachedFilterText({ key, st }: GroupDir, now: number): FilterText | undefined {
   const hit = filterTextCache.get(key);
-  if (st && hit && hit.mtimeMs === st.mtimeMs && now - hit.readAt < FILTER_CACHE_TTL_MS) return hit;
+  return st && hit && hit.mtimeMs === st.mtimeMs && now - hit.readAt < FILTER_CACHE_TTL_MS ? hit : undefined;
+}
+
+async function readFilterText(store: Store, ns: BackupNamespace, g: GroupRef, { key, st }: GroupDir): Promise<FilterText> {
+  const now = Date.now();
   const owner = await ownerOrUndefined(store, ns, g);
   const notes = await readGroupNotes(store, ns, g).catch(() => undefined);
-  const text = { mtimeMs: st?.mtimeMs ?? -1, readAt: now, owner: owner?.toLowerCase() ?? "", notes: notes?.toLowerCase() ?? "" };
-  if (st && st.mtimeMs < now - FILTER_CACHE_RACY_MS) {
-    if (filterTextCache.size >= FILTER_CACHE_MAX) filterTextCache.clear();
-    filterTextCache.set(key, text);
-  } else {
-    filterTextCache.delete(key);
-  }
+  const text = { mtimeMs: st?.mtimeMs ?? -1, readAt: now, owner, ownerLower: owner?.toLowerCase() ?? "", notesLower: notes?.toLowerCase() ?? "" };
+  remember(filterTextCache, key, text, cacheable(st, now));
   return text;
 }
 
-/** Whether `needle` (lower case) is in the group's `type/id`, owner or notes. */
-export async function groupMatches(store: Store, ns: BackupNamespace, g: GroupRef, needle: string): Promise<boolean> {
-  if (groupPath(g).toLowerCase().includes(needle)) return true;
-  const { owner, notes } = await filterText(store, ns, g);
-  return owner.includes(needle) || notes.includes(needle);
+/** A group directory as the caches know it: its cache key (absolute path) and its stat. */
+interface GroupDir {
+  key: string;
+  /** undefined: gone since it was listed (moved or destroyed meanwhile). */
+  st: StatInfo | undefined;
+}
+
+/** The group directories of `refs` (all in `ns`, in listGroups' order: by type), in `refs` order. */
+async function groupDirs(store: Store, ns: BackupNamespace, refs: readonly GroupRef[]): Promise<GroupDir[]> {
+  const out: GroupDir[] = [];
+  for (let start = 0; start < refs.length; ) {
+    const type = refs[start]!.type;
+    let end = start;
+    while (end < refs.length && refs[end]!.type === type) end++;
+    const ids = refs.slice(start, end).map((g) => g.id);
+    const dirRel = typeDirRel(ns, type);
+    const stats = await store.backend.statEntries(dirRel, ids);
+    const prefix = `${store.backend.absolute(dirRel)}/`;
+    for (let i = 0; i < ids.length; i++) out.push({ key: prefix + ids[i], st: stats[i] });
+    start = end;
+  }
+  return out;
+}
+
+export interface GroupFilter {
+  /** Lower-case text to find in `type/id`, the owner or the notes (any line). */
+  needle?: string;
+  /** Keeps only groups whose owner passes (the API's owner limit). */
+  ownerFilter?: (owner: string | undefined) => boolean;
+}
+
+/**
+ * The groups of `refs` (all in `ns`) that pass the filter, in `refs` order. A group that
+ * vanished since it was listed (moved or destroyed meanwhile) is left out, not an error.
+ */
+export async function filterGroups(store: Store, ns: BackupNamespace, refs: GroupRef[], filter: GroupFilter): Promise<GroupRef[]> {
+  const { needle, ownerFilter } = filter;
+  if (!needle && !ownerFilter) return refs;
+  const dirs = await groupDirs(store, ns, refs);
+  const now = Date.now();
+  // Only groups the name does not decide need their text: cached, or read where the cache misses.
+  const needsText = (i: number) => dirs[i]!.st !== undefined && (ownerFilter !== undefined || !groupPath(refs[i]!).toLowerCase().includes(needle!));
+  const texts = await cachedOrRead(
+    refs.length,
+    (i) => (needsText(i) ? cachedFilterText(dirs[i]!, now) : null),
+    (i) => readFilterText(store, ns, refs[i]!, dirs[i]!),
+  );
+  const keep = refs.map((g, i) => {
+    const text = texts[i];
+    if (dirs[i]!.st === undefined) return false;
+    if (!text) return true; // the name matched
+    if (ownerFilter && !ownerFilter(text.owner)) return false;
+    return !needle || groupPath(g).toLowerCase().includes(needle) || text.ownerLower.includes(needle) || text.notesLower.includes(needle);
+  });
+  return refs.filter((_, i) => keep[i]);
 }
 
 /**
@@ -125,30 +206,32 @@ interface SortKeys {
 }
 const sortKeyCache = new Map<string, SortKeys>();
 
-async function sortKeys(store: Store, ns: BackupNamespace, g: GroupRef): Promise<SortKeys> {
-  const rel = groupRel(ns, g);
-  const key = store.backend.absolute(rel);
-  const now = Date.now();
-  const st = await store.backend.stat(rel);
+function cachedSortKeys({ key, st }: GroupDir): SortKeys | undefined {
   const hit = sortKeyCache.get(key);
-  if (st && hit && hit.mtimeMs === st.mtimeMs) return hit;
+  return st && hit && hit.mtimeMs === st.mtimeMs ? hit : undefined;
+}
+
+async function readSortKeys(store: Store, ns: BackupNamespace, g: GroupRef, { key, st }: GroupDir): Promise<SortKeys> {
+  const now = Date.now();
   const item = await groupListItem(store, ns, g);
   const times = item["backup-count"] > 0 ? await listSnapshotTimes(store, ns, g) : [];
   const keys = { mtimeMs: st?.mtimeMs ?? -1, lastBackup: item["last-backup"], count: item["backup-count"], owner: item.owner ?? "" };
   const newestFinished = times.length === 0 || times[times.length - 1] === item["last-backup"];
-  if (st && newestFinished && st.mtimeMs < now - FILTER_CACHE_RACY_MS) {
-    if (sortKeyCache.size >= FILTER_CACHE_MAX) sortKeyCache.clear();
-    sortKeyCache.set(key, keys);
-  } else {
-    sortKeyCache.delete(key);
-  }
+  remember(sortKeyCache, key, keys, newestFinished && cacheable(st, now));
   return keys;
 }
 
-type Keyed = { ref: GroupRef; keys: SortKeys };
+/** Forgets every cached filter text and sort key (the benchmark's cold start). */
+export function dropListingCaches(): void {
+  filterTextCache.clear();
+  sortKeyCache.clear();
+}
+
+/** `order`: the group's place in name order (listGroups' order), the tie-breaker. */
+type Keyed = { ref: GroupRef; keys: SortKeys; order: number };
 
 function compareKeyed(sort: Exclude<GroupSort, "name">) {
-  const byName = (a: Keyed, b: Keyed) => compareGroups(a.ref, b.ref);
+  const byName = (a: Keyed, b: Keyed) => a.order - b.order;
   switch (sort) {
     case "last-backup":
       return (a: Keyed, b: Keyed) => a.keys.lastBackup - b.keys.lastBackup || byName(a, b);
@@ -165,26 +248,21 @@ function compareKeyed(sort: Exclude<GroupSort, "name">) {
  */
 async function orderedGroups(store: Store, ns: BackupNamespace, opts: Omit<GroupPageOptions, "offset" | "limit">): Promise<GroupRef[]> {
   await assertNamespaceExists(store, ns);
-  let refs = await listGroups(store, ns);
-  const ownerFilter = opts.ownerFilter;
-  if (ownerFilter) {
-    const keep = await mapLimited(refs, PARALLEL_READS, async (g) => ownerFilter(await ownerOrUndefined(store, ns, g)));
-    refs = refs.filter((_, i) => keep[i]);
-  }
   const needle = opts.filter?.trim().toLowerCase();
-  if (needle) {
-    const keep = await mapLimited(refs, PARALLEL_READS, (g) => groupMatches(store, ns, g, needle));
-    refs = refs.filter((_, i) => keep[i]);
-  }
+  const refs = await filterGroups(store, ns, await listGroups(store, ns), { ...(needle ? { needle } : {}), ...(opts.ownerFilter ? { ownerFilter: opts.ownerFilter } : {}) });
   const sort = opts.sort ?? "name";
   if (sort === "name") {
     if (opts.desc) refs.reverse();
     return refs;
   }
+  const dirs = await groupDirs(store, ns, refs);
   // A group moved away while its keys were read is no longer in this namespace.
-  const keyed: Keyed[] = present(
-    await mapLimited(refs, PARALLEL_READS, (ref) => unlessVanished(async () => ({ ref, keys: await sortKeys(store, ns, ref) }))),
-  );
+  const keys = await cachedOrRead(refs.length, (i) => cachedSortKeys(dirs[i]!), (i) => unlessVanished(() => readSortKeys(store, ns, refs[i]!, dirs[i]!)));
+  const keyed: Keyed[] = [];
+  refs.forEach((ref, i) => {
+    const k = keys[i];
+    if (k) keyed.push({ ref, keys: k, order: i });
+  });
   const cmp = compareKeyed(sort);
   keyed.sort(opts.desc ? (a, b) => cmp(b, a) : cmp);
   return keyed.map((k) => k.ref);
@@ -254,21 +332,21 @@ export interface GroupCount {
 }
 
 /**
- * The groups of a namespace with their snapshot counts, for the datastore summary: one readdir
- * per group (and the owner file only when `withOwner`), where a full group list reads each
- * group's newest snapshot, notes and lock as well. A group that moved away meanwhile is left
- * out; a namespace that is gone is NOT_FOUND.
+ * The groups of a namespace with their snapshot counts, for the datastore summary, from the
+ * same per-group cache as the sorted listings (SortKeys: one stat per group when nothing
+ * changed). A group that moved away meanwhile is left out; a namespace that is gone is NOT_FOUND.
  */
 export async function countGroups(handle: ReadHandle, ns: BackupNamespace, withOwner: boolean): Promise<GroupCount[]> {
   const store = readStoreOf(handle);
   await assertNamespaceExists(store, ns);
   const refs = await listGroups(store, ns);
-  const counts = await mapLimited(refs, PARALLEL_READS, (g) =>
-    unlessVanished(async (): Promise<GroupCount> => {
-      const snapshots = (await listSnapshotTimes(store, ns, g)).length;
-      const owner = withOwner ? await ownerOrUndefined(store, ns, g) : undefined;
-      return owner === undefined ? { type: g.type, snapshots } : { type: g.type, snapshots, owner };
-    }),
-  );
-  return present(counts);
+  const dirs = await groupDirs(store, ns, refs);
+  const keys = await cachedOrRead(refs.length, (i) => cachedSortKeys(dirs[i]!), (i) => unlessVanished(() => readSortKeys(store, ns, refs[i]!, dirs[i]!)));
+  const out: GroupCount[] = [];
+  refs.forEach((g, i) => {
+    const k = keys[i];
+    if (!k) return;
+    out.push(withOwner && k.owner !== "" ? { type: g.type, snapshots: k.count, owner: k.owner } : { type: g.type, snapshots: k.count });
+  });
+  return out;
 }

@@ -8,8 +8,8 @@ import { BackupNamespace, MAX_NAMESPACE_DEPTH, type GroupRef } from "../model/na
 import type { GroupListItem } from "../model/types";
 import { readStoreOf, type ReadHandle } from "../open";
 import { listGroups } from "./group";
-import { groupListItem, ownerOrUndefined } from "./listing";
-import { groupMatches, mapLimited, PARALLEL_READS, type Page } from "./listing-page";
+import { groupListItem } from "./listing";
+import { filterGroups, mapLimited, PARALLEL_READS, type Page } from "./listing-page";
 import { listNamespacesRecursive } from "./namespace";
 
 export type SearchHit = { kind: "namespace"; ns: string } | { kind: "group"; ns: string; group: GroupListItem };
@@ -47,17 +47,9 @@ export async function searchContent(handle: ReadHandle, opts: SearchOptions): Pr
     for (const n of namespaces) {
       const ns = n.parsed;
       const own = opts.visibility(n.ns) === "own";
-      const refs = await listGroups(store, ns);
-      const keep = await mapLimited(refs, PARALLEL_READS, async (g) => {
-        if (own) {
-          const owner = await ownerOrUndefined(store, ns, g);
-          if (owner === undefined || !opts.owns(owner)) return false;
-        }
-        return groupMatches(store, ns, g, needle);
-      });
-      refs.forEach((g, i) => {
-        if (keep[i]) hits.push({ kind: "group", ns: n.ns, ref: g });
-      });
+      const ownerFilter = own ? (owner: string | undefined) => owner !== undefined && opts.owns(owner) : undefined;
+      const refs = await filterGroups(store, ns, await listGroups(store, ns), { needle, ...(ownerFilter ? { ownerFilter } : {}) });
+      for (const g of refs) hits.push({ kind: "group", ns: n.ns, ref: g });
     }
   }
   const page = hits.slice(opts.offset, opts.offset + opts.limit);

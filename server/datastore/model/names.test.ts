@@ -7,6 +7,7 @@ import {
   checkDatastoreName,
   checkNamespaceDepthLimit,
   compareGroups,
+  sortGroups,
   formatBackupTime,
   parseBackupTime,
   parseGroupPath,
@@ -179,6 +180,15 @@ describe("ids, groups, snapshots, datastore names", () => {
       "vm/100",
       "vm/abc",
     ]);
+  });
+
+  it("sortGroups agrees with compareGroups, leading zeros and long ids included", () => {
+    const ids = ["007", "7", "0", "00", "10", "9", "1".repeat(40), "9".repeat(39), "a", "A", "0a", "x-1", "b_x", "1.5"];
+    const groups = ["ct", "host", "vm"].flatMap((type) => ids.map((id) => parseGroupPath(`${type}/${id}`)));
+    const shuffled = [...groups].reverse();
+    const bySort = sortGroups([...shuffled]).map((g) => `${g.type}/${g.id}`);
+    expect(bySort).toEqual([...shuffled].sort(compareGroups).map((g) => `${g.type}/${g.id}`));
+    expect(bySort.slice(0, 9)).toEqual(["ct/0", "ct/00", "ct/007", "ct/7", "ct/9", "ct/10", `ct/${"9".repeat(39)}`, `ct/${"1".repeat(40)}`, "ct/0a"]);
   });
 
   it("validates datastore names: SAFE_ID, 3 to 32 characters", () => {

@@ -240,20 +240,31 @@ export function snapshotPath(s: SnapshotRef): string {
 const TYPE_SORT_ORDER: Record<BackupType, number> = { ct: 0, host: 1, vm: 2 };
 const NUMERIC = /^[0-9]+$/;
 
-/** PBS group order: type (ct < host < vm), then id; numeric ids numerically and before others. */
+/**
+ * A string whose code-unit order is PBS's group order: type (ct < host < vm), then numeric ids
+ * numerically (by length without leading zeros, then digits; the id itself breaks a tie such as
+ * `007` and `7`) and before other ids, which compare as strings.
+ */
+export function groupSortKey(g: GroupRef): string {
+  const type = TYPE_SORT_ORDER[g.type];
+  if (!NUMERIC.test(g.id)) return `${type}1${g.id}`;
+  const digits = g.id.replace(/^0+(?=.)/, "");
+  return `${type}0${String(digits.length).padStart(4, "0")}${digits}\0${g.id}`;
+}
+
+/** PBS group order (see groupSortKey). */
 export function compareGroups(a: GroupRef, b: GroupRef): number {
-  const t = TYPE_SORT_ORDER[a.type] - TYPE_SORT_ORDER[b.type];
-  if (t !== 0) return t;
-  const an = NUMERIC.test(a.id);
-  const bn = NUMERIC.test(b.id);
-  if (an && bn) {
-    const d = BigInt(a.id) - BigInt(b.id);
-    if (d !== 0n) return d < 0n ? -1 : 1;
-    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-  }
-  if (an) return -1;
-  if (bn) return 1;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  const ka = groupSortKey(a);
+  const kb = groupSortKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/** Sorts in PBS group order, each key computed once (a namespace may hold 10,000 groups). */
+export function sortGroups<T extends GroupRef>(refs: T[]): T[] {
+  const keyed = refs.map((ref) => ({ ref, key: groupSortKey(ref) }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (let i = 0; i < keyed.length; i++) refs[i] = keyed[i]!.ref;
+  return refs;
 }
 
 /**

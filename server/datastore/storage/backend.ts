@@ -41,6 +41,12 @@ export interface ContentBackend {
   /** Lists a directory; a missing directory lists as empty when `missingOk`. */
   list(rel: string, options?: { missingOk?: boolean }): Promise<EntryInfo[]>;
   stat(rel: string): Promise<StatInfo | undefined>;
+  /**
+   * Stats many entries of one directory at once (undefined where one does not exist), for
+   * listings that check a cache entry per group: one trip per batch instead of one per entry.
+   * `names` are plain entry names (no `/`, not `.` or `..`).
+   */
+  statEntries(dirRel: string, names: readonly string[]): Promise<(StatInfo | undefined)[]>;
   exists(rel: string): Promise<boolean>;
   /** Creates a directory; returns false when it already existed. */
   mkdir(rel: string, options?: { recursive?: boolean }): Promise<boolean>;
