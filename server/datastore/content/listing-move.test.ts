@@ -96,7 +96,13 @@ describe("listing while a namespace moves", () => {
         // A loop of listings that runs while the move does...
         const loop = settled(
           (async () => {
-            while (moving) await listBoth(reader, source, target, seen);
+            while (moving) {
+              await listBoth(reader, source, target, seen);
+              // Let the move's I/O events run between listings, as a client's next request
+              // arrives (local metadata calls complete synchronously: without this the loop
+              // would never give the event loop back).
+              await new Promise<void>((resolve) => setImmediate(resolve));
+            }
           })(),
         );
         await withWrite(t.name, async (ds) => {

@@ -168,8 +168,18 @@ export interface GroupFilter {
  * vanished since it was listed (moved or destroyed meanwhile) is left out, not an error.
  */
 export async function filterGroups(store: Store, ns: BackupNamespace, refs: GroupRef[], filter: GroupFilter): Promise<GroupRef[]> {
+  return (await filterWithDirs(store, ns, refs, filter)).refs;
+}
+
+/** filterGroups, with the kept groups' directories when it looked at them (a sort reuses them). */
+async function filterWithDirs(
+  store: Store,
+  ns: BackupNamespace,
+  refs: GroupRef[],
+  filter: GroupFilter,
+): Promise<{ refs: GroupRef[]; dirs?: GroupDir[] }> {
   const { needle, ownerFilter } = filter;
-  if (!needle && !ownerFilter) return refs;
+  if (!needle && !ownerFilter) return { refs };
   const dirs = await groupDirs(store, ns, refs);
   const now = Date.now();
   // Only groups the name does not decide need their text: cached, or read where the cache misses.
@@ -186,7 +196,7 @@ export async function filterGroups(store: Store, ns: BackupNamespace, refs: Grou
     if (ownerFilter && !ownerFilter(text.owner)) return false;
     return !needle || groupPath(g).toLowerCase().includes(needle) || text.ownerLower.includes(needle) || text.notesLower.includes(needle);
   });
-  return refs.filter((_, i) => keep[i]);
+  return { refs: refs.filter((_, i) => keep[i]), dirs: dirs.filter((_, i) => keep[i]) };
 }
 
 /**
@@ -249,13 +259,17 @@ function compareKeyed(sort: Exclude<GroupSort, "name">) {
 async function orderedGroups(store: Store, ns: BackupNamespace, opts: Omit<GroupPageOptions, "offset" | "limit">): Promise<GroupRef[]> {
   await assertNamespaceExists(store, ns);
   const needle = opts.filter?.trim().toLowerCase();
-  const refs = await filterGroups(store, ns, await listGroups(store, ns), { ...(needle ? { needle } : {}), ...(opts.ownerFilter ? { ownerFilter: opts.ownerFilter } : {}) });
+  const filtered = await filterWithDirs(store, ns, await listGroups(store, ns), {
+    ...(needle ? { needle } : {}),
+    ...(opts.ownerFilter ? { ownerFilter: opts.ownerFilter } : {}),
+  });
+  const refs = filtered.refs;
   const sort = opts.sort ?? "name";
   if (sort === "name") {
     if (opts.desc) refs.reverse();
     return refs;
   }
-  const dirs = await groupDirs(store, ns, refs);
+  const dirs = filtered.dirs ?? (await groupDirs(store, ns, refs));
   // A group moved away while its keys were read is no longer in this namespace.
   const keys = await cachedOrRead(refs.length, (i) => cachedSortKeys(dirs[i]!), (i) => unlessVanished(() => readSortKeys(store, ns, refs[i]!, dirs[i]!)));
   const keyed: Keyed[] = [];
