@@ -31,17 +31,12 @@ import { promisify } from "node:util";
 import { ensureCli } from "../scripts/cli-bundle.mjs";
 import { LocalChunkStore } from "../server/datastore/storage/chunk-store";
 import { updateDatastoreConfigs } from "../server/config/datastore-config";
+import { arg } from "./support/args";
 
 const execFileAsync = promisify(execFile);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const bin = path.join(repo, "bin", "coffer");
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i === -1 ? dflt : Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} takes a positive whole number`);
-  return v;
-}
 
 const MIB = arg("mib", 1024);
 const FILES = arg("files", 4);

@@ -23,13 +23,8 @@ import { useTempStore } from "../server/datastore/test-support/temp-store";
 import { BackupNamespace } from "../server/datastore/model/names";
 import { openDatastore } from "../server/datastore/open";
 import { dropListingCaches, pageGroups, type GroupPageOptions } from "../server/datastore/content/listing-page";
+import { arg } from "./support/args";
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i === -1 ? dflt : Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} takes a positive whole number`);
-  return v;
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

@@ -45,17 +45,12 @@ import { BackupNamespace, formatBackupTime } from "../server/datastore/model/nam
 import { openDatastore } from "../server/datastore/open";
 import { SnapshotWriter } from "../server/datastore/backup/snapshot-writer";
 import { ensureAdminUser } from "../server/auth";
+import { arg } from "./support/args";
 
 const execFileAsync = promisify(execFile);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const bin = path.join(repo, "bin", "coffer");
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i === -1 ? dflt : Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} takes a positive whole number, not '${process.argv[i + 1]}'`);
-  return v;
-}
 
 const SECONDS = arg("seconds", 300);
 const CLIENTS = arg("clients", 50);

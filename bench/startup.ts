@@ -20,13 +20,8 @@ import { fileURLToPath } from "node:url";
 import { ensureCli } from "../scripts/cli-bundle.mjs";
 import { startTask } from "../server/tasks/core/runner";
 import { readTaskEnd } from "../server/tasks/core/task-log";
+import { arg } from "./support/args";
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i === -1 ? dflt : Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} takes a positive whole number`);
-  return v;
-}
 
 const ROUNDS = arg("rounds", 15);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

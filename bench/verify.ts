@@ -29,15 +29,10 @@ import { openDatastore } from "../server/datastore/open";
 import { SnapshotWriter } from "../server/datastore/backup/snapshot-writer";
 import { verifyBackups } from "../server/datastore/verify/verify";
 import { defaultVerifyThreads } from "../server/datastore/verify/verify-pool";
+import { arg } from "./support/args";
 
 const execFileAsync = promisify(execFile);
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i === -1 ? dflt : Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} takes a positive whole number`);
-  return v;
-}
 
 const MIB = arg("mib", 1024);
 const RUNS = arg("runs", 5);
