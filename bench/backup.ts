@@ -37,7 +37,6 @@ const execFileAsync = promisify(execFile);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const bin = path.join(repo, "bin", "coffer");
 
-
 const MIB = arg("mib", 1024);
 const FILES = arg("files", 4);
 const ROUNDS = arg("rounds", 3);

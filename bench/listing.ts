@@ -25,7 +25,6 @@ import { openDatastore } from "../server/datastore/open";
 import { dropListingCaches, pageGroups, type GroupPageOptions } from "../server/datastore/content/listing-page";
 import { arg } from "./support/args";
 
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main() {

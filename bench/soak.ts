@@ -51,7 +51,6 @@ const execFileAsync = promisify(execFile);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const bin = path.join(repo, "bin", "coffer");
 
-
 const SECONDS = arg("seconds", 300);
 const CLIENTS = arg("clients", 50);
 const PORT = arg("port", 3390);

@@ -22,7 +22,6 @@ import { startTask } from "../server/tasks/core/runner";
 import { readTaskEnd } from "../server/tasks/core/task-log";
 import { arg } from "./support/args";
 
-
 const ROUNDS = arg("rounds", 15);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const bin = path.join(repo, "bin", "coffer");

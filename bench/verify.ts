@@ -33,7 +33,6 @@ import { arg } from "./support/args";
 
 const execFileAsync = promisify(execFile);
 
-
 const MIB = arg("mib", 1024);
 const RUNS = arg("runs", 5);
 const THREADS = arg("threads", defaultVerifyThreads());

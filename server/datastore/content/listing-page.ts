@@ -183,18 +183,19 @@ async function filterWithDirs(
   const dirs = await groupDirs(store, ns, refs);
   const now = Date.now();
   // Only groups the name does not decide need their text: cached, or read where the cache misses.
-  const needsText = (i: number) => dirs[i]!.st !== undefined && (ownerFilter !== undefined || !groupPath(refs[i]!).toLowerCase().includes(needle!));
+  const nameHit = refs.map((g) => needle !== undefined && groupPath(g).toLowerCase().includes(needle));
+  const needsText = (i: number) => dirs[i]!.st !== undefined && (ownerFilter !== undefined || !nameHit[i]);
   const texts = await cachedOrRead(
     refs.length,
     (i) => (needsText(i) ? cachedFilterText(dirs[i]!, now) : null),
     (i) => readFilterText(store, ns, refs[i]!, dirs[i]!),
   );
-  const keep = refs.map((g, i) => {
+  const keep = refs.map((_, i) => {
     const text = texts[i];
     if (dirs[i]!.st === undefined) return false;
     if (!text) return true; // the name matched
     if (ownerFilter && !ownerFilter(text.owner)) return false;
-    return !needle || groupPath(g).toLowerCase().includes(needle) || text.ownerLower.includes(needle) || text.notesLower.includes(needle);
+    return !needle || nameHit[i] || text.ownerLower.includes(needle) || text.notesLower.includes(needle);
   });
   return { refs: refs.filter((_, i) => keep[i]), dirs: dirs.filter((_, i) => keep[i]) };
 }
