@@ -20,7 +20,7 @@ import { snapshotRel } from "../storage/layout";
 import { type LockGuard } from "../../platform/file-lock";
 import { lockGroup } from "../locking/locks";
 import type { EngineLog } from "../model/log";
-import { drainMoveJournal } from "../move/move-journal";
+import { drainMoveJournal, isSnapshotDirEntry } from "../move/move-journal";
 import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "../model/names";
 import { listChildNamespaces } from "../content/namespace";
 import { listSnapshotTimes } from "../content/snapshot";
@@ -341,13 +341,22 @@ async function markUsedChunksInner(store: Store, opts: MarkOptions): Promise<voi
   if (strange > 0) log.warn(`Found ${strange} index files outside of expected directory scheme`);
 
   // Last, so that a snapshot moved into an already walked namespace after the listing is
-  // marked at its new place (reference 4.8). A missing index is a ghost of a failed move.
+  // marked at its new place (reference 4.8). A missing snapshot or index is a ghost of a failed
+  // move (or pruned since).
   pacer.checkAbort();
-  const drained = await drainMoveJournal(store.name, async (indexPath) => {
-    const rel = backend.relative(indexPath);
-    if (rel === undefined) throw new CofferError("INTERNAL", `move-journal entry ${q(indexPath)} is outside the datastore`);
-    await marker.markIndex(rel);
+  let journalled = 0;
+  const drained = await drainMoveJournal(store.name, async (entry) => {
+    const rel = backend.relative(entry.replace(/\/+$/, ""));
+    if (rel === undefined) throw new CofferError("INTERNAL", `move-journal entry ${q(entry)} is outside the datastore`);
+    if (!isSnapshotDirEntry(entry)) {
+      if (await marker.markIndex(rel)) journalled++;
+      return;
+    }
+    for (const e of await backend.list(rel, { missingOk: true })) {
+      if (!e.isFile || !INDEX_FILE_RE.test(e.name)) continue;
+      pacer.checkAbort();
+      if (await marker.markIndex(`${rel}/${e.name}`)) journalled++;
+    }
   });
-  if (drained > 0) log.info(`marked chunks of ${drained} moved index files from the move journal`);
+  if (drained > 0) log.info(`marked chunks of ${journalled} moved index files from the move journal (${drained} entries)`);
 }
-

@@ -123,7 +123,7 @@ describe("GC racing a group move", () => {
     expect(walked).toEqual(["", "aaa", "zzz"]);
     // The move happened: the group is in `aaa` now, after GC had walked it.
     expect(snapshotIndexFiles(t.path).filter((f) => f.includes("/ns/aaa/vm/100/"))).toHaveLength(2);
-    expect(lines).toContain("marked chunks of 2 moved index files from the move journal");
+    expect(lines).toContain("marked chunks of 2 moved index files from the move journal (2 entries)");
     const check = checkAllIndexes(t.path);
     expect(check.indexes).toBe(4);
     expect(check.chunks).toBe(1 + 2 + 3 + 3);

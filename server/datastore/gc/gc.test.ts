@@ -12,7 +12,7 @@ import { DigestLru } from "./gc-mark";
 import { gcSummaryLines, humanByte, emptyGcStatus, timeSpan } from "./gc-status";
 import { collectingLog } from "../model/log";
 import { BackupNamespace } from "../model/names";
-import { appendMovedIndices, readMoveJournal } from "../move/move-journal";
+import { appendToMoveJournal, readMoveJournal, snapshotDirEntry } from "../move/move-journal";
 import { openDatastore, storeOf } from "../open";
 import {
   ageAllChunks,
@@ -220,31 +220,42 @@ describe("garbage collection", () => {
 
   it("marks the indexes the move journal names, skips missing entries and truncates it", async () => {
     const hidden = path.join(t.path, ".hidden", "disk.img.fidx");
+    const hiddenSnapshot = path.join(t.path, ".moved", "vm", "300", "2023-11-14T22:13:20Z");
     await withWrite(t.name, async (ds) => {
       await writeSnapshot(ds, "", "vm/100", T0, { image: randomBytes(KiB64) });
       await writeSnapshot(ds, "", "vm/200", T0, { image: randomBytes(2 * KiB64) });
+      await writeSnapshot(ds, "", "vm/300", T0, { image: randomBytes(3 * KiB64) });
     });
-    // Only the journal knows this index: the listing skips dot directories.
+    // Only the journal knows these: the listing skips dot directories. One entry names an index
+    // file (PBS's form), one a whole snapshot directory (what Coffer's moves write).
     mkdirSync(path.dirname(hidden));
     renameSync(imageIndex("", "vm/200", T0), hidden);
+    mkdirSync(path.dirname(hiddenSnapshot), { recursive: true });
+    renameSync(path.dirname(imageIndex("", "vm/300", T0)), hiddenSnapshot);
+    const hiddenInSnapshot = path.join(hiddenSnapshot, path.basename(imageIndex("", "vm/300", T0)));
     const ghost = path.join(t.path, "ns", "gone", "vm", "1", "2020-01-01T00:00:00Z", "disk.img.fidx");
-    await appendMovedIndices(t.name, [hidden, ghost]);
+    const ghostSnapshot = snapshotDirEntry(path.join(t.path, "ns", "gone", "vm", "2", "2020-01-01T00:00:00Z"));
+    await appendToMoveJournal(t.name, [hidden, ghost, snapshotDirEntry(hiddenSnapshot), ghostSnapshot]);
     ageAllChunks(t.path, 2 * DAY);
 
     const { status, lines } = await runGc();
 
-    for (const d of indexDigests(hidden)) expect(existsSync(chunkFile(t.path, d.toString("hex")))).toBe(true);
-    expect(status["index-file-count"]).toBe(2);
+    for (const f of [hidden, hiddenInSnapshot]) {
+      for (const d of indexDigests(f)) expect(existsSync(chunkFile(t.path, d.toString("hex")))).toBe(true);
+    }
+    expect(status["index-file-count"]).toBe(3);
     expect(status["removed-chunks"]).toBe(0);
-    expect(lines).toContain("marked chunks of 2 moved index files from the move journal");
+    expect(lines).toContain("marked chunks of 2 moved index files from the move journal (4 entries)");
     expect(await readMoveJournal(t.name)).toEqual([]);
     expect(statSync(paths.moveJournal(t.name)).size).toBe(0);
 
     // The journal was what kept them: with it drained, the next run removes them.
     ageAllChunks(t.path, 2 * DAY);
     const next = await runGc();
-    expect(next.status["removed-chunks"]).toBe(2);
-    for (const d of indexDigests(hidden)) expect(existsSync(chunkFile(t.path, d.toString("hex")))).toBe(false);
+    expect(next.status["removed-chunks"]).toBe(5);
+    for (const f of [hidden, hiddenInSnapshot]) {
+      for (const d of indexDigests(f)) expect(existsSync(chunkFile(t.path, d.toString("hex")))).toBe(false);
+    }
   });
 
   it("fails without truncating the journal when marking an entry fails, and sweeps nothing", async () => {
@@ -252,7 +263,7 @@ describe("garbage collection", () => {
     mkdirSync(path.dirname(corrupt));
     writeFileSync(corrupt, randomBytes(5000));
     const orphan = await withWrite(t.name, async (ds) => insertOrphan(storeOf(ds)));
-    await appendMovedIndices(t.name, [corrupt]);
+    await appendToMoveJournal(t.name, [corrupt]);
     ageAllChunks(t.path, 2 * DAY);
 
     const err = await runGc().catch((e: unknown) => e);

@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import {
+  escapeBytes,
   escapePath,
   groupLockPath,
   lockRelativePath,
@@ -95,6 +96,11 @@ describe("lock name escaping properties", () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it("the ASCII shortcut escapes exactly as the byte-wise escaping does", () => {
+    const ascii = fc.string({ unit: fc.constantFrom(..."/.-:_ aZ09x\\\u007f\u0001"), maxLength: 40 });
+    fc.assert(fc.property(fc.oneof(ascii, text), (s) => escapePath(s) === escapeBytes(s)));
   });
 
   it("escaped names use only [A-Za-z0-9_.\\-], never '/', never a leading '.'", () => {

@@ -26,6 +26,11 @@ const encoder = new TextEncoder();
  * per UTF-8 byte), the empty path -> `-`.
  */
 export function escapePath(raw: string): string {
+  return escapeAscii(raw) ?? escapeBytes(raw);
+}
+
+/** `escapePath` byte by byte over the UTF-8 encoding: any path (exported for its test). */
+export function escapeBytes(raw: string): string {
   const bytes = encoder.encode(raw.replace(/^\/+/, ""));
   if (bytes.length === 0) return "-";
   let out = "";
@@ -35,6 +40,30 @@ export function escapePath(raw: string): string {
     else if ((i === 0 && ch === ".") || !PLAIN_BYTE.test(ch)) out += `\\x${b.toString(16).padStart(2, "0")}`;
     else out += ch;
   });
+  return out;
+}
+
+const HEX = "0123456789abcdef";
+
+/**
+ * `escapePath` for a path of ASCII characters, without encoding it to bytes first (a lock path
+ * is escaped per snapshot a move locks); undefined when `raw` has other characters.
+ */
+function escapeAscii(raw: string): string | undefined {
+  let start = 0;
+  while (start < raw.length && raw.charCodeAt(start) === 0x2f) start++;
+  if (start === raw.length) return "-";
+  let out = "";
+  for (let i = start; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c > 0x7f) return undefined;
+    if (c === 0x2f) out += "-";
+    else if (
+      (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || (c === 0x2e && i !== start)
+    ) {
+      out += raw[i];
+    } else out += `\\x${HEX[c >> 4]}${HEX[c & 15]}`;
+  }
   return out;
 }
 

@@ -211,7 +211,8 @@ export function formatBackupTime(epoch: number): string {
   const d = new Date(epoch * 1000);
   const year = d.getUTCFullYear();
   if (year < 0 || year > 9999) throw bad(`backup time ${epoch} is out of range (years 0..9999)`);
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+  // Years 0..9999 always print as `YYYY-MM-DDTHH:MM:SS.000Z`: drop the milliseconds.
+  return `${d.toISOString().slice(0, 19)}Z`;
 }
 
 /** Epoch seconds from `2019-11-15T09:39:15Z`. */

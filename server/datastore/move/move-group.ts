@@ -7,7 +7,7 @@
  */
 import { checkMoveGroupIn } from "./move-checks";
 import { storeOf, type WriteHandle } from "../open";
-import { appendMovedIndices } from "./move-journal";
+import { appendToMoveJournal, snapshotDirEntry } from "./move-journal";
 import { CofferError, errorMessage, findCause, LockConflictError } from "../model/errors";
 import { createLockedGroup, isRemovalLeftover, readGroupNotes, readOwner, removeGroupDir } from "../content/group";
 import { groupRel, NOTES_FILE, snapshotRel } from "../storage/layout";
@@ -168,15 +168,10 @@ async function moveBatch(
   try {
     for (const time of times) guards.push(await soft(lockSnapshot(store.name, sourceNs, { ...g, time }, "exclusive")));
     const locks = [...groupLocks, ...guards];
-    const journal: string[] = [];
-    for (const time of times) {
-      const snap = { ...g, time };
-      const files = await hard(listIndexFiles(store, sourceNs, snap));
-      const dst = snapshotRel(targetNs, snap);
-      for (const f of files) journal.push(store.backend.absolute(`${dst}/${f}`));
-    }
+    // Each snapshot's directory at its new place (move-journal.ts says why not its index files).
+    const journal = times.map((time) => snapshotDirEntry(store.backend.absolute(snapshotRel(targetNs, { ...g, time }))));
     const order = ctx.test?.journal ?? "before-rename";
-    const writeJournal = () => (order === "off" ? Promise.resolve() : hard(appendMovedIndices(store.name, journal)));
+    const writeJournal = () => (order === "off" ? Promise.resolve() : hard(appendToMoveJournal(store.name, journal)));
     const renameAll = async () => {
       for (let i = 0; i < times.length; i++) {
         ctx.signal?.throwIfAborted();
@@ -202,18 +197,6 @@ async function moveBatch(
   } finally {
     // PBS deletes the source snapshot's lock files after the rename, while still holding them.
     for (const guard of guards) await guard.releaseAndRemove();
-  }
-}
-
-async function listIndexFiles(store: Store, ns: BackupNamespace, snap: SnapshotRef): Promise<string[]> {
-  const rel = snapshotRel(ns, snap);
-  try {
-    const entries = await store.backend.list(rel);
-    return entries.filter((e) => e.isFile && /\.(fidx|didx)$/.test(e.name)).map((e) => e.name);
-  } catch (err) {
-    throw new CofferError("INTERNAL", `failed to list source snapshot dir ${JSON.stringify(store.backend.absolute(rel))}`, {
-      cause: err,
-    });
   }
 }
 

@@ -1,9 +1,15 @@
 /**
- * The move journal (reference 4.8): before a snapshot is renamed, the absolute post-rename paths
- * of its index files are appended here; garbage collection drains the journal at the end of its
- * mark phase and marks those indexes too. That closes the race where GC lists the index files,
- * a move puts a snapshot into a namespace GC has already walked, and the snapshot's chunks are
- * marked at neither place. Invariant: if the new path exists, its journal entry exists.
+ * The move journal (reference 4.8): before a snapshot is renamed, its absolute post-rename
+ * directory (ending in `/`) is appended here; garbage collection drains the journal at the end
+ * of its mark phase and marks the index files in those directories too. That closes the race
+ * where GC lists the index files, a move puts a snapshot into a namespace GC has already walked,
+ * and the snapshot's chunks are marked at neither place. Invariant: if the new path exists, its
+ * journal entry exists.
+ *
+ * PBS journals each index file, which makes the move list every snapshot directory before its
+ * rename (5 syscalls per snapshot on the move's hot path). A finished snapshot's files never
+ * change, so naming the directory is as good: GC lists it when it drains, long after the move
+ * (docs/locking.md). Entries naming an index file (the PBS form) are still understood.
  */
 import { appendFileSync, promises as fs, mkdirSync } from "node:fs";
 import path from "node:path";
@@ -23,18 +29,30 @@ async function lockJournal(store: string) {
   }
 }
 
-/** Appends index paths in one write under the journal lock (10 s). An empty list is a no-op. */
-export async function appendMovedIndices(store: string, indexPaths: string[]): Promise<void> {
-  if (indexPaths.length === 0) return;
-  for (const p of indexPaths) {
+/** A journal entry naming a snapshot directory: its absolute path with a trailing `/`. */
+export function snapshotDirEntry(absoluteDir: string): string {
+  return absoluteDir.endsWith("/") ? absoluteDir : `${absoluteDir}/`;
+}
+
+export function isSnapshotDirEntry(entry: string): boolean {
+  return entry.endsWith("/");
+}
+
+/**
+ * Appends entries (absolute snapshot directories ending in `/`, or absolute index files) in one
+ * write under the journal lock (10 s). An empty list is a no-op.
+ */
+export async function appendToMoveJournal(store: string, entries: string[]): Promise<void> {
+  if (entries.length === 0) return;
+  for (const p of entries) {
     if (!path.isAbsolute(p)) throw new CofferError("INTERNAL", `move-journal: refusing to record non-absolute path ${JSON.stringify(p)}`);
     if (p.includes("\n")) throw new CofferError("INTERNAL", `move-journal: path contains newline ${JSON.stringify(p)}`);
   }
   const file = journalFile(store);
   const guard = await lockJournal(store);
   try {
-    // Synchronous: one small O_APPEND write per moved group, on the move's hot path.
-    appendFileSync(file, indexPaths.map((p) => `${p}\n`).join(""), { mode: 0o660 });
+    // Synchronous: one small O_APPEND write per batch of moved snapshots, on the move's hot path.
+    appendFileSync(file, entries.map((p) => `${p}\n`).join(""), { mode: 0o660 });
   } catch (err) {
     throw withContext("failed to append to move journal", err);
   } finally {
@@ -45,9 +63,9 @@ export async function appendMovedIndices(store: string, indexPaths: string[]): P
 /**
  * Runs `mark` for every journal entry under the journal lock, then truncates the journal. A
  * `mark` error aborts without truncating, so the next GC retries the entries. `mark` decides
- * what a missing index means (a ghost entry of a failed move: skip it).
+ * what a missing snapshot or index means (a ghost entry of a failed move: skip it).
  */
-export async function drainMoveJournal(store: string, mark: (indexPath: string) => Promise<void>): Promise<number> {
+export async function drainMoveJournal(store: string, mark: (entry: string) => Promise<void>): Promise<number> {
   const file = journalFile(store);
   const guard = await lockJournal(store);
   try {

@@ -78,9 +78,9 @@ describe("move-group", () => {
       expect(await ds.groupOwner(ns("b"), vm100)).toBe("alice@pbs");
       expect(await ds.groupNotes(ns("b"), vm100)).toBe("notes travel");
       expect(log.lines.map((l) => l.message)).toContain("moving group 'vm/100' from 'a' to 'b'");
-      // the journal holds the post-rename path of every index file
+      // the journal holds the post-rename directory of every snapshot
       const journal = await readMoveJournal(t.name);
-      expect(journal).toEqual([path.join(t.path, "ns/b/vm/100/2023-11-14T22:13:20Z/disk.img.fidx")]);
+      expect(journal).toEqual(["2023-11-14T22:13:20Z", "2023-11-14T22:14:20Z", "2023-11-14T22:15:20Z"].map((d) => path.join(t.path, "ns/b/vm/100", d) + "/"));
     });
   });
 
