@@ -29,8 +29,6 @@ const SECURITY_HEADERS = [
 ];
 
 const nextConfig: NextConfig = {
-  // The engine spawns bin/coffer for tasks and reads /proc; keep it out of client bundles.
-  serverExternalPackages: ["proper-lockfile"],
   // No `X-Powered-By: Next.js`: it tells an attacker which exploits to try.
   poweredByHeader: false,
   async headers() {
