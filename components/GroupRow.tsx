@@ -33,7 +33,9 @@ export function GroupRow({
   const name = `${group["backup-type"]}/${group["backup-id"]}`;
   const ref = { type: group["backup-type"], id: group["backup-id"] };
   const empty = group["backup-count"] === 0;
-  const blocked = tree.changesBlocked;
+  // A move holds this group's lock: every change (and a verify) would be refused until it ends.
+  const moving = group.moving ? "A move holds this group right now; try again when it is done" : undefined;
+  const blocked = tree.changesBlocked ?? moving;
   const may = useBackupPermissions(ns, group.owner);
   return (
     <TreeRow
@@ -57,6 +59,11 @@ export function GroupRow({
             // PBS 4.2 keeps a group (with its notes and owner) after its last snapshot is gone.
             <Badge title="This group has no snapshots">Empty</Badge>
           ) : null}
+          {moving ? (
+            <Badge tone="info" title="A namespace or group move holds this group; it shows up at its new place when the move is done">
+              Moving
+            </Badge>
+          ) : null}
           {searchHit && <ShowInTree href={contentHref(tree.store, ns, ref)} what={`group ${name}${inNamespace(ns)}`} />}
         </>
       }
@@ -71,7 +78,7 @@ export function GroupRow({
                 label: "Verify",
                 icon: "check",
                 onSelect: () => tree.openDialog({ kind: "verify", ns, group: ref }),
-                disabledReason: may.verify() ?? (empty ? "This group has no snapshots" : undefined),
+                disabledReason: moving ?? may.verify() ?? (empty ? "This group has no snapshots" : undefined),
               },
               {
                 label: "Prune",
