@@ -20,6 +20,14 @@ import { procedure, router, type Access } from "../init";
 import { gcJobStatus, lastVerify, type GcJobStatus, type LastTask } from "../job-status";
 import { storeNameSchema } from "../schemas";
 import { ensureUsageSampler } from "../usage-sampler";
+import { recentResult } from "../../platform/recent-result";
+
+/**
+ * How old the summary's counts may be for a caller who sees the whole store. Counting reads one
+ * directory per group; with 50 console clients asking at once, one count per second serves them
+ * all (bench/soak.ts), and the console refreshes the summary anyway.
+ */
+const SHARED_COUNTS_MS = 1_000;
 
 /** What the console shows of a datastore; the config may carry more (tuning, schedules). */
 function summary(config: DatastoreConfig) {
@@ -124,7 +132,12 @@ async function status(store: string, auth: AuthState): Promise<DatastoreStatus> 
   }
   if (ds) {
     try {
-      out.counts = await countContent(ds, scope, owns);
+      const open = ds;
+      // Whole-store callers see the same counts: share them. Scoped or owner-limited ones count their own.
+      out.counts =
+        !auth.below && !auth.ownerOnly
+          ? await recentResult(`datastore-counts:${store}`, SHARED_COUNTS_MS, () => countContent(open, scope, owns))
+          : await countContent(ds, scope, owns);
       if (!auth.ownerOnly && !auth.below) out["gc-status"] = await gcJobStatus(store, ds);
     } finally {
       await ds.close();
