@@ -2,16 +2,25 @@
  * datastore.create and datastore.remove: the console's Add datastore and Remove, with the CLI's
  * options and PBS's privilege (Datastore.Allocate on /datastore, or on the store to remove it).
  */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUser, grantRole } from "../../auth";
 import { openDatastore } from "../../datastore";
 import { caller, callerAs, codeOf, useDemoHome } from "../test-support";
 
 const env = useDemoHome();
-const scratch = () => mkdtempSync(path.join(existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir(), "coffer-ds-"));
+// Each holds a chunk store (65,536 directories): removed after the file, or tmpfs runs out of inodes.
+const scratchDirs: string[] = [];
+const scratch = () => {
+  const dir = mkdtempSync(path.join(existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir(), "coffer-ds-"));
+  scratchDirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 beforeAll(async () => {
   await createUser("allocator@pbs", { password: "allocator-secret" });
