@@ -54,7 +54,7 @@ export interface PreparedChunk {
   digest: Buffer;
   /** Plain data length. */
   size: number;
-  /** The encoded DataBlob (framing + CRC + plain data). */
+  /** The encoded DataBlob (framing + CRC + the data, zstd-compressed when that is smaller). */
   blob: Buffer;
 }
 

@@ -3,15 +3,17 @@
  * `magic[8] | crc32 LE[4] | payload`, encrypted variants with `iv[16] | tag[16]` before the
  * payload. The CRC (IEEE, as crc32fast) covers everything after the header.
  *
- * Coffer writes the uncompressed variant only (Node 20 has no zstd encoder; valid PBS), reads
- * uncompressed and zstd, and recognises encrypted blobs without being able to open them: the key
- * stays with the client, as in PBS.
+ * Coffer writes as PBS does: zstd level 1 when the frame is smaller than the data, the
+ * uncompressed variant otherwise (blob-encoder.mjs). It reads uncompressed and zstd, and
+ * recognises encrypted blobs without being able to open them: the key stays with the client, as
+ * in PBS.
  */
 import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { Decompress, decompress as zstdDecompress } from "fzstd";
 import { CofferError } from "../model/errors";
 import type { CryptMode } from "../model/types";
+import { encodeBlobInRoom } from "./blob-encoder.mjs";
 
 /** PBS `MAX_BLOB_SIZE`. */
 export const MAX_BLOB_SIZE = 128 * 1024 * 1024;
@@ -97,14 +99,21 @@ export function verifyBlobCrc(raw: Uint8Array): void {
 
 const tooLarge = (n: number | string) => corrupt(`data blob too large (${n} bytes).`);
 
-/** Frames `data` as an uncompressed, unencrypted DataBlob. */
-export function encodeBlob(data: Uint8Array): Buffer {
+export interface EncodeOptions {
+  /** false writes the uncompressed variant whatever the data (tests, benchmarks of the old format). */
+  compress?: boolean;
+}
+
+/**
+ * Frames `data` as an unencrypted DataBlob, PBS's `DataBlob::encode(data, None, true)`: zstd
+ * level 1 if the frame is smaller than `data`, uncompressed otherwise. The CRC covers the stored
+ * payload (the frame, for the compressed variant).
+ */
+export function encodeBlob(data: Uint8Array, opts: EncodeOptions = {}): Buffer {
   if (data.length > MAX_BLOB_SIZE) throw tooLarge(data.length);
-  const out = Buffer.allocUnsafe(BLOB_HEADER_SIZE + data.length);
-  out.set(UNCOMPRESSED_BLOB_MAGIC, 0);
-  out.writeUInt32LE(crc32(data), 8);
-  out.set(data, BLOB_HEADER_SIZE);
-  return out;
+  const room = new ArrayBuffer(BLOB_HEADER_SIZE + data.length);
+  new Uint8Array(room, BLOB_HEADER_SIZE).set(data);
+  return encodeBlobInRoom(room, opts.compress !== false);
 }
 
 /**
