@@ -25,6 +25,12 @@ const datastoreSchema = z.object({
   path: z.string().startsWith("/"),
   comment: z.string().optional(),
   "maintenance-mode": maintenanceSchema.optional(),
+  /**
+   * How backups store new chunks and blobs: "zstd" (the default, as PBS: level 1, kept only when
+   * smaller) or "none" (every one uncompressed, the format before issue 13; still valid PBS).
+   * Reading accepts both whatever this says.
+   */
+  compression: z.enum(["zstd", "none"]).optional(),
 });
 
 const configSchema = z.object({ datastores: z.array(datastoreSchema) });

@@ -136,9 +136,11 @@ export async function runBackup(
   checkDistinct(specs);
   const chunkSize = opts.chunkSize ?? DEFAULT_FIXED_CHUNK_SIZE;
   opts.signal?.throwIfAborted();
-  const writer = await SnapshotWriter.begin(handle, ns, group, { authId: opts.authId, backupTime: opts.backupTime, log });
+  // The datastore's `compression` setting; PBS always compresses (zstd level 1).
+  const compress = handle.config.compression !== "none";
+  const writer = await SnapshotWriter.begin(handle, ns, group, { authId: opts.authId, backupTime: opts.backupTime, log, compress });
   let pool: ChunkHasher | undefined;
-  const inline = ChunkHasher.start(0);
+  const inline = ChunkHasher.start(0, { compress });
   const jobs: JobResult[] = [];
   try {
     const known = await writer.useKnownChunks();
@@ -156,7 +158,7 @@ export async function runBackup(
         label,
         hasher: (bytes) => {
           if (bytes < THREADED_HASHING_MIN_BYTES) return inline;
-          pool ??= ChunkHasher.start(opts.hashThreads ?? defaultHashThreads());
+          pool ??= ChunkHasher.start(opts.hashThreads ?? defaultHashThreads(), { compress });
           return pool;
         },
       };
