@@ -30,7 +30,8 @@ const SECURITY_HEADERS = [
 
 const nextConfig: NextConfig = {
   // The engine spawns bin/coffer for tasks and reads /proc; keep it out of client bundles.
-  serverExternalPackages: ["proper-lockfile"],
+  // The zstd encoder loads its WebAssembly file from its package directory at run time.
+  serverExternalPackages: ["proper-lockfile", "@bokuweb/zstd-wasm"],
   // No `X-Powered-By: Next.js`: it tells an attacker which exploits to try.
   poweredByHeader: false,
   async headers() {

@@ -35,7 +35,9 @@ function load() {
   // bundle's own URL, and resolving from there still finds the repo's node_modules.
   const req = createRequire(import.meta.url);
   const dir = path.dirname(req.resolve("@bokuweb/zstd-wasm"));
-  const glue = req(path.join(dir, "module.js"));
+  // The package exports only its async entry point; its glue module is reached by path (and
+  // left alone by bundlers, which cannot follow a computed path anyway).
+  const glue = req(/* turbopackIgnore: true */ /* webpackIgnore: true */ path.join(dir, "module.js"));
   const Module = glue.Module;
   if (!Module._zstdReady) {
     const bytes = readFileSync(path.join(dir, "zstd.wasm"));
