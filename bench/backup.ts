@@ -3,14 +3,14 @@
  * with Coffer writing uncompressed chunks (the format before issue 13, the throughput baseline)
  * and with restic (repository v2, compressing with zstd).
  *
- *   node --import tsx bench/backup.ts [--share-mib 1024] [--random-mib 256] [--rounds 1]
+ *   node --import tsx bench/backup.ts [--share-mib 1024] [--random-mib 256] [--rounds 1] [--levels 3,6]
  *
  * Inputs, on tmpfs (when there is one) so that disks are out of the picture, one directory each:
  *   - compressible: `tar cf` of /usr/share (the first share-mib MiB of it), ordinary system
  *     files: text, docs, locales, icons;
  *   - incompressible: random-mib MiB of random bytes in one file;
  * each backed up twice into a fresh datastore / repository per round: the first run, then a
- * second run after 5 % of the file was overwritten (50 evenly spaced ranges of new bytes: random
+ * second run after 5 % of the file was overwritten (5 evenly spaced ranges of new bytes: random
  * for the random file, a copy of another part of the tar for the tar, so it stays compressible).
  *
  * Coffer runs as a user runs it, `bin/coffer backup <store> host/bench data.pxar=<dir>` end to
@@ -33,7 +33,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { ensureCli } from "../scripts/cli-bundle.mjs";
 import { LocalChunkStore } from "../server/datastore/storage/chunk-store";
-import { updateDatastoreConfigs } from "../server/config/datastore-config";
+import { DEFAULT_COMPRESSION_LEVEL, updateDatastoreConfigs } from "../server/config/datastore-config";
 import { arg } from "./support/args";
 
 const execFileAsync = promisify(execFile);
@@ -43,6 +43,14 @@ const bin = path.join(repo, "bin", "coffer");
 const SHARE_MIB = arg("share-mib", 1024);
 const RANDOM_MIB = arg("random-mib", 256);
 const ROUNDS = arg("rounds", 1);
+/** `--levels 3,6`: further zstd levels to measure beside the default (none unless given). */
+const OTHER_LEVELS = (() => {
+  const i = process.argv.indexOf("--levels");
+  if (i === -1) return [] as number[];
+  const levels = String(process.argv[i + 1]).split(",").map(Number);
+  if (levels.some((l) => !Number.isInteger(l) || l < 1 || l > 19)) throw new Error(`--levels takes zstd levels 1 to 19 separated by commas, not '${process.argv[i + 1]}'`);
+  return levels;
+})();
 const MIB = 1024 * 1024;
 const tmp = existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir();
 const base = mkdtempSync(path.join(tmp, "coffer-bench-backup-"));
@@ -88,14 +96,16 @@ async function makeInputs(): Promise<Input[]> {
   const buf = Buffer.allocUnsafe(8 * MIB);
   for (let done = 0; done < RANDOM_MIB * MIB; done += buf.length) writeSync(fd, randomFillSync(buf), 0, Math.min(buf.length, RANDOM_MIB * MIB - done));
   closeSync(fd);
+  // Five ranges of 1 % each: edits in a few places, as a system's files change between backups.
+  const RANGES = 5;
   const change = (file: string, fill: (piece: Buffer, at: number, size: number, fd: number) => void) => () => {
     const size = statSync(file).size;
-    const piece = Math.floor((size * 0.05) / 50);
+    const piece = Math.floor((size * 0.05) / RANGES);
     const f = openSync(file, "r+");
     try {
       const b = Buffer.allocUnsafe(piece);
-      for (let i = 0; i < 50; i++) {
-        const at = Math.floor((i * size) / 50);
+      for (let i = 0; i < RANGES; i++) {
+        const at = Math.floor(((i + 0.5) * size) / RANGES);
         fill(b, at, size, f);
         writeSync(f, b, 0, piece, at);
       }
@@ -138,14 +148,14 @@ interface Tool {
   backup(round: number, input: Input, i: number, time: number): Promise<Measured>;
 }
 
-function cofferTool(label: string, compression: "zstd" | "none"): Tool {
-  const store = (r: number, i: number) => `${compression}-${r}-${i}`;
+function cofferTool(label: string, compression: "zstd" | "none", level = 1): Tool {
+  const store = (r: number, i: number) => `${compression}${level}-${r}-${i}`;
   const dir = (r: number, i: number) => path.join(home, "datastores", store(r, i));
   return {
     label,
     async setup(r, i) {
       await LocalChunkStore.create(dir(r, i));
-      await updateDatastoreConfigs((l) => [...l, { name: store(r, i), path: dir(r, i), compression }]);
+      await updateDatastoreConfigs((l) => [...l, { name: store(r, i), path: dir(r, i), compression, "compression-level": level }]);
     },
     async backup(r, input, i, time) {
       const out = await run(bin, ["backup", store(r, i), "host/bench", `data.pxar=${input.dir}`, "--backup-time", String(time)]);
@@ -187,7 +197,9 @@ async function main(): Promise<void> {
   // Not timed: a stale bundle would make the first run build it.
   const why = await ensureCli();
   if (why !== undefined) console.log(`built the CLI bundle first (${why})`);
-  const tools = [cofferTool("coffer zstd", "zstd"), cofferTool("coffer uncompressed", "none")];
+  // Index 0 and 1 are what the summary compares: the default level and the old format.
+  const tools = [cofferTool(`coffer zstd -${DEFAULT_COMPRESSION_LEVEL}`, "zstd", DEFAULT_COMPRESSION_LEVEL), cofferTool("coffer uncompressed", "none")];
+  for (const level of OTHER_LEVELS) tools.push(cofferTool(`coffer zstd -${level}`, "zstd", level));
   if (await hasRestic()) tools.push(resticTool());
   else console.log("restic not found: skipping the restic baseline (Debian: apt-get install restic)");
   const inputs = await makeInputs();
@@ -234,7 +246,8 @@ async function main(): Promise<void> {
   const secs = (i: number, t: number) => median(results[i]![t]![0]!.map((m) => m.seconds));
   console.log("");
   for (const [i, input] of inputs.entries()) {
-    const vsRestic = tools.length > 2 ? `; on disk vs restic: first ${(disk(i, 0, 0) / disk(i, 2, 0)).toFixed(2)}x, after change ${(disk(i, 0, 1) / disk(i, 2, 1)).toFixed(2)}x` : "";
+    const r = tools.findIndex((t) => t.label.startsWith("restic"));
+    const vsRestic = r >= 0 ? `; on disk vs restic: first ${(disk(i, 0, 0) / disk(i, r, 0)).toFixed(2)}x, after change ${(disk(i, 0, 1) / disk(i, r, 1)).toFixed(2)}x` : "";
     console.log(
       `${input.name}: zstd throughput ${(secs(i, 1) / secs(i, 0)).toFixed(2)}x of uncompressed` +
         `; on disk vs uncompressed ${(disk(i, 0, 0) / disk(i, 1, 0)).toFixed(2)}x${vsRestic}`,

@@ -26,12 +26,23 @@ const datastoreSchema = z.object({
   comment: z.string().optional(),
   "maintenance-mode": maintenanceSchema.optional(),
   /**
-   * How backups store new chunks and blobs: "zstd" (the default, as PBS: level 1, kept only when
-   * smaller) or "none" (every one uncompressed, the format before issue 13; still valid PBS).
-   * Reading accepts both whatever this says.
+   * How backups store new chunks and blobs: "zstd" (the default: kept only when smaller, as PBS)
+   * or "none" (every one uncompressed, the format before issue 13; still valid PBS). Reading
+   * accepts both whatever this says.
    */
   compression: z.enum(["zstd", "none"]).optional(),
+  /** zstd level with compression "zstd" (docs/compression.md has the measurements). */
+  "compression-level": z.number().int().min(1).max(19).optional(),
 });
+
+/** Default zstd level of new chunks; see docs/compression.md for why it is not PBS's 1. */
+export const DEFAULT_COMPRESSION_LEVEL = 1;
+
+/** The zstd level a datastore's backups write with; 0: uncompressed. */
+export function compressionLevel(config: Pick<DatastoreConfig, "compression" | "compression-level">): number {
+  if (config.compression === "none") return 0;
+  return config["compression-level"] ?? DEFAULT_COMPRESSION_LEVEL;
+}
 
 const configSchema = z.object({ datastores: z.array(datastoreSchema) });
 

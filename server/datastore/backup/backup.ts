@@ -24,6 +24,7 @@ import { DEFAULT_FIXED_CHUNK_SIZE } from "../format/fixed-index";
 import type { BackupManifest } from "../format/manifest";
 import { nullLog, type EngineLog } from "../model/log";
 import { formatBackupTime, type BackupNamespace, type GroupRef, type SnapshotRef } from "../model/names";
+import { compressionLevel } from "../../config/datastore-config";
 import { storeOf, type WriteHandle } from "../open";
 import { type ArchiveStats, SnapshotWriter } from "./snapshot-writer";
 import { type ArchiveKind, type ArchiveSpec, checkDistinct, checkSource } from "./archive-spec";
@@ -136,11 +137,10 @@ export async function runBackup(
   checkDistinct(specs);
   const chunkSize = opts.chunkSize ?? DEFAULT_FIXED_CHUNK_SIZE;
   opts.signal?.throwIfAborted();
-  // The datastore's `compression` setting; PBS always compresses (zstd level 1).
-  const compress = handle.config.compression !== "none";
-  const writer = await SnapshotWriter.begin(handle, ns, group, { authId: opts.authId, backupTime: opts.backupTime, log, compress });
+  const level = compressionLevel(handle.config);
+  const writer = await SnapshotWriter.begin(handle, ns, group, { authId: opts.authId, backupTime: opts.backupTime, log, level });
   let pool: ChunkHasher | undefined;
-  const inline = ChunkHasher.start(0, { compress });
+  const inline = ChunkHasher.start(0, { level });
   const jobs: JobResult[] = [];
   try {
     const known = await writer.useKnownChunks();
@@ -158,7 +158,7 @@ export async function runBackup(
         label,
         hasher: (bytes) => {
           if (bytes < THREADED_HASHING_MIN_BYTES) return inline;
-          pool ??= ChunkHasher.start(opts.hashThreads ?? defaultHashThreads(), { compress });
+          pool ??= ChunkHasher.start(opts.hashThreads ?? defaultHashThreads(), { level });
           return pool;
         },
       };

@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { CofferError, errorMessage } from "../model/errors";
 import { BLOB_HEADER_SIZE } from "../format/blob";
+import { MAX_ZSTD_LEVEL, PBS_ZSTD_LEVEL } from "../format/blob-encoder.mjs";
 import { encodeChunk } from "./hash-worker.mjs";
 import type { PreparedChunk } from "./snapshot-writer";
 
@@ -62,20 +63,25 @@ export class ChunkHasher {
 
   private constructor(
     count: number,
-    private readonly compress: boolean,
+    private readonly level: number,
   ) {
     this.threads = Array.from({ length: count }, () => this.spawn());
   }
 
   /**
    * Starts `threads` hashing threads (default one per core; 0 hashes on the calling thread).
-   * `compress: false` writes every chunk uncompressed (the format before issue 13, still valid PBS).
+   * `level` is the zstd level (default PBS's 1); 0 writes every chunk uncompressed (the format
+   * before issue 13, still valid PBS).
    */
-  static start(threads = defaultHashThreads(), opts: { compress?: boolean } = {}): ChunkHasher {
+  static start(threads = defaultHashThreads(), opts: { level?: number } = {}): ChunkHasher {
     if (!Number.isInteger(threads) || threads < 0 || threads > 256) {
       throw new CofferError("BAD_REQUEST", `invalid number of hashing threads ${threads}: expected 0 to 256`);
     }
-    return new ChunkHasher(threads, opts.compress !== false);
+    const level = opts.level ?? PBS_ZSTD_LEVEL;
+    if (!Number.isInteger(level) || level < 0 || level > MAX_ZSTD_LEVEL) {
+      throw new CofferError("BAD_REQUEST", `invalid zstd level ${level}: expected 0 (uncompressed) to ${MAX_ZSTD_LEVEL}`);
+    }
+    return new ChunkHasher(threads, level);
   }
 
   get size(): number {
@@ -116,7 +122,7 @@ export class ChunkHasher {
     if (this.threads.length === 0) {
       try {
         // The same work as a hashing thread, on the calling thread.
-        return Promise.resolve(encodeChunk(buffer, this.compress));
+        return Promise.resolve(encodeChunk(buffer, this.level));
       } catch (err) {
         return Promise.reject(err);
       }
@@ -127,7 +133,7 @@ export class ChunkHasher {
     const id = this.nextId++;
     return new Promise<PreparedChunk>((resolve, reject) => {
       t.pending.set(id, { resolve, reject });
-      t.worker.postMessage({ id, buffer, compress: this.compress }, [buffer]);
+      t.worker.postMessage({ id, buffer, level: this.level }, [buffer]);
     });
   }
 

@@ -15,22 +15,22 @@ import { BLOB_HEADER_ROOM, encodeBlobInRoom } from "../format/blob-encoder.mjs";
 
 /**
  * @param {ArrayBuffer} buffer header room + chunk data
- * @param {boolean} compress
+ * @param {number} level zstd level; 0: uncompressed
  * @returns {{ digest: Buffer, blob: Buffer, size: number }}
  */
-export function encodeChunk(buffer, compress) {
+export function encodeChunk(buffer, level) {
   const size = buffer.byteLength - BLOB_HEADER_ROOM;
   const digest = createHash("sha256").update(new Uint8Array(buffer, BLOB_HEADER_ROOM)).digest();
-  return { digest, blob: encodeBlobInRoom(buffer, compress), size };
+  return { digest, blob: encodeBlobInRoom(buffer, level), size };
 }
 
 // chunk-hasher.ts imports encodeChunk for hashing on the calling thread; only a thread it started
 // (marked in workerData) serves requests, not whatever thread happens to import this module.
 if (parentPort && workerData?.cofferHashWorker === true) {
   const port = parentPort;
-  port.on("message", (/** @type {{ id: number, buffer: ArrayBuffer, compress: boolean }} */ req) => {
+  port.on("message", (/** @type {{ id: number, buffer: ArrayBuffer, level: number }} */ req) => {
     try {
-      const { digest, blob, size } = encodeChunk(req.buffer, req.compress);
+      const { digest, blob, size } = encodeChunk(req.buffer, req.level);
       // blob spans its whole ArrayBuffer (the chunk buffer, or an unpooled one from the encoder).
       port.postMessage({ id: req.id, buffer: blob.buffer, size, digest }, [blob.buffer]);
     } catch (err) {

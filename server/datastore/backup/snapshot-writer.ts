@@ -73,8 +73,8 @@ export interface BeginOptions {
   /** Epoch seconds; default now. Must be newer than the group's last finished snapshot. */
   backupTime?: number;
   log?: EngineLog;
-  /** zstd-compress chunks and blobs when that makes them smaller (default true, as PBS). */
-  compress?: boolean;
+  /** zstd level for chunks and blobs (default PBS's 1); 0 stores them uncompressed. */
+  level?: number;
 }
 
 export class SnapshotWriter {
@@ -97,7 +97,7 @@ export class SnapshotWriter {
     private readonly locks: LockGuard[],
     private readonly unregister: () => Promise<void>,
     private readonly log: EngineLog,
-    private readonly compress: boolean,
+    private readonly level: number | undefined,
   ) {}
 
   /** Takes the locks and creates the (unfinished) snapshot directory. */
@@ -134,7 +134,7 @@ export class SnapshotWriter {
       const writer = await registerWriter(store.name);
       log.info(`starting new backup on datastore '${store.name}': "${snapshotDisplay(ns, snapshot)}"`);
       if (previous !== undefined) log.info(`previous backup: ${formatBackupTime(previous)}`);
-      return new SnapshotWriter(store, ns, snapshot, previous, locks, () => writer.unregister(), log, opts.compress !== false);
+      return new SnapshotWriter(store, ns, snapshot, previous, locks, () => writer.unregister(), log, opts.level);
     } catch (err) {
       await releaseAll();
       throw err;
@@ -162,7 +162,7 @@ export class SnapshotWriter {
   private async insertChunk(data: Uint8Array, stats: ArchiveStats): Promise<Buffer> {
     const digest = createHash("sha256").update(data).digest();
     if (this.countKnown(digest, data.length, stats)) return digest;
-    const blob = encodeBlob(data, { compress: this.compress });
+    const blob = encodeBlob(data, { level: this.level });
     const r = await this.store.backend.chunks.insertChunk(digest, blob);
     stats.chunks++;
     this.stats.count++;
@@ -372,7 +372,7 @@ export class SnapshotWriter {
     this.assertOpen();
     const filename = archiveFileName(archive);
     if (!filename.endsWith(".blob")) throw new CofferError("BAD_REQUEST", `'${archive}' is not a blob archive name`);
-    const raw = encodeBlob(data, { compress: this.compress });
+    const raw = encodeBlob(data, { level: this.level });
     await this.store.backend.writeFileAtomic(this.path(filename), raw);
     this.addFile(filename, raw.length, createHash("sha256").update(raw).digest("hex"));
     return { filename, size: data.length, chunks: 0, reusedChunks: 0, writtenBytes: raw.length };

@@ -21,6 +21,8 @@ export const BLOB_HEADER_ROOM = 12;
 
 /** PBS compresses every blob and chunk at zstd level 1 (pbs-datastore data_blob.rs). */
 export const PBS_ZSTD_LEVEL = 1;
+/** zstd's regular levels; 0 stands for "store uncompressed" in Coffer's options. */
+export const MAX_ZSTD_LEVEL = 19;
 
 /** @type {any} */
 let wasm;
@@ -100,13 +102,13 @@ export function zstdCompressSmaller(data, headerRoom, level = PBS_ZSTD_LEVEL) {
  * so an incompressible chunk is never copied. The CRC covers the stored payload.
  *
  * @param {ArrayBuffer} buffer
- * @param {boolean} [compress]
+ * @param {number} [level] zstd level 1..MAX_ZSTD_LEVEL; 0 writes the uncompressed variant
  * @returns {Buffer} the blob (over `buffer` itself when uncompressed)
  */
-export function encodeBlobInRoom(buffer, compress = true) {
+export function encodeBlobInRoom(buffer, level = PBS_ZSTD_LEVEL) {
   const all = Buffer.from(buffer);
   const data = all.subarray(BLOB_HEADER_ROOM);
-  const frame = compress ? zstdCompressSmaller(data, BLOB_HEADER_ROOM) : undefined;
+  const frame = level > 0 ? zstdCompressSmaller(data, BLOB_HEADER_ROOM, level) : undefined;
   const out = frame ?? all;
   (frame ? COMPRESSED_MAGIC : UNCOMPRESSED_MAGIC).copy(out, 0);
   out.writeUInt32LE(crc32(out.subarray(BLOB_HEADER_ROOM)), 8);

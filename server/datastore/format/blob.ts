@@ -100,8 +100,11 @@ export function verifyBlobCrc(raw: Uint8Array): void {
 const tooLarge = (n: number | string) => corrupt(`data blob too large (${n} bytes).`);
 
 export interface EncodeOptions {
-  /** false writes the uncompressed variant whatever the data (tests, benchmarks of the old format). */
-  compress?: boolean;
+  /**
+   * zstd level, default PBS's 1; 0 writes the uncompressed variant whatever the data (the
+   * datastore setting `compression: "none"`).
+   */
+  level?: number;
 }
 
 /**
@@ -113,7 +116,7 @@ export function encodeBlob(data: Uint8Array, opts: EncodeOptions = {}): Buffer {
   if (data.length > MAX_BLOB_SIZE) throw tooLarge(data.length);
   const room = new ArrayBuffer(BLOB_HEADER_SIZE + data.length);
   new Uint8Array(room, BLOB_HEADER_SIZE).set(data);
-  return encodeBlobInRoom(room, opts.compress !== false);
+  return encodeBlobInRoom(room, opts.level);
 }
 
 /**
