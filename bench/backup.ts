@@ -11,7 +11,7 @@
  *   - incompressible: random-mib MiB of random bytes in one file;
  * each backed up twice into a fresh datastore / repository per round: the first run, then a
  * second run after 5 % of the file was overwritten (5 evenly spaced ranges of new bytes: random
- * for the random file, a copy of another part of the tar for the tar, so it stays compressible).
+ * for the random file, another part of the tar with every byte plus one for the tar: new, and as compressible).
  *
  * Coffer runs as a user runs it, `bin/coffer backup <store> host/bench data.pxar=<dir>` end to
  * end (CLI bundle, task process, following its log); the task's own time (its `done in X s`
@@ -119,8 +119,12 @@ async function makeInputs(): Promise<Input[]> {
       dir: shareDir,
       file: tar,
       bytes: statSync(tar).size,
-      // Bytes from elsewhere in the tar: new content that compresses like the rest.
-      change: change(tar, (b, at, size, f) => readSync(f, b, 0, b.length, (at + Math.floor(size / 3)) % (size - b.length))),
+      // Bytes from elsewhere in the tar, each plus one: new content (no chunk of it exists yet)
+      // that compresses like the rest.
+      change: change(tar, (b, at, size, f) => {
+        readSync(f, b, 0, b.length, (at + Math.floor(size / 3)) % (size - b.length));
+        for (let j = 0; j < b.length; j++) b[j] = (b[j]! + 1) & 0xff;
+      }),
     },
     { name: "incompressible (random)", dir: randomDir, file: raw, bytes: RANDOM_MIB * MIB, change: change(raw, (b) => randomFillSync(b)) },
   ];
@@ -229,7 +233,7 @@ async function main(): Promise<void> {
   }
   console.log("");
   console.log(`medians over ${ROUNDS} round(s); time = the backup itself (Coffer: task, restic: wall); ratio = on disk / input`);
-  console.log(`${"input".padEnd(34)}${"tool".padEnd(22)}${"first run".padEnd(36)}after a 5 % change`);
+  console.log(`${"input".padEnd(34)}${"tool".padEnd(22)}${"first run".padEnd(42)}after a 5 % change`);
   for (const [i, input] of inputs.entries()) {
     for (const [t, tool] of tools.entries()) {
       const cell = (runNo: number) => {
@@ -239,7 +243,7 @@ async function main(): Promise<void> {
         const rate = runNo === 0 ? `, ${(input.bytes / MIB / s).toFixed(0)} MiB/s` : "";
         return `${s.toFixed(2)} s${rate}, ${mib(d)} (${(d / input.bytes).toFixed(2)}x)`;
       };
-      console.log(`${input.name.padEnd(34)}${tool.label.padEnd(22)}${cell(0).padEnd(36)}${cell(1)}`);
+      console.log(`${input.name.padEnd(34)}${tool.label.padEnd(22)}${cell(0).padEnd(42)}${cell(1)}`);
     }
   }
   const disk = (i: number, t: number, runNo: number) => median(results[i]![t]![runNo]!.map((m) => m.disk));

@@ -31,12 +31,16 @@ const datastoreSchema = z.object({
    * accepts both whatever this says.
    */
   compression: z.enum(["zstd", "none"]).optional(),
-  /** zstd level with compression "zstd" (docs/compression.md has the measurements). */
+  /** zstd level with compression "zstd", default DEFAULT_COMPRESSION_LEVEL. */
   "compression-level": z.number().int().min(1).max(19).optional(),
 });
 
-/** Default zstd level of new chunks; see docs/compression.md for why it is not PBS's 1. */
-export const DEFAULT_COMPRESSION_LEVEL = 1;
+/**
+ * Default zstd level of new chunks. PBS's client uses 1; 2 stores a tar of /usr/share in 6 %
+ * fewer bytes (0.40x instead of 0.43x, below restic's 0.41x) at the same backup speed on 2 cores
+ * (docs/compression.md). PBS reads frames of any level.
+ */
+export const DEFAULT_COMPRESSION_LEVEL = 2;
 
 /** The zstd level a datastore's backups write with; 0: uncompressed. */
 export function compressionLevel(config: Pick<DatastoreConfig, "compression" | "compression-level">): number {

@@ -140,10 +140,13 @@ export async function runBackup(
   const level = compressionLevel(handle.config);
   const writer = await SnapshotWriter.begin(handle, ns, group, { authId: opts.authId, backupTime: opts.backupTime, log, level });
   let pool: ChunkHasher | undefined;
-  const inline = ChunkHasher.start(0, { level });
   const jobs: JobResult[] = [];
   try {
     const known = await writer.useKnownChunks();
+    // Chunks the previous snapshot has are not written, so they are not compressed either
+    // (PBS's client skips known chunks before it encodes them).
+    const hasherOpts = { level, known: writer.knownDigests };
+    const inline = ChunkHasher.start(0, hasherOpts);
     if (known.used) log.info(`incremental: ${known.chunks} chunks known from the previous snapshot are not written again`);
     else if (writer.previous !== undefined) log.warn(`previous snapshot not used as base: ${known.reason}`);
     const base = known.used ? await writer.baseManifest() : undefined;
@@ -158,7 +161,7 @@ export async function runBackup(
         label,
         hasher: (bytes) => {
           if (bytes < THREADED_HASHING_MIN_BYTES) return inline;
-          pool ??= ChunkHasher.start(opts.hashThreads ?? defaultHashThreads(), { level });
+          pool ??= ChunkHasher.start(opts.hashThreads ?? defaultHashThreads(), hasherOpts);
           return pool;
         },
       };

@@ -36,6 +36,19 @@ describe("chunk hasher", () => {
     }
   });
 
+  it("does not compress chunks the backup will not write (known from the previous snapshot)", async () => {
+    const text = Buffer.from("known text\n".repeat(100_000));
+    const other = Buffer.from("new text\n".repeat(100_000));
+    for (const threads of [0, 2]) {
+      hasher = ChunkHasher.start(threads, { level: 1, known: new Set([sha256(text).toString("hex")]) });
+      const out = [];
+      for await (const c of hashInOrder(hasher, buffers([text, other]), 3)) out.push(c);
+      expect(out.map((c) => blobKind(c.blob))).toEqual(["uncompressed", "zstd"]);
+      expect(out[0]!.digest.equals(sha256(text))).toBe(true);
+      await hasher.close();
+    }
+  });
+
   it("rejects work once closed and refuses an invalid thread count", async () => {
     hasher = ChunkHasher.start(1);
     await hasher.close();

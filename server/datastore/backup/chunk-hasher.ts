@@ -64,6 +64,8 @@ export class ChunkHasher {
   private constructor(
     count: number,
     private readonly level: number,
+    /** Digests (hex) of chunks that will not be written: hashed, not compressed. */
+    private readonly known: ReadonlySet<string> | undefined,
   ) {
     this.threads = Array.from({ length: count }, () => this.spawn());
   }
@@ -73,7 +75,7 @@ export class ChunkHasher {
    * `level` is the zstd level (default PBS's 1); 0 writes every chunk uncompressed (the format
    * before issue 13, still valid PBS).
    */
-  static start(threads = defaultHashThreads(), opts: { level?: number } = {}): ChunkHasher {
+  static start(threads = defaultHashThreads(), opts: { level?: number; known?: ReadonlySet<string> } = {}): ChunkHasher {
     if (!Number.isInteger(threads) || threads < 0 || threads > 256) {
       throw new CofferError("BAD_REQUEST", `invalid number of hashing threads ${threads}: expected 0 to 256`);
     }
@@ -81,7 +83,7 @@ export class ChunkHasher {
     if (!Number.isInteger(level) || level < 0 || level > MAX_ZSTD_LEVEL) {
       throw new CofferError("BAD_REQUEST", `invalid zstd level ${level}: expected 0 (uncompressed) to ${MAX_ZSTD_LEVEL}`);
     }
-    return new ChunkHasher(threads, level);
+    return new ChunkHasher(threads, level, opts.known);
   }
 
   get size(): number {
@@ -89,7 +91,9 @@ export class ChunkHasher {
   }
 
   private spawn(): Thread {
-    const worker = new Worker(workerPath(), { execArgv: [], workerData: { cofferHashWorker: true } });
+    // The known digests travel once per thread, as 32-byte digests back to back.
+    const known = this.known && this.known.size > 0 ? Buffer.from([...this.known].join(""), "hex") : undefined;
+    const worker = new Worker(workerPath(), { execArgv: [], workerData: { cofferHashWorker: true, known } });
     const t: Thread = { worker, pending: new Map() };
     const fail = (err: Error) => {
       t.failed ??= err;
@@ -122,7 +126,7 @@ export class ChunkHasher {
     if (this.threads.length === 0) {
       try {
         // The same work as a hashing thread, on the calling thread.
-        return Promise.resolve(encodeChunk(buffer, this.level));
+        return Promise.resolve(encodeChunk(buffer, this.level, this.known));
       } catch (err) {
         return Promise.reject(err);
       }

@@ -7,7 +7,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, closeSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { updateDatastoreConfigs } from "../../config/datastore-config";
+import { compressionLevel, listDatastoreConfigs, updateDatastoreConfigs } from "../../config/datastore-config";
+import { createDatastore } from "../lifecycle";
 import { blobKind, decodeBlob, type BlobKind } from "../format/blob";
 import { garbageCollection } from "../gc/gc";
 import { collectingLog, nullLog } from "../model/log";
@@ -172,5 +173,25 @@ describe("a datastore with compressed and uncompressed chunks", () => {
     expect(v.log).toContain("Data blob has wrong CRC checksum.");
     expect(existsSync(victim.file)).toBe(false);
     expect(existsSync(`${victim.file}.0.bad`)).toBe(true);
+  });
+});
+
+describe("the compression setting", () => {
+  it("is recorded by createDatastore, and bad values are refused with what is allowed, creating nothing", async () => {
+    const dir = (n: string) => path.join(src, n);
+    const a = await createDatastore("zstd-three", { path: dir("a"), compressionLevel: 3 });
+    const b = await createDatastore("plain-store", { path: dir("b"), compression: "none" });
+    expect([compressionLevel(a), compressionLevel(b), compressionLevel({})]).toEqual([3, 0, 2]);
+    await expect(createDatastore("bad-one", { path: dir("c"), compression: "lz4" })).rejects.toThrow(
+      "invalid compression 'lz4': use zstd (the default) or none",
+    );
+    await expect(createDatastore("bad-two", { path: dir("d"), compressionLevel: 20 })).rejects.toThrow(
+      "invalid compression level 20: use a zstd level from 1 to 19 (default 2)",
+    );
+    await expect(createDatastore("bad-three", { path: dir("e"), compression: "none", compressionLevel: 3 })).rejects.toThrow(
+      "a compression level needs compression zstd, not none",
+    );
+    expect((await listDatastoreConfigs()).map((c) => c.name).filter((n) => n.startsWith("bad"))).toEqual([]);
+    for (const n of ["c", "d", "e"]) expect(existsSync(dir(n))).toBe(false);
   });
 });

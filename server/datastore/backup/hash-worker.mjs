@@ -16,12 +16,23 @@ import { BLOB_HEADER_ROOM, encodeBlobInRoom } from "../format/blob-encoder.mjs";
 /**
  * @param {ArrayBuffer} buffer header room + chunk data
  * @param {number} level zstd level; 0: uncompressed
+ * @param {ReadonlySet<string>} [known] digests (hex) of chunks the backup will not write, which
+ *   are therefore not compressed (their blob is never used)
  * @returns {{ digest: Buffer, blob: Buffer, size: number }}
  */
-export function encodeChunk(buffer, level) {
+export function encodeChunk(buffer, level, known) {
   const size = buffer.byteLength - BLOB_HEADER_ROOM;
   const digest = createHash("sha256").update(new Uint8Array(buffer, BLOB_HEADER_ROOM)).digest();
-  return { digest, blob: encodeBlobInRoom(buffer, level), size };
+  const skip = known !== undefined && known.has(digest.toString("hex"));
+  return { digest, blob: encodeBlobInRoom(buffer, skip ? 0 : level), size };
+}
+
+/** @type {Set<string> | undefined} */
+let knownHere;
+if (workerData?.cofferHashWorker === true && workerData.known) {
+  const all = Buffer.from(workerData.known);
+  knownHere = new Set();
+  for (let o = 0; o + 32 <= all.length; o += 32) knownHere.add(all.toString("hex", o, o + 32));
 }
 
 // chunk-hasher.ts imports encodeChunk for hashing on the calling thread; only a thread it started
@@ -30,7 +41,7 @@ if (parentPort && workerData?.cofferHashWorker === true) {
   const port = parentPort;
   port.on("message", (/** @type {{ id: number, buffer: ArrayBuffer, level: number }} */ req) => {
     try {
-      const { digest, blob, size } = encodeChunk(req.buffer, req.level);
+      const { digest, blob, size } = encodeChunk(req.buffer, req.level, knownHere);
       // blob spans its whole ArrayBuffer (the chunk buffer, or an unpooled one from the encoder).
       port.postMessage({ id: req.id, buffer: blob.buffer, size, digest }, [blob.buffer]);
     } catch (err) {

@@ -88,6 +88,11 @@ export class SnapshotWriter {
   private known: Set<string> | undefined;
   private baseManifestCache: BackupManifest | undefined;
 
+  /** Digests (hex) of the previous snapshot's chunks, once `useKnownChunks` loaded them. */
+  get knownDigests(): ReadonlySet<string> | undefined {
+    return this.known;
+  }
+
   private constructor(
     private readonly store: Store,
     readonly ns: BackupNamespace,
