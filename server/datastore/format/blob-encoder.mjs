@@ -1,5 +1,6 @@
 // Encoding of unencrypted DataBlobs (reference pbs-engine.md 1.6) with zstd compression (issue
-// 13), shared by format/blob.ts and the backup's hashing threads (backup/hash-worker.mjs), hence
+// 13), and the fast path of decoding them, shared by format/blob.ts and the backup's hashing
+// threads (backup/hash-worker.mjs), hence
 // plain JavaScript: threads do not inherit tsx. blob.ts exports the same magics for readers.
 //
 // The encoder is zstd 1.5 compiled to WebAssembly (@bokuweb/zstd-wasm): it installs from the npm
@@ -112,5 +113,35 @@ export function encodeBlobInRoom(buffer, level = PBS_ZSTD_LEVEL) {
   const out = frame ?? all;
   (frame ? COMPRESSED_MAGIC : UNCOMPRESSED_MAGIC).copy(out, 0);
   out.writeUInt32LE(crc32(out.subarray(BLOB_HEADER_ROOM)), 8);
+  return out;
+}
+
+/** Reused output area for decoding (chunks are decoded one after another on a thread). */
+let outPtr = 0;
+let outCap = 0;
+
+/**
+ * Decodes zstd `frames` whose declared content sizes add up to `size` (the caller read and
+ * bounded them, blob.ts zstdDeclaredSize) into a new Buffer, with the same WebAssembly zstd as
+ * the encoder: 2 to 4 times fzstd's speed here, which verify and restore of compressed chunks
+ * feel. Throws when the data is corrupt or does not decode to exactly `size` bytes.
+ *
+ * @param {Uint8Array} frames
+ * @param {number} size
+ * @returns {Buffer}
+ */
+export function zstdDecompressSized(frames, size) {
+  wasm ??= load();
+  srcPtr = ensure(srcPtr, srcCap, frames.length);
+  srcCap = Math.max(srcCap, frames.length);
+  // One spare byte: a frame that decodes to more than it declared fails instead of fitting.
+  outPtr = ensure(outPtr, outCap, size + 1);
+  outCap = Math.max(outCap, size + 1);
+  wasm.HEAPU8.set(frames, srcPtr);
+  const got = wasm._ZSTD_decompress(outPtr, size + 1, srcPtr, frames.length);
+  if (wasm._ZSTD_isError(got)) throw new Error(`corrupt zstd data (error ${-got})`);
+  if (got !== size) throw new Error(`frame decoded to ${got} bytes, declared ${size}`);
+  const out = Buffer.allocUnsafeSlow(size);
+  out.set(wasm.HEAPU8.subarray(outPtr, outPtr + size));
   return out;
 }

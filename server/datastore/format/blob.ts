@@ -10,10 +10,10 @@
  */
 import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
-import { Decompress, decompress as zstdDecompress } from "fzstd";
+import { Decompress } from "fzstd";
 import { CofferError } from "../model/errors";
 import type { CryptMode } from "../model/types";
-import { encodeBlobInRoom } from "./blob-encoder.mjs";
+import { encodeBlobInRoom, zstdDecompressSized } from "./blob-encoder.mjs";
 
 /** PBS `MAX_BLOB_SIZE`. */
 export const MAX_BLOB_SIZE = 128 * 1024 * 1024;
@@ -139,15 +139,15 @@ export function decodeBlob(raw: Uint8Array): Buffer {
 
 /**
  * zstd with a ceiling: PBS writes frames that declare their content size, which is checked
- * before anything is allocated; frames without one are streamed and cut off at the limit.
+ * before anything is allocated, then decoded by the WebAssembly zstd (blob-encoder.mjs); frames
+ * without one are streamed through fzstd and cut off at the limit.
  */
 function decompressBounded(payload: Uint8Array): Buffer {
   try {
     const declared = zstdDeclaredSize(payload);
     if (declared !== undefined) {
       if (declared > MAX_BLOB_SIZE) throw tooLarge(declared);
-      const out = zstdDecompress(payload);
-      return Buffer.from(out.buffer, out.byteOffset, out.length);
+      return zstdDecompressSized(payload, declared);
     }
     const parts: Uint8Array[] = [];
     let total = 0;
