@@ -116,6 +116,27 @@ export function encodeBlobInRoom(buffer, level = PBS_ZSTD_LEVEL) {
   return out;
 }
 
+/** @type {boolean | undefined} */
+let loadable;
+
+/**
+ * Whether the WebAssembly zstd can be loaded here, tried once. Only decoding asks: it falls back
+ * to fzstd where the package cannot be found (a bundled verify worker copied away from the
+ * repository, scripts/cli-bundle.test.ts). Encoding never falls back: a store must not silently
+ * switch to uncompressed chunks.
+ */
+export function zstdLoadable() {
+  if (loadable === undefined) {
+    try {
+      wasm ??= load();
+      loadable = true;
+    } catch {
+      loadable = false;
+    }
+  }
+  return loadable;
+}
+
 /** Reused output area for decoding (chunks are decoded one after another on a thread). */
 let outPtr = 0;
 let outCap = 0;

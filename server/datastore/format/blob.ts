@@ -10,10 +10,10 @@
  */
 import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
-import { Decompress } from "fzstd";
+import { Decompress, decompress as zstdDecompress } from "fzstd";
 import { CofferError } from "../model/errors";
 import type { CryptMode } from "../model/types";
-import { encodeBlobInRoom, zstdDecompressSized } from "./blob-encoder.mjs";
+import { encodeBlobInRoom, zstdDecompressSized, zstdLoadable } from "./blob-encoder.mjs";
 
 /** PBS `MAX_BLOB_SIZE`. */
 export const MAX_BLOB_SIZE = 128 * 1024 * 1024;
@@ -147,7 +147,9 @@ function decompressBounded(payload: Uint8Array): Buffer {
     const declared = zstdDeclaredSize(payload);
     if (declared !== undefined) {
       if (declared > MAX_BLOB_SIZE) throw tooLarge(declared);
-      return zstdDecompressSized(payload, declared);
+      if (zstdLoadable()) return zstdDecompressSized(payload, declared);
+      const out = zstdDecompress(payload);
+      return Buffer.from(out.buffer, out.byteOffset, out.length);
     }
     const parts: Uint8Array[] = [];
     let total = 0;
