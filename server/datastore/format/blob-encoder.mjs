@@ -37,7 +37,9 @@ function load() {
   // Not import.meta.resolve: in the CLI bundle (CommonJS) import.meta.url is defined as the
   // bundle's own URL, and resolving from there still finds the repo's node_modules.
   const req = createRequire(import.meta.url);
-  const dir = path.dirname(req.resolve("@bokuweb/zstd-wasm"));
+  // Built at run time: Next's bundler would replace a literal with its own module id.
+  const pkg = ["@bokuweb", "zstd-wasm"].join("/");
+  const dir = path.dirname(req.resolve(/* turbopackIgnore: true */ pkg));
   // The package exports only its async entry point; its glue module is reached by path (and
   // left alone by bundlers, which cannot follow a computed path anyway).
   const glue = req(/* turbopackIgnore: true */ /* webpackIgnore: true */ path.join(dir, "module.js"));
