@@ -29,6 +29,8 @@ const SECURITY_HEADERS = [
 ];
 
 const nextConfig: NextConfig = {
+  // The zstd encoder loads its WebAssembly file from its package directory at run time.
+  serverExternalPackages: ["@bokuweb/zstd-wasm"],
   // No `X-Powered-By: Next.js`: it tells an attacker which exploits to try.
   poweredByHeader: false,
   async headers() {

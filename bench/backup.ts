@@ -1,65 +1,61 @@
 /**
- * Benchmark: backing up the same data set with Coffer and with restic, first run and an
- * unchanged second run, with `openssl dgst -sha256` over the data as the hashing limit.
+ * Benchmark: time and bytes on disk of backing up the same inputs with Coffer (zstd, as PBS),
+ * with Coffer writing uncompressed chunks (the format before issue 13, the throughput baseline)
+ * and with restic (repository v2, compressing with zstd).
  *
- *   node --import tsx bench/backup.ts [--mib 1024] [--files 4] [--rounds 3]
+ *   node --import tsx bench/backup.ts [--share-mib 1024] [--random-mib 256] [--rounds 1] [--levels 3,6]
  *
- * Builds MiB of random data in a few files on tmpfs (when there is one), so disks are out of
- * the picture, then times, each on a fresh repository/datastore:
- *   - Coffer, as a user runs it: `bin/coffer backup <store> host/bench ...` end to end (CLI
- *     start, pre-flight, the task process, following its log; both processes run the CLI
- *     bundle in dist/cli/, built first when it is stale), in two forms:
- *       directory: `data.pxar=<dir>` (one directory-stream archive, content-defined chunks);
- *       images:    `f0.img=<file> ...` (one fixed-chunk image per file);
- *     the task's own time (its `done in X s` line) is printed beside it;
- *   - restic: `restic -r <repo> backup <dir>` (Debian's restic, local repository on tmpfs,
- *     RESTIC_PASSWORD set); skipped, and said so, when restic is not installed;
- *   - `openssl dgst -sha256` over the files: one core hashing the data once, nothing else.
- * Then the second run of each, unchanged. Each round starts from an empty datastore and an empty
- * restic repository; medians over the rounds are compared (the machine is shared and noisy).
- * Coffer's change detection trusts a source only when
- * it was last modified at least 2 s before it is read, so the bench waits until the data is
- * 2 s old before the first run (restic has no such rule).
+ * Inputs, on tmpfs (when there is one) so that disks are out of the picture, one directory each:
+ *   - compressible: `tar cf` of /usr/share (the first share-mib MiB of it), ordinary system
+ *     files: text, docs, locales, icons;
+ *   - incompressible: random-mib MiB of random bytes in one file;
+ * each backed up twice into a fresh datastore / repository per round: the first run, then a
+ * second run after 5 % of the file was overwritten (5 evenly spaced ranges of new bytes: random
+ * for the random file, another part of the tar with every byte plus one for the tar: new, and as compressible).
+ *
+ * Coffer runs as a user runs it, `bin/coffer backup <store> host/bench data.pxar=<dir>` end to
+ * end (CLI bundle, task process, following its log); the task's own time (its `done in X s`
+ * line) is what the throughput is computed from. restic: `restic -r <repo> backup <dir>` with
+ * `--compression auto` (its default on a v2 repository). Bytes on disk are the sizes of the
+ * regular files under the datastore (chunks, indexes, manifests) or the repository (packs,
+ * indexes, snapshots, keys); directories are left out (Coffer's 65,536 chunk directories cost
+ * one block each on a real file system whatever the data, PBS's too).
+ *
+ * Coffer's change detection trusts a source only when it was last modified at least 2 s before it
+ * is read, so the bench waits until the data is 2 s old before each run (restic has no such rule).
  */
 import { execFile, spawn } from "node:child_process";
 import { randomFillSync } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { ensureCli } from "../scripts/cli-bundle.mjs";
 import { LocalChunkStore } from "../server/datastore/storage/chunk-store";
-import { updateDatastoreConfigs } from "../server/config/datastore-config";
+import { DEFAULT_COMPRESSION_LEVEL, updateDatastoreConfigs } from "../server/config/datastore-config";
 import { arg } from "./support/args";
 
 const execFileAsync = promisify(execFile);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const bin = path.join(repo, "bin", "coffer");
 
-const MIB = arg("mib", 1024);
-const FILES = arg("files", 4);
-const ROUNDS = arg("rounds", 3);
+const SHARE_MIB = arg("share-mib", 1024);
+const RANDOM_MIB = arg("random-mib", 256);
+const ROUNDS = arg("rounds", 1);
+/** `--levels 3,6`: further zstd levels to measure beside the default (none unless given). */
+const OTHER_LEVELS = (() => {
+  const i = process.argv.indexOf("--levels");
+  if (i === -1) return [] as number[];
+  const levels = String(process.argv[i + 1]).split(",").map(Number);
+  if (levels.some((l) => !Number.isInteger(l) || l < 1 || l > 19)) throw new Error(`--levels takes zstd levels 1 to 19 separated by commas, not '${process.argv[i + 1]}'`);
+  return levels;
+})();
+const MIB = 1024 * 1024;
 const tmp = existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir();
 const base = mkdtempSync(path.join(tmp, "coffer-bench-backup-"));
-const dataDir = path.join(base, "data");
 const home = path.join(base, "home");
 process.env.COFFER_HOME = home;
-
-function makeData(): string[] {
-  mkdirSync(dataDir);
-  const files: string[] = [];
-  const per = Math.ceil((MIB * 1024 * 1024) / FILES);
-  const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
-  for (let i = 0; i < FILES; i++) {
-    const file = path.join(dataDir, `f${i}.raw`);
-    const parts: Buffer[] = [];
-    for (let done = 0; done < per; done += buf.length) parts.push(Buffer.from(randomFillSync(buf).subarray(0, Math.min(buf.length, per - done))));
-    writeFileSync(file, Buffer.concat(parts));
-    files.push(file);
-  }
-  return files;
-}
 
 function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ seconds: number; stdout: string }> {
   return new Promise((resolve, reject) => {
@@ -78,24 +74,115 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}): Pro
   });
 }
 
-async function createStore(name: string): Promise<void> {
-  const dir = path.join(home, "datastores", name);
-  await LocalChunkStore.create(dir);
-  await updateDatastoreConfigs((l) => [...l, { name, path: dir }]);
+interface Input {
+  name: string;
+  dir: string;
+  file: string;
+  bytes: number;
+  /** Overwrites 5 % of the file in place. */
+  change(): void;
 }
 
-interface Result {
+async function makeInputs(): Promise<Input[]> {
+  const shareDir = path.join(base, "compressible");
+  mkdirSync(shareDir);
+  const tar = path.join(shareDir, "usr-share.tar");
+  // A truncated tar is still the same mix of bytes; only its end is cut.
+  await run("sh", ["-c", `tar cf - -C / usr/share 2>/dev/null | head -c ${SHARE_MIB * MIB} > '${tar}'`]);
+  const randomDir = path.join(base, "incompressible");
+  mkdirSync(randomDir);
+  const raw = path.join(randomDir, "random.raw");
+  const fd = openSync(raw, "w");
+  const buf = Buffer.allocUnsafe(8 * MIB);
+  for (let done = 0; done < RANDOM_MIB * MIB; done += buf.length) writeSync(fd, randomFillSync(buf), 0, Math.min(buf.length, RANDOM_MIB * MIB - done));
+  closeSync(fd);
+  // Five ranges of 1 % each: edits in a few places, as a system's files change between backups.
+  const RANGES = 5;
+  const change = (file: string, fill: (piece: Buffer, at: number, size: number, fd: number) => void) => () => {
+    const size = statSync(file).size;
+    const piece = Math.floor((size * 0.05) / RANGES);
+    const f = openSync(file, "r+");
+    try {
+      const b = Buffer.allocUnsafe(piece);
+      for (let i = 0; i < RANGES; i++) {
+        const at = Math.floor(((i + 0.5) * size) / RANGES);
+        fill(b, at, size, f);
+        writeSync(f, b, 0, piece, at);
+      }
+    } finally {
+      closeSync(f);
+    }
+  };
+  return [
+    {
+      name: "compressible (tar of /usr/share)",
+      dir: shareDir,
+      file: tar,
+      bytes: statSync(tar).size,
+      // Bytes from elsewhere in the tar, each plus one: new content (no chunk of it exists yet)
+      // that compresses like the rest.
+      change: change(tar, (b, at, size, f) => {
+        readSync(f, b, 0, b.length, (at + Math.floor(size / 3)) % (size - b.length));
+        for (let j = 0; j < b.length; j++) b[j] = (b[j]! + 1) & 0xff;
+      }),
+    },
+    { name: "incompressible (random)", dir: randomDir, file: raw, bytes: RANDOM_MIB * MIB, change: change(raw, (b) => randomFillSync(b)) },
+  ];
+}
+
+/** Sizes of the regular files below `dir` (directories left out, see the module comment). */
+function fileBytes(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) n += statSync(path.join(e.parentPath, e.name)).size;
+  }
+  return n;
+}
+
+interface Measured {
+  /** Seconds the backup itself took (Coffer: the task's own; restic: wall clock). */
+  seconds: number;
   wall: number;
-  /** The backup task's own time (Coffer only). */
-  task?: number;
-  detail: string;
+  disk: number;
 }
 
-async function coffer(store: string, archives: string[], time: number): Promise<Result> {
-  const r = await run(bin, ["backup", store, "host/bench", ...archives, "--backup-time", String(time)]);
-  const done = /^backup \S+ done in ([0-9.]+) s: (.*)$/m.exec(r.stdout);
-  if (!done) throw new Error(`no summary line in:\n${r.stdout}`);
-  return { wall: r.seconds, task: Number(done[1]), detail: done[2]! };
+interface Tool {
+  label: string;
+  setup(round: number, input: number): Promise<void>;
+  backup(round: number, input: Input, i: number, time: number): Promise<Measured>;
+}
+
+function cofferTool(label: string, compression: "zstd" | "none", level = 1): Tool {
+  const store = (r: number, i: number) => `${compression}${level}-${r}-${i}`;
+  const dir = (r: number, i: number) => path.join(home, "datastores", store(r, i));
+  return {
+    label,
+    async setup(r, i) {
+      await LocalChunkStore.create(dir(r, i));
+      await updateDatastoreConfigs((l) => [...l, { name: store(r, i), path: dir(r, i), compression, "compression-level": level }]);
+    },
+    async backup(r, input, i, time) {
+      const out = await run(bin, ["backup", store(r, i), "host/bench", `data.pxar=${input.dir}`, "--backup-time", String(time)]);
+      const done = /^backup \S+ done in ([0-9.]+) s: (.*)$/m.exec(out.stdout);
+      if (!done) throw new Error(`no summary line in:\n${out.stdout}`);
+      return { seconds: Number(done[1]), wall: out.seconds, disk: fileBytes(dir(r, i)) };
+    },
+  };
+}
+
+function resticTool(): Tool {
+  const repoDir = (r: number, i: number) => path.join(base, `restic-${r}-${i}`);
+  const env = (r: number) => ({ RESTIC_PASSWORD: "bench", RESTIC_CACHE_DIR: path.join(base, `restic-cache-${r}`) });
+  return {
+    label: "restic (zstd auto)",
+    async setup(r, i) {
+      await run("restic", ["-r", repoDir(r, i), "init", "--repository-version", "2"], env(r));
+    },
+    async backup(r, input, i) {
+      const out = await run("restic", ["-r", repoDir(r, i), "backup", "--compression", "auto", input.dir], env(r));
+      return { seconds: out.seconds, wall: out.seconds, disk: fileBytes(repoDir(r, i)) };
+    },
+  };
 }
 
 async function hasRestic(): Promise<boolean> {
@@ -107,96 +194,69 @@ async function hasRestic(): Promise<boolean> {
   }
 }
 
-const show = (r: Result | undefined) =>
-  r === undefined ? "skipped" : `${r.wall.toFixed(2)} s${r.task === undefined ? "" : ` (task ${r.task.toFixed(2)} s)`}`;
-const ratio = (a: Result | undefined, b: Result | undefined) => (a && b ? `${(a.wall / b.wall).toFixed(2)}x` : "-");
-
+const mib = (n: number) => `${(n / MIB).toFixed(1)} MiB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-interface Round {
-  dir: [Result, Result];
-  img: [Result, Result];
-  restic?: [Result, Result];
-  openssl: Result;
-}
-
-async function round(r: number, files: string[], restic: boolean): Promise<Round> {
-  await createStore(`dirs${r}`);
-  await createStore(`images${r}`);
-  const resticEnv = { RESTIC_PASSWORD: "bench", RESTIC_CACHE_DIR: path.join(base, `restic-cache${r}`) };
-  const resticRepo = path.join(base, `restic-repo${r}`);
-  if (restic) await run("restic", ["-r", resticRepo, "init"], resticEnv);
-  const images = files.map((f, i) => `f${i}.img=${f}`);
-  const resticRun = async (): Promise<Result> => ({ wall: (await run("restic", ["-r", resticRepo, "backup", dataDir], resticEnv)).seconds, detail: "" });
-  const openssl: Result = { wall: (await run("openssl", ["dgst", "-sha256", ...files])).seconds, detail: "" };
-  const first = {
-    dir: await coffer(`dirs${r}`, [`data.pxar=${dataDir}`], 1_700_000_000),
-    img: await coffer(`images${r}`, images, 1_700_000_000),
-    restic: restic ? await resticRun() : undefined,
-  };
-  const second = {
-    dir: await coffer(`dirs${r}`, [`data.pxar=${dataDir}`], 1_700_000_100),
-    img: await coffer(`images${r}`, images, 1_700_000_100),
-    restic: restic ? await resticRun() : undefined,
-  };
-  const out: Round = { dir: [first.dir, second.dir], img: [first.img, second.img], openssl };
-  if (first.restic && second.restic) out.restic = [first.restic, second.restic];
-  console.log(
-    `round ${r + 1}: directory ${show(first.dir)} / ${show(second.dir)} | images ${show(first.img)} / ${show(second.img)} | ` +
-      `restic ${show(first.restic)} / ${show(second.restic)} | openssl ${openssl.wall.toFixed(2)} s | load ${os.loadavg()[0]!.toFixed(2)}`,
-  );
-  if (r === 0) {
-    console.log(`  coffer directory: first run ${first.dir.detail}; second run ${second.dir.detail}`);
-    console.log(`  coffer images:    first run ${first.img.detail}; second run ${second.img.detail}`);
-  }
-  return out;
-}
-
-/** The median run by wall time, keeping its task time with it. */
-function med(results: Result[]): Result {
-  const sorted = [...results].sort((a, b) => a.wall - b.wall);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 async function main(): Promise<void> {
   // Not timed: a stale bundle would make the first run build it.
   const why = await ensureCli();
   if (why !== undefined) console.log(`built the CLI bundle first (${why})`);
-  const t0 = performance.now();
-  const files = makeData();
-  const madeAt = Date.now();
+  // Index 0 and 1 are what the summary compares: the default level and the old format.
+  const tools = [cofferTool(`coffer zstd -${DEFAULT_COMPRESSION_LEVEL}`, "zstd", DEFAULT_COMPRESSION_LEVEL), cofferTool("coffer uncompressed", "none")];
+  for (const level of OTHER_LEVELS) tools.push(cofferTool(`coffer zstd -${level}`, "zstd", level));
+  if (await hasRestic()) tools.push(resticTool());
+  else console.log("restic not found: skipping the restic baseline (Debian: apt-get install restic)");
+  const inputs = await makeInputs();
   console.log(
-    `data: ${FILES} files, ${MIB} MiB of random data in ${dataDir} (made in ${((performance.now() - t0) / 1000).toFixed(1)} s); ` +
-      `${os.availableParallelism()} cores; ${ROUNDS} rounds; load average ${os.loadavg()[0]!.toFixed(2)}`,
+    `inputs: ${inputs.map((i) => `${i.name} ${mib(i.bytes)}`).join(", ")}; ${os.availableParallelism()} cores; ` +
+      `${ROUNDS} round(s); load average ${os.loadavg()[0]!.toFixed(2)}`,
   );
-  const restic = await hasRestic();
-  if (!restic) console.log("restic not found: skipping the restic baseline (Debian: apt-get install restic)");
-  await new Promise((r) => setTimeout(r, Math.max(0, madeAt + 2100 - Date.now())));
-  const rounds: Round[] = [];
-  for (let r = 0; r < ROUNDS; r++) rounds.push(await round(r, files, restic));
-
-  const pick = (f: (r: Round) => Result | undefined) => {
-    const xs = rounds.map(f).filter((x): x is Result => x !== undefined);
-    return xs.length ? med(xs) : undefined;
-  };
-  const rows: Array<[string, Result | undefined, Result | undefined]> = [
-    ["coffer, directory (data.pxar)", pick((r) => r.dir[0]), pick((r) => r.dir[1])],
-    [`coffer, images (${FILES} x .img)`, pick((r) => r.img[0]), pick((r) => r.img[1])],
-    ["restic backup", pick((r) => r.restic?.[0]), pick((r) => r.restic?.[1])],
-  ];
-  const openssl = median(rounds.map((r) => r.openssl.wall));
+  // results[input][tool][run] over rounds
+  const results = inputs.map(() => tools.map(() => [[] as Measured[], [] as Measured[]]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, input] of inputs.entries()) for (const tool of tools) await tool.setup(r, i);
+    for (const [runNo, time] of [1_700_000_000, 1_700_000_100].entries()) {
+      if (runNo === 1) for (const input of inputs) input.change();
+      // Change detection's racy-source rule: let the data be 2 s old.
+      await new Promise((res) => setTimeout(res, 2100));
+      for (const [i, input] of inputs.entries()) {
+        for (const [t, tool] of tools.entries()) {
+          const m = await tool.backup(r, input, i, time);
+          results[i]![t]![runNo]!.push(m);
+          console.log(
+            `round ${r + 1} ${runNo === 0 ? "first run " : "after 5 %"} ${input.name.padEnd(34)} ${tool.label.padEnd(20)} ` +
+              `${m.seconds.toFixed(2)} s (wall ${m.wall.toFixed(2)} s), on disk ${mib(m.disk)}, load ${os.loadavg()[0]!.toFixed(2)}`,
+          );
+        }
+      }
+    }
+  }
   console.log("");
-  console.log(`medians over ${ROUNDS} rounds (wall clock, CLI end to end; the backup task's own time in parentheses)`);
-  console.log(`${"".padEnd(32)}${"first run".padEnd(26)}second run (unchanged)`);
-  for (const [name, a, b] of rows) console.log(`${name.padEnd(32)}${show(a).padEnd(26)}${show(b)}`);
-  console.log(`${"openssl dgst -sha256".padEnd(32)}${openssl.toFixed(2)} s (one core, hashing only)`);
+  console.log(`medians over ${ROUNDS} round(s); time = the backup itself (Coffer: task, restic: wall); ratio = on disk / input`);
+  console.log(`${"input".padEnd(34)}${"tool".padEnd(22)}${"first run".padEnd(42)}after a 5 % change`);
+  for (const [i, input] of inputs.entries()) {
+    for (const [t, tool] of tools.entries()) {
+      const cell = (runNo: number) => {
+        const ms = results[i]![t]![runNo]!;
+        const s = median(ms.map((m) => m.seconds));
+        const d = median(ms.map((m) => m.disk));
+        const rate = runNo === 0 ? `, ${(input.bytes / MIB / s).toFixed(0)} MiB/s` : "";
+        return `${s.toFixed(2)} s${rate}, ${mib(d)} (${(d / input.bytes).toFixed(2)}x)`;
+      };
+      console.log(`${input.name.padEnd(34)}${tool.label.padEnd(22)}${cell(0).padEnd(42)}${cell(1)}`);
+    }
+  }
+  const disk = (i: number, t: number, runNo: number) => median(results[i]![t]![runNo]!.map((m) => m.disk));
+  const secs = (i: number, t: number) => median(results[i]![t]![0]!.map((m) => m.seconds));
   console.log("");
-  const [dir, img, res] = rows;
-  console.log(`ratio coffer/restic, directory: first ${ratio(dir[1], res[1])}, second ${ratio(dir[2], res[2])}`);
-  console.log(`ratio coffer/restic, images:    first ${ratio(img[1], res[1])}, second ${ratio(img[2], res[2])}`);
-  const taskRatio = (a: Result | undefined, b: Result | undefined) => (a?.task !== undefined && b ? `${(a.task / b.wall).toFixed(2)}x` : "-");
-  console.log(`ratio coffer task/restic, directory: first ${taskRatio(dir[1], res[1])}, second ${taskRatio(dir[2], res[2])}`);
-  console.log(`ratio coffer task/restic, images:    first ${taskRatio(img[1], res[1])}, second ${taskRatio(img[2], res[2])}`);
+  for (const [i, input] of inputs.entries()) {
+    const r = tools.findIndex((t) => t.label.startsWith("restic"));
+    const vsRestic = r >= 0 ? `; on disk vs restic: first ${(disk(i, 0, 0) / disk(i, r, 0)).toFixed(2)}x, after change ${(disk(i, 0, 1) / disk(i, r, 1)).toFixed(2)}x` : "";
+    console.log(
+      `${input.name}: zstd throughput ${(secs(i, 1) / secs(i, 0)).toFixed(2)}x of uncompressed` +
+        `; on disk vs uncompressed ${(disk(i, 0, 0) / disk(i, 1, 0)).toFixed(2)}x${vsRestic}`,
+    );
+  }
   console.log(`load average after: ${os.loadavg()[0]!.toFixed(2)}`);
 }
 

@@ -61,16 +61,26 @@ describe("bin/coffer and the CLI bundle", () => {
 });
 
 describe("the bundled worker threads (dist/cli/, built by the vitest global setup)", () => {
-  it("hash-worker.mjs frames a chunk in place", async () => {
-    const { encodeInPlace } = (await import(pathToFileURL(path.join(dist, "hash-worker.mjs")).href)) as {
-      encodeInPlace(b: ArrayBuffer): Buffer;
+  it("hash-worker.mjs frames a small chunk in place and compresses a compressible one with the zstd it loads from the bundle", async () => {
+    const { encodeChunk } = (await import(pathToFileURL(path.join(dist, "hash-worker.mjs")).href)) as {
+      encodeChunk(b: ArrayBuffer, level: number): { digest: Buffer; blob: Buffer; size: number };
+    };
+    const frame = (data: Buffer) => {
+      const buf = new ArrayBuffer(12 + data.length);
+      Buffer.from(buf).set(data, 12);
+      return buf;
     };
     const data = Buffer.from("a chunk of data");
-    const buf = new ArrayBuffer(12 + data.length);
-    Buffer.from(buf).set(data, 12);
-    const digest = encodeInPlace(buf);
-    expect(digest.toString("hex")).toBe(createHash("sha256").update(data).digest("hex"));
-    expect(Buffer.from(buf).readUInt32LE(8)).toBe(crc32(data));
+    const buf = frame(data);
+    const small = encodeChunk(buf, 1);
+    expect(small.digest.toString("hex")).toBe(createHash("sha256").update(data).digest("hex"));
+    expect(small.blob.buffer).toBe(buf); // uncompressed: the header went into the room in front
+    expect(small.blob.readUInt32LE(8)).toBe(crc32(data));
+    const text = Buffer.from("a compressible chunk of text\n".repeat(10_000));
+    const big = encodeChunk(frame(text), 1);
+    expect([...big.blob.subarray(0, 8)]).toEqual([49, 185, 88, 66, 111, 182, 163, 127]);
+    expect(big.blob.length).toBeLessThan(text.length / 20);
+    expect(big.blob.readUInt32LE(8)).toBe(crc32(big.blob.subarray(12)));
   });
 
   it("verify-worker.mjs checks a zstd chunk with the decoder compiled into it, needing neither tsx nor the sources", async () => {

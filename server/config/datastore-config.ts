@@ -25,7 +25,28 @@ const datastoreSchema = z.object({
   path: z.string().startsWith("/"),
   comment: z.string().optional(),
   "maintenance-mode": maintenanceSchema.optional(),
+  /**
+   * How backups store new chunks and blobs: "zstd" (the default: kept only when smaller, as PBS)
+   * or "none" (every one uncompressed, the format before issue 13; still valid PBS). Reading
+   * accepts both whatever this says.
+   */
+  compression: z.enum(["zstd", "none"]).optional(),
+  /** zstd level with compression "zstd", default DEFAULT_COMPRESSION_LEVEL. */
+  "compression-level": z.number().int().min(1).max(19).optional(),
 });
+
+/**
+ * Default zstd level of new chunks. PBS's client uses 1; 2 stores a tar of /usr/share in 6 %
+ * fewer bytes (0.40x instead of 0.43x, below restic's 0.41x) at the same backup speed on 2 cores
+ * (docs/compression.md). PBS reads frames of any level.
+ */
+export const DEFAULT_COMPRESSION_LEVEL = 2;
+
+/** The zstd level a datastore's backups write with; 0: uncompressed. */
+export function compressionLevel(config: Pick<DatastoreConfig, "compression" | "compression-level">): number {
+  if (config.compression === "none") return 0;
+  return config["compression-level"] ?? DEFAULT_COMPRESSION_LEVEL;
+}
 
 const configSchema = z.object({ datastores: z.array(datastoreSchema) });
 

@@ -7,6 +7,7 @@ import path from "node:path";
 import { LocalChunkStore } from "./storage/chunk-store";
 import {
   type DatastoreConfig,
+  DEFAULT_COMPRESSION_LEVEL,
   getDatastoreConfig,
   listDatastoreConfigs,
   setMaintenanceMode,
@@ -24,7 +25,22 @@ export interface CreateDatastoreOptions {
   /** Attach an existing PBS-format datastore directory without changing its data. */
   reuse?: boolean;
   comment?: string;
+  /** How backups store new chunks: "zstd" (default) or "none"; see DatastoreConfig. */
+  compression?: string;
+  /** zstd level 1..19 (with compression "zstd" only). */
+  compressionLevel?: number;
   onProgress?: (percent: number) => void;
+}
+
+function checkCompression(compression: string | undefined, level: number | undefined): void {
+  if (compression !== undefined && compression !== "zstd" && compression !== "none") {
+    throw new CofferError("BAD_REQUEST", `invalid compression '${printable(compression)}': use zstd (the default) or none`);
+  }
+  if (level === undefined) return;
+  if (!Number.isInteger(level) || level < 1 || level > 19) {
+    throw new CofferError("BAD_REQUEST", `invalid compression level ${level}: use a zstd level from 1 to 19 (default ${DEFAULT_COMPRESSION_LEVEL})`);
+  }
+  if (compression === "none") throw new CofferError("BAD_REQUEST", "a compression level needs compression zstd, not none");
 }
 
 function checkComment(comment: string | undefined): void {
@@ -41,6 +57,7 @@ function checkComment(comment: string | undefined): void {
 export async function createDatastore(name: string, options: CreateDatastoreOptions = {}): Promise<DatastoreConfig> {
   checkDatastoreName(name);
   checkComment(options.comment);
+  checkCompression(options.compression, options.compressionLevel);
   if (options.path !== undefined && (options.path === "" || options.path.includes("\0"))) {
     throw new CofferError("BAD_REQUEST", `invalid path '${printable(options.path)}'`);
   }
@@ -56,6 +73,8 @@ export async function createDatastore(name: string, options: CreateDatastoreOpti
 
   const entry: DatastoreConfig = { name, path: dir };
   if (options.comment) entry.comment = options.comment;
+  if (options.compression !== undefined) entry.compression = options.compression as "zstd" | "none";
+  if (options.compressionLevel !== undefined) entry["compression-level"] = options.compressionLevel;
   let createdDir = false;
   if (!options.reuse) {
     createdDir = (await fs.mkdir(dir, { recursive: true, mode: 0o755 })) !== undefined;

@@ -16,6 +16,8 @@ export const datastoreCommands: Command[] = [
         path: { type: "string", metavar: "DIR", description: "where the datastore lives (default: COFFER_HOME/datastores/<name>)" },
         reuse: { type: "boolean", description: "attach the existing PBS datastore at --path; changes nothing in it" },
         comment: { type: "string", metavar: "TEXT", description: "a comment shown in the datastore list" },
+        compression: { type: "string", metavar: "zstd|none", description: "how backups store new chunks: zstd (default, as PBS) or none" },
+        "compression-level": { type: "string", metavar: "N", description: "zstd level 1 to 19 (default 2; PBS uses 1)" },
       },
     },
     async run(args, format) {
@@ -25,6 +27,8 @@ export const datastoreCommands: Command[] = [
         path: str(args, "path"),
         reuse,
         comment: str(args, "comment"),
+        compression: str(args, "compression"),
+        compressionLevel: str(args, "compression-level") === undefined ? undefined : Number(str(args, "compression-level")),
         onProgress: (pct) => {
           if (format === "text" && process.stderr.isTTY && pct !== lastPct && pct % 10 === 0) {
             lastPct = pct;

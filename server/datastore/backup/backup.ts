@@ -24,6 +24,7 @@ import { DEFAULT_FIXED_CHUNK_SIZE } from "../format/fixed-index";
 import type { BackupManifest } from "../format/manifest";
 import { nullLog, type EngineLog } from "../model/log";
 import { formatBackupTime, type BackupNamespace, type GroupRef, type SnapshotRef } from "../model/names";
+import { compressionLevel } from "../../config/datastore-config";
 import { storeOf, type WriteHandle } from "../open";
 import { type ArchiveStats, SnapshotWriter } from "./snapshot-writer";
 import { type ArchiveKind, type ArchiveSpec, checkDistinct, checkSource } from "./archive-spec";
@@ -136,12 +137,16 @@ export async function runBackup(
   checkDistinct(specs);
   const chunkSize = opts.chunkSize ?? DEFAULT_FIXED_CHUNK_SIZE;
   opts.signal?.throwIfAborted();
-  const writer = await SnapshotWriter.begin(handle, ns, group, { authId: opts.authId, backupTime: opts.backupTime, log });
+  const level = compressionLevel(handle.config);
+  const writer = await SnapshotWriter.begin(handle, ns, group, { authId: opts.authId, backupTime: opts.backupTime, log, level });
   let pool: ChunkHasher | undefined;
-  const inline = ChunkHasher.start(0);
   const jobs: JobResult[] = [];
   try {
     const known = await writer.useKnownChunks();
+    // Chunks the previous snapshot has are not written, so they are not compressed either
+    // (PBS's client skips known chunks before it encodes them).
+    const hasherOpts = { level, known: writer.knownDigests };
+    const inline = ChunkHasher.start(0, hasherOpts);
     if (known.used) log.info(`incremental: ${known.chunks} chunks known from the previous snapshot are not written again`);
     else if (writer.previous !== undefined) log.warn(`previous snapshot not used as base: ${known.reason}`);
     const base = known.used ? await writer.baseManifest() : undefined;
@@ -156,7 +161,7 @@ export async function runBackup(
         label,
         hasher: (bytes) => {
           if (bytes < THREADED_HASHING_MIN_BYTES) return inline;
-          pool ??= ChunkHasher.start(opts.hashThreads ?? defaultHashThreads());
+          pool ??= ChunkHasher.start(opts.hashThreads ?? defaultHashThreads(), hasherOpts);
           return pool;
         },
       };

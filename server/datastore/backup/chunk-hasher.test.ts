@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { encodeBlob, sha256 } from "../format/blob";
+import { blobKind, decodeBlob, encodeBlob, sha256 } from "../format/blob";
 import { chunkFrom, ChunkHasher, hashInOrder } from "./chunk-hasher";
 
 let hasher: ChunkHasher | undefined;
@@ -14,16 +14,37 @@ async function* buffers(parts: Buffer[]) {
 
 describe("chunk hasher", () => {
   it("gives the digest and exactly format/blob.ts's encoding, in threads and on the main thread, in order", async () => {
-    const parts = [randomBytes(3 * 1024 * 1024), randomBytes(17), Buffer.alloc(0), randomBytes(1024 * 1024 + 5)];
+    const text = Buffer.from("compressible text, as most of a system's files are\n".repeat(40_000));
+    const parts = [randomBytes(3 * 1024 * 1024), text, randomBytes(17), Buffer.alloc(0), randomBytes(1024 * 1024 + 5)];
     for (const threads of [0, 2]) {
-      hasher = ChunkHasher.start(threads);
+      for (const level of [1, 0]) {
+        hasher = ChunkHasher.start(threads, { level });
+        const out = [];
+        for await (const c of hashInOrder(hasher, buffers(parts), 3)) out.push(c);
+        expect(out.map((c) => c.size)).toEqual(parts.map((p) => p.length));
+        out.forEach((c, i) => {
+          expect(c.digest.equals(sha256(parts[i]!))).toBe(true);
+          expect(c.blob.equals(encodeBlob(parts[i]!, { level }))).toBe(true);
+          expect(decodeBlob(c.blob).equals(parts[i]!)).toBe(true);
+        });
+        // Only the compressible chunk shrinks; random data stays in its own (uncopied) buffer.
+        expect(out.map((c) => blobKind(c.blob))).toEqual(
+          parts.map((p) => (level > 0 && p === text ? "zstd" : "uncompressed")),
+        );
+        await hasher.close();
+      }
+    }
+  });
+
+  it("does not compress chunks the backup will not write (known from the previous snapshot)", async () => {
+    const text = Buffer.from("known text\n".repeat(100_000));
+    const other = Buffer.from("new text\n".repeat(100_000));
+    for (const threads of [0, 2]) {
+      hasher = ChunkHasher.start(threads, { level: 1, known: new Set([sha256(text).toString("hex")]) });
       const out = [];
-      for await (const c of hashInOrder(hasher, buffers(parts), 3)) out.push(c);
-      expect(out.map((c) => c.size)).toEqual(parts.map((p) => p.length));
-      out.forEach((c, i) => {
-        expect(c.digest.equals(sha256(parts[i]!))).toBe(true);
-        expect(c.blob.equals(encodeBlob(parts[i]!))).toBe(true);
-      });
+      for await (const c of hashInOrder(hasher, buffers([text, other]), 3)) out.push(c);
+      expect(out.map((c) => blobKind(c.blob))).toEqual(["uncompressed", "zstd"]);
+      expect(out[0]!.digest.equals(sha256(text))).toBe(true);
       await hasher.close();
     }
   });

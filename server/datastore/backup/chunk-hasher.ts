@@ -1,10 +1,11 @@
 /**
  * Hashing for backups: worker threads (one per core by default) that turn chunks into their
- * sha256 digest and DataBlob, so that a backup keeps every core busy while the main thread
- * reads the source and writes chunk files (verify-pool.ts does the same for verify). A chunk
- * lives in one ArrayBuffer with BLOB_HEADER_ROOM free bytes in front: the source is read into
- * it, the thread writes the blob header into the room, and the same memory goes to the chunk
- * store, moved between threads (transferred), never copied.
+ * sha256 digest and DataBlob, compressed with zstd as PBS does (format/blob-encoder.mjs), so that
+ * a backup keeps every core busy while the main thread reads the source and writes chunk files
+ * (verify-pool.ts does the same for verify). A chunk lives in one ArrayBuffer with
+ * BLOB_HEADER_ROOM free bytes in front: the source is read into it and moved between threads
+ * (transferred), never copied; the thread either writes the uncompressed blob header into the
+ * room or hands back a new, smaller buffer holding the compressed blob.
  *
  * With `threads: 0` the hashing runs on the main thread (small backups, where starting threads
  * costs more than it saves).
@@ -14,9 +15,10 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { crc32 } from "node:zlib";
 import { CofferError, errorMessage } from "../model/errors";
-import { BLOB_HEADER_SIZE, UNCOMPRESSED_BLOB_MAGIC } from "../format/blob";
+import { BLOB_HEADER_SIZE } from "../format/blob";
+import { MAX_ZSTD_LEVEL, PBS_ZSTD_LEVEL } from "../format/blob-encoder.mjs";
+import { encodeChunk } from "./hash-worker.mjs";
 import type { PreparedChunk } from "./snapshot-writer";
 
 export const BLOB_HEADER_ROOM = BLOB_HEADER_SIZE;
@@ -36,16 +38,6 @@ export function chunkFrom(pieces: readonly Uint8Array[], size: number): ArrayBuf
     off += p.length;
   }
   return buffer;
-}
-
-/** The same work as hash-worker.mjs, on the calling thread. */
-function encodeHere(buffer: ArrayBuffer): PreparedChunk {
-  const all = Buffer.from(buffer);
-  const data = all.subarray(BLOB_HEADER_ROOM);
-  const digest = createHash("sha256").update(data).digest();
-  all.set(UNCOMPRESSED_BLOB_MAGIC, 0);
-  all.writeUInt32LE(crc32(data), 8);
-  return { digest, size: data.length, blob: all };
 }
 
 /** Not a `new URL(...)` literal, which bundlers would try to bundle (see verify-pool.ts). */
@@ -69,16 +61,29 @@ export class ChunkHasher {
   private nextId = 1;
   private closed = false;
 
-  private constructor(count: number) {
+  private constructor(
+    count: number,
+    private readonly level: number,
+    /** Digests (hex) of chunks that will not be written: hashed, not compressed. */
+    private readonly known: ReadonlySet<string> | undefined,
+  ) {
     this.threads = Array.from({ length: count }, () => this.spawn());
   }
 
-  /** Starts `threads` hashing threads (default one per core; 0 hashes on the calling thread). */
-  static start(threads = defaultHashThreads()): ChunkHasher {
+  /**
+   * Starts `threads` hashing threads (default one per core; 0 hashes on the calling thread).
+   * `level` is the zstd level (default PBS's 1); 0 writes every chunk uncompressed (the format
+   * before issue 13, still valid PBS).
+   */
+  static start(threads = defaultHashThreads(), opts: { level?: number; known?: ReadonlySet<string> } = {}): ChunkHasher {
     if (!Number.isInteger(threads) || threads < 0 || threads > 256) {
       throw new CofferError("BAD_REQUEST", `invalid number of hashing threads ${threads}: expected 0 to 256`);
     }
-    return new ChunkHasher(threads);
+    const level = opts.level ?? PBS_ZSTD_LEVEL;
+    if (!Number.isInteger(level) || level < 0 || level > MAX_ZSTD_LEVEL) {
+      throw new CofferError("BAD_REQUEST", `invalid zstd level ${level}: expected 0 (uncompressed) to ${MAX_ZSTD_LEVEL}`);
+    }
+    return new ChunkHasher(threads, level, opts.known);
   }
 
   get size(): number {
@@ -86,23 +91,24 @@ export class ChunkHasher {
   }
 
   private spawn(): Thread {
-    const worker = new Worker(workerPath(), { execArgv: [] });
+    // The known digests travel once per thread, as 32-byte digests back to back.
+    const known = this.known && this.known.size > 0 ? Buffer.from([...this.known].join(""), "hex") : undefined;
+    const worker = new Worker(workerPath(), { execArgv: [], workerData: { cofferHashWorker: true, known } });
     const t: Thread = { worker, pending: new Map() };
     const fail = (err: Error) => {
       t.failed ??= err;
       for (const p of t.pending.values()) p.reject(err);
       t.pending.clear();
     };
-    worker.on("message", (reply: { id: number; buffer?: ArrayBuffer; digest?: Uint8Array; error?: string }) => {
+    worker.on("message", (reply: { id: number; buffer?: ArrayBuffer; size?: number; digest?: Uint8Array; error?: string }) => {
       const p = t.pending.get(reply.id);
       if (!p) return;
       t.pending.delete(reply.id);
-      if (reply.error !== undefined || !reply.buffer || !reply.digest) {
+      if (reply.error !== undefined || !reply.buffer || !reply.digest || reply.size === undefined) {
         p.reject(new CofferError("INTERNAL", `backup hashing thread failed: ${reply.error ?? "no result"}`));
         return;
       }
-      const blob = Buffer.from(reply.buffer);
-      p.resolve({ digest: Buffer.from(reply.digest), size: blob.length - BLOB_HEADER_ROOM, blob });
+      p.resolve({ digest: Buffer.from(reply.digest), size: reply.size, blob: Buffer.from(reply.buffer) });
     });
     worker.on("error", (err) => fail(new CofferError("INTERNAL", `backup hashing thread failed: ${errorMessage(err)}`)));
     worker.on("exit", (code) => {
@@ -119,7 +125,8 @@ export class ChunkHasher {
     if (this.closed) return Promise.reject(new CofferError("INTERNAL", "chunk hasher is closed"));
     if (this.threads.length === 0) {
       try {
-        return Promise.resolve(encodeHere(buffer));
+        // The same work as a hashing thread, on the calling thread.
+        return Promise.resolve(encodeChunk(buffer, this.level, this.known));
       } catch (err) {
         return Promise.reject(err);
       }
@@ -130,7 +137,7 @@ export class ChunkHasher {
     const id = this.nextId++;
     return new Promise<PreparedChunk>((resolve, reject) => {
       t.pending.set(id, { resolve, reject });
-      t.worker.postMessage({ id, buffer }, [buffer]);
+      t.worker.postMessage({ id, buffer, level: this.level }, [buffer]);
     });
   }
 

@@ -1,38 +1,49 @@
 // One hashing thread of the backup's chunk hasher (chunk-hasher.ts): turns a chunk into its
-// digest and its DataBlob in place. The buffer it receives has 12 free bytes in front of the
-// chunk data; the thread computes sha256 and CRC32 of the data, writes the uncompressed blob
-// header (magic + CRC, format/blob.ts) into those 12 bytes and hands the buffer back, so a chunk
-// is never copied between reading it and writing it to the chunk store.
+// digest and its DataBlob. The buffer it receives has 12 free bytes in front of the chunk data;
+// the thread computes sha256 of the data and encodes the blob (format/blob-encoder.mjs): zstd in
+// a new buffer when that is smaller, else the uncompressed header written into those 12 bytes, so
+// an incompressible chunk is never copied between reading it and writing it to the chunk store.
+// Compressing here, not on the main thread, keeps every core busy (zstd level 1 is the costliest
+// step of a backup by far).
 //
 // Plain JavaScript for the reason verify-worker.mjs gives: threads do not inherit tsx, and
 // registering it costs more than the work. chunk-hasher.test.ts checks the result against
 // format/blob.ts's encodeBlob, so the two cannot drift apart.
 import { createHash } from "node:crypto";
-import { parentPort } from "node:worker_threads";
-import { crc32 } from "node:zlib";
-
-const UNCOMPRESSED = Buffer.from([66, 171, 56, 7, 190, 131, 112, 161]);
-const HEADER = 12;
+import { parentPort, workerData } from "node:worker_threads";
+import { BLOB_HEADER_ROOM, encodeBlobInRoom } from "../format/blob-encoder.mjs";
 
 /**
  * @param {ArrayBuffer} buffer header room + chunk data
- * @returns {Buffer} the digest
+ * @param {number} level zstd level; 0: uncompressed
+ * @param {ReadonlySet<string>} [known] digests (hex) of chunks the backup will not write, which
+ *   are therefore not compressed (their blob is never used)
+ * @returns {{ digest: Buffer, blob: Buffer, size: number }}
  */
-export function encodeInPlace(buffer) {
-  const all = Buffer.from(buffer);
-  const data = all.subarray(HEADER);
-  const digest = createHash("sha256").update(data).digest();
-  UNCOMPRESSED.copy(all, 0);
-  all.writeUInt32LE(crc32(data), 8);
-  return digest;
+export function encodeChunk(buffer, level, known) {
+  const size = buffer.byteLength - BLOB_HEADER_ROOM;
+  const digest = createHash("sha256").update(new Uint8Array(buffer, BLOB_HEADER_ROOM)).digest();
+  const skip = known !== undefined && known.has(digest.toString("hex"));
+  return { digest, blob: encodeBlobInRoom(buffer, skip ? 0 : level), size };
 }
 
-if (parentPort) {
+/** @type {Set<string> | undefined} */
+let knownHere;
+if (workerData?.cofferHashWorker === true && workerData.known) {
+  const all = Buffer.from(workerData.known);
+  knownHere = new Set();
+  for (let o = 0; o + 32 <= all.length; o += 32) knownHere.add(all.toString("hex", o, o + 32));
+}
+
+// chunk-hasher.ts imports encodeChunk for hashing on the calling thread; only a thread it started
+// (marked in workerData) serves requests, not whatever thread happens to import this module.
+if (parentPort && workerData?.cofferHashWorker === true) {
   const port = parentPort;
-  port.on("message", (/** @type {{ id: number, buffer: ArrayBuffer }} */ req) => {
+  port.on("message", (/** @type {{ id: number, buffer: ArrayBuffer, level: number }} */ req) => {
     try {
-      const digest = encodeInPlace(req.buffer);
-      port.postMessage({ id: req.id, buffer: req.buffer, digest }, [req.buffer]);
+      const { digest, blob, size } = encodeChunk(req.buffer, req.level, knownHere);
+      // blob spans its whole ArrayBuffer (the chunk buffer, or an unpooled one from the encoder).
+      port.postMessage({ id: req.id, buffer: blob.buffer, size, digest }, [blob.buffer]);
     } catch (err) {
       port.postMessage({ id: req.id, error: err instanceof Error ? err.message : String(err) });
     }

@@ -54,7 +54,7 @@ export interface PreparedChunk {
   digest: Buffer;
   /** Plain data length. */
   size: number;
-  /** The encoded DataBlob (framing + CRC + plain data). */
+  /** The encoded DataBlob (framing + CRC + the data, zstd-compressed when that is smaller). */
   blob: Buffer;
 }
 
@@ -73,6 +73,8 @@ export interface BeginOptions {
   /** Epoch seconds; default now. Must be newer than the group's last finished snapshot. */
   backupTime?: number;
   log?: EngineLog;
+  /** zstd level for chunks and blobs (default PBS's 1); 0 stores them uncompressed. */
+  level?: number;
 }
 
 export class SnapshotWriter {
@@ -86,6 +88,11 @@ export class SnapshotWriter {
   private known: Set<string> | undefined;
   private baseManifestCache: BackupManifest | undefined;
 
+  /** Digests (hex) of the previous snapshot's chunks, once `useKnownChunks` loaded them. */
+  get knownDigests(): ReadonlySet<string> | undefined {
+    return this.known;
+  }
+
   private constructor(
     private readonly store: Store,
     readonly ns: BackupNamespace,
@@ -95,6 +102,7 @@ export class SnapshotWriter {
     private readonly locks: LockGuard[],
     private readonly unregister: () => Promise<void>,
     private readonly log: EngineLog,
+    private readonly level: number | undefined,
   ) {}
 
   /** Takes the locks and creates the (unfinished) snapshot directory. */
@@ -131,7 +139,7 @@ export class SnapshotWriter {
       const writer = await registerWriter(store.name);
       log.info(`starting new backup on datastore '${store.name}': "${snapshotDisplay(ns, snapshot)}"`);
       if (previous !== undefined) log.info(`previous backup: ${formatBackupTime(previous)}`);
-      return new SnapshotWriter(store, ns, snapshot, previous, locks, () => writer.unregister(), log);
+      return new SnapshotWriter(store, ns, snapshot, previous, locks, () => writer.unregister(), log, opts.level);
     } catch (err) {
       await releaseAll();
       throw err;
@@ -159,7 +167,7 @@ export class SnapshotWriter {
   private async insertChunk(data: Uint8Array, stats: ArchiveStats): Promise<Buffer> {
     const digest = createHash("sha256").update(data).digest();
     if (this.countKnown(digest, data.length, stats)) return digest;
-    const blob = encodeBlob(data);
+    const blob = encodeBlob(data, { level: this.level });
     const r = await this.store.backend.chunks.insertChunk(digest, blob);
     stats.chunks++;
     this.stats.count++;
@@ -369,7 +377,7 @@ export class SnapshotWriter {
     this.assertOpen();
     const filename = archiveFileName(archive);
     if (!filename.endsWith(".blob")) throw new CofferError("BAD_REQUEST", `'${archive}' is not a blob archive name`);
-    const raw = encodeBlob(data);
+    const raw = encodeBlob(data, { level: this.level });
     await this.store.backend.writeFileAtomic(this.path(filename), raw);
     this.addFile(filename, raw.length, createHash("sha256").update(raw).digest("hex"));
     return { filename, size: data.length, chunks: 0, reusedChunks: 0, writtenBytes: raw.length };

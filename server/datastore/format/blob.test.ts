@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -77,19 +78,49 @@ function rleFrame(byte: number, blockSizes: number[], declared?: number): Buffer
 }
 
 describe("encodeBlob / decodeBlob", () => {
-  it("round-trips any payload through the uncompressed variant", () => {
+  it("round-trips any payload, compressed exactly when the frame is smaller than the data", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 4096 }), (data) => {
-        const raw = encodeBlob(data);
-        expect(raw.length).toBe(BLOB_HEADER_SIZE + data.length);
-        expect(blobKind(raw)).toBe("uncompressed");
-        expect(Buffer.from(decodeBlob(raw)).equals(Buffer.from(data))).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(fc.uint8Array({ maxLength: 4096 }), fc.uint8Array({ maxLength: 64, minLength: 1 }).map((u) => Buffer.from(u).toString("hex").repeat(50))),
+        (input) => {
+          const data = typeof input === "string" ? Buffer.from(input) : input;
+          const raw = encodeBlob(data);
+          const plain = encodeBlob(data, { level: 0 });
+          expect(blobKind(plain)).toBe("uncompressed");
+          if (blobKind(raw) === "zstd") expect(raw.length).toBeLessThan(plain.length);
+          else expect(raw.equals(plain)).toBe(true);
+          expect(Buffer.from(decodeBlob(raw)).equals(Buffer.from(data))).toBe(true);
+        },
+      ),
     );
+  });
+
+  it("compresses repetitive data with zstd and checks the CRC over the stored frame", () => {
+    const data = Buffer.from("a log line that repeats, as logs do\n".repeat(2000));
+    const raw = encodeBlob(data);
+    expect(blobKind(raw)).toBe("zstd");
+    expect([...raw.subarray(0, 8)]).toEqual([49, 185, 88, 66, 111, 182, 163, 127]);
+    expect(raw.length).toBeLessThan(data.length / 20);
+    expect(raw.readUInt32LE(8)).toBe(crc32(raw.subarray(12)));
+    // The frame declares its content size, as PBS's one-shot compress writes it (RFC 8878 FHD).
+    expect(raw.readUInt32LE(12)).toBe(0xfd2fb528);
+    expect(raw[16]! >> 6).not.toBe(0);
+    expect(decodeBlob(raw).equals(data)).toBe(true);
+  });
+
+  it("stores data whose frame would not be smaller uncompressed (random bytes, one byte, nothing)", () => {
+    const random = randomBytes(65536);
+    for (const data of [random, Buffer.from("x"), Buffer.alloc(0)]) {
+      const raw = encodeBlob(data);
+      expect(blobKind(raw)).toBe("uncompressed");
+      expect(raw.length).toBe(BLOB_HEADER_SIZE + data.length);
+      expect(decodeBlob(raw).equals(data)).toBe(true);
+    }
   });
 
   it("writes PBS's layout: magic, crc32 LE of the payload, payload", () => {
     const raw = encodeBlob(Buffer.from("abc"));
+    expect(blobKind(raw)).toBe("uncompressed");
     expect([...raw.subarray(0, 8)]).toEqual([66, 171, 56, 7, 190, 131, 112, 161]);
     expect(raw.readUInt32LE(8)).toBe(0x352441c2); // crc32("abc")
     expect(raw.subarray(12).toString()).toBe("abc");

@@ -3,15 +3,17 @@
  * `magic[8] | crc32 LE[4] | payload`, encrypted variants with `iv[16] | tag[16]` before the
  * payload. The CRC (IEEE, as crc32fast) covers everything after the header.
  *
- * Coffer writes the uncompressed variant only (Node 20 has no zstd encoder; valid PBS), reads
- * uncompressed and zstd, and recognises encrypted blobs without being able to open them: the key
- * stays with the client, as in PBS.
+ * Coffer writes as PBS does: zstd level 1 when the frame is smaller than the data, the
+ * uncompressed variant otherwise (blob-encoder.mjs). It reads uncompressed and zstd, and
+ * recognises encrypted blobs without being able to open them: the key stays with the client, as
+ * in PBS.
  */
 import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { Decompress, decompress as zstdDecompress } from "fzstd";
 import { CofferError } from "../model/errors";
 import type { CryptMode } from "../model/types";
+import { encodeBlobInRoom, zstdDecompressSized, zstdLoadable } from "./blob-encoder.mjs";
 
 /** PBS `MAX_BLOB_SIZE`. */
 export const MAX_BLOB_SIZE = 128 * 1024 * 1024;
@@ -97,14 +99,24 @@ export function verifyBlobCrc(raw: Uint8Array): void {
 
 const tooLarge = (n: number | string) => corrupt(`data blob too large (${n} bytes).`);
 
-/** Frames `data` as an uncompressed, unencrypted DataBlob. */
-export function encodeBlob(data: Uint8Array): Buffer {
+export interface EncodeOptions {
+  /**
+   * zstd level, default PBS's 1; 0 writes the uncompressed variant whatever the data (the
+   * datastore setting `compression: "none"`).
+   */
+  level?: number;
+}
+
+/**
+ * Frames `data` as an unencrypted DataBlob, PBS's `DataBlob::encode(data, None, true)`: zstd
+ * level 1 if the frame is smaller than `data`, uncompressed otherwise. The CRC covers the stored
+ * payload (the frame, for the compressed variant).
+ */
+export function encodeBlob(data: Uint8Array, opts: EncodeOptions = {}): Buffer {
   if (data.length > MAX_BLOB_SIZE) throw tooLarge(data.length);
-  const out = Buffer.allocUnsafe(BLOB_HEADER_SIZE + data.length);
-  out.set(UNCOMPRESSED_BLOB_MAGIC, 0);
-  out.writeUInt32LE(crc32(data), 8);
-  out.set(data, BLOB_HEADER_SIZE);
-  return out;
+  const room = new ArrayBuffer(BLOB_HEADER_SIZE + data.length);
+  new Uint8Array(room, BLOB_HEADER_SIZE).set(data);
+  return encodeBlobInRoom(room, opts.level);
 }
 
 /**
@@ -127,13 +139,15 @@ export function decodeBlob(raw: Uint8Array): Buffer {
 
 /**
  * zstd with a ceiling: PBS writes frames that declare their content size, which is checked
- * before anything is allocated; frames without one are streamed and cut off at the limit.
+ * before anything is allocated, then decoded by the WebAssembly zstd (blob-encoder.mjs); frames
+ * without one are streamed through fzstd and cut off at the limit.
  */
 function decompressBounded(payload: Uint8Array): Buffer {
   try {
     const declared = zstdDeclaredSize(payload);
     if (declared !== undefined) {
       if (declared > MAX_BLOB_SIZE) throw tooLarge(declared);
+      if (zstdLoadable()) return zstdDecompressSized(payload, declared);
       const out = zstdDecompress(payload);
       return Buffer.from(out.buffer, out.byteOffset, out.length);
     }

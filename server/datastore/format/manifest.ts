@@ -153,7 +153,7 @@ export function manifestToJson(m: BackupManifest): string {
   return JSON.stringify(sortKeysDeep(toValue(m)), null, 2);
 }
 
-/** The manifest as PBS writes it: pretty JSON in an (uncompressed, unencrypted) DataBlob. */
+/** The manifest as PBS writes it: pretty JSON in an unencrypted DataBlob, zstd when smaller. */
 export function serializeManifest(m: BackupManifest): Buffer {
   return encodeBlob(Buffer.from(manifestToJson(m), "utf8"));
 }

@@ -181,9 +181,9 @@ const ZERO_CHUNK_SIZE = 4 * 1024 * 1024;
 let zeroChunkCache: { digest: Buffer; blob: Buffer } | undefined;
 
 /**
- * PBS's test chunk: 4 MiB of zeros, zstd-compressed, unencrypted. Node 20 has no zstd encoder,
- * but zeros need none: a zstd frame (single segment, 4-byte content size) of 32 RLE blocks of
- * 128 KiB is exactly what an encoder may emit. 149 bytes on disk instead of 4 MiB.
+ * PBS's test chunk: 4 MiB of zeros, zstd-compressed, unencrypted. Built by hand, not by the
+ * encoder, so that it is the same bytes whatever the zstd version: a frame (single segment,
+ * 4-byte content size) of 32 RLE blocks of 128 KiB, as an encoder may emit it. 149 bytes on disk.
  */
 export function zeroChunk(): { digest: Buffer; blob: Buffer } {
   if (zeroChunkCache) return zeroChunkCache;

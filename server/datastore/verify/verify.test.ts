@@ -5,7 +5,7 @@ import { threadId } from "node:worker_threads";
 import { afterEach, describe, expect, it } from "vitest";
 import { setMaintenanceMode } from "../../config/datastore-config";
 import { crc32 } from "node:zlib";
-import { COMPRESSED_BLOB_MAGIC, decodeChunk, ENCRYPTED_BLOB_MAGIC, encodeBlob, sha256 } from "../format/blob";
+import { COMPRESSED_BLOB_MAGIC, decodeBlob, decodeChunk, ENCRYPTED_BLOB_MAGIC, encodeBlob, sha256 } from "../format/blob";
 import { FixedIndexReader } from "../format/fixed-index";
 import { lockSnapshot } from "../locking/locks";
 import { collectingLog } from "../model/log";
@@ -52,7 +52,7 @@ const snapDir = (time: number, group = "vm/100", ns = "") => path.join(t!.path, 
 
 function verifyState(time: number, group = "vm/100", ns = ""): unknown {
   const raw = readFileSync(path.join(snapDir(time, group, ns), "index.json.blob"));
-  return (JSON.parse(raw.subarray(12).toString("utf8")) as { unprotected: Record<string, unknown> }).unprotected.verify_state;
+  return (JSON.parse(decodeBlob(raw).toString("utf8")) as { unprotected: Record<string, unknown> }).unprotected.verify_state;
 }
 
 /** Absolute paths of the chunk files `disk.img.fidx` of a snapshot references, in index order. */
