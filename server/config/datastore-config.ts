@@ -25,6 +25,8 @@ const datastoreSchema = z.object({
   path: z.string().startsWith("/"),
   comment: z.string().optional(),
   "maintenance-mode": maintenanceSchema.optional(),
+  /** PBS `gc-schedule`: a calendar event (checked by server/jobs when it is set). */
+  "gc-schedule": z.string().optional(),
 });
 
 const configSchema = z.object({ datastores: z.array(datastoreSchema) });
