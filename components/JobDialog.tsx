@@ -152,8 +152,9 @@ export function JobDialog({
         {field("comment", "Comment", form.comment, (v) => set({ comment: v }))}
         <label className="check">
           <input type="checkbox" checked={form.disable} onChange={(e) => set({ disable: e.target.checked })} />
-          Disabled (keep the job, do not schedule it)
+          Disabled
         </label>
+        <p className="field__hint">A disabled job keeps its settings and runs only when started by hand.</p>
         {save.error ? <ActionError title="The job could not be saved" error={save.error} /> : null}
         <DialogFooter>
           <DialogClose className="button">Cancel</DialogClose>

@@ -76,9 +76,9 @@ export function JobsView({ store }: { store: string }) {
   };
 
   return (
-    <div className="jobs-view">
-      <div className="toolbar">
-        <h2 className="toolbar__title" id="jobs-title">
+    <section className="panel jobs-view" aria-labelledby="jobs-title">
+      <div className="panel__toolbar">
+        <h2 className="panel__title" id="jobs-title">
           Jobs
         </h2>
         <ExplainedButton className="button" reason={why.gc} onClick={() => setGcOpen(true)}>
@@ -102,7 +102,7 @@ export function JobsView({ store }: { store: string }) {
       ) : jobs.isError ? (
         <ErrorMessage title="Could not load the jobs" error={jobs.error} />
       ) : jobs.data.length === 0 ? (
-        <p className="empty-state panel">
+        <p className="empty-state">
           No scheduled jobs. Garbage collection, prune and verify run only when started by hand until you add one here, or with{" "}
           <code>coffer job create</code>.
         </p>
@@ -201,6 +201,6 @@ export function JobsView({ store }: { store: string }) {
         <p className="dialog__text">The job stops running on its schedule. Its past tasks and their logs stay.</p>
       </ConfirmDialog>
       <TaskViewerDialog upid={taskUpid} onClose={() => setTaskUpid(null)} onEnded={refresh} />
-    </div>
+    </section>
   );
 }
