@@ -150,23 +150,25 @@ export function JobsView({ store }: { store: string }) {
                       {j.skipped && !j.running ? <div className="muted">{j.skipped}</div> : null}
                     </td>
                     <td className="nowrap data-table__actions">
-                      <ExplainedButton className="button" reason={j.running ? "A run of this job is going on" : reason} onClick={() => run(j)} aria-label={`Run ${j.id} now`}>
-                        <Icon name="refresh" />
-                        Run now
-                      </ExplainedButton>
-                      <ExplainedButton
-                        className="button"
-                        reason={reason}
-                        aria-label={`Edit ${j.id}`}
-                        onClick={() => (j.type === "gc" ? setGcOpen(true) : setEditing({ type: j.type, job: j }))}
-                      >
-                        <Icon name="wrench" />
-                        Edit
-                      </ExplainedButton>
-                      <ExplainedButton className="button" reason={reason} aria-label={`Remove ${j.id}`} onClick={() => setRemoving(j)}>
-                        <Icon name="trash" />
-                        Remove
-                      </ExplainedButton>
+                      <div className="jobs-view__actions">
+                        <ExplainedButton className="button" reason={j.running ? "A run of this job is going on" : reason} onClick={() => run(j)} aria-label={`Run ${j.id} now`}>
+                          <Icon name="refresh" />
+                          Run now
+                        </ExplainedButton>
+                        <ExplainedButton
+                          className="button"
+                          reason={reason}
+                          aria-label={`Edit ${j.id}`}
+                          onClick={() => (j.type === "gc" ? setGcOpen(true) : setEditing({ type: j.type, job: j }))}
+                        >
+                          <Icon name="wrench" />
+                          Edit
+                        </ExplainedButton>
+                        <ExplainedButton className="button" reason={reason} aria-label={`Remove ${j.id}`} onClick={() => setRemoving(j)}>
+                          <Icon name="trash" />
+                          Remove
+                        </ExplainedButton>
+                      </div>
                     </td>
                   </tr>
                 );
