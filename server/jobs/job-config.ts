@@ -16,12 +16,10 @@ import { keepOptionsSchema, maxDepthSchema, namespacePathSchema, storeNameSchema
 import { writeFileAtomic } from "../platform/atomic-file";
 import { lockNamed } from "../platform/file-lock";
 import { parseCalendarEvent } from "./calendar-event";
+import { markCreated } from "./job-state";
+import type { JobType } from "./job-types";
 
-export const JOB_TYPES = ["gc", "prune", "verify"] as const;
-export type JobType = (typeof JOB_TYPES)[number];
-
-/** The PBS job type: the jobstate file's prefix and the worker type of the job's task. */
-export const WORKER_TYPE: Record<JobType, string> = { gc: "garbage_collection", prune: "prunejob", verify: "verificationjob" };
+export { JOB_TYPES, WORKER_TYPE, type JobType } from "./job-types";
 
 export const jobIdSchema = z
   .string()
@@ -129,15 +127,18 @@ export async function getJob(type: JobType, id: string): Promise<JobConfig> {
 
 /**
  * Creates a prune or verify job. The datastore must exist; an id already used by a job of the
- * same type is CONFLICT. Nothing is written when anything is wrong.
+ * same type is CONFLICT. Nothing is written when anything is wrong. Its schedule counts from
+ * `now` (epoch seconds; the real clock by default).
  */
-export async function createJob(type: "prune" | "verify", config: unknown): Promise<JobConfig> {
+export async function createJob(type: "prune" | "verify", config: unknown, opts: { now?: number } = {}): Promise<JobConfig> {
   const job = parseJob(type, config);
   await getDatastoreConfig(job.store);
   await updateJobFile(type, (jobs) => {
     if (jobs.some((j) => j.id === job.id)) throw new CofferError("CONFLICT", `${type} job '${job.id}' already exists`);
     return [...jobs, job as FileJob<typeof type>];
   });
+  // The schedule counts from now (PBS writes a new job's state when it is created).
+  await markCreated(type, job.id, opts.now);
   return { type, ...job } as JobConfig;
 }
 
@@ -169,9 +170,9 @@ export async function removeJob(type: "prune" | "verify", id: string): Promise<v
 }
 
 /** Sets (or with `undefined` removes) a datastore's GC schedule (PBS `gc-schedule`). */
-export async function setGcSchedule(store: string, schedule: string | undefined): Promise<void> {
+export async function setGcSchedule(store: string, schedule: string | undefined, opts: { now?: number } = {}): Promise<void> {
   if (schedule !== undefined) parseCalendarEvent(schedule);
-  await getDatastoreConfig(store);
+  const had = (await getDatastoreConfig(store))["gc-schedule"] !== undefined;
   await updateDatastoreConfigs((list) => {
     const d = list.find((x) => x.name === store);
     if (!d) throw new CofferError("NOT_FOUND", `no such datastore '${store}'`);
@@ -179,6 +180,7 @@ export async function setGcSchedule(store: string, schedule: string | undefined)
     else d["gc-schedule"] = schedule;
     return list;
   });
+  if (!had && schedule !== undefined) await markCreated("gc", store, opts.now);
 }
 
 /** Validates a job config; BAD_REQUEST saying which option is wrong and what is allowed. */

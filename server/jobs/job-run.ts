@@ -10,7 +10,8 @@ import { CofferError } from "../datastore/model/errors";
 import { checkMaintenance } from "../datastore/model/maintenance";
 import type { Operation } from "../datastore/model/types";
 import { startTask } from "../tasks";
-import type { JobConfig, JobType } from "./job-config";
+import type { JobConfig } from "./job-config";
+import type { JobType } from "./job-types";
 import { currentJobState, withJobLock, writeJobState } from "./job-state";
 
 /** The datastore operation a job's task opens the store for (PBS: GC and prune write, verify reads). */
@@ -72,7 +73,7 @@ export interface StartJobOptions {
  */
 export async function startJob(job: JobConfig, opts: StartJobOptions = {}): Promise<{ upid: string }> {
   return withJobLock(job.type, job.id, async () => {
-    const state = await currentJobState(job.type, job.id);
+    const state = await currentJobState(job.type, job.id, { locked: true });
     if (state?.state === "started" && state.running) {
       throw new CofferError("CONFLICT", `${job.type} job '${job.id}' is already running as task ${state.upid}`);
     }

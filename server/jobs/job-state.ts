@@ -13,7 +13,7 @@ import { isErrno } from "../datastore/model/errors";
 import { writeFileAtomic } from "../platform/atomic-file";
 import { lockNamed } from "../platform/file-lock";
 import { isTaskRunning, parseUpid, taskStatus } from "../tasks";
-import { WORKER_TYPE, type JobType } from "./job-config";
+import { WORKER_TYPE, type JobType } from "./job-types";
 
 /** `skipped`: why the last due run was not started (maintenance), until a run starts. */
 const skipped = z.string().optional();
@@ -79,9 +79,15 @@ export async function removeJobState(type: JobType, id: string): Promise<void> {
 
 /**
  * The job's state with a `started` run resolved: still running, or finished with its task's
- * end (written back, so the next reader need not ask the task log).
+ * end. The finished state is written back (so the next reader need not ask the task log) under
+ * the job lock, and only if the file still names that run: a reader never overwrites a run
+ * started meanwhile. `locked`: the caller holds the job lock already (it is not reentrant).
  */
-export async function currentJobState(type: JobType, id: string): Promise<(JobState & { running?: boolean }) | undefined> {
+export async function currentJobState(
+  type: JobType,
+  id: string,
+  opts: { locked?: boolean } = {},
+): Promise<(JobState & { running?: boolean }) | undefined> {
   const s = await readJobState(type, id);
   if (s?.state !== "started") return s;
   if (await isTaskRunning(s.upid)) return { ...s, running: true };
@@ -91,10 +97,23 @@ export async function currentJobState(type: JobType, id: string): Promise<(JobSt
     if (t.status === "running") return { ...s, running: true };
     finished = { state: "finished", upid: s.upid, time: s.time, skipped: s.skipped, endtime: t.endtime ?? Math.floor(Date.now() / 1000), status: t.exitstatus ?? "unknown" };
   } catch {
+    // Its log is gone (or never was): the run ended, nobody knows how.
     finished = { state: "finished", upid: s.upid, time: s.time, skipped: s.skipped, endtime: Math.floor(Date.now() / 1000), status: "unknown" };
   }
-  await writeJobState(type, id, finished);
+  const writeBack = async () => {
+    const now = await readJobState(type, id);
+    if (now?.state === "started" && now.upid === s.upid) await writeJobState(type, id, finished);
+  };
+  if (opts.locked) await writeBack();
+  else await withJobLock(type, id, writeBack);
   return finished;
+}
+
+/** Records that a job was created now (its schedule counts from here), unless it has a state. */
+export async function markCreated(type: JobType, id: string, now = Math.floor(Date.now() / 1000)): Promise<void> {
+  await withJobLock(type, id, async () => {
+    if (!(await readJobState(type, id))) await writeJobState(type, id, { state: "created", time: now });
+  });
 }
 
 /**

@@ -46,8 +46,8 @@ afterEach(async () => {
 describe("runDueJobs (the scheduler, with an injected clock)", () => {
   it("starts a job when its event comes, not before, and not again until the next event", async () => {
     // prod/us: prod itself holds the demo's unfinished snapshot, which fails a verify.
-    await createJob("verify", { id: "nightly", store: "demo", schedule: "daily UTC", ns: "prod/us" });
-    expect(await tick(T0 + 60)).toEqual([]); // first sight: the schedule counts from now
+    await createJob("verify", { id: "nightly", store: "demo", schedule: "daily UTC", ns: "prod/us" }, { now: T0 });
+    expect(await tick(T0 + 60)).toEqual([]); // the schedule counts from the job's creation
     expect(await tick(T0 + DAY - 1)).toEqual([]);
     const out = await tick(T0 + DAY);
     expect(started(out)).toHaveLength(1);
@@ -63,7 +63,7 @@ describe("runDueJobs (the scheduler, with an injected clock)", () => {
   }, 120_000);
 
   it("runs a job that missed several events while the server was down once, then follows the schedule", async () => {
-    await createJob("verify", { id: "hourly", store: "demo", schedule: "hourly UTC", ns: "prod", "max-depth": 0 });
+    await createJob("verify", { id: "hourly", store: "demo", schedule: "hourly UTC", ns: "prod", "max-depth": 0 }, { now: T0 });
     await tick(T0);
     const late = T0 + 5 * HOUR + 17 * 60; // five events missed
     const first = started(await tick(late));
@@ -75,7 +75,7 @@ describe("runDueJobs (the scheduler, with an injected clock)", () => {
   }, 120_000);
 
   it("never starts a second run of a job while one runs, by schedule or by hand", async () => {
-    await createJob("verify", { id: "slow", store: "demo", schedule: "*:0/15 UTC" });
+    await createJob("verify", { id: "slow", store: "demo", schedule: "*:0/15 UTC" }, { now: T0 });
     await tick(T0);
     const gate = `slow-${process.pid}`;
     const first = started(await tick(T0 + 15 * 60, sleeper(gate)));
@@ -101,8 +101,8 @@ describe("runDueJobs (the scheduler, with an injected clock)", () => {
   }, 120_000);
 
   it("skips a job while maintenance forbids its operation, says why once, and runs it when allowed", async () => {
-    await setGcSchedule("demo", "daily UTC");
-    await createJob("verify", { id: "check", store: "demo", schedule: "daily UTC", ns: "prod", "max-depth": 0 });
+    await setGcSchedule("demo", "daily UTC", { now: T0 });
+    await createJob("verify", { id: "check", store: "demo", schedule: "daily UTC", ns: "prod", "max-depth": 0 }, { now: T0 });
     await tick(T0);
     coffer(env.home(), "maintenance", "set", "demo", "read-only", "--message", "disk swap");
 
@@ -129,7 +129,7 @@ describe("runDueJobs (the scheduler, with an injected clock)", () => {
 
 describe("a prune job run end to end through the task runner", () => {
   it("prunes every group of its namespace and logs it in the task log", async () => {
-    const job: JobConfig = await createJob("prune", { id: "keep2", store: "demo", ns: "prod", schedule: "daily", "keep-last": 2 });
+    const job: JobConfig = await createJob("prune", { id: "keep2", store: "demo", ns: "prod", schedule: "daily", "keep-last": 2 }, { now: T0 });
     const before = JSON.parse(coffer(env.home(), "snapshot", "list", "demo", "--ns", "prod", "--output-format", "json")) as unknown[];
     const { upid } = await startJob(job);
     expect(upid).toContain(":prunejob:demo\\x3akeep2:root@pam:");
@@ -163,7 +163,7 @@ describe("failure notices", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     try {
       await setWebhook(`http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`);
-      await createJob("verify", { id: "breaks", store: "demo", schedule: "daily UTC" });
+      await createJob("verify", { id: "breaks", store: "demo", schedule: "daily UTC" }, { now: T0 });
       await tick(T0);
       const gate = `breaks-${process.pid}`;
       openGate(gate);

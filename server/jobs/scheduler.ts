@@ -13,9 +13,10 @@
  */
 import { errorMessage } from "../datastore/model/errors";
 import { computeNextEvent, parseCalendarEvent } from "./calendar-event";
-import { listJobs, WORKER_TYPE, type JobConfig } from "./job-config";
+import { listJobs, type JobConfig } from "./job-config";
+import { WORKER_TYPE } from "./job-types";
 import { maintenanceRefusal, startJob, type StartJobTask } from "./job-run";
-import { currentJobState, isFailedState, lastRunTime, withJobLock, writeJobState, type JobState } from "./job-state";
+import { currentJobState, isFailedState, lastRunTime, markCreated, withJobLock, writeJobState, type JobState } from "./job-state";
 import { postNotice, readNotifyConfig } from "./notify";
 
 export interface TickOptions {
@@ -70,8 +71,10 @@ export async function runDueJobs(opts: TickOptions = {}): Promise<TickOutcome[]>
 async function tickJob(job: JobConfig, now: number, start: StartJobTask | undefined, log: (line: string) => void): Promise<TickOutcome | undefined> {
   let state = await currentJobState(job.type, job.id);
   if (!state) {
-    state = { state: "created", time: now };
-    await withJobLock(job.type, job.id, () => writeJobState(job.type, job.id, state!));
+    // A job configured by hand, or before its state was kept: its schedule counts from now.
+    await markCreated(job.type, job.id, now);
+    state = await currentJobState(job.type, job.id);
+    if (!state) return undefined;
   }
   if (state.state === "finished") await notifyOnce(job, state, log);
   if (state.state === "started" && state.running) return { job, action: "running", upid: state.upid };
@@ -85,7 +88,7 @@ async function tickJob(job: JobConfig, now: number, start: StartJobTask | undefi
     if (!("skipped" in state) || state.skipped !== reason) {
       log(reason);
       await withJobLock(job.type, job.id, async () => {
-        const fresh = await currentJobState(job.type, job.id);
+        const fresh = await currentJobState(job.type, job.id, { locked: true });
         if (fresh && !(fresh.state === "started" && fresh.running)) await writeJobState(job.type, job.id, { ...stripRunning(fresh), skipped: reason });
       });
     }
@@ -129,7 +132,7 @@ async function notifyOnce(job: JobConfig, state: Extract<JobState, { state: "fin
     }
   }
   await withJobLock(job.type, job.id, async () => {
-    const fresh = await currentJobState(job.type, job.id);
+    const fresh = await currentJobState(job.type, job.id, { locked: true });
     if (fresh?.state === "finished" && fresh.upid === state.upid) await writeJobState(job.type, job.id, { ...fresh, notified: true });
   });
 }
