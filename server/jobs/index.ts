@@ -14,6 +14,7 @@ export {
   parseJob,
   pruneJobSchema,
   removeJob,
+  removeJobsOfStore,
   scheduleSchema,
   setGcSchedule,
   updateJob,

@@ -16,7 +16,7 @@ import { keepOptionsSchema, maxDepthSchema, namespacePathSchema, storeNameSchema
 import { writeFileAtomic } from "../platform/atomic-file";
 import { lockNamed } from "../platform/file-lock";
 import { parseCalendarEvent } from "./calendar-event";
-import { markCreated } from "./job-state";
+import { markCreated, removeJobState } from "./job-state";
 import type { JobType } from "./job-types";
 
 export { JOB_TYPES, WORKER_TYPE, type JobType } from "./job-types";
@@ -167,6 +167,22 @@ export async function removeJob(type: "prune" | "verify", id: string): Promise<v
     if (!jobs.some((j) => j.id === id)) throw new CofferError("NOT_FOUND", `no such ${type} job '${id}'`);
     return jobs.filter((j) => j.id !== id);
   });
+}
+
+/**
+ * Removes every job of a datastore and their states, after the datastore was removed (PBS's
+ * delete datastore without `keep-job-configs`). Returns the jobs removed.
+ */
+export async function removeJobsOfStore(store: string): Promise<{ type: JobType; id: string }[]> {
+  const removed: { type: JobType; id: string }[] = [{ type: "gc", id: store }];
+  for (const type of ["prune", "verify"] as const) {
+    await updateJobFile(type, (jobs) => {
+      for (const j of jobs) if (j.store === store) removed.push({ type, id: j.id });
+      return jobs.filter((j) => j.store !== store);
+    });
+  }
+  for (const r of removed) await removeJobState(r.type, r.id);
+  return removed.slice(1);
 }
 
 /** Sets (or with `undefined` removes) a datastore's GC schedule (PBS `gc-schedule`). */

@@ -44,4 +44,15 @@ describe("coffer job", () => {
     expect(type.stderr).toContain("unknown job type 'sync': use gc, prune or verify");
     expect((await coffer(["job", "list"]).done).stdout).toBe("(no jobs)\n");
   }, 60_000);
+
+  it("removes a datastore's jobs with the datastore", async () => {
+    expect((await coffer(["datastore", "create", "jobs-gone"]).done).code).toBe(0);
+    await coffer(["job", "create", "verify", "chk", "--store", "jobs-gone", "--schedule", "daily"]).done;
+    await coffer(["job", "create", "gc", "jobs-gone", "--schedule", "daily"]).done;
+    await coffer(["job", "create", "verify", "stays", "--store", t.name, "--schedule", "daily"]).done;
+    expect(JSON.parse((await coffer(["job", "list", "--output-format", "json"]).done).stdout)).toHaveLength(3);
+    expect((await coffer(["datastore", "remove", "jobs-gone", "--destroy-data"]).done).code).toBe(0);
+    const left = JSON.parse((await coffer(["job", "list", "--output-format", "json"]).done).stdout) as { id: string }[];
+    expect(left.map((j) => j.id)).toEqual(["stays"]);
+  }, 60_000);
 });
