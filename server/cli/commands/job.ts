@@ -46,6 +46,8 @@ const CONFIG_OPTIONS: Record<string, OptionSpec> = {
   "outdated-after": { type: "integer", min: 0, max: 36500, description: "verify: verify again after this many days" },
 };
 const CONFIG_KEYS = Object.keys(CONFIG_OPTIONS).filter((k) => k !== "store");
+/** A job's store never changes: update has every option but --store. */
+const { store: _store, ...UPDATE_OPTIONS } = CONFIG_OPTIONS;
 
 function jobType(args: Parsed): JobType {
   const t = req(args, "type");
@@ -123,7 +125,7 @@ export const jobCommands: Command[] = [
     summary: "Change a job's options",
     spec: {
       positionals: [TYPE, ID],
-      options: { ...CONFIG_OPTIONS, delete: { type: "string", metavar: "OPT[,OPT]", description: "options to remove, e.g. comment,keep-hourly" } },
+      options: { ...UPDATE_OPTIONS, delete: { type: "string", metavar: "OPT[,OPT]", description: "options to remove, e.g. comment,keep-hourly" } },
     },
     async run(args, format) {
       const type = jobType(args);
@@ -135,7 +137,7 @@ export const jobCommands: Command[] = [
         await setGcSchedule(id, schedule);
       } else {
         const remove = (str(args, "delete") ?? "").split(",").filter(Boolean);
-        await updateJob(type, id, given(args, ["store", ...CONFIG_KEYS]), remove);
+        await updateJob(type, id, given(args, CONFIG_KEYS), remove);
       }
       const job = await jobStatus(await getJob(type, id));
       emit(format, job, () => process.stdout.write(`updated ${type} job '${id}', next run ${when(job["next-run"])}\n`));
