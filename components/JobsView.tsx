@@ -136,7 +136,7 @@ export function JobsView({ store }: { store: string }) {
                     <td data-label="Scope">
                       {j.type === "gc" ? "whole datastore" : `${"ns" in j && j.ns ? j.ns : "root"}${"max-depth" in j && j["max-depth"] !== undefined ? `, depth ${j["max-depth"]}` : ""}`}
                     </td>
-                    <td className="mono" data-label="Schedule">
+                    <td className="mono nowrap" data-label="Schedule">
                       {j.schedule ?? <span className="muted">by hand</span>} {disabled ? <Badge>Disabled</Badge> : null}
                     </td>
                     <td data-label="Next run">{j["next-run"] ? formatLocalTime(j["next-run"]) : <span className="muted">—</span>}</td>
