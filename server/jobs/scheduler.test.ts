@@ -127,6 +127,20 @@ describe("runDueJobs (the scheduler, with an injected clock)", () => {
   }, 120_000);
 });
 
+describe("startJob", () => {
+  it("lets exactly one of two simultaneous starts of a job through", async () => {
+    const job = await createJob("verify", { id: "racy", store: "demo" }, { now: T0 });
+    const gate = `racy-${process.pid}`;
+    const results = await Promise.allSettled([startJob(job, { start: sleeper(gate) }), startJob(job, { start: sleeper(gate) })]);
+    const ok = results.filter((r) => r.status === "fulfilled");
+    const refused = results.filter((r) => r.status === "rejected");
+    expect(ok).toHaveLength(1);
+    expect(refused).toEqual([expect.objectContaining({ reason: expect.objectContaining({ code: "CONFLICT" }) })]);
+    openGate(gate);
+    await waitForTask((ok[0] as PromiseFulfilledResult<{ upid: string }>).value.upid);
+  }, 60_000);
+});
+
 describe("a prune job run end to end through the task runner", () => {
   it("prunes every group of its namespace and logs it in the task log", async () => {
     const job: JobConfig = await createJob("prune", { id: "keep2", store: "demo", ns: "prod", schedule: "daily", "keep-last": 2 }, { now: T0 });
