@@ -9,7 +9,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { paths } from "../config/paths";
-import { isErrno } from "../datastore/model/errors";
+import { CofferError, isErrno } from "../datastore/model/errors";
 import { writeFileAtomic } from "../platform/atomic-file";
 import { lockNamed } from "../platform/file-lock";
 import { isTaskRunning, parseUpid, taskStatus } from "../tasks";
@@ -105,7 +105,15 @@ export async function currentJobState(
     if (now?.state === "started" && now.upid === s.upid) await writeJobState(type, id, finished);
   };
   if (opts.locked) await writeBack();
-  else await withJobLock(type, id, writeBack);
+  else {
+    try {
+      await withJobLock(type, id, writeBack);
+    } catch (err) {
+      // A start holds the lock (for a long time only on a very busy machine): the write-back
+      // is a cache, the next reader does it.
+      if (!(err instanceof CofferError && (err.code === "CONFLICT" || err.code === "TOO_MANY_REQUESTS"))) throw err;
+    }
+  }
   return finished;
 }
 
