@@ -16,6 +16,7 @@ import { formatSize } from "./format";
 import { GcButton } from "./GcButton";
 import { GcHistoryChart } from "./GcHistoryChart";
 import { Icon } from "./Icon";
+import { JobFailuresBadge } from "./JobFailuresBadge";
 import { MaintenanceBadge } from "./MaintenanceBadge";
 import { Spinner } from "./Spinner";
 import { TaskViewerDialog } from "./TaskViewerDialog";
@@ -177,6 +178,9 @@ export function DatastoreSummary({ store }: { store: string }) {
 
   return (
     <div className="summary">
+      <div className="summary__alerts">
+        <JobFailuresBadge store={store} />
+      </div>
       <div className="summary__cards">
         <section className="panel card" aria-labelledby="sum-usage">
           <h2 className="card__title" id="sum-usage">

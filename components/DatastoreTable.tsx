@@ -13,6 +13,7 @@ import { useTRPC } from "./TrpcProvider";
 import { ErrorMessage } from "./ErrorMessage";
 import { ExplainedButton } from "./ExplainedButton";
 import { Icon } from "./Icon";
+import { JobFailuresBadge } from "./JobFailuresBadge";
 import { MaintenanceBadge } from "./MaintenanceBadge";
 import { Spinner } from "./Spinner";
 import { UsageBar } from "./UsageBar";
@@ -86,7 +87,8 @@ export function DatastoreTable() {
                   <td className="nowrap">
                     <Link className="table-link" href={`/datastores/${encodeURIComponent(ds.name)}`}>
                       {ds.name}
-                    </Link>
+                    </Link>{" "}
+                    <JobFailuresBadge store={ds.name} />
                   </td>
                   <td className="mono" data-label="Path">{ds.path}</td>
                   <td className="truncate" title={ds.comment} data-label="Comment">

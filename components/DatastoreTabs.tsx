@@ -1,5 +1,5 @@
 "use client";
-/** The views of one datastore (PBS's panel tabs): Summary and Content, as links. */
+/** The views of one datastore (PBS's panel tabs): Summary, Content and Jobs, as links. */
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import "./jobs.css";
@@ -10,6 +10,7 @@ export function DatastoreTabs({ store }: { store: string }) {
   const tabs = [
     { href: `${base}/summary`, label: "Summary" },
     { href: base, label: "Content" },
+    { href: `${base}/jobs`, label: "Jobs" },
   ];
   return (
     <nav className="view-tabs" aria-label={`Views of datastore ${store}`}>

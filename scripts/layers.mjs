@@ -8,6 +8,7 @@
  *   server/config            COFFER_HOME paths, the datastore config
  *   server/datastore         the engine; outside it, only its index.ts (and model/) is used
  *   server/auth, server/tasks
+ *   server/jobs              job config, calendar events, the scheduler (starts tasks)
  *   server/api, server/cli
  *   app, components          components see only the model and server/api/types.ts
  *
@@ -46,7 +47,7 @@ export const RULES = [
     why: "server/config is the layer the engine builds on: the platform and the model only",
     from: /^server\/config\//,
     fromNot: TESTS,
-    to: /^(server\/(datastore\/(?!model\/)|auth\/|tasks\/|api\/|cli\/)|app\/|components\/)/,
+    to: /^(server\/(datastore\/(?!model\/)|auth\/|tasks\/|jobs\/|api\/|cli\/)|app\/|components\/)/,
   },
   {
     name: "engine-imports-nothing-above",
@@ -54,18 +55,19 @@ export const RULES = [
     from: /^server\/datastore\//,
     // Its tests may drive it through the CLI and the task runner, as users do.
     fromNot: TESTS,
-    to: /^(server\/(api|auth|tasks|cli)\/|app\/|components\/)/,
+    to: /^(server\/(api|auth|tasks|jobs|cli)\/|app\/|components\/)/,
   },
   {
     name: "engine-through-its-surface",
     why: "outside the engine, use server/datastore/index.ts or the pure model/: no untyped store, no internals",
-    from: /^(server\/(api|auth|tasks|cli|config|platform)\/|app\/|scripts\/|instrumentation\.ts$)/,
+    from: /^(server\/(api|auth|tasks|jobs|cli|config|platform)\/|app\/|scripts\/|instrumentation\.ts$)/,
     fromNot: TESTS,
     to: /^server\/datastore\//,
     toNot: /^server\/datastore\/(index\.ts$|model\/)/,
   },
   { name: "auth-below-api", why: "auth serves the API, never the reverse", from: /^server\/auth\//, to: /^server\/(api|tasks|cli)\// },
-  { name: "tasks-below-api", why: "tasks serve the API and the CLI", from: /^server\/tasks\//, to: /^server\/(api|cli)\// },
+  { name: "tasks-below-api", why: "tasks serve the API and the CLI", from: /^server\/tasks\//, to: /^server\/(api|cli|jobs)\// },
+  { name: "jobs-below-api", why: "scheduled jobs serve the API, the CLI and the server process", from: /^server\/jobs\//, to: /^server\/(api|cli)\// },
   {
     name: "cli-beside-api",
     why: "the CLI and the API are two facades over the same engine and runner; neither uses the other",

@@ -130,6 +130,20 @@ const INPUTS: Record<string, unknown> = {
   "verify.start": { store: "demo", ns: "" },
   "prune.dryRun": { store: "demo", ns: "", group, keep: { "keep-last": 1 } },
   "prune.start": { store: "demo", ns: "", group, keep: { "keep-last": 1 } },
+  "job.list": { store: "demo" },
+  "job.failures": undefined,
+  "job.setGcSchedule": { store: "demo", schedule: "daily" },
+  "job.createPrune": { store: "demo", ns: "", id: "tidy", schedule: "daily", "keep-last": 1 },
+  "job.createVerify": { store: "demo", ns: "", id: "check", schedule: "daily" },
+  "job.updatePrune": { store: "demo", id: "tidy", set: { "keep-last": 2 } },
+  "job.updateVerify": { store: "demo", id: "check", set: { "outdated-after": 2 } },
+  "job.removePrune": { store: "demo", id: "tidy" },
+  "job.removeVerify": { store: "demo", id: "check" },
+  "job.runGc": { store: "demo" },
+  "job.runPrune": { store: "demo", id: "tidy" },
+  "job.runVerify": { store: "demo", id: "check" },
+  "job.notifyConfig": undefined,
+  "job.setWebhook": { webhook: "http://127.0.0.1:9/hook" },
 };
 
 /**
@@ -142,6 +156,7 @@ const SELF_SERVICE: Record<string, (result: unknown) => void> = {
   "auth.permissions": (r) => expect(r).toMatchObject({ privileges: [] }),
   "datastore.list": (r) => expect(r).toEqual([]),
   "datastore.usage": (r) => expect(r).toEqual([]),
+  "job.failures": (r) => expect(r).toEqual([]),
   "task.list": (r) => expect(r).toMatchObject({ data: [] }),
   "account.sessions": (r) => expect(r).toEqual([]),
   "account.logoutEverywhere": (r) => expect(r).toEqual({ ok: true }),

@@ -7,6 +7,7 @@ import { contentRouter } from "./routers/content";
 import { datastoreRouter } from "./routers/datastore";
 import { gcRouter } from "./routers/gc";
 import { groupRouter } from "./routers/group";
+import { jobRouter } from "./routers/job";
 import { maintenanceRouter } from "./routers/maintenance";
 import { moveRouter } from "./routers/move";
 import { namespaceRouter } from "./routers/namespace";
@@ -36,6 +37,7 @@ export const appRouter = router({
   verify: verifyRouter,
   prune: pruneRouter,
   restore: restoreRouter,
+  job: jobRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -9,3 +9,4 @@ export type { GcHistoryEntry, GroupSort, MovePlan, PlannedGroup, SearchHit } fro
 export type { TaskOutcome, TaskOutcomeTone } from "../tasks";
 export type { CofferErrorData } from "./error-data";
 export type { DatastoreStatus } from "./routers/datastore";
+export type { JobStatus } from "../jobs";

@@ -13,6 +13,7 @@ import { debugCommands } from "./commands/debug";
 import { demoCommands } from "./commands/demo";
 import { gcCommands } from "./commands/gc";
 import { groupCommands } from "./commands/group";
+import { jobCommands } from "./commands/job";
 import { maintenanceCommands } from "./commands/maintenance";
 import { moveCommands } from "./commands/move";
 import { namespaceCommands } from "./commands/namespace";
@@ -34,6 +35,7 @@ const commands: Command[] = byNoun([
   ...gcCommands,
   ...verifyCommands,
   ...pruneCommands,
+  ...jobCommands,
   ...backupCommands,
   ...taskCommands,
   ...debugCommands,

@@ -40,6 +40,11 @@ export async function runTaskCommand(
   opts: RunTaskCommandOptions,
 ): Promise<number> {
   const { upid } = await startTask(kind, args, { authId: opts.authId });
+  return followTaskCommand(upid, format, opts);
+}
+
+/** Follows a task that was started already (a job's run), as runTaskCommand does. */
+export async function followTaskCommand(upid: string, format: OutputFormat, opts: RunTaskCommandOptions): Promise<number> {
   if (format === "text") process.stdout.write(`${upid}\n`);
 
   const following = new AbortController();

@@ -33,6 +33,8 @@ const datastoreSchema = z.object({
   compression: z.enum(["zstd", "none"]).optional(),
   /** zstd level with compression "zstd", default DEFAULT_COMPRESSION_LEVEL. */
   "compression-level": z.number().int().min(1).max(19).optional(),
+  /** PBS `gc-schedule`: a calendar event (checked by server/jobs when it is set). */
+  "gc-schedule": z.string().optional(),
 });
 
 /**

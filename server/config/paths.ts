@@ -27,6 +27,13 @@ export const paths = {
   activeOperationsDir: () => path.join(cofferHome(), "run", "active-operations"),
   /** Backup writers registry (GC's oldest-writer rule, DESIGN.md section 5). */
   writers: (store: string) => path.join(cofferHome(), "run", "writers", store),
+  /** Prune and verify job configs (PBS prune.cfg, verification.cfg); the GC schedule is in datastore.json. */
+  pruneJobConfig: () => path.join(cofferHome(), "etc", "prune.json"),
+  verifyJobConfig: () => path.join(cofferHome(), "etc", "verification.json"),
+  /** Where failed jobs are reported (a webhook URL). */
+  jobNotifyConfig: () => path.join(cofferHome(), "etc", "job-notify.json"),
+  /** Last run of each job, `<type>-<id>.json` (PBS /var/lib/proxmox-backup/jobstates). */
+  jobStates: () => path.join(cofferHome(), "lib", "jobstates"),
   tasks: () => path.join(cofferHome(), "log", "tasks"),
   /** Gate files a `debug-sleep` task waits for (tests open them to let it finish). */
   debugGates: () => path.join(cofferHome(), "run", "debug-gates"),

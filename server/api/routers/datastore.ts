@@ -19,6 +19,7 @@ import type { AuthState } from "../auth-middleware";
 import { procedure, router, type Access } from "../init";
 import { gcJobStatus, lastVerify, type GcJobStatus, type LastTask } from "../job-status";
 import { storeNameSchema } from "../schemas";
+import { removeJobsOfStore } from "../../jobs";
 import { ensureUsageSampler } from "../usage-sampler";
 import { recentResult } from "../../platform/recent-result";
 
@@ -243,6 +244,7 @@ export const datastoreRouter = router({
     await getDatastoreConfig(input.store); // NOT_FOUND before anything else
     await assertIdle(input.store);
     const cfg = await removeDatastore(input.store, { destroyData: input.destroyData });
+    await removeJobsOfStore(input.store); // PBS: a removed store's jobs go with it
     return { ...summary(cfg), destroyed: input.destroyData };
   }),
 

@@ -1,4 +1,5 @@
 import { createDatastore, removeDatastore } from "../../datastore";
+import { removeJobsOfStore } from "../../jobs";
 import { listDatastoreConfigs } from "../../config/datastore-config";
 import type { Command } from "../command";
 import { req, str } from "../command";
@@ -74,6 +75,7 @@ export const datastoreCommands: Command[] = [
     async run(args, format) {
       const destroy = args.options["destroy-data"] === true;
       const cfg = await removeDatastore(req(args, "name"), { destroyData: destroy });
+      await removeJobsOfStore(cfg.name); // PBS: a removed store's jobs go with it
       emit(format, cfg, () => {
         process.stdout.write(
           destroy

@@ -18,6 +18,7 @@ import { backupKind } from "./backup-kind";
 import { debugSleepKind } from "./debug-sleep";
 import { debugWriteHoldKind } from "./debug-write-hold";
 import { gcKind } from "./gc-kind";
+import { pruneJobKind, verificationJobKind } from "./job-kinds";
 import { moveGroupKind, moveNamespaceKind } from "./move-kinds";
 import { pruneKind } from "./prune-kind";
 import { registerTaskKind } from "../core/registry";
@@ -33,5 +34,7 @@ registerTaskKind(verifyGroupKind);
 registerTaskKind(verifySnapshotKind);
 registerTaskKind(pruneKind);
 registerTaskKind(backupKind);
+registerTaskKind(pruneJobKind);
+registerTaskKind(verificationJobKind);
 
 export { registerTaskKind };

@@ -31,7 +31,7 @@ export type VerifySnapshotArgs = z.infer<typeof verifySnapshotArgs>;
 
 const hex8 = (t: number) => t.toString(16).toUpperCase().padStart(8, "0");
 
-async function runVerify(ctx: TaskContext, a: z.infer<typeof verifyArgs>, scope: VerifyScope): Promise<void> {
+export async function runVerify(ctx: TaskContext, a: z.infer<typeof verifyArgs>, scope: VerifyScope): Promise<void> {
   await withDatastore(a.store, "read", async (ds) => {
     const result = await verifyBackups(ds, scope, {
       upid: ctx.upid,
