@@ -77,6 +77,7 @@ async function waitHealthy(url, signal) {
 export async function startSwift(opts = {}) {
   ensureSwiftInstalled();
   const dir = mkdtempSync(path.join(existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir(), "coffer-swift-"));
+  /** @type {number[]} */
   const ports = [];
   while (ports.length < 5) {
     const p = await freePort();
@@ -100,6 +101,7 @@ export async function startSwift(opts = {}) {
   const stop = async () => {
     // The launcher traps TERM and kills what it started; the recorded pids cover a launcher
     // that died first, since the servers left its process group.
+    /** @type {number[]} */
     let pids = [];
     try {
       pids = readFileSync(path.join(dir, "run", "pids"), "utf8").trim().split(/\s+/).filter(Boolean).map(Number);

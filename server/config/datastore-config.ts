@@ -25,6 +25,8 @@ const datastoreSchema = z.object({
   path: z.string().startsWith("/"),
   comment: z.string().optional(),
   "maintenance-mode": maintenanceSchema.optional(),
+  /** PBS 4.2 property string `type=s3,client=<id>,bucket=<name>` (s3-config.ts); absent: local. */
+  backend: z.string().optional(),
 });
 
 const configSchema = z.object({ datastores: z.array(datastoreSchema) });

@@ -5,7 +5,6 @@
  * is skipped.
  */
 import { randomBytes } from "node:crypto";
-// @ts-expect-error plain ESM script without types
 import { startSwift, SWIFT_CREDENTIALS, SWIFT_REGION } from "../../../scripts/swift.mjs";
 import { S3ObjectClient, type S3Endpoint } from "../storage/s3-client";
 
@@ -20,15 +19,15 @@ export async function useSwift(): Promise<TestSwift> {
   let url = process.env.COFFER_TEST_S3_ENDPOINT;
   let own: { stop(): Promise<void> } | undefined;
   if (!url) {
-    own = await startSwift();
-    url = (own as unknown as { endpoint: string }).endpoint;
+    const started = await startSwift();
+    own = started;
+    url = started.endpoint;
   }
   const endpoint: S3Endpoint = {
     endpoint: url,
-    region: SWIFT_REGION as string,
+    region: SWIFT_REGION,
     pathStyle: true,
-    accessKeyId: (SWIFT_CREDENTIALS as { accessKeyId: string }).accessKeyId,
-    secretAccessKey: (SWIFT_CREDENTIALS as { secretAccessKey: string }).secretAccessKey,
+    ...SWIFT_CREDENTIALS,
   };
   return {
     endpoint,

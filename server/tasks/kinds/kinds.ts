@@ -20,6 +20,7 @@ import { debugWriteHoldKind } from "./debug-write-hold";
 import { gcKind } from "./gc-kind";
 import { moveGroupKind, moveNamespaceKind } from "./move-kinds";
 import { pruneKind } from "./prune-kind";
+import { s3RefreshKind } from "./s3-refresh-kind";
 import { registerTaskKind } from "../core/registry";
 import { verifyGroupKind, verifyKind, verifySnapshotKind } from "./verify-kind";
 
@@ -33,5 +34,6 @@ registerTaskKind(verifyGroupKind);
 registerTaskKind(verifySnapshotKind);
 registerTaskKind(pruneKind);
 registerTaskKind(backupKind);
+registerTaskKind(s3RefreshKind);
 
 export { registerTaskKind };
