@@ -5,6 +5,9 @@
  * is skipped.
  */
 import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { createDatastore } from "../lifecycle";
+import { useTempHome } from "./lock-env";
 import { startSwift, SWIFT_CREDENTIALS, SWIFT_REGION } from "../../../scripts/swift.mjs";
 import { S3ObjectClient, type S3Endpoint } from "../storage/s3-client";
 
@@ -42,3 +45,38 @@ export async function useSwift(): Promise<TestSwift> {
     },
   };
 }
+
+/**
+ * A temporary COFFER_HOME with one S3 datastore on `swift` in a fresh bucket, made the way users
+ * make one (createDatastore with s3 options); credentials through the environment.
+ */
+export async function useTempS3Store(swift: TestSwift, name = "s3store") {
+  const h = await useTempHome();
+  const { bucket, client } = await swift.newBucket();
+  const saved = { key: process.env.COFFER_S3_ACCESS_KEY, secret: process.env.COFFER_S3_SECRET_KEY };
+  process.env.COFFER_S3_ACCESS_KEY = swift.endpoint.accessKeyId;
+  process.env.COFFER_S3_SECRET_KEY = swift.endpoint.secretAccessKey;
+  const dir = path.join(h.home, "cache", name);
+  await createDatastore(name, { path: dir, s3: { endpoint: swift.endpoint.endpoint, bucket, pathStyle: true } });
+  return {
+    ...h,
+    name,
+    path: dir,
+    bucket,
+    client,
+    /** Keys under the store's prefix, without it. */
+    async keys(prefix = ""): Promise<string[]> {
+      return (await client.listAll(`${name}/${prefix}`)).map((o) => o.key.slice(name.length + 1));
+    },
+    async cleanup() {
+      await client.deletePrefix("").catch(() => undefined);
+      client.destroy();
+      if (saved.key === undefined) delete process.env.COFFER_S3_ACCESS_KEY;
+      else process.env.COFFER_S3_ACCESS_KEY = saved.key;
+      if (saved.secret === undefined) delete process.env.COFFER_S3_SECRET_KEY;
+      else process.env.COFFER_S3_SECRET_KEY = saved.secret;
+      await h.cleanup();
+    },
+  };
+}
+export type TempS3Store = Awaited<ReturnType<typeof useTempS3Store>>;
