@@ -30,7 +30,8 @@ const SECURITY_HEADERS = [
 
 const nextConfig: NextConfig = {
   // The engine spawns bin/coffer for tasks and reads /proc; keep it out of client bundles.
-  serverExternalPackages: ["proper-lockfile"],
+  // The AWS SDK (S3 datastores) is server-only and large: loaded from node_modules, not bundled.
+  serverExternalPackages: ["proper-lockfile", "@aws-sdk/client-s3"],
   // No `X-Powered-By: Next.js`: it tells an attacker which exploits to try.
   poweredByHeader: false,
   async headers() {

@@ -17,9 +17,6 @@ import { CofferError, isErrno } from "./model/errors";
 import { checkDatastoreName, printable } from "./model/names";
 import { paths } from "../config/paths";
 import { checkBucket, checkS3Url, formatBackend, getS3Credentials, putS3Endpoint, removeS3Endpoint, type S3EndpointConfig } from "../config/s3-config";
-import { S3ObjectClient } from "./storage/s3-client";
-import { refreshCache } from "./storage/s3-refresh";
-import { s3ClientFor } from "./storage/open-backend";
 
 
 /** An S3 datastore (PBS 4.2): chunks and content in a bucket, `path` is the local cache. */
@@ -56,6 +53,7 @@ function checkComment(comment: string | undefined): void {
 export async function createDatastore(name: string, options: CreateDatastoreOptions = {}): Promise<DatastoreConfig> {
   checkDatastoreName(name);
   checkComment(options.comment);
+  if (options.s3) checkS3Options(options.s3, options.path);
   if (options.path !== undefined && (options.path === "" || options.path.includes("\0"))) {
     throw new CofferError("BAD_REQUEST", `invalid path '${printable(options.path)}'`);
   }
@@ -95,7 +93,7 @@ export async function createDatastore(name: string, options: CreateDatastoreOpti
     if ((!options.reuse || options.s3) && createdDir) await fs.rm(dir, { recursive: true, force: true });
     throw err;
   }
-  if (s3 && options.reuse) await refreshCache(entry);
+  if (s3 && options.reuse) await (await import("./storage/s3-open")).refreshCache(entry);
   return entry;
 }
 
@@ -105,14 +103,20 @@ export async function createDatastore(name: string, options: CreateDatastoreOpti
  * store's prefix is empty unless `reuse` (then the cache is rebuilt from it after creation).
  * The endpoint entry gets the datastore's name as its id.
  */
-async function prepareS3(name: string, o: S3CreateOptions, cache: string | undefined, reuse: boolean) {
-  if (cache === undefined) throw new CofferError("BAD_REQUEST", "an S3 datastore needs --cache DIR: the local cache directory");
+function checkS3Options(o: S3CreateOptions, cache: string | undefined): void {
   checkS3Url(o.endpoint);
   checkBucket(o.bucket);
   const region = o.region ?? "us-east-1";
-  if (!/^[a-z0-9-]{1,64}$/.test(region)) throw new CofferError("BAD_REQUEST", `invalid region '${region}': lowercase letters, digits and '-'`);
+  if (!/^[a-z0-9-]{1,64}$/.test(region)) throw new CofferError("BAD_REQUEST", `invalid region '${region}': 1 to 64 lowercase letters, digits and '-'`);
+  if (cache === undefined) throw new CofferError("BAD_REQUEST", "an S3 datastore needs --cache DIR: the local cache directory");
+}
+
+async function prepareS3(name: string, o: S3CreateOptions, cache: string | undefined, reuse: boolean) {
+  checkS3Options(o, cache);
+  const region = o.region ?? "us-east-1";
   const endpoint: S3EndpointConfig = { id: name, endpoint: o.endpoint, region, "path-style": o.pathStyle ?? false };
   const creds = getS3Credentials(name);
+  const { S3ObjectClient } = await import("./storage/s3-open");
   const client = new S3ObjectClient({ endpoint: o.endpoint, region, pathStyle: o.pathStyle ?? false, ...creds }, o.bucket);
   try {
     if (!(await client.headBucket())) await client.createBucket();
@@ -208,7 +212,7 @@ export async function removeDatastore(name: string, options: { destroyData?: boo
   );
   if (removed?.backend) {
     if (options.destroyData) {
-      const client = await s3ClientFor(removed);
+      const client = await (await import("./storage/s3-open")).s3ClientFor(removed);
       await client?.deletePrefix(`${removed.name}/`);
     }
     await removeS3Endpoint(removed.name);

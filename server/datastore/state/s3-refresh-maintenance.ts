@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { getActiveOperations } from "./active-operations";
-import { refreshCache, type RefreshStats } from "../storage/s3-refresh";
+import type { RefreshStats } from "../storage/s3-refresh";
 import { getDatastoreConfig, setMaintenanceMode } from "../../config/datastore-config";
 import { parseBackend } from "../../config/s3-config";
 import { CofferError, errorMessage } from "../model/errors";
@@ -42,6 +42,7 @@ export async function refreshDatastore(name: string, opts: { log?: EngineLog; si
     }
     if (!(await stillOurs())) throw new CofferError("CONFLICT", "maintenance mode is not 's3-refresh'");
     log.info(`refreshing the local cache of datastore '${name}' from its bucket`);
+    const { refreshCache } = await import("../storage/s3-open");
     return await refreshCache(await getDatastoreConfig(name), log, opts.signal);
   } finally {
     try {

@@ -48,6 +48,11 @@ const MAX_ATTEMPTS = 5;
 /** DeleteObjects takes at most 1000 keys (S3's and Swift's max_multi_delete_objects). */
 const DELETE_BATCH = 1000;
 
+// The SDK warns on stderr, once per process, that releases after January 2027 need Node 22: it
+// would end up in every CLI command's and task's output. docs/s3.md says it; an operator can
+// still turn it on by setting the variable to anything else.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 const md5 = (data: Uint8Array | string) => createHash("md5").update(data).digest("base64");
 
 function isNotFound(err: unknown): boolean {
@@ -125,9 +130,13 @@ export class S3ObjectClient {
   }
 
   /** Uploads with replace semantics; the server checks the bytes against Content-MD5. */
-  async put(key: string, body: Uint8Array | string): Promise<void> {
+  async put(key: string, data: Uint8Array | string): Promise<void> {
+    // A Buffer, so that the SDK knows the length (a string of length 0 looks like a stream to it).
+    const body = typeof data === "string" ? Buffer.from(data) : data;
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentMD5: md5(body) }));
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentMD5: md5(body), ContentLength: body.length }),
+      );
     } catch (err) {
       throw this.fail(`uploading object '${key}'`, err);
     }

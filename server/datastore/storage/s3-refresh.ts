@@ -8,7 +8,7 @@
 import { mkdirSync, readdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { S3Keys } from "./s3-keys";
-import { s3ClientFor } from "./open-backend";
+import { s3ClientFor } from "./s3-clients";
 import type { DatastoreConfig } from "../../config/datastore-config";
 import { CofferError } from "../model/errors";
 import type { EngineLog } from "../model/log";
