@@ -116,6 +116,8 @@ export interface ChunkBackend {
   chunkFileForWorkers(digest: Uint8Array): string;
   /** A remote store's step before `chunkFileForWorkers`: bring the chunk into the local cache. */
   fetchToCache?(digest: Uint8Array): Promise<void>;
+  /** A remote store's check before GC that it can be reached at all. */
+  checkReachable?(): Promise<void>;
 
   // Garbage collection (reference 5.2, 5.3). The local store does these synchronously in one
   // call (see gc/gc-pace.ts: an await per chunk would double GC's time); callers keep slices short.

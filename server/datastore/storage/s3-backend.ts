@@ -114,7 +114,14 @@ export class S3Backend implements DatastoreBackend {
 
   async removeTree(rel: string): Promise<void> {
     if (rel === "") throw new Error("refusing to remove the datastore base directory");
-    await this.client.deletePrefix(this.keys.contentDir(rel));
+    try {
+      await this.client.deletePrefix(this.keys.contentDir(rel));
+    } catch (err) {
+      // The cache goes anyway (an aborted backup must not leave its snapshot behind because the
+      // store went away); what stays in the bucket is stray content the next GC removes.
+      await this.cache.removeTree(rel);
+      throw err;
+    }
     await this.cache.removeTree(rel);
   }
 

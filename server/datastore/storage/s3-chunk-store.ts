@@ -130,6 +130,10 @@ export class S3ChunkStore implements ChunkBackend {
     await rename(tmp, file);
   }
 
+  async checkReachable(): Promise<void> {
+    if (!(await this.client.headBucket())) throw new CofferError("NOT_FOUND", `failed to reach bucket '${this.client.bucket}': it does not exist`);
+  }
+
   chunkTimes(digest: Uint8Array): Promise<StoredChunkTimes | undefined> {
     return this.cache.chunkTimes(digest);
   }

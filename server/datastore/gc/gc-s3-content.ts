@@ -1,0 +1,82 @@
+/**
+ * S3 only: removes content objects (indexes, blobs, owner, notes, namespace markers) that have
+ * no file in the local cache, which holds every snapshot's files (content is written to both,
+ * and s3-refresh restores the cache from the bucket). They are what an interrupted operation
+ * leaves behind: a move killed after the cache rename but before deleting its source objects
+ * (PBS calls them orphaned and leaves them to the admin), a killed backup's objects of a
+ * snapshot whose cache directory went away, a failed source delete. Left alone, a refresh would
+ * bring them back as snapshots.
+ *
+ * Only objects older than this GC's start are candidates (anything written since belongs to an
+ * operation still running), and each is removed under the lock of the snapshot or group it
+ * belongs to, after checking again that the cache has no such file: a move or backup in flight
+ * holds those locks between writing an object and writing its cache file, so a busy lock
+ * means "skip it this time".
+ */
+import type { S3Backend } from "../storage/s3-backend";
+import type { Store } from "../storage/store";
+import { lockGroup, lockSnapshot } from "../locking/locks";
+import type { LockGuard } from "../../platform/file-lock";
+import { BackupNamespace, checkBackupType, parseBackupTime, type GroupRef, type SnapshotRef } from "../model/names";
+import type { EngineLog } from "../model/log";
+
+const NAMESPACE_MARKER = "/.namespace";
+/** Object times have whole seconds (and the server has its own clock): a margin on "older than". */
+const CLOCK_MARGIN_MS = 2000;
+
+/** Which snapshot or group a content path belongs to; undefined for anything else. */
+export function contentOwner(rel: string): { ns: BackupNamespace; group: GroupRef; snapshot?: SnapshotRef } | undefined {
+  const parts = rel.split("/");
+  const nsParts: string[] = [];
+  while (parts[0] === "ns" && parts.length > 2) {
+    nsParts.push(parts[1]!);
+    parts.splice(0, 2);
+  }
+  if (parts.length < 3) return undefined;
+  try {
+    const ns = BackupNamespace.parse(nsParts.join("/"));
+    const group = { type: checkBackupType(parts[0]!), id: parts[1]! };
+    if (parts.length === 3) return { ns, group };
+    if (parts.length === 4) return { ns, group, snapshot: { ...group, time: parseBackupTime(parts[2]!) } };
+  } catch {
+    // not a path Coffer writes: leave it alone
+  }
+  return undefined;
+}
+
+export async function sweepStrayContent(store: Store, startedAtMs: number, log: EngineLog, signal?: AbortSignal): Promise<number> {
+  if (store.backend.kind !== "s3") return 0;
+  const s3 = store.backend as S3Backend;
+  let removed = 0;
+  for await (const page of s3.client.list(s3.keys.contentDir(""))) {
+    for (const o of page) {
+      signal?.throwIfAborted();
+      if (!o.lastModified || o.lastModified.getTime() >= startedAtMs - CLOCK_MARGIN_MS) continue;
+      const rel = s3.keys.contentRel(o.key);
+      if (rel === undefined || rel === ".marker") continue;
+      const local = rel.endsWith(NAMESPACE_MARKER) ? rel.slice(0, -NAMESPACE_MARKER.length) : rel;
+      if (await s3.exists(local)) continue;
+      let guard: LockGuard | undefined;
+      if (!rel.endsWith(NAMESPACE_MARKER)) {
+        const owner = contentOwner(rel);
+        if (!owner) continue;
+        try {
+          guard = owner.snapshot
+            ? await lockSnapshot(store.name, owner.ns, owner.snapshot, "exclusive")
+            : await lockGroup(store.name, owner.ns, owner.group);
+        } catch {
+          continue; // busy: an operation on it is running
+        }
+      }
+      try {
+        if (await s3.exists(local)) continue;
+        await s3.client.delete(o.key);
+        removed++;
+      } finally {
+        await guard?.release();
+      }
+    }
+  }
+  if (removed > 0) log.info(`Removed stray content objects: ${removed}`);
+  return removed;
+}
