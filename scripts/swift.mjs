@@ -10,7 +10,7 @@
  * be installed or started, `startSwift` throws an error that says why: nothing is skipped.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -70,7 +70,7 @@ async function waitHealthy(url, signal) {
 }
 
 /**
- * @typedef {{ endpoint: string, region: string, credentials: { accessKeyId: string, secretAccessKey: string }, dir: string, stop(): Promise<void> }} Swift
+ * @typedef {{ endpoint: string, region: string, credentials: { accessKeyId: string, secretAccessKey: string }, dir: string, stop(): Promise<void>, stopProxy(): Promise<void>, startProxy(): Promise<void> }} Swift
  * @param {{ log?: (line: string) => void }} [opts]
  * @returns {Promise<Swift>}
  */
@@ -142,9 +142,44 @@ export async function startSwift(opts = {}) {
     clearTimeout(timer);
     ac.abort();
   }
+  const pidFile = path.join(dir, "run", "pids");
+  const readPids = () => readFileSync(pidFile, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  const portOpen = () =>
+    fetch(`${endpoint}/healthcheck`, { signal: AbortSignal.timeout(2000) }).then(
+      () => true,
+      () => false,
+    );
+  /** Stops the proxy only (the "object store went away" tests): resolves once it refuses connections. */
+  const stopProxy = async () => {
+    const pids = readPids();
+    const proxyPid = pids[pids.length - 1];
+    try {
+      process.kill(proxyPid, "SIGTERM");
+    } catch {}
+    while (await portOpen()) await new Promise((r) => setTimeout(r, 50));
+  };
+  /** Starts the proxy again on the same port; resolves once it answers. */
+  const startProxy = async () => {
+    const proxy = spawn("/usr/bin/python3", [path.join(dir, "swiftrun.py"), "/usr/bin/swift-proxy-server", path.join(dir, "etc", "proxy-server.conf")], {
+      env: { ...process.env, SWIFT_CONF_FILE: path.join(dir, "etc", "swift.conf") },
+      stdio: "ignore",
+      detached: true,
+    });
+    proxy.unref();
+    const pids = readPids();
+    pids.push(/** @type {number} */ (proxy.pid));
+    writeFileSync(pidFile, pids.join(" "));
+    const ac = new AbortController();
+    const t = setTimeout(() => ac.abort(new Error("timeout")), START_TIMEOUT_MS);
+    try {
+      await waitHealthy(`${endpoint}/healthcheck`, ac.signal);
+    } finally {
+      clearTimeout(t);
+    }
+  };
   opts.log?.(`OpenStack Swift (s3api) listening on ${endpoint} (memcached ${mc}, object ${obj}, container ${con}, account ${acc})`);
   child.unref();
-  return { endpoint, region: SWIFT_REGION, credentials: SWIFT_CREDENTIALS, dir, stop };
+  return { endpoint, region: SWIFT_REGION, credentials: SWIFT_CREDENTIALS, dir, stop, stopProxy, startProxy };
 }
 
 // `node scripts/swift.mjs`: starts one and keeps it running until Ctrl-C (for benchmarks by hand).

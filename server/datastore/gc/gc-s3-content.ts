@@ -21,8 +21,6 @@ import { BackupNamespace, checkBackupType, parseBackupTime, type GroupRef, type 
 import type { EngineLog } from "../model/log";
 
 const NAMESPACE_MARKER = "/.namespace";
-/** Object times have whole seconds (and the server has its own clock): a margin on "older than". */
-const CLOCK_MARGIN_MS = 2000;
 
 /** Which snapshot or group a content path belongs to; undefined for anything else. */
 export function contentOwner(rel: string): { ns: BackupNamespace; group: GroupRef; snapshot?: SnapshotRef } | undefined {
@@ -44,14 +42,15 @@ export function contentOwner(rel: string): { ns: BackupNamespace; group: GroupRe
   return undefined;
 }
 
-export async function sweepStrayContent(store: Store, startedAtMs: number, log: EngineLog, signal?: AbortSignal): Promise<number> {
+/** `olderThanMs`: the GC's start less a margin (gc.ts, strayMinAgeMs). */
+export async function sweepStrayContent(store: Store, olderThanMs: number, log: EngineLog, signal?: AbortSignal): Promise<number> {
   if (store.backend.kind !== "s3") return 0;
   const s3 = store.backend as S3Backend;
   let removed = 0;
   for await (const page of s3.client.list(s3.keys.contentDir(""))) {
     for (const o of page) {
       signal?.throwIfAborted();
-      if (!o.lastModified || o.lastModified.getTime() >= startedAtMs - CLOCK_MARGIN_MS) continue;
+      if (!o.lastModified || o.lastModified.getTime() >= olderThanMs) continue;
       const rel = s3.keys.contentRel(o.key);
       if (rel === undefined || rel === ".marker") continue;
       const local = rel.endsWith(NAMESPACE_MARKER) ? rel.slice(0, -NAMESPACE_MARKER.length) : rel;

@@ -54,6 +54,12 @@ export interface GcOptions {
    * runs, where it is what detects a file system that ignores atime updates.
    */
   skipAtimeCheck?: boolean;
+  /**
+   * S3: how much older than this GC's start a content object without a cache file must be to be
+   * removed as stray (default 2 s, for whole-second object times and clock skew; the lock and
+   * the second look protect what is in flight either way). Tests that check the sweep use 0.
+   */
+  strayMinAgeMs?: number;
   hooks?: {
     /** Runs in phase 1 after the index files were listed, before the hierarchy is walked. */
     afterIndexList?: () => Promise<void>;
@@ -147,7 +153,7 @@ export async function garbageCollection(ds: WriteHandle, opts: GcOptions): Promi
 
     if (store.backend.kind === "s3") {
       log.info("Start GC phase3 (sweep stray content objects)");
-      await sweepStrayContent(store, startedAtMs, log, signal);
+      await sweepStrayContent(store, startedAtMs - (opts.strayMinAgeMs ?? 2000), log, signal);
     }
 
     for (const line of gcSummaryLines(status)) log.info(line);

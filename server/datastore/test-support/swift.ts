@@ -16,11 +16,18 @@ export interface TestSwift {
   /** A fresh bucket, created. */
   newBucket(): Promise<{ bucket: string; client: S3ObjectClient }>;
   stop(): Promise<void>;
+  /** Only on a Swift of our own (`useSwift({ own: true })`). */
+  stopProxy?(): Promise<void>;
+  startProxy?(): Promise<void>;
 }
 
-export async function useSwift(): Promise<TestSwift> {
-  let url = process.env.COFFER_TEST_S3_ENDPOINT;
-  let own: { stop(): Promise<void> } | undefined;
+/**
+ * `own`: a Swift of this test file's own even under `npm test`, for tests that stop the object
+ * store (they would break the other files' tests on a shared one).
+ */
+export async function useSwift(opts: { own?: boolean } = {}): Promise<TestSwift> {
+  let url = opts.own ? undefined : process.env.COFFER_TEST_S3_ENDPOINT;
+  let own: Awaited<ReturnType<typeof startSwift>> | undefined;
   if (!url) {
     const started = await startSwift();
     own = started;
@@ -43,6 +50,8 @@ export async function useSwift(): Promise<TestSwift> {
     async stop() {
       await own?.stop();
     },
+    stopProxy: own?.stopProxy,
+    startProxy: own?.startProxy,
   };
 }
 
