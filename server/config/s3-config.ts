@@ -14,6 +14,7 @@ import { CofferError, isErrno } from "../datastore/model/errors";
 import { writeFileAtomic } from "../platform/atomic-file";
 import { lockNamed } from "../platform/file-lock";
 import { SAFE_ID_REGEX } from "../datastore/model/names";
+import { checkBucketName, checkS3Endpoint } from "../datastore/model/s3";
 import path from "node:path";
 
 const endpointSchema = z.object({
@@ -36,19 +37,12 @@ export interface S3BackendSpec {
   bucket: string;
 }
 
-/** S3 bucket names: 3-63 characters, lowercase letters, digits, dots and hyphens. */
-export const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
 export function checkS3Url(url: string): void {
-  if (!endpointSchema.shape.endpoint.safeParse(url).success) {
-    throw new CofferError("BAD_REQUEST", `invalid S3 endpoint '${url}': expected http://host[:port] or https://host[:port]`);
-  }
+  checkS3Endpoint(url);
 }
 
 export function checkBucket(bucket: string): void {
-  if (!BUCKET_RE.test(bucket)) {
-    throw new CofferError("BAD_REQUEST", `invalid bucket name '${bucket}': 3 to 63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit`);
-  }
+  checkBucketName(bucket);
 }
 
 export function formatBackend(spec: S3BackendSpec): string {

@@ -15,6 +15,7 @@ import {
 } from "../config/datastore-config";
 import { CofferError, isErrno } from "./model/errors";
 import { checkDatastoreName, printable } from "./model/names";
+import { checkS3Region } from "./model/s3";
 import { paths } from "../config/paths";
 import { checkBucket, checkS3Url, formatBackend, getS3Credentials, putS3Endpoint, removeS3Endpoint, type S3EndpointConfig } from "../config/s3-config";
 
@@ -107,7 +108,7 @@ function checkS3Options(o: S3CreateOptions, cache: string | undefined): void {
   checkS3Url(o.endpoint);
   checkBucket(o.bucket);
   const region = o.region ?? "us-east-1";
-  if (!/^[a-z0-9-]{1,64}$/.test(region)) throw new CofferError("BAD_REQUEST", `invalid region '${region}': 1 to 64 lowercase letters, digits and '-'`);
+  checkS3Region(region);
   if (cache === undefined) throw new CofferError("BAD_REQUEST", "an S3 datastore needs --cache DIR: the local cache directory");
 }
 
