@@ -26,8 +26,8 @@ import type { IndexFile } from "../format/index-file";
 import { CofferError, errorMessage } from "../model/errors";
 
 const NAMESPACE_MARKER = ".namespace";
-/** A namespace directory: `ns/<name>` at the root or below another namespace. */
-const NAMESPACE_DIR_RE = /(^|\/)ns\/[^/]+$/;
+/** A namespace directory: `ns/<a>/ns/<b>...` from the root, nothing else (a group `vm/ns` is not one). */
+const NAMESPACE_DIR_RE = /^(ns\/[^/]+\/)*ns\/[^/]+$/;
 /** Files that stay local: GC's status is this host's record, not datastore content. */
 const LOCAL_ONLY = new Set([GC_STATUS_FILE]);
 
