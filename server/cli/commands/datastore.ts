@@ -27,7 +27,9 @@ export const datastoreCommands: Command[] = [
     path: ["datastore", "create"],
     summary: "Create a datastore, or attach an existing PBS datastore (--reuse)",
     description:
-      "Create a datastore (by default in COFFER_HOME/datastores/<name>), or attach an existing PBS-format datastore with --reuse without changing it.",
+      "Create a datastore (by default in COFFER_HOME/datastores/<name>), or attach an existing PBS-format datastore with --reuse without changing it. " +
+      "With --s3-endpoint, --bucket and --cache the datastore lives in an S3-compatible object store with a local cache (docs/s3.md); " +
+      "credentials come from COFFER_S3_ACCESS_KEY/COFFER_S3_SECRET_KEY or COFFER_HOME/etc/s3-credentials.json (mode 0600), never from the command line.",
     spec: {
       positionals: [{ name: "name", description: "datastore name: 3 to 32 characters of A-Z a-z 0-9 _ . - (not starting with . or -)" }],
       options: {

@@ -29,7 +29,7 @@ import { taskStatus } from "../core/task-status";
 import { parseUpid } from "../core/upid";
 import { waitUntil } from "../test-support/env";
 
-const ROUNDS = Number(process.env.COFFER_S3_KILL_ROUNDS ?? 4);
+const ROUNDS = Number(process.env.COFFER_S3_KILL_ROUNDS ?? 3);
 const T0 = 1_700_000_000;
 const UPID = "UPID:testnode:00001234:00000001:00000000:65000000:verify:s3store:root@pam:";
 const root = BackupNamespace.root;
