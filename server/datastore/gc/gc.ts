@@ -57,7 +57,8 @@ export interface GcOptions {
   /**
    * S3: how much older than this GC's start a content object without a cache file must be to be
    * removed as stray (default 2 s, for whole-second object times and clock skew; the lock and
-   * the second look protect what is in flight either way). Tests that check the sweep use 0.
+   * the second look protect what is in flight either way; Swift rounds Last-Modified up to the
+   * next second). Tests that check the sweep pass a negative age, so that only those decide.
    */
   strayMinAgeMs?: number;
   hooks?: {

@@ -12,6 +12,7 @@ import { BackupNamespace, formatBackupTime } from "../model/names";
 import { moveGroup } from "../move/move-group";
 import { moveNamespace } from "../move/move-namespace";
 import { openDatastore } from "../open";
+import { lockSnapshot } from "../locking/locks";
 import { pruneGroup } from "../prune/prune";
 import { restoreArchive } from "../backup/restore";
 import { refreshDatastore } from "../state/s3-refresh-maintenance";
@@ -100,6 +101,34 @@ describe("S3 datastore on OpenStack Swift", () => {
     const listed = await withWrite(t.name, (ds) => ds.listSnapshots(ns("target/a/b")));
     expect(listed).toHaveLength(1);
     expect((await verify()).res).toMatchObject({ ok: 2, failed: [] });
+  });
+
+  it("GC removes content objects the cache does not have (a killed move's sources), but not under a held lock", async () => {
+    await withWrite(t.name, async (ds) => {
+      await ds.createNamespace(root, "a");
+      await writeSnapshot(ds, "", "vm/100", T0, { image: randomBytes(64 * 1024) });
+    });
+    const src = `vm/100/${when(T0)}`;
+    const before = await t.keys(`.cnt/${src}/`);
+    // A move killed after its cache rename, before deleting the sources: the objects stay, the
+    // cache has the snapshot at the target only.
+    const saved = await Promise.all(before.map(async (k) => [k, (await t.client.get(`${t.name}/${k}`))!] as const));
+    await withWrite(t.name, (ds) => moveGroup(ds, root, vm100, ns("a"), true, collectingLog()));
+    for (const [k, bytes] of saved) await t.client.put(`${t.name}/${k}`, bytes);
+    // The objects are seconds old, and Swift rounds Last-Modified up to the next second: a
+    // negative age takes them in, so that only the lock and the cache decide.
+    const strayGc = () =>
+      withWrite(t.name, (ds) => garbageCollection(ds, { upid: UPID, log: collectingLog(), skipAtimeCheck: true, strayMinAgeMs: -5000 }));
+    const held = await lockSnapshot(t.name, root, { ...vm100, time: T0 }, "exclusive");
+    try {
+      await strayGc();
+      expect(await t.keys(`.cnt/${src}/`)).toEqual(before); // an operation holds it: left alone
+    } finally {
+      await held.release();
+    }
+    await strayGc();
+    expect(await t.keys(`.cnt/${src}/`)).toEqual([]);
+    expect(await t.keys(`.cnt/ns/a/${src}/`)).toHaveLength(before.length);
   });
 
   it("prunes snapshots in the bucket too", async () => {
