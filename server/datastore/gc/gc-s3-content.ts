@@ -47,8 +47,11 @@ export async function sweepStrayContent(store: Store, olderThanMs: number, log: 
   if (store.backend.kind !== "s3") return 0;
   const s3 = store.backend as S3Backend;
   let removed = 0;
+  const inBucket = new Set<string>();
   for await (const page of s3.client.list(s3.keys.contentDir(""))) {
     for (const o of page) {
+      const known = s3.keys.contentRel(o.key);
+      if (known !== undefined) inBucket.add(known);
       signal?.throwIfAborted();
       if (!o.lastModified || o.lastModified.getTime() >= olderThanMs) continue;
       const rel = s3.keys.contentRel(o.key);
@@ -77,5 +80,46 @@ export async function sweepStrayContent(store: Store, olderThanMs: number, log: 
     }
   }
   if (removed > 0) log.info(`Removed stray content objects: ${removed}`);
+  const uploaded = await uploadMissingContent(store, s3, inBucket, signal);
+  if (uploaded > 0) log.info(`Uploaded content files missing from the bucket: ${uploaded}`);
   return removed;
+}
+
+/**
+ * The other direction: a cache file the bucket lacks. A process killed between writing a file
+ * locally first and uploading it leaves one (an exclusive create, an index committed by its
+ * writer); a refresh would lose it. It goes up under the same locks, if it is still there.
+ */
+async function uploadMissingContent(store: Store, s3: S3Backend, inBucket: Set<string>, signal?: AbortSignal): Promise<number> {
+  const missing: string[] = [];
+  const walk = async (rel: string) => {
+    for (const e of await s3.list(rel, { missingOk: true })) {
+      if (rel === "" && e.name.startsWith(".")) continue;
+      const child = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory) await walk(child);
+      else if (e.isFile && !inBucket.has(child) && !/\.tmp_|\.tmp_[fd]idx$/.test(e.name)) missing.push(child);
+    }
+  };
+  await walk("");
+  let uploaded = 0;
+  for (const rel of missing) {
+    signal?.throwIfAborted();
+    const owner = contentOwner(rel);
+    if (!owner) continue;
+    let guard: LockGuard;
+    try {
+      guard = owner.snapshot ? await lockSnapshot(store.name, owner.ns, owner.snapshot, "exclusive") : await lockGroup(store.name, owner.ns, owner.group);
+    } catch {
+      continue; // busy: the operation that wrote it is still running
+    }
+    try {
+      const bytes = await s3.readFileIfExists(rel);
+      if (bytes === undefined || (await s3.client.head(s3.keys.content(rel)))) continue;
+      await s3.client.put(s3.keys.content(rel), bytes);
+      uploaded++;
+    } finally {
+      await guard.release();
+    }
+  }
+  return uploaded;
 }
