@@ -29,8 +29,9 @@ const SECURITY_HEADERS = [
 ];
 
 const nextConfig: NextConfig = {
-  // The zstd encoder loads its WebAssembly file from its package directory at run time.
-  serverExternalPackages: ["@bokuweb/zstd-wasm"],
+  // Loaded from node_modules at run time, not bundled: the zstd encoder finds its WebAssembly
+  // file in its package directory; the AWS SDK (S3 datastores) is server-only and large.
+  serverExternalPackages: ["@bokuweb/zstd-wasm", "@aws-sdk/client-s3"],
   // No `X-Powered-By: Next.js`: it tells an attacker which exploits to try.
   poweredByHeader: false,
   async headers() {

@@ -9,6 +9,7 @@ import { useState } from "react";
 import { AddDatastoreDialog } from "./AddDatastoreDialog";
 import { RemoveDatastoreDialog } from "./RemoveDatastoreDialog";
 import { usePermissions } from "./usePermissions";
+import { RefreshCacheButton } from "./RefreshCacheButton";
 import { useTRPC } from "./TrpcProvider";
 import { ErrorMessage } from "./ErrorMessage";
 import { ExplainedButton } from "./ExplainedButton";
@@ -73,6 +74,7 @@ export function DatastoreTable() {
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Path</th>
+                <th scope="col">Backend</th>
                 <th scope="col">Comment</th>
                 <th scope="col">Usage</th>
                 <th scope="col">Maintenance</th>
@@ -91,6 +93,7 @@ export function DatastoreTable() {
                     <JobFailuresBadge store={ds.name} />
                   </td>
                   <td className="mono" data-label="Path">{ds.path}</td>
+                  <td data-label="Backend">{ds.backend.type === "s3" ? `S3 (bucket ${ds.backend.bucket}), local cache` : "Local directory"}</td>
                   <td className="truncate" title={ds.comment} data-label="Comment">
                     {ds.comment}
                   </td>
@@ -99,7 +102,8 @@ export function DatastoreTable() {
                       const u = usageOf(ds.name);
                       if (!u) return usage.isPending ? <Spinner label={`Loading the usage of ${ds.name}`} /> : <span className="muted">—</span>;
                       if ("error" in u) return <span className="muted" title={u.error}>unavailable</span>;
-                      return <UsageBar usage={u} label={`Disk usage of ${ds.name}`} />;
+                      // An S3 store's path is its cache: the bar shows the cache's disk.
+                      return <UsageBar usage={u} label={`${ds.backend.type === "s3" ? "Cache disk usage" : "Disk usage"} of ${ds.name}`} />;
                     })()}
                   </td>
                   <td data-label="Maintenance">
@@ -110,6 +114,7 @@ export function DatastoreTable() {
                     )}
                   </td>
                   <td className="nowrap data-table__actions">
+                    {ds.backend.type === "s3" ? <RefreshCacheButton store={ds.name} /> : null}
                     <RemoveButton store={ds.name} onClick={() => setRemoving({ name: ds.name, path: ds.path })} />
                   </td>
                 </tr>

@@ -3,11 +3,16 @@
  * `npm test`: every check, in order, stopping at the first failure (DESIGN.md section 11):
  * type check, layering (scripts/check-layers.mjs), the CLI bundle, unit and integration tests, Debian chromium present, production build,
  * end-to-end tests. Output streams as it comes; a summary closes the run.
+ *
+ * The S3 tests run against a real OpenStack Swift (scripts/swift.mjs). It takes seconds to start,
+ * so it starts first, in the background, while the type check and the bundle run; the unit tests
+ * get its endpoint in COFFER_TEST_S3_ENDPOINT. If it cannot start, the run fails there, with why.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { startSwift } from "./swift.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => path.join(root, "node_modules", ".bin", name);
@@ -44,12 +49,36 @@ async function ensureChromium() {
   return existsSync(CHROMIUM) ? 0 : 1;
 }
 
+const swiftStarting = startSwift({ log: (line) => console.log(`[swift] ${line}`) }).then(
+  (swift) => ({ swift }),
+  (error) => ({ error }),
+);
+
+// Ctrl-C or a CI timeout must not leave Swift's servers behind (they are not in our process group).
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, async () => {
+    const started = await swiftStarting;
+    if (started.swift) await started.swift.stop();
+    process.exit(130);
+  });
+}
+
+async function unitTests() {
+  const started = await swiftStarting;
+  if (started.error) {
+    console.error(`npm test: OpenStack Swift (needed by the S3 tests) could not start:\n${started.error.message}`);
+    return 1;
+  }
+  env.COFFER_TEST_S3_ENDPOINT = started.swift.endpoint;
+  return run(bin("vitest"), ["run"]);
+}
+
 const steps = [
   { name: "type check", run: () => run(bin("tsc"), ["--noEmit"]) },
   { name: "layering", run: () => run(process.execPath, [path.join(root, "scripts", "check-layers.mjs")]) },
   // bin/coffer runs dist/cli (scripts/cli-bundle.mjs); the unit tests spawn it, e2e too.
   { name: "CLI bundle", run: () => run(process.execPath, [path.join(root, "scripts", "build-cli.mjs")]) },
-  { name: "unit tests", run: () => run(bin("vitest"), ["run"]) },
+  { name: "unit tests", run: unitTests },
   { name: "chromium", run: ensureChromium },
   { name: "build", run: () => run(bin("next"), ["build"]) },
   { name: "e2e tests", run: () => run(bin("playwright"), ["test"]) },
@@ -75,4 +104,6 @@ for (const step of steps) {
   const r = results.find((x) => x.name === step.name);
   console.log(`${r ? (r.ok ? "ok     " : "FAILED ") : "skipped"} ${step.name}${r ? ` (${r.seconds} s)` : ""}`);
 }
+const started = await swiftStarting;
+if (started.swift) await started.swift.stop();
 process.exit(failed ? failed.code || 1 : 0);

@@ -96,6 +96,7 @@ const INPUTS: Record<string, unknown> = {
   "datastore.gcHistory": { store: "demo" },
   "datastore.create": { name: "newstore" },
   "datastore.remove": { store: "demo" },
+  "datastore.refresh": { store: "demo" },
   "namespace.list": { store: "demo", parent: "" },
   "namespace.create": { store: "demo", parent: "", name: "x" },
   "namespace.delete": { store: "demo", ns: "prod" },

@@ -35,6 +35,8 @@ const datastoreSchema = z.object({
   "compression-level": z.number().int().min(1).max(19).optional(),
   /** PBS `gc-schedule`: a calendar event (checked by server/jobs when it is set). */
   "gc-schedule": z.string().optional(),
+  /** PBS 4.2 property string `type=s3,client=<id>,bucket=<name>` (s3-config.ts); absent: local. */
+  backend: z.string().optional(),
 });
 
 /**

@@ -13,6 +13,9 @@ export const paths = {
   home: () => cofferHome(),
   etc: () => path.join(cofferHome(), "etc"),
   datastoreConfig: () => path.join(cofferHome(), "etc", "datastore.json"),
+  /** S3 endpoints (PBS s3.cfg) and their credentials (owner-only, never in datastore.json). */
+  s3Config: () => path.join(cofferHome(), "etc", "s3.json"),
+  s3Credentials: () => path.join(cofferHome(), "etc", "s3-credentials.json"),
   run: () => path.join(cofferHome(), "run"),
   /** Lock directory of one datastore: `run/locks/<store>`. */
   locks: (store: string) => path.join(cofferHome(), "run", "locks", store),

@@ -16,7 +16,8 @@
 export { openDatastore, withDatastore, type HandleFor, type LookupHandle, type ReadHandle, type WriteHandle } from "./open";
 
 // Datastores as a whole.
-export { createDatastore, removeDatastore, type CreateDatastoreOptions } from "./lifecycle";
+export { createDatastore, removeDatastore, type CreateDatastoreOptions, type S3CreateOptions } from "./lifecycle";
+export { refreshDatastore } from "./state/s3-refresh-maintenance";
 export { maintenanceStatus } from "./state/maintenance-status";
 export { DEFAULT_USAGE_INTERVAL_S, diskUsage, readUsageHistory, sampleAllDatastores, type DiskUsage } from "./state/usage-history";
 

@@ -16,10 +16,23 @@ import {
 } from "../config/datastore-config";
 import { CofferError, isErrno } from "./model/errors";
 import { checkDatastoreName, printable } from "./model/names";
+import { checkS3Region } from "./model/s3";
 import { paths } from "../config/paths";
+import { checkBucket, checkS3Url, formatBackend, getS3Credentials, putS3Endpoint, removeS3Endpoint, type S3EndpointConfig } from "../config/s3-config";
 
+
+/** An S3 datastore (PBS 4.2): chunks and content in a bucket, `path` is the local cache. */
+export interface S3CreateOptions {
+  endpoint: string;
+  bucket: string;
+  /** Default us-east-1. */
+  region?: string;
+  pathStyle?: boolean;
+}
 
 export interface CreateDatastoreOptions {
+  /** Keep the datastore in an S3 bucket; `path` (required then) is its local cache. */
+  s3?: S3CreateOptions;
   /** Where the datastore lives; default `COFFER_HOME/datastores/<name>`. Relative paths are made absolute. */
   path?: string;
   /** Attach an existing PBS-format datastore directory without changing its data. */
@@ -58,6 +71,7 @@ export async function createDatastore(name: string, options: CreateDatastoreOpti
   checkDatastoreName(name);
   checkComment(options.comment);
   checkCompression(options.compression, options.compressionLevel);
+  if (options.s3) checkS3Options(options.s3, options.path);
   if (options.path !== undefined && (options.path === "" || options.path.includes("\0"))) {
     throw new CofferError("BAD_REQUEST", `invalid path '${printable(options.path)}'`);
   }
@@ -65,7 +79,7 @@ export async function createDatastore(name: string, options: CreateDatastoreOpti
   const existing = await listDatastoreConfigs();
   assertFree(existing, name, dir);
 
-  if (options.reuse) {
+  if (options.reuse && !options.s3) {
     await assertPbsDatastore(dir);
   } else {
     await assertEmptyOrMissing(dir);
@@ -75,8 +89,10 @@ export async function createDatastore(name: string, options: CreateDatastoreOpti
   if (options.comment) entry.comment = options.comment;
   if (options.compression !== undefined) entry.compression = options.compression as "zstd" | "none";
   if (options.compressionLevel !== undefined) entry["compression-level"] = options.compressionLevel;
+  const s3 = options.s3 && (await prepareS3(name, options.s3, options.path, options.reuse ?? false));
+  if (s3) entry.backend = s3.backend;
   let createdDir = false;
-  if (!options.reuse) {
+  if (!options.reuse || options.s3) {
     createdDir = (await fs.mkdir(dir, { recursive: true, mode: 0o755 })) !== undefined;
     try {
       await LocalChunkStore.create(dir, { onProgress: options.onProgress });
@@ -88,15 +104,57 @@ export async function createDatastore(name: string, options: CreateDatastoreOpti
     }
   }
   try {
+    if (s3) await putS3Endpoint(s3.endpoint);
     await updateDatastoreConfigs((list) => {
       assertFree(list, name, dir);
       return [...list, entry];
     });
   } catch (err) {
-    if (!options.reuse && createdDir) await fs.rm(dir, { recursive: true, force: true });
+    if ((!options.reuse || options.s3) && createdDir) await fs.rm(dir, { recursive: true, force: true });
     throw err;
   }
+  if (s3 && options.reuse) await (await import("./storage/s3-open")).refreshCache(entry);
   return entry;
+}
+
+/**
+ * Checks an S3 datastore's settings and its bucket before anything is created: the endpoint
+ * answers with these credentials, the bucket exists (it is created when missing), and the
+ * store's prefix is empty unless `reuse` (then the cache is rebuilt from it after creation).
+ * The endpoint entry gets the datastore's name as its id.
+ */
+function checkS3Options(o: S3CreateOptions, cache: string | undefined): void {
+  checkS3Url(o.endpoint);
+  checkBucket(o.bucket);
+  const region = o.region ?? "us-east-1";
+  checkS3Region(region);
+  if (cache === undefined) throw new CofferError("BAD_REQUEST", "an S3 datastore needs --cache DIR: the local cache directory");
+}
+
+async function prepareS3(name: string, o: S3CreateOptions, cache: string | undefined, reuse: boolean) {
+  checkS3Options(o, cache);
+  const region = o.region ?? "us-east-1";
+  const endpoint: S3EndpointConfig = { id: name, endpoint: o.endpoint, region, "path-style": o.pathStyle ?? false };
+  const creds = getS3Credentials(name);
+  const { S3ObjectClient } = await import("./storage/s3-open");
+  const client = new S3ObjectClient({ endpoint: o.endpoint, region, pathStyle: o.pathStyle ?? false, ...creds }, o.bucket);
+  try {
+    if (!(await client.headBucket())) await client.createBucket();
+    if (!reuse) {
+      for await (const page of client.list(`${name}/`, 1)) {
+        if (page.length > 0) {
+          throw new CofferError(
+            "CONFLICT",
+            `bucket '${o.bucket}' already holds datastore '${name}' (objects under '${name}/'): use --reuse to attach it and rebuild the cache`,
+          );
+        }
+        break;
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+  return { endpoint, backend: formatBackend({ type: "s3", client: name, bucket: o.bucket }) };
 }
 
 function assertFree(list: DatastoreConfig[], name: string, dir: string): void {
@@ -172,6 +230,13 @@ export async function removeDatastore(name: string, options: { destroyData?: boo
       return list.filter((d) => d.name !== name);
     }),
   );
+  if (removed?.backend) {
+    if (options.destroyData) {
+      const client = await (await import("./storage/s3-open")).s3ClientFor(removed);
+      await client?.deletePrefix(`${removed.name}/`);
+    }
+    await removeS3Endpoint(removed.name);
+  }
   if (options.destroyData && removed) {
     const chunks = await fs.stat(path.join(removed.path, ".chunks")).catch(() => undefined);
     if (chunks?.isDirectory()) await fs.rm(removed.path, { recursive: true, force: true });

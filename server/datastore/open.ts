@@ -6,14 +6,13 @@
  * writes verify needs); only write handles create, change, move or delete.
  */
 import { admitOperation, getActiveOperations, updateActiveOperations } from "./state/active-operations";
-import { LocalChunkStore } from "./storage/chunk-store";
+import { openBackend, type OpenedBackend } from "./storage/open-backend";
 import { type DatastoreConfig, getDatastoreConfig } from "../config/datastore-config";
 import { type DeleteStats, destroyGroup, destroySnapshot } from "./content/destroy";
 import { CofferError, withContext, MaintenanceError, errorMessage } from "./model/errors";
 import type { BackupManifest } from "./format/manifest";
 import { readGroupNotes, readOwner, setGroupNotes, writeOwner, assertGroupExists, createLockedGroup } from "./content/group";
 import { groupListItem, listGroupItems, listSnapshotItems } from "./content/listing";
-import { LocalBackend } from "./storage/local-backend";
 import { lockGroup } from "./locking/locks";
 import type { EngineLog } from "./model/log";
 import { checkMaintenance } from "./model/maintenance";
@@ -156,8 +155,8 @@ export async function openDatastore<O extends Operation>(name: string, op: O): P
     config = await admitOperation(name, op as "read" | "write", admit);
   }
   try {
-    const chunks = op === "lookup" ? undefined : await LocalChunkStore.open(config.path);
-    const handle = new Handle(config, op, chunks);
+    const opened = op === "lookup" ? undefined : await openBackend(config);
+    const handle = new Handle(config, op, opened);
     return handle as unknown as HandleFor<O>;
   } catch (err) {
     if (op !== "lookup") await updateActiveOperations(name, op, -1);
@@ -180,20 +179,20 @@ class Handle {
   readonly operation: Operation;
   readonly config: DatastoreConfig;
   private readonly store: Store | undefined;
-  private readonly chunkStore: LocalChunkStore | undefined;
+  private readonly opened: OpenedBackend | undefined;
   private closed = false;
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  constructor(config: DatastoreConfig, op: Operation, chunks: LocalChunkStore | undefined) {
+  constructor(config: DatastoreConfig, op: Operation, opened: OpenedBackend | undefined) {
     this.name = config.name;
     this.operation = op;
     this.config = config;
-    this.chunkStore = chunks;
-    if (chunks) {
-      this.store = { name: config.name, backend: new LocalBackend(config.path, chunks) };
+    this.opened = opened;
+    if (opened) {
+      this.store = { name: config.name, backend: opened.backend };
       stores.set(this, this.store);
     }
   }
@@ -279,7 +278,7 @@ class Handle {
 
   async markChunkBad(digest: Uint8Array) {
     this.io("read");
-    return this.chunkStore!.markBad(digest);
+    return this.opened!.markBad(digest);
   }
 
   async createNamespace(parent: BackupNamespace, name: string) {

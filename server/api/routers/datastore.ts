@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { getDatastoreConfig, listDatastoreConfigs, type DatastoreConfig } from "../../config/datastore-config";
+import { parseBackend } from "../../config/s3-config";
 import { datastoreAclPath, datastoreVisibility, privilegedPathsBelow } from "../../auth";
 import type { NamespaceVisibility } from "../../datastore";
 import { namespaceVisibility, ownedBy } from "../namespace-scope";
@@ -14,7 +15,7 @@ import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "../../datastore/model/name
 import { countGroups, createDatastore, openDatastore, removeDatastore, type ReadHandle } from "../../datastore";
 import { datastoreCreateSchema } from "../../datastore/model/datastore-create";
 import { diskUsage, readUsageHistory, type DiskUsage } from "../../datastore";
-import { parseUpid } from "../../tasks";
+import { parseUpid, startTask } from "../../tasks";
 import type { AuthState } from "../auth-middleware";
 import { procedure, router, type Access } from "../init";
 import { gcJobStatus, lastVerify, type GcJobStatus, type LastTask } from "../job-status";
@@ -37,7 +38,14 @@ function summary(config: DatastoreConfig) {
     path: config.path,
     comment: config.comment,
     "maintenance-mode": config["maintenance-mode"],
+    /** `filesystem`, or the bucket of an S3 datastore (its `path` is then the local cache). */
+    backend: backendOf(config),
   };
+}
+
+function backendOf(config: DatastoreConfig): { type: "filesystem" } | { type: "s3"; bucket: string } {
+  const s3 = parseBackend(config.backend);
+  return s3 ? { type: "s3", bucket: s3.bucket } : { type: "filesystem" };
 }
 
 export type DatastoreSummary = ReturnType<typeof summary>;
@@ -235,8 +243,21 @@ export const datastoreRouter = router({
       ...(input.path !== undefined ? { path: input.path } : {}),
       reuse: input.reuse,
       ...(input.comment ? { comment: input.comment } : {}),
+      ...(input.s3 ? { s3: input.s3 } : {}),
     });
     return summary(cfg);
+  }),
+
+  /**
+   * Rebuilds an S3 datastore's cache from its bucket as an `s3-refresh` task (PBS PUT
+   * /admin/datastore/{store}/s3-refresh: Datastore.Modify), as `coffer datastore refresh` does.
+   */
+  refresh: procedure({ path: "store", privileges: ["Datastore.Modify"] }, storeInput).mutation(async ({ ctx, input }) => {
+    const config = await getDatastoreConfig(input.store);
+    if (!parseBackend(config.backend)) {
+      throw new CofferError("BAD_REQUEST", `datastore '${input.store}' is not on S3: only an S3 datastore has a cache to refresh`);
+    }
+    return startTask("s3-refresh", { store: input.store }, { authId: ctx.auth.authId ?? "root@pam" });
   }),
 
   /** Forgets a datastore, as `coffer datastore remove` does; its data stays unless `destroyData`. */

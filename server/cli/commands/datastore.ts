@@ -1,16 +1,36 @@
-import { createDatastore, removeDatastore } from "../../datastore";
+import { createDatastore, removeDatastore, type S3CreateOptions } from "../../datastore";
 import { removeJobsOfStore } from "../../jobs";
 import { listDatastoreConfigs } from "../../config/datastore-config";
+import { parseBackend } from "../../config/s3-config";
+import { checkDatastoreName } from "../../datastore/model/names";
+import { CofferError } from "../../datastore/model/errors";
 import type { Command } from "../command";
-import { req, str } from "../command";
+import { STORE, req, str, withDatastore } from "../command";
 import { emit, printTable } from "../output";
+import { runTaskCommand } from "../run-task";
+
+/** `--s3-endpoint URL --bucket B [--region R] [--path-style] --cache DIR`; credentials never come from here. */
+function s3Options(args: Parameters<Command["run"]>[0]): S3CreateOptions | undefined {
+  const endpoint = str(args, "s3-endpoint");
+  const bucket = str(args, "bucket");
+  const s3Only = ["bucket", "region", "path-style", "cache"].filter((o) => args.options[o] !== undefined);
+  if (endpoint === undefined) {
+    if (s3Only.length > 0) throw new CofferError("BAD_REQUEST", `--${s3Only[0]} is only for an S3 datastore: add --s3-endpoint URL`);
+    return undefined;
+  }
+  if (bucket === undefined) throw new CofferError("BAD_REQUEST", "an S3 datastore needs --bucket NAME");
+  if (args.options.path !== undefined) throw new CofferError("BAD_REQUEST", "an S3 datastore takes --cache DIR (its local cache), not --path");
+  return { endpoint, bucket, region: str(args, "region"), pathStyle: args.options["path-style"] === true };
+}
 
 export const datastoreCommands: Command[] = [
   {
     path: ["datastore", "create"],
     summary: "Create a datastore, or attach an existing PBS datastore (--reuse)",
     description:
-      "Create a datastore (by default in COFFER_HOME/datastores/<name>), or attach an existing PBS-format datastore with --reuse without changing it.",
+      "Create a datastore (by default in COFFER_HOME/datastores/<name>), or attach an existing PBS-format datastore with --reuse without changing it. " +
+      "With --s3-endpoint, --bucket and --cache the datastore lives in an S3-compatible object store with a local cache (docs/s3.md); " +
+      "credentials come from COFFER_S3_ACCESS_KEY/COFFER_S3_SECRET_KEY or COFFER_HOME/etc/s3-credentials.json (mode 0600), never from the command line.",
     spec: {
       positionals: [{ name: "name", description: "datastore name: 3 to 32 characters of A-Z a-z 0-9 _ . - (not starting with . or -)" }],
       options: {
@@ -19,13 +39,20 @@ export const datastoreCommands: Command[] = [
         comment: { type: "string", metavar: "TEXT", description: "a comment shown in the datastore list" },
         compression: { type: "string", metavar: "zstd|none", description: "how backups store new chunks: zstd (default, as PBS) or none" },
         "compression-level": { type: "string", metavar: "N", description: "zstd level 1 to 19 (default 2; PBS uses 1)" },
+        "s3-endpoint": { type: "string", metavar: "URL", description: "keep the datastore in an S3-compatible object store at URL (credentials: COFFER_S3_ACCESS_KEY/COFFER_S3_SECRET_KEY or COFFER_HOME/etc/s3-credentials.json, mode 0600)" },
+        bucket: { type: "string", metavar: "NAME", description: "S3: the bucket (created when missing)" },
+        region: { type: "string", metavar: "REGION", description: "S3: the region (default us-east-1)" },
+        "path-style": { type: "boolean", description: "S3: path-style requests (URL/bucket/key), as most self-hosted stores need" },
+        cache: { type: "string", metavar: "DIR", description: "S3: the local cache directory (required with --s3-endpoint)" },
       },
     },
     async run(args, format) {
       let lastPct = -1;
       const reuse = args.options.reuse === true;
+      const s3 = s3Options(args);
       const cfg = await createDatastore(req(args, "name"), {
-        path: str(args, "path"),
+        s3,
+        path: s3 ? str(args, "cache") : str(args, "path"),
         reuse,
         comment: str(args, "comment"),
         compression: str(args, "compression"),
@@ -53,6 +80,13 @@ export const datastoreCommands: Command[] = [
         printTable(list, [
           { header: "Name", value: (d) => d.name },
           { header: "Path", value: (d) => d.path },
+          {
+            header: "Backend",
+            value: (d) => {
+              const b = parseBackend(d.backend);
+              return b ? `s3 (bucket ${b.bucket})` : "filesystem";
+            },
+          },
           {
             header: "Maintenance",
             value: (d) => {
@@ -83,6 +117,18 @@ export const datastoreCommands: Command[] = [
             : `removed datastore '${cfg.name}' from the config; its data stays at ${cfg.path}\n`,
         );
       });
+    },
+  },
+  {
+    path: ["datastore", "refresh"],
+    summary: "Rebuild an S3 datastore's local cache from its bucket (s3-refresh maintenance, a task)",
+    description:
+      "Put the S3 datastore in s3-refresh maintenance, wait until no operation is active, rebuild the local cache from the bucket, and clear the mode (PBS's s3-refresh).",
+    spec: { positionals: [STORE], options: {} },
+    async run(args, format) {
+      const store = checkDatastoreName(req(args, "store"));
+      await withDatastore(store, "lookup", async () => undefined);
+      return runTaskCommand("s3-refresh", { store }, format, { abortOnInterrupt: true });
     },
   },
 ];

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { badRequest, errorMessage } from "./errors";
 import { checkDatastoreName, printable } from "./names";
+import { checkBucketName, checkS3Endpoint, checkS3Region } from "./s3";
 
 /** Linux's PATH_MAX. */
 export const MAX_DATASTORE_PATH_LENGTH = 4096;
@@ -61,9 +62,22 @@ export const datastoreCreateSchema = z
     path: z.string().superRefine(engineCheck(checkDatastorePath)).optional(),
     reuse: z.boolean().default(false),
     comment: z.string().superRefine(engineCheck(checkDatastoreComment)).optional(),
+    /** Keep the datastore in an S3 bucket; `path` is then its local cache (required). */
+    s3: z
+      .strictObject({
+        endpoint: z.string().superRefine(engineCheck(checkS3Endpoint)),
+        bucket: z.string().superRefine(engineCheck(checkBucketName)),
+        region: z.string().superRefine(engineCheck(checkS3Region)).optional(),
+        pathStyle: z.boolean().default(false),
+      })
+      .optional(),
   })
   .refine((v) => !v.reuse || v.path !== undefined, {
     message: "path: required to attach an existing datastore (the directory that holds its .chunks)",
+    path: ["path"],
+  })
+  .refine((v) => !v.s3 || v.path !== undefined, {
+    message: "path: an S3 datastore needs a local cache directory",
     path: ["path"],
   });
 

@@ -16,6 +16,7 @@ export const TASK_TYPE_LABELS: Record<string, string> = {
   reader: "Restore",
   syncjob: "Sync job",
   "delete-datastore": "Remove datastore",
+  "s3-refresh": "S3 refresh",
   "debug-sleep": "Debug sleep",
   "debug-write-hold": "Debug write hold",
 };

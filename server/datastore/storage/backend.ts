@@ -25,7 +25,7 @@ export interface StatInfo {
 }
 
 export interface ContentBackend {
-  readonly kind: "filesystem";
+  readonly kind: "filesystem" | "s3";
   /** Absolute base directory (for S3: the local cache). */
   readonly base: string;
   /** Absolute path of a relative one, for messages and the move journal. */
@@ -114,6 +114,10 @@ export interface ChunkBackend {
    * chunks themselves (the local store's own file; a remote store would name its cached copy).
    */
   chunkFileForWorkers(digest: Uint8Array): string;
+  /** A remote store's step before `chunkFileForWorkers`: bring the chunk into the local cache. */
+  fetchToCache?(digest: Uint8Array): Promise<void>;
+  /** A remote store's check before GC that it can be reached at all. */
+  checkReachable?(): Promise<void>;
 
   // Garbage collection (reference 5.2, 5.3). The local store does these synchronously in one
   // call (see gc/gc-pace.ts: an await per chunk would double GC's time); callers keep slices short.

@@ -426,6 +426,7 @@ class VerifyJob {
       queued.add(hex);
       const range = index.chunkRange(i);
       const size = range.end - range.start;
+      await backend.chunks.fetchToCache?.(digest);
       jobs.push({ path: backend.chunks.chunkFileForWorkers(digest), digest: hex, size });
       batchBytes += size;
       if (jobs.length >= BATCH_MAX_CHUNKS || batchBytes >= BATCH_MAX_BYTES) await send();

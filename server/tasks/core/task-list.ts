@@ -290,6 +290,7 @@ export function taskMatchesStore(u: Upid, store: string): boolean {
     case "prune":
     case "backup":
     case "garbage_collection":
+    case "s3-refresh":
     case "move-group":
     case "move-namespace":
       return storeOrPrefixed;

@@ -21,6 +21,7 @@ import { gcKind } from "./gc-kind";
 import { pruneJobKind, verificationJobKind } from "./job-kinds";
 import { moveGroupKind, moveNamespaceKind } from "./move-kinds";
 import { pruneKind } from "./prune-kind";
+import { s3RefreshKind } from "./s3-refresh-kind";
 import { registerTaskKind } from "../core/registry";
 import { verifyGroupKind, verifyKind, verifySnapshotKind } from "./verify-kind";
 
@@ -36,5 +37,6 @@ registerTaskKind(pruneKind);
 registerTaskKind(backupKind);
 registerTaskKind(pruneJobKind);
 registerTaskKind(verificationJobKind);
+registerTaskKind(s3RefreshKind);
 
 export { registerTaskKind };
