@@ -148,13 +148,13 @@ export function AddDatastoreDialog({ onClose, onCreated }: { onClose(): void; on
             {field("endpoint", "Endpoint", "The S3 endpoint URL. Credentials come from the server's environment or its etc/s3-credentials.json, never from this form.", <input {...inputProps("endpoint")} placeholder="https://s3.example.net" />)}
             {field("bucket", "Bucket", "3 to 63 lowercase letters, digits, '.' or '-'; created when missing.", <input {...inputProps("bucket")} />)}
             {field("region", "Region", `Optional; default ${DEFAULT_S3_REGION}.`, <input {...inputProps("region")} placeholder={DEFAULT_S3_REGION} />)}
-            <label className="check">
+            <label className="check check--wrap">
               <input type="checkbox" checked={form.pathStyle} onChange={(e) => set("pathStyle", e.target.checked)} />
               Path-style requests (most self-hosted stores need them)
             </label>
           </>
         ) : null}
-        <label className="check">
+        <label className="check check--wrap">
           <input type="checkbox" checked={form.reuse} onChange={(e) => set("reuse", e.target.checked)} />
           {form.s3 ? "Attach the datastore already in this bucket (rebuilds the cache)" : "Attach an existing PBS datastore (changes nothing in it)"}
         </label>
