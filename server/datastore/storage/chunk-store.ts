@@ -4,6 +4,7 @@
  * its first two digest bytes. Inserts deduplicate by PBS's rules; `.lock` is created for PBS
  * compatibility (PBS's ProcessLocker file) but Coffer's own locks live elsewhere (DESIGN 5).
  */
+import { KeyedSerial } from "./keyed-serial";
 import { chmodSync, mkdirSync } from "node:fs";
 import { chmod, mkdir, open, readFile, rename, stat, unlink, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -64,7 +65,7 @@ export interface ChunkStoreOptions {
 export class LocalChunkStore implements ChunkBackend {
   readonly chunkDir: string;
   /** Serialises inserts and renames of one digest inside this process (PBS's store mutex). */
-  private readonly busy = new Map<string, Promise<unknown>>();
+  private readonly busy = new KeyedSerial();
 
   private constructor(
     readonly base: string,
@@ -188,7 +189,7 @@ export class LocalChunkStore implements ChunkBackend {
    */
   insertChunk(digest: Uint8Array, encodedBlob: Uint8Array): Promise<ChunkInsertResult> {
     const hex = digestHex(digest);
-    return this.serialised(hex, async () => {
+    return this.busy.run(hex, async () => {
       const kind = blobKind(encodedBlob);
       const encrypted = kind === "encrypted" || kind === "encrypted-zstd";
       const file = this.absoluteChunkPath(digest);
@@ -288,7 +289,7 @@ export class LocalChunkStore implements ChunkBackend {
    */
   markBad(digest: Uint8Array): Promise<string> {
     const hex = digestHex(digest);
-    return this.serialised(hex, async () => {
+    return this.busy.run(hex, async () => {
       const file = this.absoluteChunkPath(digest);
       let n = 0;
       while (n < 9 && (await exists(`${file}.${n}.bad`))) n++;
@@ -302,16 +303,6 @@ export class LocalChunkStore implements ChunkBackend {
     });
   }
 
-  private serialised<T>(hex: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.busy.get(hex) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const settled = run.catch(() => undefined);
-    this.busy.set(hex, settled);
-    void settled.then(() => {
-      if (this.busy.get(hex) === settled) this.busy.delete(hex);
-    });
-    return run;
-  }
 }
 
 function assertAbsolute(base: string, name: string | undefined): string {

@@ -20,6 +20,7 @@
  * for a referenced chunk that is not cached. Metadata updates on objects would cost a request
  * each (PBS avoids them for the same reason).
  */
+import { KeyedSerial } from "./keyed-serial";
 import { randomBytes } from "node:crypto";
 import { closeSync, lstatSync, openSync, readdirSync, renameSync, unlinkSync, utimesSync } from "node:fs";
 import { readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
@@ -38,7 +39,8 @@ const USING = ".using";
 const rand = () => randomBytes(4).toString("hex").slice(0, 6);
 
 export class S3ChunkStore implements ChunkBackend {
-  private readonly busy = new Map<string, Promise<unknown>>();
+  /** Serialises inserts and renames of one digest inside this process (PBS's store mutex). */
+  private readonly busy = new KeyedSerial();
   /** GC phase 2: the bucket's chunk objects by prefix, listed once per sweep (at prefix 0). */
   private listing: Map<number, { name: string; size: number }[]> | undefined;
 
@@ -58,7 +60,7 @@ export class S3ChunkStore implements ChunkBackend {
 
   insertChunk(digest: Uint8Array, encodedBlob: Uint8Array): Promise<ChunkInsertResult> {
     const hex = digestHex(digest);
-    return this.serialised(hex, async () => {
+    return this.busy.run(hex, async () => {
       const size = encodedBlob.length;
       const cached = await stat(this.file(hex)).catch(() => undefined);
       // Same size: the same chunk (PBS keeps an existing one of equal size); touching it is GC's
@@ -105,7 +107,7 @@ export class S3ChunkStore implements ChunkBackend {
     }
     const kind = blobKind(raw);
     if (kind !== "encrypted" && kind !== "encrypted-zstd") decodeChunk(raw, digest);
-    await this.serialised(hex, () => this.cacheDownloaded(hex, raw));
+    await this.busy.run(hex, () => this.cacheDownloaded(hex, raw));
     return raw;
   }
 
@@ -119,7 +121,7 @@ export class S3ChunkStore implements ChunkBackend {
     if (await stat(this.file(hex)).catch(() => undefined)) return;
     const raw = await this.client.get(this.keys.chunkHex(hex));
     if (raw === undefined) return;
-    await this.serialised(hex, () => this.cacheDownloaded(hex, raw));
+    await this.busy.run(hex, () => this.cacheDownloaded(hex, raw));
   }
 
   private async cacheDownloaded(hex: string, raw: Uint8Array): Promise<void> {
@@ -240,7 +242,7 @@ export class S3ChunkStore implements ChunkBackend {
       }
       return true;
     }
-    return this.serialised(hex, async () => {
+    return this.busy.run(hex, async () => {
       if (atimeOf(local + USING) >= minAtime) return false;
       const aside = `${local}.tmp_gc`;
       let cached = false;
@@ -290,16 +292,6 @@ export class S3ChunkStore implements ChunkBackend {
     }
   }
 
-  private serialised<T>(hex: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.busy.get(hex) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const settled = run.catch(() => undefined);
-    this.busy.set(hex, settled);
-    void settled.then(() => {
-      if (this.busy.get(hex) === settled) this.busy.delete(hex);
-    });
-    return run;
-  }
 }
 
 function touch(file: string, atime: number): boolean {
