@@ -11,8 +11,11 @@ import { collectingLog } from "../model/log";
 import { BackupNamespace, formatBackupTime } from "../model/names";
 import { moveGroup } from "../move/move-group";
 import { moveNamespace } from "../move/move-namespace";
+import { planMoveGroup } from "../move/move-plan";
+import { readMoveJournal } from "../move/move-journal";
+import { setMaintenanceMode } from "../../config/datastore-config";
 import { openDatastore } from "../open";
-import { lockSnapshot } from "../locking/locks";
+import { lockGroup, lockSnapshot } from "../locking/locks";
 import { pruneGroup } from "../prune/prune";
 import { restoreArchive } from "../backup/restore";
 import { refreshDatastore } from "../state/s3-refresh-maintenance";
@@ -80,6 +83,47 @@ describe("S3 datastore on OpenStack Swift", () => {
     const dest = path.join(t.home, "restored.img");
     await withWrite(t.name, (ds) => restoreArchive(ds, root, { ...vm100, time: T0 }, "disk.img", dest));
     expect(readFileSync(dest).equals(image)).toBe(true);
+  });
+
+  it("plans without touching the bucket, merges, journals, defers a locked group, and keeps read-only maintenance", async () => {
+    await withWrite(t.name, async (ds) => {
+      for (const n of ["a", "b"]) await ds.createNamespace(root, n);
+      await writeSnapshot(ds, "b", "vm/100", T0, { image: randomBytes(64 * 1024) });
+      await writeSnapshot(ds, "a", "vm/100", T0 + 60, { image: randomBytes(64 * 1024) });
+      await writeSnapshot(ds, "a", "vm/101", T0, { image: randomBytes(64 * 1024) });
+    });
+    const before = await t.keys();
+    const plan = await withWrite(t.name, (ds) => planMoveGroup(ds, ns("a"), vm100, ns("b"), true));
+    expect(plan.groups[0]).toMatchObject({ action: "merge", snapshots: 1 });
+    expect(await t.keys()).toEqual(before);
+
+    // A held group is deferred, retried once and left where it is; the other one merges.
+    const held = await lockGroup(t.name, ns("a"), { type: "vm", id: "101" });
+    try {
+      await expect(withWrite(t.name, (ds) => moveNamespace(ds, ns("a"), ns("b"), { mergeGroups: true }, collectingLog()))).rejects.toThrow(
+        /1 still lock-conflicted/,
+      );
+    } finally {
+      await held.release();
+    }
+    expect(await t.keys(".cnt/ns/b/vm/100/")).toEqual(
+      expect.arrayContaining([`.cnt/ns/b/vm/100/${when(T0)}/disk.img.fidx`, `.cnt/ns/b/vm/100/${when(T0 + 60)}/disk.img.fidx`]),
+    );
+    expect(await t.keys(".cnt/ns/a/vm/100/")).toEqual([]);
+    expect(await t.keys(`.cnt/ns/a/vm/101/${when(T0)}/`)).toHaveLength(3);
+    expect(await readMoveJournal(t.name)).toEqual([path.join(t.path, "ns/b/vm/100", when(T0 + 60)) + "/"]);
+
+    // Read-only maintenance: reading and listing go on, a backup is refused.
+    await setMaintenanceMode(t.name, { type: "read-only" });
+    const ro = await openDatastore(t.name, "read");
+    try {
+      expect(await ro.listSnapshots(ns("b"), vm100)).toHaveLength(2);
+    } finally {
+      await ro.close();
+    }
+    await expect(openDatastore(t.name, "write")).rejects.toThrow(/read-only/);
+    await setMaintenanceMode(t.name, undefined);
+    expect((await verify()).res).toMatchObject({ ok: 3, failed: [] });
   });
 
   it("moves a group and a namespace as copy, cache rename and delete at the source", async () => {
