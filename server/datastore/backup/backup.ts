@@ -19,6 +19,7 @@
  */
 import { constants } from "node:fs";
 import { open, readFile } from "node:fs/promises";
+import path from "node:path";
 import { CofferError, errorMessage, withContext } from "../model/errors";
 import { DEFAULT_FIXED_CHUNK_SIZE } from "../format/fixed-index";
 import type { BackupManifest } from "../format/manifest";
@@ -145,7 +146,8 @@ export async function runBackup(
     const known = await writer.useKnownChunks();
     // Chunks the previous snapshot has are not written, so they are not compressed either
     // (PBS's client skips known chunks before it encodes them).
-    const hasherOpts = { level, known: writer.knownDigests };
+    // Chunks already in the store (from another group) are not compressed again either.
+    const hasherOpts = { level, known: writer.knownDigests, chunkDir: localChunkDir(handle) };
     const inline = ChunkHasher.start(0, hasherOpts);
     if (known.used) log.info(`incremental: ${known.chunks} chunks known from the previous snapshot are not written again`);
     else if (writer.previous !== undefined) log.warn(`previous snapshot not used as base: ${known.reason}`);
@@ -309,4 +311,10 @@ async function blobJob(ctx: JobContext, spec: ArchiveSpec): Promise<JobOutcome> 
   }
   await limiter.take(data.length, ctx.opts.signal);
   return { stats: await ctx.writer.writeBlob(spec.archive, data), unchanged: false };
+}
+
+/** The store's local chunk directory (a remote store's cache), where the hashing threads look. */
+function localChunkDir(handle: WriteHandle): string {
+  const anyChunk = storeOf(handle).backend.chunks.chunkFileForWorkers(new Uint8Array(32));
+  return path.dirname(path.dirname(anyChunk));
 }

@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { blobKind, decodeBlob, encodeBlob, sha256 } from "../format/blob";
 import { chunkFrom, ChunkHasher, hashInOrder } from "./chunk-hasher";
@@ -46,6 +49,33 @@ describe("chunk hasher", () => {
       expect(out.map((c) => blobKind(c.blob))).toEqual(["uncompressed", "zstd"]);
       expect(out[0]!.digest.equals(sha256(text))).toBe(true);
       await hasher.close();
+    }
+  });
+
+  it("does not compress a chunk the store already holds compressed, and does one it holds uncompressed", async () => {
+    const stored = Buffer.from("already stored compressed\n".repeat(100_000));
+    const storedPlain = Buffer.from("stored uncompressed before\n".repeat(100_000));
+    const fresh = Buffer.from("not stored yet\n".repeat(100_000));
+    const chunkDir = mkdtempSync(path.join(os.tmpdir(), "coffer-hasher-"));
+    try {
+      const put = (data: Buffer, level: number) => {
+        const hex = sha256(data).toString("hex");
+        mkdirSync(path.join(chunkDir, hex.slice(0, 4)), { recursive: true });
+        writeFileSync(path.join(chunkDir, hex.slice(0, 4), hex), encodeBlob(data, { level }));
+      };
+      put(stored, 1);
+      put(storedPlain, 0);
+      for (const threads of [0, 2]) {
+        hasher = ChunkHasher.start(threads, { level: 1, chunkDir });
+        const out = [];
+        for await (const c of hashInOrder(hasher, buffers([stored, storedPlain, fresh]), 3)) out.push(c);
+        // The insert keeps the smaller stored file, so the first blob is never written.
+        expect(out.map((c) => blobKind(c.blob))).toEqual(["uncompressed", "zstd", "zstd"]);
+        expect(decodeBlob(out[0]!.blob).equals(stored)).toBe(true);
+        await hasher.close();
+      }
+    } finally {
+      rmSync(chunkDir, { recursive: true, force: true });
     }
   });
 

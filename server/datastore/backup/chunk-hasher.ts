@@ -66,6 +66,8 @@ export class ChunkHasher {
     private readonly level: number,
     /** Digests (hex) of chunks that will not be written: hashed, not compressed. */
     private readonly known: ReadonlySet<string> | undefined,
+    /** The store's local `.chunks` directory: chunks stored there compressed are not compressed again. */
+    private readonly chunkDir: string | undefined,
   ) {
     this.threads = Array.from({ length: count }, () => this.spawn());
   }
@@ -75,7 +77,7 @@ export class ChunkHasher {
    * `level` is the zstd level (default PBS's 1); 0 writes every chunk uncompressed (the format
    * before issue 13, still valid PBS).
    */
-  static start(threads = defaultHashThreads(), opts: { level?: number; known?: ReadonlySet<string> } = {}): ChunkHasher {
+  static start(threads = defaultHashThreads(), opts: { level?: number; known?: ReadonlySet<string>; chunkDir?: string } = {}): ChunkHasher {
     if (!Number.isInteger(threads) || threads < 0 || threads > 256) {
       throw new CofferError("BAD_REQUEST", `invalid number of hashing threads ${threads}: expected 0 to 256`);
     }
@@ -83,7 +85,7 @@ export class ChunkHasher {
     if (!Number.isInteger(level) || level < 0 || level > MAX_ZSTD_LEVEL) {
       throw new CofferError("BAD_REQUEST", `invalid zstd level ${level}: expected 0 (uncompressed) to ${MAX_ZSTD_LEVEL}`);
     }
-    return new ChunkHasher(threads, level, opts.known);
+    return new ChunkHasher(threads, level, opts.known, opts.chunkDir);
   }
 
   get size(): number {
@@ -93,7 +95,7 @@ export class ChunkHasher {
   private spawn(): Thread {
     // The known digests travel once per thread, as 32-byte digests back to back.
     const known = this.known && this.known.size > 0 ? Buffer.from([...this.known].join(""), "hex") : undefined;
-    const worker = new Worker(workerPath(), { execArgv: [], workerData: { cofferHashWorker: true, known } });
+    const worker = new Worker(workerPath(), { execArgv: [], workerData: { cofferHashWorker: true, known, chunkDir: this.chunkDir } });
     const t: Thread = { worker, pending: new Map() };
     const fail = (err: Error) => {
       t.failed ??= err;
@@ -126,7 +128,7 @@ export class ChunkHasher {
     if (this.threads.length === 0) {
       try {
         // The same work as a hashing thread, on the calling thread.
-        return Promise.resolve(encodeChunk(buffer, this.level, this.known));
+        return Promise.resolve(encodeChunk(buffer, this.level, this.known, this.chunkDir));
       } catch (err) {
         return Promise.reject(err);
       }
