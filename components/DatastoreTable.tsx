@@ -5,7 +5,7 @@
  */
 import Link from "next/link";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { Fragment, useState } from "react";
 import { AddDatastoreDialog } from "./AddDatastoreDialog";
 import { RemoveDatastoreDialog } from "./RemoveDatastoreDialog";
 import { usePermissions } from "./usePermissions";
@@ -86,13 +86,15 @@ export function DatastoreTable() {
             <tbody>
               {datastores.data.map((ds) => (
                 <tr key={ds.name}>
-                  <td className="nowrap">
-                    <Link className="table-link" href={`/datastores/${encodeURIComponent(ds.name)}`}>
+                  <td className="datastore-table__name">
+                    <Link className="table-link nowrap" href={`/datastores/${encodeURIComponent(ds.name)}`}>
                       {ds.name}
                     </Link>{" "}
                     <JobFailuresBadge store={ds.name} />
                   </td>
-                  <td className="mono" data-label="Path">{ds.path}</td>
+                  <td className="mono datastore-table__path" data-label="Path">
+                    <PathWithBreaks path={ds.path} />
+                  </td>
                   <td data-label="Backend">{ds.backend.type === "s3" ? `S3 (bucket ${ds.backend.bucket}), local cache` : "Local directory"}</td>
                   <td className="truncate" title={ds.comment} data-label="Comment">
                     {ds.comment}
@@ -138,4 +140,18 @@ function RemoveButton({ store, onClick }: { store: string; onClick(): void }) {
       Remove
     </ExplainedButton>
   );
+}
+
+/** A path that may break after each `/` when the column is narrow (not inside a name). */
+function PathWithBreaks({ path }: { path: string }) {
+  return path.split("/").map((part, i) => (
+    <Fragment key={i}>
+      {i > 0 ? (
+        <>
+          /<wbr />
+        </>
+      ) : null}
+      {part}
+    </Fragment>
+  ));
 }
