@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { taskStatus, type TaskStatus } from "../../tasks";
+export { waitForTask } from "../../tasks/test-support/wait-for-task";
 
 const COFFER = path.resolve("bin/coffer");
 
@@ -37,13 +37,3 @@ export function holdLock(home: string, store: string, target: string, ns = ""): 
   });
 }
 
-/** Polls a task until it has stopped. */
-export async function waitForTask(upid: string, timeoutMs = 20_000): Promise<TaskStatus> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = await taskStatus(upid);
-    if (status.status === "stopped") return status;
-    if (Date.now() > deadline) throw new Error(`task ${upid} still running after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

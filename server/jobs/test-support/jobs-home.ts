@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll } from "vitest";
-import { taskStatus, type TaskStatus } from "../../tasks";
+import type { TaskStatus } from "../../tasks";
+import { waitForTask as waitUntilStopped } from "../../tasks/test-support/wait-for-task";
 
 const COFFER = path.resolve("bin/coffer");
 
@@ -31,13 +32,7 @@ export function useJobsHome(): { home: () => string } {
   return { home: () => home };
 }
 
-/** Until the task has stopped: its status file is written once, with its last line. */
-export async function waitForTask(upid: string, timeoutMs = 60_000): Promise<TaskStatus> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = await taskStatus(upid);
-    if (status.status === "stopped") return status;
-    if (Date.now() > deadline) throw new Error(`task ${upid} still running after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Until the task has stopped; job runs (a whole verify or prune) get a minute. */
+export function waitForTask(upid: string): Promise<TaskStatus> {
+  return waitUntilStopped(upid, 60_000);
 }
