@@ -13,6 +13,7 @@
  * item opened it: then to the menu's button.
  */
 import * as RadixDialog from "@radix-ui/react-dialog";
+import { Spinner } from "./Spinner";
 import { type ReactNode, useLayoutEffect, useRef } from "react";
 import { currentFocusOrigin, trackFocusOrigin } from "./focus-origin";
 import { Icon } from "./Icon";
@@ -79,3 +80,16 @@ export function DialogFooter({ children }: { children: ReactNode }) {
 
 /** Closes the dialog it is in (for Cancel buttons). */
 export const DialogClose = RadixDialog.Close;
+
+/** Cancel and a Save submit button that shows a spinner while `pending`, for form dialogs. */
+export function SaveFooter({ pending, disabled = false }: { pending: boolean; disabled?: boolean }) {
+  return (
+    <DialogFooter>
+      <DialogClose className="button">Cancel</DialogClose>
+      <button type="submit" className="button button--primary" disabled={pending || disabled}>
+        {pending ? <Spinner label="Saving" /> : null}
+        Save
+      </button>
+    </DialogFooter>
+  );
+}

@@ -7,9 +7,8 @@
 import { useMutation } from "@tanstack/react-query";
 import { useId, useState, type FormEvent } from "react";
 import { ActionError } from "./ActionError";
-import { Dialog, DialogClose, DialogFooter } from "./Dialog";
+import { Dialog, SaveFooter } from "./Dialog";
 import { KEEP_FIELDS, emptyForm, formOf, formProblems, jobOptions, type EditableJobType, type JobForm } from "./job-form";
-import { Spinner } from "./Spinner";
 import { useTRPC } from "./TrpcProvider";
 import "./jobs.css";
 
@@ -156,13 +155,7 @@ export function JobDialog({
         </label>
         <p className="field__hint">A disabled job keeps its settings and runs only when started by hand.</p>
         {save.error ? <ActionError title="The job could not be saved" error={save.error} /> : null}
-        <DialogFooter>
-          <DialogClose className="button">Cancel</DialogClose>
-          <button type="submit" className="button button--primary" disabled={save.isPending}>
-            {save.isPending ? <Spinner label="Saving" /> : null}
-            Save
-          </button>
-        </DialogFooter>
+        <SaveFooter pending={save.isPending} />
       </form>
     </Dialog>
   );
@@ -192,13 +185,7 @@ export function GcScheduleDialog({ store, schedule, onClose, onSaved }: { store:
           <p className="field__hint">A calendar event, e.g. daily or sat 02:30. Empty: no scheduled GC.</p>
         </div>
         {save.error ? <ActionError title="The schedule could not be saved" error={save.error} /> : null}
-        <DialogFooter>
-          <DialogClose className="button">Cancel</DialogClose>
-          <button type="submit" className="button button--primary" disabled={save.isPending}>
-            {save.isPending ? <Spinner label="Saving" /> : null}
-            Save
-          </button>
-        </DialogFooter>
+        <SaveFooter pending={save.isPending} />
       </form>
     </Dialog>
   );

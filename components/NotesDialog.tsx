@@ -4,7 +4,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import type { GroupRef, SnapshotRef } from "@/server/datastore/model/names";
 import { ActionError } from "./ActionError";
-import { Dialog, DialogClose, DialogFooter } from "./Dialog";
+import { Dialog, SaveFooter } from "./Dialog";
 import { snapshotName } from "./format";
 import { Spinner } from "./Spinner";
 import { useTRPC } from "./TrpcProvider";
@@ -69,13 +69,7 @@ export function NotesDialog({ store, target, onClose, onSaved }: { store: string
           )}
         </div>
         {save.error ? <ActionError title="Could not save the notes" error={save.error} /> : null}
-        <DialogFooter>
-          <DialogClose className="button">Cancel</DialogClose>
-          <button type="submit" className="button button--primary" disabled={save.isPending || loaded.isPending || loaded.isError}>
-            {save.isPending ? <Spinner label="Saving" /> : null}
-            Save
-          </button>
-        </DialogFooter>
+        <SaveFooter pending={save.isPending} disabled={loaded.isPending || loaded.isError} />
       </form>
     </Dialog>
   );
