@@ -11,6 +11,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Engine tests spawn real child processes; two cores, so keep the pool small.
     maxWorkers: 2,
-    env: { TZ: "UTC" },
+    // Tasks run at the server's priority here: below it (the default, task-priority.ts) they
+    // would wait for the other test worker's CPU on two cores; task-priority.test.ts sets it.
+    env: { TZ: "UTC", COFFER_TASK_NICE: "0" },
   },
 });

@@ -10,6 +10,7 @@ import type { Announcement } from "./announce";
 import "../kinds/kinds";
 import { DEFAULT_AUTH_ID, getTaskKind, parseTaskArgs, type TaskContext } from "./registry";
 import { TaskLog } from "./task-log";
+import { lowerProcessPriority, taskNice } from "./task-priority";
 import { addActiveTask, updateActiveTasks } from "./task-list";
 import type { TaskState } from "./task-state";
 import { createUpid, formatUpid } from "./upid";
@@ -51,6 +52,8 @@ export async function runWorker(kindType: string, argsJson: string, opts: RunWor
   try {
     kind = getTaskKind(kindType);
     args = parseTaskArgs(kind, parseJsonArgs(argsJson));
+    // Before any work: the server's requests come first on a busy machine (task-priority.ts).
+    lowerProcessPriority(taskNice());
     upid = formatUpid(createUpid(kind.type, kind.workerId?.(args), opts.authId ?? kind.authId ?? DEFAULT_AUTH_ID));
     setLockOwnerTask(upid);
     log = TaskLog.create(upid);
