@@ -138,6 +138,8 @@ describe("coffer CLI", () => {
     ["a missing required option", ["group", "move", "store1", "vm/100", "--dry-run"], /missing option --target-ns NS \(the namespace to move to; --target-ns "" is the root namespace\)/],
     // Values the task's own zod schema would refuse are refused by the CLI first, in words (no "Too big").
     ["a rate beyond the limit", ["backup", "store1", "vm/100", "a.conf=source.conf", "--rate", "99999999"], /option --rate takes MiB\/s, a number above 0 and at most 1048576, not '99999999'/],
+    ["a chunk size that is no power of two", ["backup", "store1", "vm/100", "a.conf=source.conf", "--chunk-size", "1000"], /option --chunk-size takes a power of two from 64 to 4096 \(KiB\), not '1000'/],
+    ["a chunk size above 4 MiB", ["backup", "store1", "vm/100", "a.conf=source.conf", "--chunk-size", "8192"], /not '8192'/],
     ["a backup time after 9999", ["backup", "store1", "vm/100", "a.conf=source.conf", "--backup-time", "99999999999999"], /up to 9999-12-31T23:59:59Z/],
     ["an outdated-after beyond the limit", ["verify", "store1", "--outdated-after", "99999999999999999999"], /option --outdated-after takes a whole number from 0 to 36500/],
     ["a non-number for a count", ["prune", "store1", "vm/100", "--keep-last", "NaN"], /option --keep-last takes a whole number from 1 to 100000, not 'NaN'/],

@@ -11,7 +11,7 @@
  * (PBS restores on the client side too); it is a read operation and works in read-only
  * maintenance.
  */
-import { checkDistinct, checkSource, parseArchiveSpec } from "../../datastore";
+import { checkDistinct, checkSource, CHUNK_SIZE_RULE, isChunkSizeKiB, parseArchiveSpec } from "../../datastore";
 import { restoreArchive } from "../../datastore";
 import { humanSize } from "../../datastore";
 import { CofferError } from "../../datastore/model/errors";
@@ -55,6 +55,13 @@ export function parseRateOption(s: string): number {
   return n;
 }
 
+/** `--chunk-size`: KiB, as PBS's client takes it. */
+export function parseChunkSizeOption(s: string): number {
+  const n = Number(s);
+  if (!/^[0-9]+$/.test(s) || !isChunkSizeKiB(n)) throw new UsageError(`option --chunk-size takes ${CHUNK_SIZE_RULE}, not '${s}'`);
+  return n;
+}
+
 export const backupCommands: Command[] = [
   {
     path: ["backup"],
@@ -73,6 +80,11 @@ export const backupCommands: Command[] = [
         ns: { ...NS_OPTION, description: 'the namespace of the group (default: the root namespace, "")' },
         "backup-time": { type: "string", metavar: "T", description: "the snapshot's time: epoch seconds or YYYY-MM-DDTHH:MM:SSZ (default: now)" },
         rate: { type: "string", metavar: "MiB/s", description: `read at most this many MiB/s per archive (above 0, at most ${MAX_RATE_MIB})` },
+        "chunk-size": {
+          type: "string",
+          metavar: "KiB",
+          description: "chunk size of images and average chunk size of directories: 64, 128, ... 4096 (default 4096)",
+        },
         full: { type: "boolean", description: "read every source in full (no change detection)" },
         "no-change-detection": { type: "boolean", description: "same as --full" },
       },
@@ -85,6 +97,8 @@ export const backupCommands: Command[] = [
       const rate = str(args, "rate");
       const backupTime = time === undefined ? undefined : parseBackupTimeOption(time);
       const rateMiB = rate === undefined ? undefined : parseRateOption(rate);
+      const chunkOption = str(args, "chunk-size");
+      const chunkSize = chunkOption === undefined ? undefined : parseChunkSizeOption(chunkOption);
       const specs = args.rest.map((s) => parseArchiveSpec(s));
       checkDistinct(specs);
       for (const s of specs) await checkSource(s);
@@ -104,6 +118,7 @@ export const backupCommands: Command[] = [
           ...(backupTime === undefined ? {} : { "backup-time": backupTime }),
           archives: specs.map((s) => ({ archive: s.archive, path: s.path })),
           ...(rateMiB === undefined ? {} : { rate: rateMiB }),
+          ...(chunkSize === undefined ? {} : { "chunk-size": chunkSize }),
           "change-detection": !full,
         },
         format,

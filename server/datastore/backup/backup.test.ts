@@ -205,6 +205,43 @@ describe("backup and restore", () => {
     expect(await snapshots(g)).toEqual([]);
   });
 
+  it("--chunk-size sets an image's chunk size and a directory's average chunk size; a size PBS refuses changes nothing", async () => {
+    const dir = mkdtempSync("/dev/shm/coffer-chunk-size-");
+    try {
+      writeFileSync(path.join(dir, "data.bin"), randomBytes(8 * MIB));
+      const g = { type: "host" as const, id: "chunk-size" };
+      const dirSpec = archiveSpec("root.pxar", dir);
+      // The default average is 4 MiB: chunks of at least 1 MiB, so at most 9 for 8 MiB and its metadata.
+      const wide = await backup(g, [dirSpec], { backupTime: T0, chunkSize: undefined, changeDetection: false });
+      expect(wide.jobs[0]!.chunks).toBeLessThanOrEqual(9);
+      // 256 KiB on average: chunks of 64 KiB to 1 MiB.
+      const narrow = await backup(g, [dirSpec, spec("disk.img", "disk.raw")], { backupTime: T0 + 1, chunkSize: 256 * 1024, changeDetection: false });
+      expect(narrow.jobs[0]!.chunks).toBeGreaterThan(9);
+      expect(narrow.jobs[0]!.chunks).toBeLessThanOrEqual(129);
+      // 6 MiB + 5 bytes in 256 KiB pieces.
+      expect(narrow.jobs[1]).toMatchObject({ chunks: 25, size: 6 * MIB + 5 });
+      const out = mkdtempSync("/dev/shm/coffer-chunk-size-out-");
+      try {
+        await restore(g, T0 + 1, "root.pxar", path.join(out, "tree"));
+        expect(readFileSync(path.join(out, "tree", "data.bin")).equals(readFileSync(path.join(dir, "data.bin")))).toBe(true);
+        await restore(g, T0 + 1, "disk.img", path.join(out, "disk.raw"));
+        expect(readFileSync(path.join(out, "disk.raw")).equals(readFileSync(path.join(src, "disk.raw")))).toBe(true);
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+      const files = chunkFiles();
+      for (const bad of [48 * 1024, 8 * MIB, 100 * 1024]) {
+        await expect(backup(g, [dirSpec], { backupTime: T0 + 2, chunkSize: bad })).rejects.toThrow(
+          `chunk size must be a power of two from 64 to 4096 (KiB), not ${bad / 1024} KiB`,
+        );
+      }
+      expect(chunkFiles()).toBe(files);
+      expect((await snapshots(g)).map(([time]) => time)).toEqual([formatBackupTime(T0), formatBackupTime(T0 + 1)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses an unfinished snapshot on restore", async () => {
     const g = { type: "host" as const, id: "unfinished" };
     await withWrite(t.name, async (ds) => {

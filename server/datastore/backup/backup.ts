@@ -21,7 +21,7 @@ import { constants } from "node:fs";
 import { open, readFile } from "node:fs/promises";
 import path from "node:path";
 import { CofferError, errorMessage, withContext } from "../model/errors";
-import { DEFAULT_FIXED_CHUNK_SIZE } from "../format/fixed-index";
+import { checkChunkSize, DEFAULT_DIRECTORY_CHUNK_SIZE, DEFAULT_IMAGE_CHUNK_SIZE } from "./chunk-size";
 import type { BackupManifest } from "../format/manifest";
 import { nullLog, type EngineLog } from "../model/log";
 import { formatBackupTime, type BackupNamespace, type GroupRef, type SnapshotRef } from "../model/names";
@@ -59,7 +59,11 @@ export interface BackupOptions {
   rate?: number;
   /** Take over archives whose sources did not change (default true). */
   changeDetection?: boolean;
-  /** Chunk size of image archives (PBS: 64 KiB .. 4 MiB; default 4 MiB). */
+  /**
+   * PBS's `--chunk-size`: the chunk size of image archives and the average chunk size of
+   * directory archives, a power of two from 64 KiB to 4 MiB (chunk-size.ts). Default: 4 MiB for
+   * images, DEFAULT_DIRECTORY_CHUNK_SIZE for directories.
+   */
   chunkSize?: number;
   /** Hashing threads for large jobs (default one per core). */
   hashThreads?: number;
@@ -136,7 +140,7 @@ export async function runBackup(
   const log = opts.log ?? nullLog;
   const started = performance.now();
   checkDistinct(specs);
-  const chunkSize = opts.chunkSize ?? DEFAULT_FIXED_CHUNK_SIZE;
+  if (opts.chunkSize !== undefined) checkChunkSize(opts.chunkSize);
   opts.signal?.throwIfAborted();
   const level = compressionLevel(handle.config);
   const writer = await SnapshotWriter.begin(handle, ns, group, { authId: opts.authId, backupTime: opts.backupTime, log, level });
@@ -158,7 +162,7 @@ export async function runBackup(
       const ctx: JobContext = {
         writer,
         base: opts.changeDetection === false ? undefined : base,
-        opts: { ...opts, chunkSize },
+        opts,
         log,
         label,
         hasher: (bytes) => {
@@ -231,7 +235,7 @@ function runJob(ctx: JobContext, spec: ArchiveSpec): Promise<JobOutcome> {
 
 async function imageJob(ctx: JobContext, spec: ArchiveSpec): Promise<JobOutcome> {
   const { writer, opts, log, label } = ctx;
-  const chunkSize = opts.chunkSize!;
+  const chunkSize = opts.chunkSize ?? DEFAULT_IMAGE_CHUNK_SIZE;
   await checkSource(spec);
   const fh = await open(spec.path, constants.O_RDONLY);
   try {
@@ -288,7 +292,7 @@ async function directoryJob(ctx: JobContext, spec: ArchiveSpec): Promise<JobOutc
   const progress = new JobProgress(log, label, undefined, opts.progressIntervalMs ?? 5000);
   const limiter = new RateLimiter(opts.rate);
   const stream = encodeTree(scan, { limiter, signal: opts.signal, log, onChanged: () => (changed = true) });
-  const stats = await writer.writeDynamicPrepared(spec.archive, hashInOrder(ctx.hasher(scan.fileBytes), contentChunks(stream)), {
+  const stats = await writer.writeDynamicPrepared(spec.archive, hashInOrder(ctx.hasher(scan.fileBytes), contentChunks(stream, opts.chunkSize ?? DEFAULT_DIRECTORY_CHUNK_SIZE)), {
     signal: opts.signal,
     onChunk: (s) => progress.update(s),
   });

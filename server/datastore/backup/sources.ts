@@ -53,9 +53,12 @@ export async function* fixedChunks(
   }
 }
 
-/** Cuts a byte stream where the rolling-hash chunker finds boundaries (PBS's dynamic chunking). */
-export async function* contentChunks(source: AsyncIterable<Buffer>): AsyncGenerator<ArrayBuffer> {
-  const chunker = new FastChunker();
+/**
+ * Cuts a byte stream where the rolling-hash chunker finds boundaries (PBS's dynamic chunking),
+ * `avgSize` bytes per chunk on average (a quarter of it at least, four times at most).
+ */
+export async function* contentChunks(source: AsyncIterable<Buffer>, avgSize: number): AsyncGenerator<ArrayBuffer> {
+  const chunker = new FastChunker(avgSize);
   let pending: Buffer[] = [];
   let pendingLen = 0;
   for await (const piece of source) {

@@ -18,7 +18,7 @@ export const DEFAULT_TASK_NICE = 10;
 export const TASK_NICE_ENV = "COFFER_TASK_NICE";
 
 /** The nice value tasks run at, from the environment; a bad value is an error that says why. */
-export function taskNice(env: NodeJS.ProcessEnv = process.env): number {
+export function taskNice(env: Record<string, string | undefined> = process.env): number {
   const raw = env[TASK_NICE_ENV];
   if (raw === undefined || raw === "") return DEFAULT_TASK_NICE;
   if (!/^[0-9]{1,2}$/.test(raw) || Number(raw) > 19) {

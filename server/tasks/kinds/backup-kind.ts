@@ -8,7 +8,7 @@
  * owner check against an existing group runs in the task).
  */
 import { z } from "zod";
-import { archiveSpec, checkDistinct } from "../../datastore";
+import { archiveSpec, checkDistinct, CHUNK_SIZE_RULE, isChunkSizeKiB } from "../../datastore";
 import { runBackup } from "../../datastore";
 import { humanSize } from "../../datastore";
 import { MIB } from "../../datastore";
@@ -39,6 +39,11 @@ export const backupArgs = z
     /** Per-job read limit in MiB/s. */
     rate: z.number().positive().max(1024 * 1024).optional(),
     "change-detection": z.boolean().default(true),
+    /** PBS's `--chunk-size` in KiB: images' chunk size, directories' average (chunk-size.ts). */
+    "chunk-size": z
+      .number()
+      .refine(isChunkSizeKiB, { error: (issue) => `chunk size must be ${CHUNK_SIZE_RULE}, not ${String(issue.input)}` })
+      .optional(),
   })
   .strict();
 export type BackupArgs = z.infer<typeof backupArgs>;
@@ -59,6 +64,7 @@ export const backupKind: TaskKind<BackupArgs> = {
           backupTime: a["backup-time"],
           rate: a.rate === undefined ? undefined : a.rate * MIB,
           changeDetection: a["change-detection"],
+          chunkSize: a["chunk-size"] === undefined ? undefined : a["chunk-size"] * 1024,
           log: ctx.log,
           signal: ctx.signal,
         },
