@@ -4,6 +4,7 @@
  * and with restic (repository v2, compressing with zstd).
  *
  *   node --import tsx bench/backup.ts [--share-mib 1024] [--random-mib 256] [--rounds 1] [--levels 3,6]
+ *      [--chunk-sizes 1024,2048]
  *
  * Inputs, on tmpfs (when there is one) so that disks are out of the picture, one directory each:
  *   - compressible: `tar cf` of /usr/share (the first share-mib MiB of it), ordinary system
@@ -50,6 +51,16 @@ const OTHER_LEVELS = (() => {
   const levels = String(process.argv[i + 1]).split(",").map(Number);
   if (levels.some((l) => !Number.isInteger(l) || l < 1 || l > 19)) throw new Error(`--levels takes zstd levels 1 to 19 separated by commas, not '${process.argv[i + 1]}'`);
   return levels;
+})();
+/** `--chunk-sizes 1024,2048`: further `--chunk-size` values (KiB) to measure at the default level. */
+const OTHER_CHUNK_KIB = (() => {
+  const i = process.argv.indexOf("--chunk-sizes");
+  if (i === -1) return [] as number[];
+  const sizes = String(process.argv[i + 1]).split(",").map(Number);
+  if (sizes.some((k) => !Number.isInteger(k) || k < 64 || k > 4096 || (k & (k - 1)) !== 0)) {
+    throw new Error(`--chunk-sizes takes powers of two from 64 to 4096 (KiB) separated by commas, not '${process.argv[i + 1]}'`);
+  }
+  return sizes;
 })();
 const MIB = 1024 * 1024;
 const tmp = existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir();
@@ -152,8 +163,8 @@ interface Tool {
   backup(round: number, input: Input, i: number, time: number): Promise<Measured>;
 }
 
-function cofferTool(label: string, compression: "zstd" | "none", level = 1): Tool {
-  const store = (r: number, i: number) => `${compression}${level}-${r}-${i}`;
+function cofferTool(label: string, compression: "zstd" | "none", level = 1, chunkKiB?: number): Tool {
+  const store = (r: number, i: number) => `${compression}${level}-${chunkKiB ?? "d"}-${r}-${i}`;
   const dir = (r: number, i: number) => path.join(home, "datastores", store(r, i));
   return {
     label,
@@ -162,7 +173,8 @@ function cofferTool(label: string, compression: "zstd" | "none", level = 1): Too
       await updateDatastoreConfigs((l) => [...l, { name: store(r, i), path: dir(r, i), compression, "compression-level": level }]);
     },
     async backup(r, input, i, time) {
-      const out = await run(bin, ["backup", store(r, i), "host/bench", `data.pxar=${input.dir}`, "--backup-time", String(time)]);
+      const chunkArgs = chunkKiB === undefined ? [] : ["--chunk-size", String(chunkKiB)];
+      const out = await run(bin, ["backup", store(r, i), "host/bench", `data.pxar=${input.dir}`, "--backup-time", String(time), ...chunkArgs]);
       const done = /^backup \S+ done in ([0-9.]+) s: (.*)$/m.exec(out.stdout);
       if (!done) throw new Error(`no summary line in:\n${out.stdout}`);
       return { seconds: Number(done[1]), wall: out.seconds, disk: fileBytes(dir(r, i)) };
@@ -204,6 +216,9 @@ async function main(): Promise<void> {
   // Index 0 and 1 are what the summary compares: the default level and the old format.
   const tools = [cofferTool(`coffer zstd -${DEFAULT_COMPRESSION_LEVEL}`, "zstd", DEFAULT_COMPRESSION_LEVEL), cofferTool("coffer uncompressed", "none")];
   for (const level of OTHER_LEVELS) tools.push(cofferTool(`coffer zstd -${level}`, "zstd", level));
+  for (const kib of OTHER_CHUNK_KIB) {
+    tools.push(cofferTool(`coffer zstd -${DEFAULT_COMPRESSION_LEVEL}, ${kib} KiB`, "zstd", DEFAULT_COMPRESSION_LEVEL, kib));
+  }
   if (await hasRestic()) tools.push(resticTool());
   else console.log("restic not found: skipping the restic baseline (Debian: apt-get install restic)");
   const inputs = await makeInputs();
@@ -256,6 +271,14 @@ async function main(): Promise<void> {
       `${input.name}: zstd throughput ${(secs(i, 1) / secs(i, 0)).toFixed(2)}x of uncompressed` +
         `; on disk vs uncompressed ${(disk(i, 0, 0) / disk(i, 1, 0)).toFixed(2)}x${vsRestic}`,
     );
+    // The other settings measured, against restic as well.
+    for (const [t, tool] of tools.entries()) {
+      if (t < 2 || t === r || r < 0) continue;
+      console.log(
+        `  ${tool.label}: throughput ${(secs(i, 1) / secs(i, t)).toFixed(2)}x of uncompressed; ` +
+          `on disk vs restic: first ${(disk(i, t, 0) / disk(i, r, 0)).toFixed(2)}x, after change ${(disk(i, t, 1) / disk(i, r, 1)).toFixed(2)}x`,
+      );
+    }
   }
   console.log(`load average after: ${os.loadavg()[0]!.toFixed(2)}`);
 }
