@@ -3,7 +3,7 @@
  * (issue 12). Not a timed test: it prints what it measured.
  *
  *   npx next build && node --import tsx bench/soak.ts [--seconds 300] [--clients 50] [--port 3390]
- *      [--groups 200] [--snapshots 5] [--quiet-seconds 60]
+ *      [--groups 200] [--snapshots 5] [--quiet-seconds 60] [--profile DIR]
  *
  * It builds a datastore in a temporary COFFER_HOME (tmpfs when there is one): namespace `a/x`
  * with G groups x S snapshots (copies of one real snapshot, as bench/move.ts builds them) and
@@ -58,6 +58,11 @@ const GROUPS = arg("groups", 200);
 const SNAPSHOTS = arg("snapshots", 5);
 const WINDOW_MS = 30_000;
 /** The baseline: the same clients for this long before the writers start, with nothing else running. */
+/** `--profile DIR`: the server writes a V8 CPU profile there when it stops (node --cpu-prof). */
+const PROFILE_DIR = (() => {
+  const i = process.argv.indexOf("--profile");
+  return i === -1 ? undefined : path.resolve(String(process.argv[i + 1]));
+})();
 const QUIET_SECONDS = arg("quiet-seconds", Math.min(60, Math.max(10, Math.round(SECONDS / 5))));
 const STORE = "soak";
 const ADMIN = "admin@pbs";
@@ -190,7 +195,8 @@ function rssMiB(pid: number): number {
 
 /** The process that really serves: `node scripts/serve.mjs` itself (no wrapper in between). */
 function startServer(): ChildProcess {
-  return spawn(process.execPath, [path.join(repo, "scripts/serve.mjs")], {
+  const profile = PROFILE_DIR === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", PROFILE_DIR];
+  return spawn(process.execPath, [...profile, path.join(repo, "scripts/serve.mjs")], {
     cwd: repo,
     env: { ...env, PORT: String(PORT), HOST: "127.0.0.1" },
     stdio: ["ignore", "pipe", "pipe"],
