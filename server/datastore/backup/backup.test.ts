@@ -55,6 +55,21 @@ async function restore(group: GroupRef, time: number, archive: string, dest: str
   }
 }
 
+/** The shortest and longest chunk of a dynamic index, its last (shorter) chunk left out. */
+async function chunkLengthRange(group: GroupRef, time: number, file: string): Promise<{ min: number; max: number; count: number }> {
+  const { DynamicIndexReader } = await import("../format/dynamic-index");
+  const index = DynamicIndexReader.fromBuffer(readFileSync(path.join(t.path, group.type, group.id, formatBackupTime(time), file)));
+  const lengths = Array.from({ length: index.count - 1 }, (_, i) => index.end(i) - (i === 0 ? 0 : index.end(i - 1)));
+  return { min: Math.min(...lengths), max: Math.max(...lengths), count: index.count };
+}
+
+/** Matches a chunkLengthRange whose chunks all lie within [lo, hi], with more than a few of them. */
+const inside = (lo: number, hi: number) => ({
+  min: expect.toSatisfy((n: number) => n >= lo),
+  max: expect.toSatisfy((n: number) => n <= hi),
+  count: expect.toSatisfy((n: number) => n > 4),
+});
+
 function chunkFiles(): number {
   let n = 0;
   const dir = path.join(t.path, ".chunks");
@@ -211,14 +226,12 @@ describe("backup and restore", () => {
       writeFileSync(path.join(dir, "data.bin"), randomBytes(8 * MIB));
       const g = { type: "host" as const, id: "chunk-size" };
       const dirSpec = archiveSpec("root.pxar", dir);
-      // The default average is 4 MiB: chunks of at least 1 MiB, so at most 9 for 8 MiB and its metadata.
-      const wide = await backup(g, [dirSpec], { backupTime: T0, chunkSize: undefined, changeDetection: false });
-      expect(wide.jobs[0]!.chunks).toBeLessThanOrEqual(9);
-      // 256 KiB on average: chunks of 64 KiB to 1 MiB.
+      // Directories default to 1 MiB on average: every chunk but the last is 256 KiB to 4 MiB.
+      await backup(g, [dirSpec], { backupTime: T0, chunkSize: undefined, changeDetection: false });
+      expect(await chunkLengthRange(g, T0, "root.pxar.didx")).toEqual(inside(256 * 1024, 4 * MIB));
+      // --chunk-size 256: 64 KiB to 1 MiB, and the image cut into 256 KiB pieces.
       const narrow = await backup(g, [dirSpec, spec("disk.img", "disk.raw")], { backupTime: T0 + 1, chunkSize: 256 * 1024, changeDetection: false });
-      expect(narrow.jobs[0]!.chunks).toBeGreaterThan(9);
-      expect(narrow.jobs[0]!.chunks).toBeLessThanOrEqual(129);
-      // 6 MiB + 5 bytes in 256 KiB pieces.
+      expect(await chunkLengthRange(g, T0 + 1, "root.pxar.didx")).toEqual(inside(64 * 1024, MIB));
       expect(narrow.jobs[1]).toMatchObject({ chunks: 25, size: 6 * MIB + 5 });
       const out = mkdtempSync("/dev/shm/coffer-chunk-size-out-");
       try {
