@@ -109,6 +109,7 @@ async function makeInputs(): Promise<Input[]> {
   closeSync(fd);
   // Five ranges of 1 % each: edits in a few places, as a system's files change between backups.
   const RANGES = 5;
+  let tarEdits = 0;
   const change = (file: string, fill: (piece: Buffer, at: number, size: number, fd: number) => void) => () => {
     const size = statSync(file).size;
     const piece = Math.floor((size * 0.05) / RANGES);
@@ -134,7 +135,10 @@ async function makeInputs(): Promise<Input[]> {
       // that compresses like the rest.
       change: change(tar, (b, at, size, f) => {
         readSync(f, b, 0, b.length, (at + Math.floor(size / 3)) % (size - b.length));
-        for (let j = 0; j < b.length; j++) b[j] = (b[j]! + 1) & 0xff;
+        // Plus the number of edits so far: each round's change is new again (plus one every
+        // time would write round 1's bytes once more, a change of nothing).
+        const plus = ++tarEdits;
+        for (let j = 0; j < b.length; j++) b[j] = (b[j]! + plus) & 0xff;
       }),
     },
     { name: "incompressible (random)", dir: randomDir, file: raw, bytes: RANDOM_MIB * MIB, change: change(raw, (b) => randomFillSync(b)) },
