@@ -1,14 +1,16 @@
 /**
- * Sorting groups by last backup, snapshot count or owner uses cached sort keys (issue 12,
- * listing-page.ts SortKeys): the cache must follow every change that moves a group in those
- * orders. Group directories are dated back an hour so that their keys are cached at once (a
+ * Sorting groups by last backup, snapshot count or owner uses cached sort keys, and every page
+ * uses cached group items (issue 12, listing-page.ts SortKeys and ItemEntry): the caches must
+ * follow every change that moves a group in those orders or changes what its row shows. Group directories are dated back an hour so that their keys are cached at once (a
  * directory changed within the last second is never trusted), then each change is made for
  * real through the engine.
  */
 import { utimesSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { SnapshotWriter } from "../../datastore";
+import { lockGroup, SnapshotWriter } from "../../datastore";
+import { setLockOwnerTask } from "../../platform/file-lock";
+import { createUpid, formatUpid } from "../../tasks/core/upid";
 import { BackupNamespace } from "../../datastore/model/names";
 import { withWrite, writeSnapshot } from "../../datastore/test-support/temp-store";
 import { createUser } from "../../auth";
@@ -67,5 +69,69 @@ describe("sorted group listings follow changes to what they sort by", () => {
     await caller().group.setOwner({ store: STORE, ns: NS, group: { type, id }, owner: "aaa@pbs" });
     // Descending by owner: aaa@pbs sorts after every other owner here.
     expect((await sorted("owner")).at(-1)).toBe(group);
+  });
+});
+
+describe("a page's cached group rows follow every change to what they show", () => {
+  const row = async (group: string) =>
+    (await caller().group.list({ store: STORE, ns: NS, limit: 1000 })).items.find((g) => `${g["backup-type"]}/${g["backup-id"]}` === group)!;
+  const split = (group: string) => group.split("/") as ["vm" | "ct" | "host", string];
+  /** A group root@pam owns (writeSnapshot writes as root@pam) without the demo's unfinished snapshot. */
+  /** The group these tests change, one after another (the first one picks it). */
+  let group = "";
+  const rootGroup = async () => {
+    const g = (await caller().group.list({ store: STORE, ns: NS, limit: 1000 })).items.find((x) => x.owner === "root@pam" && x["backup-id"] !== "200")!;
+    return `${g["backup-type"]}/${g["backup-id"]}`;
+  };
+
+  it("a new snapshot, new notes and a new owner show at once", async () => {
+    await ageGroupDirs();
+    group = await rootGroup();
+    const first = await row(group);
+    expect(await row(group)).toEqual(first); // served from the cache, same answer
+    const newest = Math.floor(Date.now() / 1000);
+    await withWrite(STORE, (ds) => writeSnapshot(ds, NS, group, newest));
+    expect(await row(group)).toMatchObject({ "backup-count": first["backup-count"] + 1, "last-backup": newest });
+
+    await ageGroupDirs();
+    await row(group); // cached again
+    const [type, id] = split(group);
+    await caller().group.setNotes({ store: STORE, ns: NS, group: { type, id }, notes: "moved to rack 4\nsecond line" });
+    expect((await row(group)).comment).toBe("moved to rack 4");
+
+    await createUser("bbb@pbs", { password: "bbb-secret-1" });
+    await ageGroupDirs();
+    await row(group);
+    await caller().group.setOwner({ store: STORE, ns: NS, group: { type, id }, owner: "bbb@pbs" });
+    expect((await row(group)).owner).toBe("bbb@pbs");
+  });
+
+  it("a backup that finishes inside an unchanged group directory shows as its last backup", async () => {
+    const [type, id] = split(group);
+    const owner = (await row(group)).owner!;
+    const time = Math.floor(Date.now() / 1000) + 120;
+    await withWrite(STORE, async (ds) => {
+      const w = await SnapshotWriter.begin(ds, BackupNamespace.parse(NS), { type, id }, { authId: owner, backupTime: time });
+      await w.writeBlob("late.conf", Buffer.from("late\n"));
+      await ageGroupDirs();
+      expect((await row(group))["last-backup"]).toBeLessThan(time); // unfinished: not its last backup
+      await w.finish({});
+    });
+    expect(await row(group)).toMatchObject({ "last-backup": time, files: expect.arrayContaining(["late.conf.blob"]) });
+  });
+
+  it("a cached row is marked moving while a move holds the group's lock, and not after", async () => {
+    await ageGroupDirs();
+    const [type, id] = split(group);
+    expect((await row(group)).moving).toBeUndefined();
+    setLockOwnerTask(formatUpid(createUpid("move-group", `${STORE}:${NS}/${group}`, "root@pam")));
+    const guard = await lockGroup(STORE, BackupNamespace.parse(NS), { type, id });
+    try {
+      expect((await row(group)).moving).toBe(true);
+    } finally {
+      await guard.release();
+      setLockOwnerTask(undefined);
+    }
+    expect((await row(group)).moving).toBeUndefined();
   });
 });

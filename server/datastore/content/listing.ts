@@ -70,6 +70,15 @@ function heldByMove(store: Store, ns: BackupNamespace, g: GroupRef): Promise<boo
 
 /** One group as the list shows it. Throws ENOENT (see vanished) if the group itself is gone. */
 export async function groupListItem(store: Store, ns: BackupNamespace, g: GroupRef): Promise<GroupListItem> {
+  return (await readGroupListItem(store, ns, g)).item;
+}
+
+/**
+ * groupListItem, and whether the group's newest snapshot is finished: only then can nothing but a
+ * change of the group directory (a snapshot added or removed, the owner or notes replaced) change
+ * the item, which is what the listing caches rely on (listing-page.ts).
+ */
+export async function readGroupListItem(store: Store, ns: BackupNamespace, g: GroupRef): Promise<{ item: GroupListItem; newestFinished: boolean }> {
   const times = await listSnapshotTimes(store, ns, g);
   let lastBackup = 0;
   let files: string[] = [];
@@ -94,7 +103,13 @@ export async function groupListItem(store: Store, ns: BackupNamespace, g: GroupR
   const comment = firstLine(await readGroupNotes(store, ns, g));
   if (comment) item.comment = comment;
   if (await heldByMove(store, ns, g)) item.moving = true;
-  return item;
+  return { item, newestFinished: times.length === 0 || times[times.length - 1] === lastBackup };
+}
+
+/** The item with `moving` as it is now: a move holds a lock, it leaves no trace in the group directory. */
+export async function withMovingNow(store: Store, ns: BackupNamespace, g: GroupRef, item: GroupListItem): Promise<GroupListItem> {
+  const { moving: _was, ...rest } = item;
+  return (await heldByMove(store, ns, g)) ? { ...rest, moving: true } : rest;
 }
 
 /**
