@@ -10,7 +10,7 @@
  * file by its inode, mtime and size: an atomic rename always brings a new inode, so a change by
  * another process is seen on the next read. Checking a request therefore costs one stat per file.
  */
-import { chmodSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { type BigIntStats, chmodSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { z } from "zod";
 import { CofferError, isErrno } from "../datastore/model/errors";
@@ -42,8 +42,13 @@ export function ensureSecretDir(): void {
 }
 
 interface CacheEntry {
-  key: string;
+  stat: BigIntStats;
   value: unknown;
+}
+
+/** Same file, same content: compared as numbers (building a string key from them cost more than the stat). */
+function sameVersion(a: BigIntStats, b: BigIntStats): boolean {
+  return a.ino === b.ino && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.size === b.size && a.dev === b.dev;
 }
 const cache = new Map<string, CacheEntry>();
 
@@ -57,17 +62,11 @@ export function readConfigSync<T>(
   empty: () => T,
   options: { fresh?: boolean } = {},
 ): T {
-  let key: string;
-  try {
-    // Nanosecond times: an inode freed by one rename may be reused by the next temporary file.
-    const st = statSync(file, { bigint: true });
-    key = `${st.dev}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}:${st.size}`;
-  } catch (err) {
-    if (isErrno(err, "ENOENT")) return empty();
-    throw err;
-  }
+  // Nanosecond times: an inode freed by one rename may be reused by the next temporary file.
+  const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
+  if (stat === undefined) return empty();
   const hit = cache.get(file);
-  if (hit && hit.key === key && !options.fresh) return structuredClone(hit.value) as T;
+  if (hit && sameVersion(hit.stat, stat) && !options.fresh) return structuredClone(hit.value) as T;
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -76,7 +75,7 @@ export function readConfigSync<T>(
     throw err;
   }
   const value = parseConfig(file, text, schema);
-  cache.set(file, { key, value });
+  cache.set(file, { stat, value });
   return structuredClone(value);
 }
 
