@@ -162,12 +162,13 @@ export class ChunkHasher {
  * with hashing the previous ones. Six per thread: chunks compress at different speeds, and with
  * two per thread the threads waited for the reader often enough that a compressing backup used
  * 170 % of two cores; with six, 180-185 % and a fifth less time (the 635 MiB tar of
- * bench/backup.ts: 4.7-5.3 s before, 3.9-4.1 s after). At most 13 chunks of 4 MiB are in flight.
+ * bench/backup.ts: 4.7-5.3 s before, 3.9-4.1 s after). On many cores, 64 chunks (256 MiB of
+ * 4 MiB chunks) at most, or two per thread if that is more.
  */
 export async function* hashInOrder(
   hasher: ChunkHasher,
   source: AsyncIterable<ArrayBuffer>,
-  depth = Math.max(2, hasher.size * 6 + 1),
+  depth = Math.max(2, Math.min(hasher.size * 6 + 1, Math.max(64, hasher.size * 2 + 1))),
 ): AsyncGenerator<PreparedChunk> {
   const queue: Promise<PreparedChunk>[] = [];
   try {
