@@ -83,7 +83,7 @@ export const backupCommands: Command[] = [
         "chunk-size": {
           type: "string",
           metavar: "KiB",
-          description: "chunk size of images and average chunk size of directories: 64, 128, ... 4096 (default 4096)",
+          description: "chunk size of images and average chunk size of directories: 64, 128, ... 4096 (default: 4096 for images, 1024 for directories)",
         },
         full: { type: "boolean", description: "read every source in full (no change detection)" },
         "no-change-detection": { type: "boolean", description: "same as --full" },
