@@ -44,7 +44,7 @@ export { KEEP_OPTION_NAMES, planPrune, pruneGroup, pruneResults, type KeepOption
 // Backups and restores.
 export { archiveSpec, checkDistinct, checkSource, parseArchiveSpec, type ArchiveSpec } from "./backup/archive-spec";
 export { runBackup, type BackupOptions, type BackupResult } from "./backup/backup";
-export { CHUNK_SIZE_RULE, isChunkSizeKiB } from "./backup/chunk-size";
+export { CHUNK_SIZE_RULE, DEFAULT_DIRECTORY_CHUNK_SIZE, DEFAULT_IMAGE_CHUNK_SIZE, isChunkSizeKiB } from "./backup/chunk-size";
 export { encodeEntries, type StreamEntry } from "./backup/dir-stream";
 export { humanSize } from "./backup/progress";
 export { MIB } from "./backup/rate-limit";

@@ -11,7 +11,7 @@
  * (PBS restores on the client side too); it is a read operation and works in read-only
  * maintenance.
  */
-import { checkDistinct, checkSource, CHUNK_SIZE_RULE, isChunkSizeKiB, parseArchiveSpec } from "../../datastore";
+import { checkDistinct, checkSource, CHUNK_SIZE_RULE, DEFAULT_DIRECTORY_CHUNK_SIZE, DEFAULT_IMAGE_CHUNK_SIZE, isChunkSizeKiB, parseArchiveSpec } from "../../datastore";
 import { restoreArchive } from "../../datastore";
 import { humanSize } from "../../datastore";
 import { CofferError } from "../../datastore/model/errors";
@@ -83,7 +83,9 @@ export const backupCommands: Command[] = [
         "chunk-size": {
           type: "string",
           metavar: "KiB",
-          description: "chunk size of images and average chunk size of directories: 64, 128, ... 4096 (default: 4096 for images, 1024 for directories)",
+          description:
+            "chunk size of images and average chunk size of directories: 64, 128, ... 4096 " +
+            `(default: ${DEFAULT_IMAGE_CHUNK_SIZE / 1024} for images, ${DEFAULT_DIRECTORY_CHUNK_SIZE / 1024} for directories)`,
         },
         full: { type: "boolean", description: "read every source in full (no change detection)" },
         "no-change-detection": { type: "boolean", description: "same as --full" },
