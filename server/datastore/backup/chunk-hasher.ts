@@ -170,16 +170,22 @@ export async function* hashInOrder(
   source: AsyncIterable<ArrayBuffer>,
   depth = Math.max(2, Math.min(hasher.size * 6 + 1, Math.max(64, hasher.size * 2 + 1))),
 ): AsyncGenerator<PreparedChunk> {
-  const queue: Promise<PreparedChunk>[] = [];
+  const queue: { chunk: Promise<PreparedChunk>; settled: boolean }[] = [];
   try {
     for await (const buffer of source) {
-      const p = hasher.hash(buffer);
-      p.catch(() => undefined); // awaited below; keeps an early failure from being "unhandled"
-      queue.push(p);
-      if (queue.length >= depth) yield await queue.shift()!;
+      const entry = { chunk: hasher.hash(buffer), settled: false };
+      // Also keeps an early failure from being "unhandled": it is awaited below.
+      entry.chunk.then(
+        () => (entry.settled = true),
+        () => (entry.settled = true),
+      );
+      queue.push(entry);
+      // A full queue waits for its head; a head that is done goes on at once, so a slow source
+      // (a rate limit) still writes each chunk soon after reading it, not `depth` chunks later.
+      while (queue.length > 0 && (queue.length >= depth || queue[0]!.settled)) yield await queue.shift()!.chunk;
     }
-    while (queue.length > 0) yield await queue.shift()!;
+    while (queue.length > 0) yield await queue.shift()!.chunk;
   } finally {
-    await Promise.allSettled(queue);
+    await Promise.allSettled(queue.map((e) => e.chunk));
   }
 }
