@@ -222,9 +222,12 @@ function cachedSortKeys({ key, st }: GroupDir): SortKeys | undefined {
   return st && hit && hit.mtimeMs === st.mtimeMs ? hit : undefined;
 }
 
+function sortKeysOf(item: GroupListItem, mtimeMs: number): SortKeys {
+  return { mtimeMs, lastBackup: item["last-backup"], count: item["backup-count"], owner: item.owner ?? "" };
+}
+
 async function readSortKeys(store: Store, ns: BackupNamespace, g: GroupRef, dir: GroupDir): Promise<SortKeys> {
-  const item = await readGroupItem(store, ns, g, dir);
-  return sortKeyCache.get(dir.key) ?? { mtimeMs: -1, lastBackup: item["last-backup"], count: item["backup-count"], owner: item.owner ?? "" };
+  return sortKeysOf(await readGroupItem(store, ns, g, dir), dir.st?.mtimeMs ?? -1);
 }
 
 /**
@@ -252,7 +255,7 @@ async function readGroupItem(store: Store, ns: BackupNamespace, g: GroupRef, { k
   const keep = newestFinished && cacheable(st, now);
   const mtimeMs = st?.mtimeMs ?? -1;
   remember(groupItemCache, key, { mtimeMs, readAt: now, item }, keep);
-  remember(sortKeyCache, key, { mtimeMs, lastBackup: item["last-backup"], count: item["backup-count"], owner: item.owner ?? "" }, keep);
+  remember(sortKeyCache, key, sortKeysOf(item, mtimeMs), keep);
   return { ...item }; // the caller's copy: the cached one stays as read
 }
 
