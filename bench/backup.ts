@@ -34,6 +34,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { ensureCli } from "../scripts/cli-bundle.mjs";
 import { LocalChunkStore } from "../server/datastore/storage/chunk-store";
+import { CHUNK_SIZE_RULE, isChunkSizeKiB } from "../server/datastore/backup/chunk-size";
 import { DEFAULT_COMPRESSION_LEVEL, updateDatastoreConfigs } from "../server/config/datastore-config";
 import { arg } from "./support/args";
 
@@ -57,9 +58,7 @@ const OTHER_CHUNK_KIB = (() => {
   const i = process.argv.indexOf("--chunk-sizes");
   if (i === -1) return [] as number[];
   const sizes = String(process.argv[i + 1]).split(",").map(Number);
-  if (sizes.some((k) => !Number.isInteger(k) || k < 64 || k > 4096 || (k & (k - 1)) !== 0)) {
-    throw new Error(`--chunk-sizes takes powers of two from 64 to 4096 (KiB) separated by commas, not '${process.argv[i + 1]}'`);
-  }
+  if (!sizes.every(isChunkSizeKiB)) throw new Error(`--chunk-sizes takes ${CHUNK_SIZE_RULE} each, separated by commas, not '${process.argv[i + 1]}'`);
   return sizes;
 })();
 const MIB = 1024 * 1024;

@@ -57,12 +57,12 @@ const PORT = arg("port", 3390);
 const GROUPS = arg("groups", 200);
 const SNAPSHOTS = arg("snapshots", 5);
 const WINDOW_MS = 30_000;
-/** The baseline: the same clients for this long before the writers start, with nothing else running. */
 /** `--profile DIR`: the server writes a V8 CPU profile there when it stops (node --cpu-prof). */
 const PROFILE_DIR = (() => {
   const i = process.argv.indexOf("--profile");
   return i === -1 ? undefined : path.resolve(String(process.argv[i + 1]));
 })();
+/** The baseline: the same clients for this long before the writers start, with nothing else running. */
 const QUIET_SECONDS = arg("quiet-seconds", Math.min(60, Math.max(10, Math.round(SECONDS / 5))));
 const STORE = "soak";
 const ADMIN = "admin@pbs";
