@@ -93,12 +93,15 @@ export class FastChunker {
       if ((h & breakMask) >= breakMinimum || chunkSize >= maxSize) return this.cut(pos);
       if (back >= 0) break; // from here on the fast loop below applies
     }
-    while (pos < len) {
+    // The hot loop: the maximum is turned into a bound on `pos`, so each byte costs one test.
+    const begin = pos;
+    const limit = Math.min(len, pos + (maxSize - chunkSize));
+    for (; pos < limit; pos++) {
       h = ((h << 1) | (h >>> 31)) ^ TABLE[data[pos - W]!]! ^ TABLE[data[pos]!]!;
-      pos++;
-      chunkSize++;
-      if ((h & breakMask) >= breakMinimum || chunkSize >= maxSize) return this.cut(pos);
+      if ((h & breakMask) >= breakMinimum) return this.cut(pos + 1);
     }
+    chunkSize += pos - begin;
+    if (chunkSize >= maxSize) return this.cut(pos);
     this.remember(data, len);
     this.h = h;
     this.chunkSize = chunkSize;
