@@ -29,9 +29,10 @@ const SECURITY_HEADERS = [
 ];
 
 const nextConfig: NextConfig = {
-  // Loaded from node_modules at run time, not bundled: the zstd encoder finds its WebAssembly
-  // file in its package directory; the AWS SDK (S3 datastores) is server-only and large.
-  serverExternalPackages: ["@bokuweb/zstd-wasm", "@aws-sdk/client-s3"],
+  // Loaded from node_modules at run time, not bundled: the WebAssembly zstd finds its .wasm file
+  // in its package directory, the native one is a compiled addon; the AWS SDK (S3 datastores) is
+  // server-only and large.
+  serverExternalPackages: ["@bokuweb/zstd-wasm", "zstd-napi", "@aws-sdk/client-s3"],
   // No `X-Powered-By: Next.js`: it tells an attacker which exploits to try.
   poweredByHeader: false,
   async headers() {

@@ -4,7 +4,11 @@
  * and with restic (repository v2, compressing with zstd).
  *
  *   node --import tsx bench/backup.ts [--share-mib 1024] [--random-mib 256] [--rounds 1] [--levels 3,6]
- *      [--chunk-sizes 1024,2048]
+ *      [--chunk-sizes 1024,2048] [--wasm]
+ *
+ * Coffer compresses with the native libzstd when its optional binding was built, else with the
+ * WebAssembly build (format/blob-encoder.mjs); the first line says which. `--wasm` adds a row
+ * with the WebAssembly build forced (COFFER_ZSTD=wasm), to compare the two in one run.
  *
  * Inputs, on tmpfs (when there is one) so that disks are out of the picture, one directory each:
  *   - compressible: `tar cf` of /usr/share (the first share-mib MiB of it), ordinary system
@@ -36,6 +40,7 @@ import { ensureCli } from "../scripts/cli-bundle.mjs";
 import { LocalChunkStore } from "../server/datastore/storage/chunk-store";
 import { CHUNK_SIZE_RULE, isChunkSizeKiB } from "../server/datastore/backup/chunk-size";
 import { DEFAULT_COMPRESSION_LEVEL, updateDatastoreConfigs } from "../server/config/datastore-config";
+import { zstdBuildName } from "../server/datastore/format/blob-encoder.mjs";
 import { arg } from "./support/args";
 
 const execFileAsync = promisify(execFile);
@@ -61,6 +66,7 @@ const OTHER_CHUNK_KIB = (() => {
   if (!sizes.every(isChunkSizeKiB)) throw new Error(`--chunk-sizes takes ${CHUNK_SIZE_RULE} each, separated by commas, not '${process.argv[i + 1]}'`);
   return sizes;
 })();
+const WITH_WASM = process.argv.includes("--wasm");
 const MIB = 1024 * 1024;
 const tmp = existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir();
 const base = mkdtempSync(path.join(tmp, "coffer-bench-backup-"));
@@ -166,8 +172,8 @@ interface Tool {
   backup(round: number, input: Input, i: number, time: number): Promise<Measured>;
 }
 
-function cofferTool(label: string, compression: "zstd" | "none", level = 1, chunkKiB?: number): Tool {
-  const store = (r: number, i: number) => `${compression}${level}-${chunkKiB ?? "d"}-${r}-${i}`;
+function cofferTool(label: string, compression: "zstd" | "none", level = 1, chunkKiB?: number, env: Record<string, string> = {}): Tool {
+  const store = (r: number, i: number) => `${compression}${level}-${chunkKiB ?? "d"}-${env.COFFER_ZSTD ?? "auto"}-${r}-${i}`;
   const dir = (r: number, i: number) => path.join(home, "datastores", store(r, i));
   return {
     label,
@@ -177,7 +183,7 @@ function cofferTool(label: string, compression: "zstd" | "none", level = 1, chun
     },
     async backup(r, input, i, time) {
       const chunkArgs = chunkKiB === undefined ? [] : ["--chunk-size", String(chunkKiB)];
-      const out = await run(bin, ["backup", store(r, i), "host/bench", `data.pxar=${input.dir}`, "--backup-time", String(time), ...chunkArgs]);
+      const out = await run(bin, ["backup", store(r, i), "host/bench", `data.pxar=${input.dir}`, "--backup-time", String(time), ...chunkArgs], env);
       const done = /^backup \S+ done in ([0-9.]+) s: (.*)$/m.exec(out.stdout);
       if (!done) throw new Error(`no summary line in:\n${out.stdout}`);
       return { seconds: Number(done[1]), wall: out.seconds, disk: fileBytes(dir(r, i)) };
@@ -216,12 +222,14 @@ async function main(): Promise<void> {
   // Not timed: a stale bundle would make the first run build it.
   const why = await ensureCli();
   if (why !== undefined) console.log(`built the CLI bundle first (${why})`);
+  console.log(`zstd: ${zstdBuildName()}`);
   // Index 0 and 1 are what the summary compares: the default level and the old format.
   const tools = [cofferTool(`coffer zstd -${DEFAULT_COMPRESSION_LEVEL}`, "zstd", DEFAULT_COMPRESSION_LEVEL), cofferTool("coffer uncompressed", "none")];
   for (const level of OTHER_LEVELS) tools.push(cofferTool(`coffer zstd -${level}`, "zstd", level));
   for (const kib of OTHER_CHUNK_KIB) {
     tools.push(cofferTool(`coffer zstd -${DEFAULT_COMPRESSION_LEVEL}, ${kib} KiB`, "zstd", DEFAULT_COMPRESSION_LEVEL, kib));
   }
+  if (WITH_WASM) tools.push(cofferTool(`coffer zstd -${DEFAULT_COMPRESSION_LEVEL}, wasm`, "zstd", DEFAULT_COMPRESSION_LEVEL, undefined, { COFFER_ZSTD: "wasm" }));
   if (await hasRestic()) tools.push(resticTool());
   else console.log("restic not found: skipping the restic baseline (Debian: apt-get install restic)");
   const inputs = await makeInputs();

@@ -26,6 +26,7 @@ import type { BackupManifest } from "../format/manifest";
 import { nullLog, type EngineLog } from "../model/log";
 import { formatBackupTime, type BackupNamespace, type GroupRef, type SnapshotRef } from "../model/names";
 import { compressionLevel } from "../../config/datastore-config";
+import { zstdBuildName } from "../format/blob-encoder.mjs";
 import { storeOf, type WriteHandle } from "../open";
 import { type ArchiveStats, SnapshotWriter } from "./snapshot-writer";
 import { type ArchiveKind, type ArchiveSpec, checkDistinct, checkSource } from "./archive-spec";
@@ -143,7 +144,10 @@ export async function runBackup(
   if (opts.chunkSize !== undefined) checkChunkSize(opts.chunkSize);
   opts.signal?.throwIfAborted();
   const level = compressionLevel(handle.config);
+  // Asked before the snapshot is begun: a COFFER_ZSTD that cannot be honoured fails here.
+  const zstd = level > 0 ? zstdBuildName() : undefined;
   const writer = await SnapshotWriter.begin(handle, ns, group, { authId: opts.authId, backupTime: opts.backupTime, log, level });
+  log.info(zstd ? `compression: zstd level ${level} (${zstd})` : "compression: none (the datastore's setting)");
   let pool: ChunkHasher | undefined;
   const jobs: JobResult[] = [];
   try {
