@@ -95,13 +95,35 @@ describe.runIf(nativeBuilt)("native and WebAssembly frames", () => {
   });
 });
 
-/** What blob-encoder.mjs chooses in a fresh process with `env`. */
-function chosenBuild(env: Record<string, string | undefined>): Promise<{ code: number | null; out: string }> {
+/**
+ * A preload that makes the native binding fail to load, as on a machine where npm could not build
+ * it: what the fallback is for.
+ */
+const withoutNative = (() => {
+  const dir = mkdtempSync(path.join(tmpBase, "coffer-no-native-"));
+  const file = path.join(dir, "no-native.cjs");
+  writeFileSync(
+    file,
+    `const Module = require("node:module");
+const load = Module._load;
+Module._load = function (request, ...rest) {
+  if (String(request).startsWith("zstd-napi")) throw new Error("Cannot find module '" + request + "' (blocked by the test)");
+  return load.call(this, request, ...rest);
+};
+`,
+  );
+  return { file, dir };
+})();
+afterAll(() => rmSync(withoutNative.dir, { recursive: true, force: true }));
+
+/** What blob-encoder.mjs chooses in a fresh process with `env` (and without the native build). */
+function chosenBuild(env: Record<string, string | undefined>, native = true): Promise<{ code: number | null; out: string }> {
   const script = `import(${JSON.stringify(encoderModule)}).then((m) => console.log(m.zstdBuildName()))`;
   return new Promise((resolve, reject) => {
     const childEnv = { ...process.env, ...env };
     if (env.COFFER_ZSTD === undefined) delete childEnv.COFFER_ZSTD;
-    const p = spawn(process.execPath, ["-e", script], { env: childEnv });
+    const preload = native ? [] : ["--require", withoutNative.file];
+    const p = spawn(process.execPath, [...preload, "-e", script], { env: childEnv });
     let out = "";
     p.stdout.on("data", (d) => (out += d));
     p.stderr.on("data", (d) => (out += d));
@@ -117,6 +139,16 @@ describe("choosing the build", () => {
     expect(auto.out).toMatch(nativeBuilt ? /^native libzstd 1\.\d+\.\d+$/m : /^WebAssembly libzstd/m);
     const wasm = await chosenBuild({ COFFER_ZSTD: "wasm" });
     expect(wasm.out).toMatch(/^WebAssembly libzstd \(@bokuweb\/zstd-wasm\)$/m);
+  });
+
+  it("falls back to WebAssembly where the native build does not load, unless native is forced", async () => {
+    const auto = await chosenBuild({ COFFER_ZSTD: undefined }, false);
+    expect(auto).toMatchObject({ code: 0 });
+    expect(auto.out).toMatch(/^WebAssembly libzstd \(@bokuweb\/zstd-wasm\)$/m);
+    const forced = await chosenBuild({ COFFER_ZSTD: "native" }, false);
+    expect(forced.code).not.toBe(0);
+    expect(forced.out).toContain("COFFER_ZSTD=native, but the zstd-napi binding does not load (was it built by npm install?)");
+    expect(forced.out).toContain("blocked by the test");
   });
 
   it("refuses a COFFER_ZSTD it does not know, naming the values it takes", async () => {
