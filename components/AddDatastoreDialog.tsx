@@ -8,6 +8,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { checkDatastoreComment, checkDatastorePath, MAX_DATASTORE_COMMENT_LENGTH } from "@/server/datastore/model/datastore-create";
 import { checkDatastoreName } from "@/server/datastore/model/names";
+import { checkCompressionLevel, DEFAULT_COMPRESSION_LEVEL, MAX_COMPRESSION_LEVEL, MIN_COMPRESSION_LEVEL } from "@/server/datastore/model/compression";
 import { checkBucketName, checkS3Endpoint, checkS3Region, DEFAULT_S3_REGION } from "@/server/datastore/model/s3";
 import { ActionError } from "./ActionError";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
@@ -34,7 +35,10 @@ export function addDatastoreProblems(v: {
   endpoint?: string;
   bucket?: string;
   region?: string;
+  compression?: "zstd" | "none";
+  level?: string;
 }) {
+  const levels = `${MIN_COMPRESSION_LEVEL} to ${MAX_COMPRESSION_LEVEL}`;
   return {
     name: v.name === "" ? "Enter a name: 3 to 32 characters of A-Z a-z 0-9 _ . - (not starting with . or -)." : problemOf(() => checkDatastoreName(v.name)),
     path:
@@ -49,6 +53,12 @@ export function addDatastoreProblems(v: {
     endpoint: !v.s3 ? undefined : v.endpoint ? problemOf(() => checkS3Endpoint(v.endpoint!)) : "Enter the endpoint URL, e.g. https://s3.example.net.",
     bucket: !v.s3 ? undefined : v.bucket ? problemOf(() => checkBucketName(v.bucket!)) : "Enter the bucket name (it is created when missing).",
     region: !v.s3 || !v.region ? undefined : problemOf(() => checkS3Region(v.region!)),
+    level:
+      v.compression !== "zstd" || v.level === undefined
+        ? undefined
+        : !/^\d+$/.test(v.level)
+          ? `Enter a whole number from ${levels} (default ${DEFAULT_COMPRESSION_LEVEL}).`
+          : problemOf(() => checkCompressionLevel(Number(v.level))),
   };
 }
 
@@ -65,6 +75,8 @@ export function AddDatastoreDialog({ onClose, onCreated }: { onClose(): void; on
     bucket: "",
     region: "",
     pathStyle: true,
+    compression: "zstd" as "zstd" | "none",
+    level: String(DEFAULT_COMPRESSION_LEVEL),
   });
   const [touched, setTouched] = useState<Record<string, boolean>>({});
   const create = useMutation(trpc.datastore.create.mutationOptions());
@@ -72,7 +84,7 @@ export function AddDatastoreDialog({ onClose, onCreated }: { onClose(): void; on
   const invalid = Object.values(problems).some(Boolean);
   const shown = (k: keyof typeof problems) => (touched[k] ? problems[k] : undefined);
   // Disabled only while a problem is on screen beside its field, which says why.
-  const shownProblem = (["name", "path", "comment", "endpoint", "bucket", "region"] as const).some((k) => shown(k));
+  const shownProblem = (["name", "path", "comment", "endpoint", "bucket", "region", "level"] as const).some((k) => shown(k));
 
   const set = <K extends keyof typeof form>(k: K, v: (typeof form)[K]) => {
     setForm((f) => ({ ...f, [k]: v }));
@@ -82,7 +94,7 @@ export function AddDatastoreDialog({ onClose, onCreated }: { onClose(): void; on
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
-    setTouched({ name: true, path: true, comment: true, endpoint: true, bucket: true, region: true });
+    setTouched({ name: true, path: true, comment: true, endpoint: true, bucket: true, region: true, level: true });
     if (invalid) return;
     try {
       const made = await create.mutateAsync({
@@ -93,6 +105,8 @@ export function AddDatastoreDialog({ onClose, onCreated }: { onClose(): void; on
         ...(form.s3
           ? { s3: { endpoint: form.endpoint, bucket: form.bucket, pathStyle: form.pathStyle, ...(form.region ? { region: form.region } : {}) } }
           : {}),
+        compression: form.compression,
+        ...(form.compression === "zstd" ? { compressionLevel: Number(form.level) } : {}),
       });
       onCreated(made.name);
       onClose();
@@ -169,6 +183,25 @@ export function AddDatastoreDialog({ onClose, onCreated }: { onClose(): void; on
           <input {...inputProps("path")} placeholder={form.s3 ? "/var/cache/coffer/store1" : form.reuse ? "/mnt/datastore/store1" : "default location"} />,
         )}
         {field("comment", "Comment", `Optional, one line of at most ${MAX_DATASTORE_COMMENT_LENGTH} characters.`, <input {...inputProps("comment")} />)}
+        <fieldset className="field">
+          <legend className="field__label">Compression of new chunks</legend>
+          <label className="check check--wrap">
+            <input type="radio" name={`${id}-compression`} checked={form.compression === "zstd"} onChange={() => set("compression", "zstd")} />
+            zstd, kept only where it makes a chunk smaller (as PBS writes them)
+          </label>
+          <label className="check check--wrap">
+            <input type="radio" name={`${id}-compression`} checked={form.compression === "none"} onChange={() => set("compression", "none")} />
+            None: every chunk uncompressed (faster backups, more disk)
+          </label>
+        </fieldset>
+        {form.compression === "zstd"
+          ? field(
+              "level",
+              "zstd level",
+              `${MIN_COMPRESSION_LEVEL} (PBS's, fastest) to ${MAX_COMPRESSION_LEVEL}; default ${DEFAULT_COMPRESSION_LEVEL}. Higher levels store less and back up more slowly.`,
+              <input {...inputProps("level")} inputMode="numeric" className="input input--narrow" />,
+            )
+          : null}
         {create.isPending && !form.reuse ? (
           <p className="field__hint" role="status">
             <Spinner /> Creating the chunk store (65,536 directories)…

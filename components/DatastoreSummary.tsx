@@ -201,6 +201,12 @@ export function DatastoreSummary({ store }: { store: string }) {
           ) : (
             <p className="muted">Disk usage unknown.</p>
           )}
+          {s.compression ? (
+            <dl className="facts card__facts">
+              <dt>New chunks</dt>
+              <dd>{s.compression.type === "zstd" ? `zstd level ${s.compression.level}, kept where smaller` : "stored uncompressed"}</dd>
+            </dl>
+          ) : null}
           {s.unavailable ? <p className="card__note">{s.unavailable}</p> : null}
         </section>
 

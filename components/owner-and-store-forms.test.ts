@@ -31,4 +31,15 @@ describe("addDatastoreProblems", () => {
     expect(addDatastoreProblems({ ...ok, reuse: true }).path).toMatch(/Enter the directory of the existing datastore/);
     expect(addDatastoreProblems({ ...ok, comment: "x".repeat(129) }).comment).toMatch(/at most 128 characters/);
   });
+
+  it("checks the zstd level with the server's rule, and ignores it without compression", () => {
+    const zstd = { ...ok, compression: "zstd" as const };
+    expect(addDatastoreProblems({ ...zstd, level: "2" }).level).toBeUndefined();
+    expect(addDatastoreProblems({ ...zstd, level: "19" }).level).toBeUndefined();
+    expect(addDatastoreProblems({ ...zstd, level: "" }).level).toBe("Enter a whole number from 1 to 19 (default 2).");
+    expect(addDatastoreProblems({ ...zstd, level: "2.5" }).level).toBe("Enter a whole number from 1 to 19 (default 2).");
+    expect(addDatastoreProblems({ ...zstd, level: "20" }).level).toBe("invalid compression level 20: use a zstd level from 1 to 19 (default 2)");
+    expect(addDatastoreProblems({ ...zstd, level: "0" }).level).toMatch(/invalid compression level 0/);
+    expect(addDatastoreProblems({ ...ok, compression: "none", level: "" }).level).toBeUndefined();
+  });
 });

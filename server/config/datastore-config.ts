@@ -14,6 +14,13 @@ import { writeFileAtomic } from "../platform/atomic-file";
 import { lockNamed } from "../platform/file-lock";
 import { MAINTENANCE_TYPES, checkMaintenanceMessage } from "../datastore/model/maintenance";
 import { SAFE_ID_REGEX } from "../datastore/model/names";
+import {
+  COMPRESSIONS,
+  DEFAULT_COMPRESSION_LEVEL,
+  MAX_COMPRESSION_LEVEL,
+  MIN_COMPRESSION_LEVEL,
+  type CompressionSetting,
+} from "../datastore/model/compression";
 
 const maintenanceSchema = z.object({
   type: z.enum(MAINTENANCE_TYPES),
@@ -30,26 +37,27 @@ const datastoreSchema = z.object({
    * or "none" (every one uncompressed, the format before issue 13; still valid PBS). Reading
    * accepts both whatever this says.
    */
-  compression: z.enum(["zstd", "none"]).optional(),
+  compression: z.enum(COMPRESSIONS).optional(),
   /** zstd level with compression "zstd", default DEFAULT_COMPRESSION_LEVEL. */
-  "compression-level": z.number().int().min(1).max(19).optional(),
+  "compression-level": z.number().int().min(MIN_COMPRESSION_LEVEL).max(MAX_COMPRESSION_LEVEL).optional(),
   /** PBS `gc-schedule`: a calendar event (checked by server/jobs when it is set). */
   "gc-schedule": z.string().optional(),
   /** PBS 4.2 property string `type=s3,client=<id>,bucket=<name>` (s3-config.ts); absent: local. */
   backend: z.string().optional(),
 });
 
-/**
- * Default zstd level of new chunks. PBS's client uses 1; 2 stores a tar of /usr/share in 6 %
- * fewer bytes (0.40x instead of 0.43x, below restic's 0.41x) at the same backup speed on 2 cores
- * (docs/compression.md). PBS reads frames of any level.
- */
-export const DEFAULT_COMPRESSION_LEVEL = 2;
+export { DEFAULT_COMPRESSION_LEVEL };
 
 /** The zstd level a datastore's backups write with; 0: uncompressed. */
 export function compressionLevel(config: Pick<DatastoreConfig, "compression" | "compression-level">): number {
   if (config.compression === "none") return 0;
   return config["compression-level"] ?? DEFAULT_COMPRESSION_LEVEL;
+}
+
+/** The setting as the API and the console show it. */
+export function compressionSetting(config: Pick<DatastoreConfig, "compression" | "compression-level">): CompressionSetting {
+  const level = compressionLevel(config);
+  return level > 0 ? { type: "zstd", level } : { type: "none" };
 }
 
 const configSchema = z.object({ datastores: z.array(datastoreSchema) });

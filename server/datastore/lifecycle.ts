@@ -7,13 +7,13 @@ import path from "node:path";
 import { LocalChunkStore } from "./storage/chunk-store";
 import {
   type DatastoreConfig,
-  DEFAULT_COMPRESSION_LEVEL,
   getDatastoreConfig,
   listDatastoreConfigs,
   setMaintenanceMode,
   updateDatastoreConfigs,
   withDatastoreLock,
 } from "../config/datastore-config";
+import { checkCompressionPair } from "./model/compression";
 import { CofferError, isErrno } from "./model/errors";
 import { checkDatastoreName, printable } from "./model/names";
 import { checkS3Region } from "./model/s3";
@@ -45,17 +45,6 @@ export interface CreateDatastoreOptions {
   onProgress?: (percent: number) => void;
 }
 
-function checkCompression(compression: string | undefined, level: number | undefined): void {
-  if (compression !== undefined && compression !== "zstd" && compression !== "none") {
-    throw new CofferError("BAD_REQUEST", `invalid compression '${printable(compression)}': use zstd (the default) or none`);
-  }
-  if (level === undefined) return;
-  if (!Number.isInteger(level) || level < 1 || level > 19) {
-    throw new CofferError("BAD_REQUEST", `invalid compression level ${level}: use a zstd level from 1 to 19 (default ${DEFAULT_COMPRESSION_LEVEL})`);
-  }
-  if (compression === "none") throw new CofferError("BAD_REQUEST", "a compression level needs compression zstd, not none");
-}
-
 function checkComment(comment: string | undefined): void {
   if (comment !== undefined && (comment.length > 128 || /[\u0000-\u001f\u007f]/.test(comment))) {
     throw new CofferError("BAD_REQUEST", "invalid comment: at most 128 characters, no control characters");
@@ -70,7 +59,7 @@ function checkComment(comment: string | undefined): void {
 export async function createDatastore(name: string, options: CreateDatastoreOptions = {}): Promise<DatastoreConfig> {
   checkDatastoreName(name);
   checkComment(options.comment);
-  checkCompression(options.compression, options.compressionLevel);
+  checkCompressionPair(options.compression, options.compressionLevel);
   if (options.s3) checkS3Options(options.s3, options.path);
   if (options.path !== undefined && (options.path === "" || options.path.includes("\0"))) {
     throw new CofferError("BAD_REQUEST", `invalid path '${printable(options.path)}'`);

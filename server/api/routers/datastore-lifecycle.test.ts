@@ -76,6 +76,34 @@ describe("datastore.create", () => {
     expect(existsSync(path.join(notPbs, ".chunks"))).toBe(false);
   });
 
+  it("records how backups compress, shows it in list, get and status, and refuses a bad setting", async () => {
+    const plain = await caller().datastore.create({ name: "plain1", path: path.join(scratch(), "p"), compression: "none" });
+    expect(plain.compression).toEqual({ type: "none" });
+    const z5 = await caller().datastore.create({ name: "zstd5", path: path.join(scratch(), "z"), compressionLevel: 5 });
+    expect(z5.compression).toEqual({ type: "zstd", level: 5 });
+    expect((await caller().datastore.get({ store: "zstd5" })).compression).toEqual({ type: "zstd", level: 5 });
+    expect((await caller().datastore.list()).find((d) => d.name === "plain1")?.compression).toEqual({ type: "none" });
+    expect((await caller().datastore.status({ store: "plain1" })).compression).toEqual({ type: "none" });
+    // The default: zstd at the default level, as the config leaves it unset.
+    const dflt = await caller().datastore.create({ name: "zdefault", path: path.join(scratch(), "d") });
+    expect(dflt.compression).toEqual({ type: "zstd", level: 2 });
+
+    const refused = async (input: Parameters<ReturnType<typeof caller>["datastore"]["create"]>[0]) =>
+      caller()
+        .datastore.create(input)
+        .then(
+          () => undefined,
+          (err: { code: string; message: string }) => err,
+        );
+    expect(await refused({ name: "lz4x", compression: "lz4" })).toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("invalid compression 'lz4': use zstd (the default) or none") });
+    expect(await refused({ name: "lvl0", compressionLevel: 0 })).toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("use a zstd level from 1 to 19 (default 2)") });
+    expect(await refused({ name: "lvl25", compressionLevel: 2.5 })).toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("invalid compression level 2.5") });
+    expect(await refused({ name: "nonelvl", compression: "none", compressionLevel: 3 })).toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("needs compression zstd, not none") });
+    const list = await names();
+    for (const n of ["lz4x", "lvl0", "lvl25", "nonelvl"]) expect(list).not.toContain(n);
+    expect(existsSync(path.join(env.home(), "datastores", "lvl0"))).toBe(false);
+  });
+
   it("needs Datastore.Allocate on /datastore, which DatastoreAdmin does not give (PBS)", async () => {
     await expect(callerAs("dsadmin@pbs").datastore.create({ name: "nope1" })).rejects.toMatchObject({
       code: "FORBIDDEN",

@@ -4,7 +4,8 @@
  * last GC and verify), its disk usage over time (PBS rrd) and the history of its GCs.
  */
 import { z } from "zod";
-import { getDatastoreConfig, listDatastoreConfigs, type DatastoreConfig } from "../../config/datastore-config";
+import { compressionSetting, getDatastoreConfig, listDatastoreConfigs, type DatastoreConfig } from "../../config/datastore-config";
+import type { CompressionSetting } from "../../datastore/model/compression";
 import { parseBackend } from "../../config/s3-config";
 import { datastoreAclPath, datastoreVisibility, privilegedPathsBelow } from "../../auth";
 import type { NamespaceVisibility } from "../../datastore";
@@ -40,6 +41,8 @@ function summary(config: DatastoreConfig) {
     "maintenance-mode": config["maintenance-mode"],
     /** `filesystem`, or the bucket of an S3 datastore (its `path` is then the local cache). */
     backend: backendOf(config),
+    /** How backups store new chunks (the datastore's setting; reading takes both kinds). */
+    compression: compressionSetting(config),
   };
 }
 
@@ -62,6 +65,8 @@ export interface DatastoreStatus extends Partial<DiskUsage> {
   "gc-status"?: GcJobStatus;
   lastVerify?: LastTask;
   maintenance?: DatastoreConfig["maintenance-mode"];
+  /** How backups store new chunks; left out for callers limited to namespaces below the store. */
+  compression?: CompressionSetting;
   /** Why counts or usage are missing (offline maintenance, an unmounted path). */
   unavailable?: string;
   /**
@@ -125,6 +130,7 @@ async function status(store: string, auth: AuthState): Promise<DatastoreStatus> 
   if (config["maintenance-mode"]) out.maintenance = config["maintenance-mode"];
   if (auth.below) out.limitedTo = topScopedNamespaces(auth.authId!, store);
   else {
+    out.compression = compressionSetting(config);
     try {
       Object.assign(out, await diskUsage(config.path));
     } catch (err) {
@@ -244,6 +250,8 @@ export const datastoreRouter = router({
       reuse: input.reuse,
       ...(input.comment ? { comment: input.comment } : {}),
       ...(input.s3 ? { s3: input.s3 } : {}),
+      ...(input.compression !== undefined ? { compression: input.compression } : {}),
+      ...(input.compressionLevel !== undefined ? { compressionLevel: input.compressionLevel } : {}),
     });
     return summary(cfg);
   }),

@@ -1,6 +1,6 @@
 import { createDatastore, removeDatastore, type S3CreateOptions } from "../../datastore";
 import { removeJobsOfStore } from "../../jobs";
-import { listDatastoreConfigs } from "../../config/datastore-config";
+import { compressionSetting, listDatastoreConfigs } from "../../config/datastore-config";
 import { parseBackend } from "../../config/s3-config";
 import { checkDatastoreName } from "../../datastore/model/names";
 import { CofferError } from "../../datastore/model/errors";
@@ -85,6 +85,13 @@ export const datastoreCommands: Command[] = [
             value: (d) => {
               const b = parseBackend(d.backend);
               return b ? `s3 (bucket ${b.bucket})` : "filesystem";
+            },
+          },
+          {
+            header: "Compression",
+            value: (d) => {
+              const c = compressionSetting(d);
+              return c.type === "zstd" ? `zstd ${c.level}` : "none";
             },
           },
           {

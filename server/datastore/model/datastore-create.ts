@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { badRequest, errorMessage } from "./errors";
 import { checkDatastoreName, printable } from "./names";
+import { checkCompression, checkCompressionLevel } from "./compression";
 import { checkBucketName, checkS3Endpoint, checkS3Region } from "./s3";
 
 /** Linux's PATH_MAX. */
@@ -42,8 +43,8 @@ export function checkDatastoreComment(comment: string): string {
   return comment;
 }
 
-function engineCheck(check: (value: string) => unknown) {
-  return (value: string, ctx: z.core.$RefinementCtx<string>) => {
+function engineCheck<T>(check: (value: T) => unknown) {
+  return (value: T, ctx: z.core.$RefinementCtx<T>) => {
     try {
       check(value);
     } catch (err) {
@@ -71,6 +72,14 @@ export const datastoreCreateSchema = z
         pathStyle: z.boolean().default(false),
       })
       .optional(),
+    /** How backups store new chunks: zstd (default) or none. */
+    compression: z.string().superRefine(engineCheck(checkCompression)).optional(),
+    /** The zstd level, with compression zstd only (default DEFAULT_COMPRESSION_LEVEL). */
+    compressionLevel: z.number().superRefine(engineCheck(checkCompressionLevel)).optional(),
+  })
+  .refine((v) => v.compressionLevel === undefined || v.compression !== "none", {
+    message: "compressionLevel: a compression level needs compression zstd, not none",
+    path: ["compressionLevel"],
   })
   .refine((v) => !v.reuse || v.path !== undefined, {
     message: "path: required to attach an existing datastore (the directory that holds its .chunks)",
