@@ -105,8 +105,9 @@ export function AddDatastoreDialog({ onClose, onCreated }: { onClose(): void; on
         ...(form.s3
           ? { s3: { endpoint: form.endpoint, bucket: form.bucket, pathStyle: form.pathStyle, ...(form.region ? { region: form.region } : {}) } }
           : {}),
-        compression: form.compression,
-        ...(form.compression === "zstd" ? { compressionLevel: Number(form.level) } : {}),
+        // Defaults are left unset in the config, so that they follow Coffer's default.
+        ...(form.compression === "none" ? { compression: "none" } : {}),
+        ...(form.compression === "zstd" && Number(form.level) !== DEFAULT_COMPRESSION_LEVEL ? { compressionLevel: Number(form.level) } : {}),
       });
       onCreated(made.name);
       onClose();

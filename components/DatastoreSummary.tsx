@@ -175,6 +175,13 @@ export function DatastoreSummary({ store }: { store: string }) {
   const gc = s["gc-status"];
   const offline = s.maintenance?.type === "offline";
   const writeBlocked = s.maintenance ? `refused in ${s.maintenance.type} maintenance` : undefined;
+  // How backups store new chunks (issue 13): a datastore setting, shown beside its disk use.
+  const compressionFact = s.compression ? (
+    <>
+      <dt>New chunks</dt>
+      <dd>{s.compression.type === "zstd" ? `zstd level ${s.compression.level}, kept where smaller` : "stored uncompressed"}</dd>
+    </>
+  ) : null;
 
   return (
     <div className="summary">
@@ -196,17 +203,13 @@ export function DatastoreSummary({ store }: { store: string }) {
                 <dd>{formatSize(s.avail ?? 0)}</dd>
                 <dt>Total</dt>
                 <dd>{formatSize(s.total)}</dd>
+                {compressionFact}
               </dl>
             </>
           ) : (
             <p className="muted">Disk usage unknown.</p>
           )}
-          {s.compression ? (
-            <dl className="facts card__facts">
-              <dt>New chunks</dt>
-              <dd>{s.compression.type === "zstd" ? `zstd level ${s.compression.level}, kept where smaller` : "stored uncompressed"}</dd>
-            </dl>
-          ) : null}
+          {s.compression && (s.total === undefined || s.used === undefined || s.avail === undefined) ? <dl className="facts card__facts">{compressionFact}</dl> : null}
           {s.unavailable ? <p className="card__note">{s.unavailable}</p> : null}
         </section>
 

@@ -54,6 +54,9 @@ test("add a datastore, remove it keeping its data, attach it again, remove it de
   await expect(dialog.getByRole("button", { name: "Create" })).toBeDisabled();
   await dialog.getByLabel("Path").fill(dir);
   await dialog.getByLabel("Comment").fill("added in the console");
+  await dialog.getByLabel("zstd level").fill("0");
+  await expect(dialog.getByText("invalid compression level 0: use a zstd level from 1 to 19 (default 2)")).toBeVisible();
+  await dialog.getByLabel("zstd level").fill("3");
   await wideAndNarrow(page, "01-add-datastore");
   await dialog.getByRole("button", { name: "Create" }).click();
   await expect(dialog).toBeHidden({ timeout: 30_000 });
@@ -66,6 +69,10 @@ test("add a datastore, remove it keeping its data, attach it again, remove it de
   await expect(row).toContainText(/used, .* available, .* total \(\d+%\)/);
   expect(existsSync(path.join(dir, ".chunks", "ffff"))).toBe(true);
   await wideAndNarrow(page, "02-datastore-added");
+  // The level chosen is what its backups will use, and its Summary says so.
+  await page.goto(`/datastores/${name}/summary`);
+  await expect(page.getByText("zstd level 3, kept where smaller")).toBeVisible();
+  await page.goto("/datastores");
 
   // Remove, keeping the data: only after the name is typed.
   await row.getByRole("button", { name: `Remove datastore ${name}` }).click();
