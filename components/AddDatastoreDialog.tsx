@@ -8,9 +8,10 @@ import { useMutation } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { checkDatastoreComment, checkDatastorePath, MAX_DATASTORE_COMMENT_LENGTH } from "@/server/datastore/model/datastore-create";
 import { checkDatastoreName } from "@/server/datastore/model/names";
-import { checkCompressionLevel, DEFAULT_COMPRESSION_LEVEL, MAX_COMPRESSION_LEVEL, MIN_COMPRESSION_LEVEL } from "@/server/datastore/model/compression";
+import { DEFAULT_COMPRESSION_LEVEL } from "@/server/datastore/model/compression";
 import { checkBucketName, checkS3Endpoint, checkS3Region, DEFAULT_S3_REGION } from "@/server/datastore/model/s3";
 import { ActionError } from "./ActionError";
+import { CompressionFields, compressionLevelProblem } from "./CompressionDialog";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
 import { Spinner } from "./Spinner";
 import { useTRPC } from "./TrpcProvider";
@@ -38,7 +39,6 @@ export function addDatastoreProblems(v: {
   compression?: "zstd" | "none";
   level?: string;
 }) {
-  const levels = `${MIN_COMPRESSION_LEVEL} to ${MAX_COMPRESSION_LEVEL}`;
   return {
     name: v.name === "" ? "Enter a name: 3 to 32 characters of A-Z a-z 0-9 _ . - (not starting with . or -)." : problemOf(() => checkDatastoreName(v.name)),
     path:
@@ -53,12 +53,7 @@ export function addDatastoreProblems(v: {
     endpoint: !v.s3 ? undefined : v.endpoint ? problemOf(() => checkS3Endpoint(v.endpoint!)) : "Enter the endpoint URL, e.g. https://s3.example.net.",
     bucket: !v.s3 ? undefined : v.bucket ? problemOf(() => checkBucketName(v.bucket!)) : "Enter the bucket name (it is created when missing).",
     region: !v.s3 || !v.region ? undefined : problemOf(() => checkS3Region(v.region!)),
-    level:
-      v.compression !== "zstd" || v.level === undefined
-        ? undefined
-        : !/^\d+$/.test(v.level)
-          ? `Enter a whole number from ${levels} (default ${DEFAULT_COMPRESSION_LEVEL}).`
-          : problemOf(() => checkCompressionLevel(Number(v.level))),
+    level: v.compression !== "zstd" || v.level === undefined ? undefined : compressionLevelProblem(v.level),
   };
 }
 
@@ -184,25 +179,15 @@ export function AddDatastoreDialog({ onClose, onCreated }: { onClose(): void; on
           <input {...inputProps("path")} placeholder={form.s3 ? "/var/cache/coffer/store1" : form.reuse ? "/mnt/datastore/store1" : "default location"} />,
         )}
         {field("comment", "Comment", `Optional, one line of at most ${MAX_DATASTORE_COMMENT_LENGTH} characters.`, <input {...inputProps("comment")} />)}
-        <fieldset className="field">
-          <legend className="field__label">Compression of new chunks</legend>
-          <label className="check check--wrap">
-            <input type="radio" name={`${id}-compression`} checked={form.compression === "zstd"} onChange={() => set("compression", "zstd")} />
-            zstd, kept only where it makes a chunk smaller (as PBS writes them)
-          </label>
-          <label className="check check--wrap">
-            <input type="radio" name={`${id}-compression`} checked={form.compression === "none"} onChange={() => set("compression", "none")} />
-            None: every chunk uncompressed (faster backups, more disk)
-          </label>
-        </fieldset>
-        {form.compression === "zstd"
-          ? field(
-              "level",
-              "zstd level",
-              `${MIN_COMPRESSION_LEVEL} (PBS's, fastest) to ${MAX_COMPRESSION_LEVEL}; default ${DEFAULT_COMPRESSION_LEVEL}. Higher levels store less and back up more slowly.`,
-              <input {...inputProps("level")} inputMode="numeric" className="input input--narrow" />,
-            )
-          : null}
+        <CompressionFields
+          id={id}
+          legend="Compression of new chunks"
+          type={form.compression}
+          level={form.level}
+          problem={shown("level")}
+          onType={(t) => set("compression", t)}
+          onLevel={(v) => set("level", v)}
+        />
         {create.isPending && !form.reuse ? (
           <p className="field__hint" role="status">
             <Spinner /> Creating the chunk store (65,536 directories)…

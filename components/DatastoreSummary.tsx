@@ -9,6 +9,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import type { DatastoreStatus } from "@/server/api/types";
+import { CompressionDialog } from "./CompressionDialog";
 import { contentHref } from "./content-links";
 import { Badge, type BadgeTone } from "./Badge";
 import { ErrorMessage } from "./ErrorMessage";
@@ -148,6 +149,7 @@ export function DatastoreSummary({ store }: { store: string }) {
   const usage = useQuery({ ...trpc.datastore.usageHistory.queryOptions({ store }), refetchInterval: POLL_MS, enabled: seesSizes });
   const gcHistory = useQuery({ ...trpc.datastore.gcHistory.queryOptions({ store }), enabled: onStore.has("Datastore.Audit") });
   const [verifyOpen, setVerifyOpen] = useState(false);
+  const [compressionOpen, setCompressionOpen] = useState(false);
   const [taskUpid, setTaskUpid] = useState<string | null>(null);
 
   const refresh = () => {
@@ -179,7 +181,17 @@ export function DatastoreSummary({ store }: { store: string }) {
   const compressionFact = s.compression ? (
     <>
       <dt>New chunks</dt>
-      <dd>{s.compression.type === "zstd" ? `zstd level ${s.compression.level}, kept where smaller` : "stored uncompressed"}</dd>
+      <dd>
+        {s.compression.type === "zstd" ? `zstd level ${s.compression.level}, kept where smaller` : "stored uncompressed"}
+        {onStore.has("Datastore.Modify") ? (
+          <>
+            {" "}
+            <button type="button" className="link-button" onClick={() => setCompressionOpen(true)} aria-label={`Change the compression of ${store}`}>
+              Change…
+            </button>
+          </>
+        ) : null}
+      </dd>
     </>
   ) : null;
 
@@ -336,6 +348,9 @@ export function DatastoreSummary({ store }: { store: string }) {
             setTaskUpid(upid);
           }}
         />
+      )}
+      {compressionOpen && s.compression && (
+        <CompressionDialog store={store} current={s.compression} onClose={() => setCompressionOpen(false)} onChanged={refresh} />
       )}
       <TaskViewerDialog upid={taskUpid} onClose={() => setTaskUpid(null)} onEnded={refresh} />
     </div>

@@ -36,8 +36,8 @@ describe("addDatastoreProblems", () => {
     const zstd = { ...ok, compression: "zstd" as const };
     expect(addDatastoreProblems({ ...zstd, level: "2" }).level).toBeUndefined();
     expect(addDatastoreProblems({ ...zstd, level: "19" }).level).toBeUndefined();
-    expect(addDatastoreProblems({ ...zstd, level: "" }).level).toBe("Enter a whole number from 1 to 19 (default 2).");
-    expect(addDatastoreProblems({ ...zstd, level: "2.5" }).level).toBe("Enter a whole number from 1 to 19 (default 2).");
+    expect(addDatastoreProblems({ ...zstd, level: "" }).level).toBe("Enter a zstd level from 1 to 19 (default 2).");
+    expect(addDatastoreProblems({ ...zstd, level: "2.5" }).level).toBe("invalid compression level '2.5': use a zstd level from 1 to 19 (default 2)");
     expect(addDatastoreProblems({ ...zstd, level: "20" }).level).toBe("invalid compression level 20: use a zstd level from 1 to 19 (default 2)");
     expect(addDatastoreProblems({ ...zstd, level: "0" }).level).toMatch(/invalid compression level 0/);
     expect(addDatastoreProblems({ ...ok, compression: "none", level: "" }).level).toBeUndefined();

@@ -89,6 +89,27 @@ describe("coffer CLI", () => {
     expect(del.stdout).toContain("deleted namespace 'a/b'");
   });
 
+  it("changes how a datastore compresses new chunks, and says what it takes when the value is wrong", async () => {
+    const made = await coffer(["datastore", "create", "zstore", "--compression-level", "4"]);
+    expect(made).toMatchObject({ code: 0 });
+    const none = await coffer(["datastore", "update", "zstore", "--compression", "none", "--comment", "plain"]);
+    expect(none).toMatchObject({ code: 0, stdout: "updated datastore 'zstore': new chunks uncompressed, comment 'plain'\n" });
+    const list = await coffer(["datastore", "list"]);
+    expect(list.stdout).toMatch(/^zstore +\S+ +filesystem +none +- +plain$/m);
+    for (const [args, says] of [
+      [["--compression-level", "3"], "datastore 'zstore' stores chunks uncompressed: set compression zstd to use a level"],
+      [["--compression-level", "x3"], "invalid compression level 'x3': use a zstd level from 1 to 19 (default 2)"],
+      [["--compression", "lz4"], "invalid compression 'lz4': use zstd (the default) or none"],
+      [[], "nothing to change: give a comment, a compression (zstd or none) or a compression level"],
+    ] as const) {
+      const r = await coffer(["datastore", "update", "zstore", ...args]);
+      expect(r).toMatchObject({ code: 1, stderr: `coffer: ${says}\n` });
+    }
+    const back = await coffer(["datastore", "update", "zstore", "--compression", "zstd", "--compression-level", "3"]);
+    expect(back.stdout).toBe("updated datastore 'zstore': new chunks zstd level 3, comment 'plain'\n");
+    expect((await coffer(["datastore", "remove", "zstore", "--destroy-data"])).code).toBe(0);
+  });
+
   it("sets, shows and clears maintenance", async () => {
     const set = await coffer(["maintenance", "set", "store1", "read-only", "--message", "disk swap"]);
     expect(set.code).toBe(0);

@@ -17,6 +17,7 @@ export { openDatastore, withDatastore, type HandleFor, type LookupHandle, type R
 
 // Datastores as a whole.
 export { createDatastore, removeDatastore, type CreateDatastoreOptions, type S3CreateOptions } from "./lifecycle";
+export { updateDatastoreOptions, type DatastoreOptionsChange } from "./datastore-options";
 export { refreshDatastore } from "./state/s3-refresh-maintenance";
 export { maintenanceStatus } from "./state/maintenance-status";
 export { DEFAULT_USAGE_INTERVAL_S, diskUsage, readUsageHistory, sampleAllDatastores, type DiskUsage } from "./state/usage-history";

@@ -150,3 +150,46 @@ describe("datastore.remove", () => {
     expect(await names()).toContain("demo");
   });
 });
+
+describe("datastore.update", () => {
+  beforeAll(async () => {
+    await createUser("auditor@pbs", { password: "auditor-secret" });
+    await grantRole({ path: "/datastore", authId: "auditor@pbs", role: "DatastoreAudit" });
+  });
+
+  it("changes how new chunks are compressed and the comment, as DatastoreAdmin may (Datastore.Modify)", async () => {
+    await caller().datastore.create({ name: "opts1", path: path.join(scratch(), "o"), comment: "before" });
+    const none = await callerAs("dsadmin@pbs").datastore.update({ store: "opts1", compression: "none" });
+    expect(none.compression).toEqual({ type: "none" });
+    expect(none.comment).toBe("before");
+    const z7 = await caller().datastore.update({ store: "opts1", compression: "zstd", compressionLevel: 7, comment: "after" });
+    expect(z7).toMatchObject({ compression: { type: "zstd", level: 7 }, comment: "after" });
+    expect((await caller().datastore.status({ store: "opts1" })).compression).toEqual({ type: "zstd", level: 7 });
+    // zstd alone keeps the level; an empty comment removes it.
+    expect(await caller().datastore.update({ store: "opts1", compression: "zstd", comment: "" })).toMatchObject({ compression: { type: "zstd", level: 7 }, comment: undefined });
+  });
+
+  it("refuses what is not allowed, says what is, and changes nothing", async () => {
+    await caller().datastore.create({ name: "opts2", path: path.join(scratch(), "o2"), compression: "none", comment: "kept" });
+    const refused = (input: Parameters<ReturnType<typeof caller>["datastore"]["update"]>[0], as = caller()) =>
+      as.datastore.update(input).then(
+        () => undefined,
+        (err: { code: string; message: string }) => err,
+      );
+    expect(await refused({ store: "opts2" })).toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("nothing to change") });
+    expect(await refused({ store: "opts2", compression: "gzip" })).toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("invalid compression 'gzip'") });
+    expect(await refused({ store: "opts2", compressionLevel: 30 })).toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("use a zstd level from 1 to 19") });
+    expect(await refused({ store: "opts2", compressionLevel: 3 })).toMatchObject({
+      code: "BAD_REQUEST",
+      message: "datastore 'opts2' stores chunks uncompressed: set compression zstd to use a level",
+    });
+    expect(await refused({ store: "opts2", compression: "none", compressionLevel: 3 })).toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("needs compression zstd, not none") });
+    expect(await refused({ store: "opts2", comment: "two\nlines" })).toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("no control characters") });
+    expect(await refused({ store: "no-such-store", comment: "x" })).toMatchObject({ code: "NOT_FOUND" });
+    expect(await refused({ store: "opts2", compression: "zstd" }, callerAs("auditor@pbs"))).toMatchObject({
+      code: "FORBIDDEN",
+      message: "permission check failed - missing Datastore.Modify on /datastore/opts2",
+    });
+    expect(await caller().datastore.get({ store: "opts2" })).toMatchObject({ compression: { type: "none" }, comment: "kept" });
+  });
+});

@@ -13,8 +13,8 @@ import { namespaceVisibility, ownedBy } from "../namespace-scope";
 import { CofferError } from "../../datastore/model/errors";
 import { readGcHistory, type GcHistoryEntry } from "../../datastore";
 import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "../../datastore/model/names";
-import { countGroups, createDatastore, openDatastore, removeDatastore, type ReadHandle } from "../../datastore";
-import { datastoreCreateSchema } from "../../datastore/model/datastore-create";
+import { countGroups, createDatastore, openDatastore, removeDatastore, updateDatastoreOptions, type ReadHandle } from "../../datastore";
+import { datastoreCreateSchema, datastoreOptionsSchema } from "../../datastore/model/datastore-create";
 import { diskUsage, readUsageHistory, type DiskUsage } from "../../datastore";
 import { parseUpid, startTask } from "../../tasks";
 import type { AuthState } from "../auth-middleware";
@@ -254,6 +254,15 @@ export const datastoreRouter = router({
       ...(input.compressionLevel !== undefined ? { compressionLevel: input.compressionLevel } : {}),
     });
     return summary(cfg);
+  }),
+
+  /**
+   * Changes a datastore's comment or compression, as `coffer datastore update` does (PBS PUT
+   * /config/datastore/{name}: Datastore.Modify on the store). Applies to backups that start later.
+   */
+  update: procedure({ path: "store", privileges: ["Datastore.Modify"] }, datastoreOptionsSchema).mutation(async ({ input }) => {
+    const { store, ...change } = input;
+    return summary(await updateDatastoreOptions(store, change));
   }),
 
   /**

@@ -1,8 +1,9 @@
-import { createDatastore, removeDatastore, type S3CreateOptions } from "../../datastore";
+import { createDatastore, removeDatastore, updateDatastoreOptions, type S3CreateOptions } from "../../datastore";
 import { removeJobsOfStore } from "../../jobs";
 import { compressionSetting, listDatastoreConfigs } from "../../config/datastore-config";
 import { parseBackend } from "../../config/s3-config";
 import { checkDatastoreName } from "../../datastore/model/names";
+import { DEFAULT_COMPRESSION_LEVEL, MAX_COMPRESSION_LEVEL, MIN_COMPRESSION_LEVEL, parseCompressionLevel } from "../../datastore/model/compression";
 import { CofferError } from "../../datastore/model/errors";
 import type { Command } from "../command";
 import { STORE, req, str, withDatastore } from "../command";
@@ -23,6 +24,17 @@ function s3Options(args: Parameters<Command["run"]>[0]): S3CreateOptions | undef
   return { endpoint, bucket, region: str(args, "region"), pathStyle: args.options["path-style"] === true };
 }
 
+/** `--compression-level N`. */
+function levelOption(args: Parameters<Command["run"]>[0]): number | undefined {
+  const raw = str(args, "compression-level");
+  return raw === undefined ? undefined : parseCompressionLevel(raw);
+}
+
+const COMPRESSION_OPTIONS = {
+  compression: { type: "string", metavar: "zstd|none", description: "how backups store new chunks: zstd (default, as PBS) or none" },
+  "compression-level": { type: "string", metavar: "N", description: `zstd level ${MIN_COMPRESSION_LEVEL} to ${MAX_COMPRESSION_LEVEL} (default ${DEFAULT_COMPRESSION_LEVEL}; PBS uses 1)` },
+} as const;
+
 export const datastoreCommands: Command[] = [
   {
     path: ["datastore", "create"],
@@ -37,8 +49,7 @@ export const datastoreCommands: Command[] = [
         path: { type: "string", metavar: "DIR", description: "where the datastore lives (default: COFFER_HOME/datastores/<name>)" },
         reuse: { type: "boolean", description: "attach the existing PBS datastore at --path; changes nothing in it" },
         comment: { type: "string", metavar: "TEXT", description: "a comment shown in the datastore list" },
-        compression: { type: "string", metavar: "zstd|none", description: "how backups store new chunks: zstd (default, as PBS) or none" },
-        "compression-level": { type: "string", metavar: "N", description: "zstd level 1 to 19 (default 2; PBS uses 1)" },
+        ...COMPRESSION_OPTIONS,
         "s3-endpoint": { type: "string", metavar: "URL", description: "keep the datastore in an S3-compatible object store at URL (credentials: COFFER_S3_ACCESS_KEY/COFFER_S3_SECRET_KEY or COFFER_HOME/etc/s3-credentials.json, mode 0600)" },
         bucket: { type: "string", metavar: "NAME", description: "S3: the bucket (created when missing)" },
         region: { type: "string", metavar: "REGION", description: "S3: the region (default us-east-1)" },
@@ -56,7 +67,7 @@ export const datastoreCommands: Command[] = [
         reuse,
         comment: str(args, "comment"),
         compression: str(args, "compression"),
-        compressionLevel: str(args, "compression-level") === undefined ? undefined : Number(str(args, "compression-level")),
+        compressionLevel: levelOption(args),
         onProgress: (pct) => {
           if (format === "text" && process.stderr.isTTY && pct !== lastPct && pct % 10 === 0) {
             lastPct = pct;
@@ -67,6 +78,36 @@ export const datastoreCommands: Command[] = [
       if (lastPct >= 0) process.stderr.write("\n");
       emit(format, cfg, () => {
         process.stdout.write(`${reuse ? "attached" : "created"} datastore '${cfg.name}' at ${cfg.path}\n`);
+      });
+    },
+  },
+  {
+    path: ["datastore", "update"],
+    summary: "Change a datastore's comment or how its backups compress new chunks",
+    description:
+      "Change a datastore's options (PBS datastore update). A compression change applies to backups that start afterwards; " +
+      "chunks already written stay as they are, and both kinds are read alike. --comment '' removes the comment.",
+    spec: {
+      positionals: [{ name: "name", description: "datastore name" }],
+      options: {
+        comment: { type: "string", metavar: "TEXT", description: "the new comment ('' removes it)" },
+        ...COMPRESSION_OPTIONS,
+      },
+    },
+    async run(args, format) {
+      const name = req(args, "name");
+      checkDatastoreName(name);
+      const cfg = await updateDatastoreOptions(name, {
+        comment: str(args, "comment"),
+        compression: str(args, "compression"),
+        compressionLevel: levelOption(args),
+      });
+      const c = compressionSetting(cfg);
+      emit(format, cfg, () => {
+        process.stdout.write(
+          `updated datastore '${cfg.name}': new chunks ${c.type === "zstd" ? `zstd level ${c.level}` : "uncompressed"}` +
+            `${cfg.comment ? `, comment '${cfg.comment}'` : ", no comment"}\n`,
+        );
       });
     },
   },

@@ -34,6 +34,16 @@ export function checkCompressionLevel(level: number): number {
   return level;
 }
 
+/** A level typed as text (a CLI option, a form field): a whole number in range. */
+export function parseCompressionLevel(text: string): number {
+  if (!/^\d+$/.test(text)) {
+    throw badRequest(
+      `invalid compression level '${printable(text)}': use a zstd level from ${MIN_COMPRESSION_LEVEL} to ${MAX_COMPRESSION_LEVEL} (default ${DEFAULT_COMPRESSION_LEVEL})`,
+    );
+  }
+  return checkCompressionLevel(Number(text));
+}
+
 /** A level only means something with zstd. */
 export function checkCompressionPair(compression: string | undefined, level: number | undefined): void {
   if (compression !== undefined) checkCompression(compression);

@@ -9,6 +9,7 @@ import { badRequest, errorMessage } from "./errors";
 import { checkDatastoreName, printable } from "./names";
 import { checkCompression, checkCompressionLevel } from "./compression";
 import { checkBucketName, checkS3Endpoint, checkS3Region } from "./s3";
+import { storeNameSchema } from "./schemas";
 
 /** Linux's PATH_MAX. */
 export const MAX_DATASTORE_PATH_LENGTH = 4096;
@@ -91,3 +92,23 @@ export const datastoreCreateSchema = z
   });
 
 export type DatastoreCreateInput = z.input<typeof datastoreCreateSchema>;
+
+/** Changing a datastore's options (the API's datastore.update): at least one of them. */
+export const datastoreOptionsSchema = z
+  .strictObject({
+    store: storeNameSchema,
+    /** The new comment; "" removes it. */
+    comment: z
+      .string()
+      .superRefine((v, ctx) => (v === "" ? undefined : engineCheck(checkDatastoreComment)(v, ctx)))
+      .optional(),
+    compression: z.string().superRefine(engineCheck(checkCompression)).optional(),
+    compressionLevel: z.number().superRefine(engineCheck(checkCompressionLevel)).optional(),
+  })
+  .refine((v) => v.comment !== undefined || v.compression !== undefined || v.compressionLevel !== undefined, {
+    message: "nothing to change: give a comment, a compression (zstd or none) or a compression level",
+  })
+  .refine((v) => v.compressionLevel === undefined || v.compression !== "none", {
+    message: "compressionLevel: a compression level needs compression zstd, not none",
+    path: ["compressionLevel"],
+  });
