@@ -72,6 +72,17 @@ test("add a datastore, remove it keeping its data, attach it again, remove it de
   // The level chosen is what its backups will use, and its Summary says so.
   await page.goto(`/datastores/${name}/summary`);
   await expect(page.getByText("zstd level 3, kept where smaller")).toBeVisible();
+  // And it can be changed there, for backups that start later.
+  await page.getByRole("button", { name: `Change the compression of ${name}` }).click();
+  dialog = page.getByRole("dialog", { name: `Compression of ${name}` });
+  await dialog.getByLabel("zstd level").fill("25");
+  await expect(dialog.getByText("invalid compression level 25: use a zstd level from 1 to 19 (default 2)")).toBeVisible();
+  await expect(dialog.getByRole("button", { name: "Save" })).toBeDisabled();
+  await dialog.getByRole("radio", { name: /None: every chunk uncompressed/ }).check();
+  await wideAndNarrow(page, "02b-change-compression");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByText("stored uncompressed")).toBeVisible();
   await page.goto("/datastores");
 
   // Remove, keeping the data: only after the name is typed.
