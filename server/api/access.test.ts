@@ -95,6 +95,7 @@ const INPUTS: Record<string, unknown> = {
   "datastore.usageHistory": { store: "demo" },
   "datastore.gcHistory": { store: "demo" },
   "datastore.create": { name: "newstore" },
+  "datastore.update": { store: "demo", comment: "x" },
   "datastore.remove": { store: "demo" },
   "datastore.refresh": { store: "demo" },
   "namespace.list": { store: "demo", parent: "" },
