@@ -13,18 +13,10 @@ import { checkBucketName, checkS3Endpoint, checkS3Region, DEFAULT_S3_REGION } fr
 import { ActionError } from "./ActionError";
 import { CompressionFields, compressionLevelProblem } from "./CompressionDialog";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
+import { problemOf } from "./FieldProblem";
 import { Spinner } from "./Spinner";
 import { useTRPC } from "./TrpcProvider";
 import "./content.css";
-
-function problemOf(check: () => unknown): string | undefined {
-  try {
-    check();
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
 
 /** The form's problems by field, with the engine's wording; empty when it can be sent. */
 export function addDatastoreProblems(v: {

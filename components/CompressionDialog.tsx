@@ -15,6 +15,7 @@ import {
 } from "@/server/datastore/model/compression";
 import { ActionError } from "./ActionError";
 import { Dialog, DialogClose, DialogFooter } from "./Dialog";
+import { FieldProblem, problemOf } from "./FieldProblem";
 import { Spinner } from "./Spinner";
 import { useTRPC } from "./TrpcProvider";
 import "./content.css";
@@ -22,12 +23,7 @@ import "./content.css";
 /** What is wrong with the level typed, in the server's words; undefined when it can be sent. */
 export function compressionLevelProblem(level: string): string | undefined {
   if (level === "") return `Enter a zstd level from ${MIN_COMPRESSION_LEVEL} to ${MAX_COMPRESSION_LEVEL} (default ${DEFAULT_COMPRESSION_LEVEL}).`;
-  try {
-    parseCompressionLevel(level);
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
+  return problemOf(() => parseCompressionLevel(level));
 }
 
 /** The compression radio buttons and, with zstd, the level: shared by Add datastore and this dialog. */
@@ -69,13 +65,11 @@ export function CompressionFields(p: {
             aria-describedby={`${p.id}-level-hint`}
             onChange={(e) => p.onLevel(e.target.value)}
           />
-          <p className="field__hint" id={`${p.id}-level-hint`}>
-            {p.problem ? (
-              <span className="field__error">{p.problem}</span>
-            ) : (
-              `${MIN_COMPRESSION_LEVEL} (PBS's, fastest) to ${MAX_COMPRESSION_LEVEL}; default ${DEFAULT_COMPRESSION_LEVEL}. Higher levels store less and back up more slowly.`
-            )}
-          </p>
+          <FieldProblem
+            id={`${p.id}-level-hint`}
+            problem={p.problem}
+            hint={`${MIN_COMPRESSION_LEVEL} (PBS's, fastest) to ${MAX_COMPRESSION_LEVEL}; default ${DEFAULT_COMPRESSION_LEVEL}. Higher levels store less and back up more slowly.`}
+          />
         </div>
       ) : null}
     </>

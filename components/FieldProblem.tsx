@@ -18,3 +18,13 @@ export function FieldProblem({ id, problem, hint, alert }: { id: string; problem
     </p>
   ) : null;
 }
+
+/** The message of the rule `check` finds broken (it throws), or undefined when none is. */
+export function problemOf(check: () => unknown): string | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
