@@ -3,8 +3,8 @@
 // the thread computes sha256 of the data and encodes the blob (format/blob-encoder.mjs): zstd in
 // a new buffer when that is smaller, else the uncompressed header written into those 12 bytes, so
 // an incompressible chunk is never copied between reading it and writing it to the chunk store.
-// Compressing here, not on the main thread, keeps every core busy (zstd level 1 is the costliest
-// step of a backup by far).
+// Compressing here, not on the main thread, keeps every core busy (zstd is the costliest step
+// of a backup by far).
 //
 // Plain JavaScript for the reason verify-worker.mjs gives: threads do not inherit tsx, and
 // registering it costs more than the work. chunk-hasher.test.ts checks the result against
