@@ -177,6 +177,7 @@ export function DatastoreSummary({ store }: { store: string }) {
   const gc = s["gc-status"];
   const offline = s.maintenance?.type === "offline";
   const writeBlocked = s.maintenance ? `refused in ${s.maintenance.type} maintenance` : undefined;
+  const disk = s.total !== undefined && s.used !== undefined && s.avail !== undefined ? { total: s.total, used: s.used, avail: s.avail } : undefined;
   // How backups store new chunks (issue 13): a datastore setting, shown beside its disk use.
   const compressionFact = s.compression ? (
     <>
@@ -205,23 +206,23 @@ export function DatastoreSummary({ store }: { store: string }) {
           <h2 className="card__title" id="sum-usage">
             Usage
           </h2>
-          {s.total !== undefined && s.used !== undefined && s.avail !== undefined ? (
+          {disk ? (
             <>
-              <UsageBar usage={{ total: s.total, used: s.used, avail: s.avail }} label={`Disk usage of ${store}`} />
+              <UsageBar usage={disk} label={`Disk usage of ${store}`} />
               <dl className="facts card__facts">
                 <dt>Used</dt>
-                <dd>{formatSize(s.used)}</dd>
+                <dd>{formatSize(disk.used)}</dd>
                 <dt>Available</dt>
-                <dd>{formatSize(s.avail ?? 0)}</dd>
+                <dd>{formatSize(disk.avail)}</dd>
                 <dt>Total</dt>
-                <dd>{formatSize(s.total)}</dd>
+                <dd>{formatSize(disk.total)}</dd>
                 {compressionFact}
               </dl>
             </>
           ) : (
             <p className="muted">Disk usage unknown.</p>
           )}
-          {s.compression && (s.total === undefined || s.used === undefined || s.avail === undefined) ? <dl className="facts card__facts">{compressionFact}</dl> : null}
+          {s.compression && !disk ? <dl className="facts card__facts">{compressionFact}</dl> : null}
           {s.unavailable ? <p className="card__note">{s.unavailable}</p> : null}
         </section>
 

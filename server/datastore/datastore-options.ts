@@ -5,7 +5,7 @@
  * alike, docs/compression.md).
  */
 import { type DatastoreConfig, updateDatastoreConfigs } from "../config/datastore-config";
-import { checkCompression, checkCompressionLevel, type Compression } from "./model/compression";
+import { checkCompressionPair } from "./model/compression";
 import { checkDatastoreComment } from "./model/datastore-create";
 import { badRequest, CofferError } from "./model/errors";
 
@@ -23,22 +23,19 @@ export async function updateDatastoreOptions(name: string, change: DatastoreOpti
     throw badRequest("nothing to change: give a comment, a compression (zstd or none) or a compression level");
   }
   if (change.comment !== undefined && change.comment !== "") checkDatastoreComment(change.comment);
-  const compression: Compression | undefined = change.compression === undefined ? undefined : checkCompression(change.compression);
-  if (change.compressionLevel !== undefined) checkCompressionLevel(change.compressionLevel);
-  let updated: DatastoreConfig | undefined;
-  await updateDatastoreConfigs((list) => {
-    const entry = list.find((d) => d.name === name);
+  checkCompressionPair(change.compression, change.compressionLevel);
+  const list = await updateDatastoreConfigs((current) => {
+    const entry = current.find((d) => d.name === name);
     if (!entry) throw new CofferError("NOT_FOUND", `no such datastore '${name}'`);
     if (change.comment !== undefined) {
       if (change.comment === "") delete entry.comment;
       else entry.comment = change.comment;
     }
     // zstd is the default: it is left out of the config, as at creation.
-    if (compression === "none") {
-      if (change.compressionLevel !== undefined) throw badRequest("a compression level needs compression zstd, not none");
+    if (change.compression === "none") {
       entry.compression = "none";
       delete entry["compression-level"];
-    } else if (compression === "zstd") {
+    } else if (change.compression === "zstd") {
       delete entry.compression;
     }
     if (change.compressionLevel !== undefined) {
@@ -47,8 +44,7 @@ export async function updateDatastoreOptions(name: string, change: DatastoreOpti
       }
       entry["compression-level"] = change.compressionLevel;
     }
-    updated = entry;
-    return list;
+    return current;
   });
-  return updated!;
+  return list.find((d) => d.name === name)!;
 }

@@ -116,20 +116,28 @@ Module._load = function (request, ...rest) {
 })();
 afterAll(() => rmSync(withoutNative.dir, { recursive: true, force: true }));
 
-/** What blob-encoder.mjs chooses in a fresh process with `env` (and without the native build). */
-function chosenBuild(env: Record<string, string | undefined>, native = true): Promise<{ code: number | null; out: string }> {
-  const script = `import(${JSON.stringify(encoderModule)}).then((m) => console.log(m.zstdBuildName()))`;
+/**
+ * Runs a child process with `env` over the test's environment (a key set to undefined is removed,
+ * so an outer COFFER_ZSTD does not leak in); stdout and stderr together.
+ */
+function run(command: string, args: string[], env: Record<string, string | undefined>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const childEnv = { ...process.env, ...env };
-    if (env.COFFER_ZSTD === undefined) delete childEnv.COFFER_ZSTD;
-    const preload = native ? [] : ["--require", withoutNative.file];
-    const p = spawn(process.execPath, [...preload, "-e", script], { env: childEnv });
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, COFFER_ZSTD: undefined, ...env };
+    for (const [k, v] of Object.entries(childEnv)) if (v === undefined) delete childEnv[k];
+    const p = spawn(command, args, { env: childEnv });
     let out = "";
     p.stdout.on("data", (d) => (out += d));
     p.stderr.on("data", (d) => (out += d));
     p.on("error", reject);
     p.on("close", (code) => resolve({ code, out }));
   });
+}
+
+/** What blob-encoder.mjs chooses in a fresh process with `env` (and without the native build). */
+function chosenBuild(env: Record<string, string | undefined>, native = true): Promise<{ code: number | null; out: string }> {
+  const script = `import(${JSON.stringify(encoderModule)}).then((m) => console.log(m.zstdBuildName()))`;
+  const preload = native ? [] : ["--require", withoutNative.file];
+  return run(process.execPath, [...preload, "-e", script], env);
 }
 
 describe("choosing the build", () => {
@@ -162,18 +170,8 @@ describe.runIf(nativeBuilt)("a store written by the WebAssembly build", () => {
   const home = mkdtempSync(path.join(tmpBase, "coffer-zstd-builds-"));
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-  function coffer(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
-    return new Promise((resolve, reject) => {
-      const childEnv: NodeJS.ProcessEnv = { ...process.env, COFFER_HOME: home, COFFER_TASK_NICE: "0", ...env };
-      if (env.COFFER_ZSTD === undefined) delete childEnv.COFFER_ZSTD;
-      const p = spawn(path.join(repo, "bin/coffer"), args, { env: childEnv });
-      let out = "";
-      p.stdout.on("data", (d) => (out += d));
-      p.stderr.on("data", (d) => (out += d));
-      p.on("error", reject);
-      p.on("close", (code) => resolve({ code, out }));
-    });
-  }
+  const coffer = (args: string[], env: Record<string, string> = {}) =>
+    run(path.join(repo, "bin/coffer"), args, { COFFER_HOME: home, COFFER_TASK_NICE: "0", ...env });
 
   it("is verified by the native build, chunk by chunk", async () => {
     const src = path.join(home, "src");

@@ -54,6 +54,10 @@ function engineCheck<T>(check: (value: T) => unknown) {
   };
 }
 
+/** A level only means something with zstd (the engine's checkCompressionPair says the same). */
+const levelWithZstd = (v: { compression?: string; compressionLevel?: number }) => v.compressionLevel === undefined || v.compression !== "none";
+const LEVEL_NEEDS_ZSTD = { message: "compressionLevel: a compression level needs compression zstd, not none", path: ["compressionLevel"] };
+
 /**
  * Add datastore: `path` left out means COFFER_HOME/datastores/<name>; `reuse` attaches an
  * existing PBS datastore at `path` without changing it (and so needs the path).
@@ -78,10 +82,7 @@ export const datastoreCreateSchema = z
     /** The zstd level, with compression zstd only (default DEFAULT_COMPRESSION_LEVEL). */
     compressionLevel: z.number().superRefine(engineCheck(checkCompressionLevel)).optional(),
   })
-  .refine((v) => v.compressionLevel === undefined || v.compression !== "none", {
-    message: "compressionLevel: a compression level needs compression zstd, not none",
-    path: ["compressionLevel"],
-  })
+  .refine(levelWithZstd, LEVEL_NEEDS_ZSTD)
   .refine((v) => !v.reuse || v.path !== undefined, {
     message: "path: required to attach an existing datastore (the directory that holds its .chunks)",
     path: ["path"],
@@ -108,7 +109,4 @@ export const datastoreOptionsSchema = z
   .refine((v) => v.comment !== undefined || v.compression !== undefined || v.compressionLevel !== undefined, {
     message: "nothing to change: give a comment, a compression (zstd or none) or a compression level",
   })
-  .refine((v) => v.compressionLevel === undefined || v.compression !== "none", {
-    message: "compressionLevel: a compression level needs compression zstd, not none",
-    path: ["compressionLevel"],
-  });
+  .refine(levelWithZstd, LEVEL_NEEDS_ZSTD);
