@@ -93,6 +93,19 @@ describe.runIf(nativeBuilt)("native and WebAssembly frames", () => {
       }
     }
   });
+
+  it("native level 2 looks back 2 MiB in a whole chunk (WHOLE_CHUNK_TUNING); zstd's own level 2 and level 1 only 1 MiB and 512 KiB", () => {
+    // Random bytes, then the same bytes again 1.5 MiB back: only a match that far back shrinks it.
+    const half = randomBytes(1536 * 1024);
+    const data = Buffer.concat([half, half]);
+    const tuned = nativeCompressSmaller(data, 0, 2);
+    expect(tuned?.length).toBeLessThan(half.length * 1.01);
+    expect(nativeDecompressSized(tuned!, data.length).equals(data)).toBe(true);
+    expect(wasmCompressSmaller(data, 0, 2)).toBeUndefined();
+    expect(nativeCompressSmaller(data, 0, 1)).toBeUndefined();
+    // The context takes each call's level: level 2 again after level 1 is tuned again.
+    expect(nativeCompressSmaller(data, 0, 2)?.length).toBe(tuned!.length);
+  });
 });
 
 /**
