@@ -4,30 +4,20 @@
  * (server/datastore/locking/locks.ts), config files, task lists. Why this protocol and not
  * flock(2) or proper-lockfile: docs/locking.md.
  *
- * Layout: a lock at path P is a DIRECTORY P with one file per holder. The file name says who
- * holds it, so a readdir alone answers "who?": `<x|s>~<pid>~<pstart>~<sinceMs>~<seq>`; the
- * content is the task UPID, if a task holds it. A free lock is taken by renaming a prepared
- * directory onto P (tryFastPath); otherwise `P/.guard` (a directory as mutex) is held for
- * microseconds while the holder set changes.
+ * Layout: a lock at path P is a DIRECTORY P with one entry per holder, a symbolic link. Its name
+ * says who holds it, so a readdir alone answers "who?": `<x|s>~<pid>~<pstart>~<sinceMs>~<seq>`;
+ * it points at the task UPID if a task holds it, else at "-" (one symlink(2) where a file took
+ * open, write and close). A free lock is taken by renaming a prepared directory onto P
+ * (tryFastPath); otherwise `P/.guard` (a directory as mutex) is held for microseconds while the
+ * holder set changes.
  *
  * A holder is gone when its process is (pid + start time, checked at once) or when its file
  * was not refreshed for HOLDER_STALE_MS: a process-wide heartbeat refreshes every holder file
  * this process owns. A holder that finds its file removed (someone judged it stale) learns so
  * through its guard's AbortSignal, never by a crash and never by carrying on silently.
  */
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmdirSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
-import { utimes } from "node:fs/promises";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync } from "node:fs";
+import { lutimes } from "node:fs/promises";
 import path from "node:path";
 
 import {
@@ -200,7 +190,8 @@ function isLiveHolder(file: string, h: HolderEntry, now: number): boolean | unde
   if (h.pid === process.pid) return h.pstart === selfStartTime() && held.has(file);
   if (!isProcessAlive(h.pid, h.pstart)) return false;
   try {
-    return statSync(file).mtimeMs >= now - HOLDER_STALE_MS;
+    // lstat: the holder is the link itself (its target is only the UPID).
+    return lstatSync(file).mtimeMs >= now - HOLDER_STALE_MS;
   } catch (err) {
     if (isErrno(err, "ENOENT")) return undefined; // released meanwhile
     throw err;
@@ -241,28 +232,38 @@ function scanHolders(dir: string, prune: boolean): HolderEntry[] {
 
 function withUpid(dir: string, h: HolderEntry): LockHolder {
   const holder: LockHolder = { pid: h.pid, pstart: h.pstart, since: h.since, mode: h.mode };
-  let upid = "";
-  try {
-    upid = readFileSync(path.join(dir, h.file), "utf8");
-  } catch {
-    // released meanwhile, or no UPID
-  }
-  if (upid.trim()) holder.upid = upid.trim();
+  const upid = readHolderUpid(path.join(dir, h.file));
+  if (upid) holder.upid = upid;
   return holder;
+}
+
+/** Marks a holder without a task: a symlink cannot point at the empty string. */
+const NO_TASK = "-";
+
+/** The UPID a holder names, if any. Regular holder files (Coffer before 2026-12) hold it as content. */
+function readHolderUpid(file: string): string | undefined {
+  let upid: string;
+  try {
+    upid = readlinkSync(file);
+  } catch (err) {
+    if (!isErrno(err, "EINVAL")) return undefined; // released meanwhile
+    try {
+      upid = readFileSync(file, "utf8");
+    } catch {
+      return undefined;
+    }
+  }
+  upid = upid.trim();
+  return upid && upid !== NO_TASK ? upid : undefined;
 }
 
 function blockers(holders: HolderEntry[], mode: LockMode): HolderEntry[] {
   return mode === "exclusive" ? holders : holders.filter((h) => h.mode === "exclusive");
 }
 
-/** Creates a holder file (O_EXCL) holding the owner task's UPID, if any. */
+/** Creates a holder: a symlink to the owner task's UPID, if any (fails with EEXIST like O_EXCL). */
 function writeHolderFile(file: string): void {
-  const fd = openSync(file, "wx");
-  try {
-    if (ownerTask) writeSync(fd, ownerTask);
-  } finally {
-    closeSync(fd);
-  }
+  symlinkSync(ownerTask || NO_TASK, file);
 }
 
 type Outcome = { guard: LockGuard } | { blocking: LockHolder[] } | { busy: unknown };
@@ -279,7 +280,7 @@ function tryAcquire(dir: string, mode: LockMode): Outcome {
 }
 
 /**
- * A free lock in four syscalls: build the lock directory with our holder file in it under a
+ * A free lock in three syscalls: build the lock directory with our holder in it under a
  * private name, then rename it onto the lock's path. rename(2) replaces a missing or EMPTY
  * directory atomically and refuses a non-empty one, and a lock directory is empty exactly when
  * nobody holds it and nobody is inside its guard (a guard is a directory inside it). So when
@@ -487,7 +488,7 @@ async function beat(): Promise<void> {
     await Promise.all(
       [...held.values()].map(async (lock) => {
         try {
-          await utimes(lock.file, now, now);
+          await lutimes(lock.file, now, now);
         } catch (err) {
           // Any other error (EIO, ...) is retried at the next tick; the stale time leaves room.
           if (isErrno(err, "ENOENT") && held.get(lock.file) === lock) lock.compromise();

@@ -268,6 +268,16 @@ describe("lock life cycle in one process", () => {
     await hold(lockDir, "shared");
     expect(await readLockHolders(lockDir)).toMatchObject([{ pid: process.pid, mode: "shared", upid: "UPID:node:00001234:task" }]);
   });
+
+  it("reads a holder file an older Coffer wrote (a regular file with the UPID as content) and honours it", async () => {
+    // Our parent process stands in for the older Coffer that still holds the lock.
+    const ppid = process.ppid;
+    await acquireLock(lockDir, { mode: "shared" }).then((g) => g.release()); // creates the dir
+    await writeFile(path.join(lockDir, `x~${ppid}~${processStartTime(ppid)!}~${Date.now()}~ab1`), "UPID:node:00000001:old-task\n");
+    expect(await readLockHolders(lockDir)).toMatchObject([{ pid: ppid, mode: "exclusive", upid: "UPID:node:00000001:old-task" }]);
+    const err = await conflictOf(acquireLock(lockDir, { mode: "shared" }));
+    expect(err.message).toContain("held by task UPID:node:00000001:old-task");
+  });
 });
 
 describe("datastore locks", () => {
