@@ -40,6 +40,24 @@ export async function readOwner(store: Store, ns: BackupNamespace, g: GroupRef):
   } catch (err) {
     throw withContext(`parsing owner for ${groupPath(g)} failed`, err);
   }
+  return parseOwnerFile(raw, g);
+}
+
+/**
+ * The owner, or undefined when the owner file is missing or empty (what an interrupted creation
+ * or removal leaves; isRemovalLeftover tells which). One read where a stat and a read were.
+ */
+export async function readOwnerIfPresent(store: Store, ns: BackupNamespace, g: GroupRef): Promise<string | undefined> {
+  let raw: Buffer | undefined;
+  try {
+    raw = await store.backend.readFileIfExists(`${groupRel(ns, g)}/${OWNER_FILE}`);
+  } catch (err) {
+    throw withContext(`parsing owner for ${groupPath(g)} failed`, err);
+  }
+  return raw === undefined || raw.length === 0 ? undefined : parseOwnerFile(raw, g);
+}
+
+function parseOwnerFile(raw: Buffer, g: GroupRef): string {
   const line = raw.toString("utf8").split("\n")[0]!.trimEnd();
   try {
     return parseAuthId(line);
@@ -95,10 +113,9 @@ export async function createLockedGroup(
 ): Promise<LockedGroup> {
   const rel = groupRel(ns, g);
   const abs = store.backend.absolute(rel);
-  await store.backend.mkdir(typeDirRel(ns, g.type), { recursive: true });
   let created: boolean;
   try {
-    created = await store.backend.mkdir(rel);
+    created = await mkdirGroup(store, ns, g.type, rel);
   } catch (err) {
     throw new CofferError("INTERNAL", `unable to create backup group ${JSON.stringify(abs)} - ${String(err)}`, {
       cause: err,
@@ -137,6 +154,20 @@ export async function createLockedGroup(
     await guard.release();
     throw err;
   }
+}
+
+/**
+ * mkdir of a group directory; its type directory (and namespace directories) only when missing:
+ * a move creates thousands of groups in a few type directories.
+ */
+async function mkdirGroup(store: Store, ns: BackupNamespace, type: GroupRef["type"], rel: string): Promise<boolean> {
+  try {
+    return await store.backend.mkdir(rel);
+  } catch (err) {
+    if (!isErrno(err, "ENOENT")) throw err;
+  }
+  await store.backend.mkdir(typeDirRel(ns, type), { recursive: true });
+  return store.backend.mkdir(rel);
 }
 
 /** An owner file with content (a kill during its creation can leave it empty). */

@@ -9,7 +9,7 @@ import { checkMoveGroupIn } from "./move-checks";
 import { storeOf, type WriteHandle } from "../open";
 import { appendToMoveJournal, snapshotDirEntry } from "./move-journal";
 import { CofferError, errorMessage, findCause, LockConflictError } from "../model/errors";
-import { createLockedGroup, isRemovalLeftover, readGroupNotes, readOwner, removeGroupDir } from "../content/group";
+import { createLockedGroup, isRemovalLeftover, readGroupNotes, readOwner, readOwnerIfPresent, removeGroupDir } from "../content/group";
 import { groupRel, NOTES_FILE, snapshotRel } from "../storage/layout";
 import { type LockGuard } from "../../platform/file-lock";
 import { lockGroup, lockSnapshot } from "../locking/locks";
@@ -108,13 +108,17 @@ export async function lockAndMoveGroup(
   let targetGuard: LockGuard | undefined;
   try {
     await hard(checkMoveGroupIn(store, group.ns, targetNs, ref, ctx.mergeGroups));
-    if (await hard(isRemovalLeftover(store, group.ns, ref))) {
-      // An earlier move was killed while removing this emptied source group: finish that.
-      log.info(`removing leftover of an interrupted move: group '${groupPath(ref)}' in '${group.ns}' has no owner and no snapshots`);
-      await hard(removeGroupDir(store, group.ns, ref, sourceGuard));
-      return;
+    let sourceOwner = await hard(readOwnerIfPresent(store, group.ns, ref));
+    if (sourceOwner === undefined) {
+      if (await hard(isRemovalLeftover(store, group.ns, ref))) {
+        // An earlier move was killed while removing this emptied source group: finish that.
+        log.info(`removing leftover of an interrupted move: group '${groupPath(ref)}' in '${group.ns}' has no owner and no snapshots`);
+        await hard(removeGroupDir(store, group.ns, ref, sourceGuard));
+        return;
+      }
+      // Snapshots but no owner: readOwner's error says what is wrong.
+      sourceOwner = await hard(readOwner(store, group.ns, ref));
     }
-    const sourceOwner = await hard(readOwner(store, group.ns, ref));
     // createLockedGroup removes a directory it just made when the target lock fails.
     const target = await soft(createLockedGroup(store, targetNs, ref, sourceOwner));
     targetGuard = target.guard;

@@ -11,7 +11,7 @@
  * change, so naming the directory is as good: GC lists it when it drains, long after the move
  * (docs/locking.md). Entries naming an index file (the PBS form) are still understood.
  */
-import { appendFileSync, promises as fs, mkdirSync } from "node:fs";
+import { appendFileSync, promises as fs } from "node:fs";
 import path from "node:path";
 import { paths } from "../../config/paths";
 import { CofferError, isErrno, withContext } from "../model/errors";
@@ -20,8 +20,8 @@ import { lockNamed } from "../../platform/file-lock";
 const journalFile = (store: string) => paths.moveJournal(store);
 const journalLock = (store: string) => `${paths.moveJournal(store)}.lck`;
 
+/** Taking the lock makes the journal's directory when it is missing (the lock lives beside it). */
 async function lockJournal(store: string) {
-  mkdirSync(path.dirname(journalFile(store)), { recursive: true });
   try {
     return await lockNamed(journalLock(store), 10_000);
   } catch (err) {

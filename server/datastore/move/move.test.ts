@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { collectingLog } from "../model/log";
@@ -356,6 +356,17 @@ describe("move-namespace", () => {
       expect(existsSync(path.join(t.path, "ns/dst/ns/src/ct/7"))).toBe(false);
       expect(existsSync(path.join(t.path, "ns/src"))).toBe(false);
       expect(await times(ds, "dst/src")).toEqual([T0]);
+    });
+  });
+
+  it("refuses to move a group that has snapshots but an empty owner file, and leaves it where it is", async () => {
+    await withWrite(t.name, async (ds) => {
+      await mkns(ds, "a", "b");
+      await writeSnapshot(ds, "a", "vm/100", T0);
+      writeFileSync(path.join(t.path, "ns/a/vm/100/owner"), "");
+      await expect(moveGroup(ds, ns("a"), vm100, ns("b"), false, collectingLog())).rejects.toThrow(/^parsing owner for vm\/100 failed/);
+      expect(await times(ds, "a")).toEqual([T0]);
+      expect(existsSync(path.join(t.path, "ns/b/vm/100"))).toBe(false);
     });
   });
 
