@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
@@ -19,6 +19,9 @@ afterEach(async () => {
   await cleanup();
 });
 
+const autogroups = existsSync("/proc/self/autogroup");
+const ownAutogroup = autogroups ? readFileSync("/proc/self/autogroup", "utf8") : "";
+
 /** The nice value of every thread of `pid` (field 19 of /proc/<pid>/task/<tid>/stat). */
 function threadNices(pid: number): number[] {
   return readdirSync(`/proc/${pid}/task`).map((tid) => {
@@ -35,9 +38,16 @@ describe("task process priority", () => {
       // The UPID is announced only after the priority was set, so the threads are checked here.
       const { upid } = await startTask("debug-sleep", { seconds: 20 });
       track(upid);
-      const nices = threadNices(parseUpid(upid).pid);
+      const pid = parseUpid(upid).pid;
+      const nices = threadNices(pid);
       expect(nices.length).toBeGreaterThan(1);
       expect(new Set(nices)).toEqual(new Set([expected]));
+      // With autogroup scheduling, the task's own session group is lowered as well; the test
+      // runner's group (a different session) is left alone.
+      if (autogroups) {
+        expect(readFileSync(`/proc/${pid}/autogroup`, "utf8")).toMatch(new RegExp(` nice ${expected}\n?$`));
+        expect(readFileSync("/proc/self/autogroup", "utf8")).toBe(ownAutogroup);
+      }
       await stopTask(upid);
     }
   });

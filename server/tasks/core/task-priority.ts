@@ -8,8 +8,15 @@
  * `COFFER_TASK_NICE` sets another value, 0 to 19; 0 runs tasks at the priority of whoever
  * started them. A process may always lower its own priority, never raise it without privileges,
  * so a task already started nicer than this keeps its priority.
+ *
+ * Under the kernel's autogroup scheduling (`/proc/sys/kernel/sched_autogroup_enabled`, on by
+ * default in most distributions' kernels), a thread's nice value only orders it within its
+ * session's autogroup, and autogroups share the CPU equally. A task process is a session of its
+ * own (runner.ts starts it detached), so a task at nice 10 still got as much CPU as the whole
+ * server: two busy tasks took two thirds of the 2 cores from a busy server. The task therefore
+ * sets its autogroup's nice value too (docs/benchmarks.md, soak).
  */
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 
 import { CofferError } from "../../datastore/model/errors";
@@ -49,5 +56,40 @@ export function lowerProcessPriority(nice: number): void {
     } catch {
       // The thread ended meanwhile; lowering is never refused otherwise.
     }
+  }
+  lowerAutogroupPriority(nice);
+}
+
+const AUTOGROUP = "/proc/self/autogroup";
+
+/**
+ * Sets the nice value of this process's autogroup (the header says why), only when this process
+ * leads its session: otherwise the autogroup is that of whoever started it (a shell, a test
+ * runner), which is not ours to lower. Lowering is never refused; without autogroups (the file
+ * is missing) there is nothing to do.
+ */
+function lowerAutogroupPriority(nice: number): void {
+  let current: string;
+  try {
+    current = readFileSync(AUTOGROUP, "utf8"); // "/autogroup-2915 nice 0"
+  } catch {
+    return;
+  }
+  const m = / nice (-?\d+)/.exec(current);
+  if (!m || Number(m[1]) >= nice || !isSessionLeader()) return;
+  try {
+    writeFileSync(AUTOGROUP, String(nice));
+  } catch {
+    // A kernel that refuses still schedules the task at its threads' nice within its group.
+  }
+}
+
+/** getsid(0) === getpid(), from /proc/self/stat (field 6, after the parenthesised name). */
+function isSessionLeader(): boolean {
+  try {
+    const stat = readFileSync("/proc/self/stat", "latin1");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]) === process.pid;
+  } catch {
+    return false;
   }
 }
