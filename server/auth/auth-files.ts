@@ -16,6 +16,7 @@ import type { z } from "zod";
 import { CofferError, isErrno } from "../datastore/model/errors";
 import { writeFileAtomic } from "../platform/atomic-file";
 import { lockNamed } from "../platform/file-lock";
+import { sameFileVersion } from "../platform/file-version";
 import { paths } from "../config/paths";
 
 export const SECRET_FILE_MODE = 0o600;
@@ -46,10 +47,6 @@ interface CacheEntry {
   value: unknown;
 }
 
-/** Same file, same content: compared as numbers (building a string key from them cost more than the stat). */
-function sameVersion(a: BigIntStats, b: BigIntStats): boolean {
-  return a.ino === b.ino && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.size === b.size && a.dev === b.dev;
-}
 const cache = new Map<string, CacheEntry>();
 
 /**
@@ -66,7 +63,7 @@ export function readConfigSync<T>(
   const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
   if (stat === undefined) return empty();
   const hit = cache.get(file);
-  if (hit && sameVersion(hit.stat, stat) && !options.fresh) return structuredClone(hit.value) as T;
+  if (hit && sameFileVersion(hit.stat, stat) && !options.fresh) return structuredClone(hit.value) as T;
   let text: string;
   try {
     text = readFileSync(file, "utf8");

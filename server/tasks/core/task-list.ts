@@ -9,13 +9,15 @@
  * lines; a torn last line would be skipped as unparseable).
  */
 import { taskDescription, taskOutcome, type TaskOutcome } from "./task-presentation";
-import { appendFile, mkdir, readFile } from "node:fs/promises";
+import type { BigIntStats } from "node:fs";
+import { appendFile, lstat, mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 
 import { paths } from "../../config/paths";
 import { isErrno } from "../../datastore/model/errors";
 import { writeFileAtomic } from "../../platform/atomic-file";
 import { lockNamed } from "../../platform/file-lock";
+import { sameFileVersion } from "../../platform/file-version";
 import { isProcessAlive } from "../../platform/process";
 import { readTaskStatus } from "./task-log";
 import { oneLine, parseTaskState, taskStateText, type TaskState, type TaskStateType } from "./task-state";
@@ -82,6 +84,27 @@ async function readList(file: string): Promise<TaskListEntry[]> {
     }
   }
   return out;
+}
+
+const listCache = new Map<string, { stat: BigIntStats; entries: readonly TaskListEntry[] }>();
+
+/**
+ * readList for listings: the archive holds every finished task and is read by each task list
+ * request (the console polls it, bench/soak.ts's clients ask 5 times a second each), so its
+ * parsed lines are kept while the file is the same version (appends and rotation change it).
+ * Updates read the files fresh, under the list lock.
+ */
+async function readListCached(file: string): Promise<TaskListEntry[]> {
+  const stat = await lstat(file, { bigint: true }).catch((err: unknown) => {
+    if (isErrno(err, "ENOENT")) return undefined;
+    throw err;
+  });
+  if (stat === undefined) return [];
+  const hit = listCache.get(file);
+  if (hit && sameFileVersion(hit.stat, stat)) return [...hit.entries];
+  const entries = await readList(file);
+  listCache.set(file, { stat, entries });
+  return [...entries];
 }
 
 async function withListLock<T>(fn: () => Promise<T>): Promise<T> {
@@ -214,8 +237,8 @@ export async function listTasks(opts: ListTasksOptions = {}): Promise<{ data: Ta
   // being moved to the archive yet (killed, or on their way out) are shown as ended here; the
   // next task to end moves them (updateActiveTasks). An ending task may for a moment be in both
   // files: the archive's line wins.
-  const active = await readList(activeFile());
-  const archivedFile = await readList(archiveFile());
+  const active = await readListCached(activeFile());
+  const archivedFile = await readListCached(archiveFile());
   const inArchive = new Set(archivedFile.map((e) => e.upid));
   const classified = await classifyActive(active.filter((e) => !inArchive.has(e.upid)));
   const running = classified.running;
