@@ -107,11 +107,19 @@ export async function followTaskLog(
   return { ended: !opts.signal?.aborted };
 }
 
-/** Resolves `wait()` on a change of the watched file, after `pollMs`, or on abort. */
+/**
+ * How long a change event waits before it wakes the reader: a task that writes many lines in a
+ * burst (a namespace move logs two per group) then costs the follower one read per burst
+ * instead of one per line, which it would take from the task on a busy machine.
+ */
+const COALESCE_MS = 20;
+
+/** Resolves `wait()` on a change of the watched file (COALESCE_MS later), after `pollMs`, or on abort. */
 class Waker {
   private watcher: FSWatcher | undefined;
   private pending: (() => void) | undefined;
   private changed = false;
+  private coalescing: NodeJS.Timeout | undefined;
   private readonly onAbort = () => this.fire();
 
   constructor(
@@ -124,7 +132,7 @@ class Waker {
   watch(file: string): void {
     if (this.watcher) return;
     try {
-      this.watcher = watch(file, { persistent: false }, () => this.fire());
+      this.watcher = watch(file, { persistent: false }, () => this.changedSoon());
       this.watcher.on("error", () => this.closeWatcher()); // the poll carries on alone
     } catch {
       // no inotify here (or out of watches): polling alone still works
@@ -145,6 +153,14 @@ class Waker {
     });
   }
 
+  private changedSoon(): void {
+    if (this.coalescing) return;
+    this.coalescing = setTimeout(() => {
+      this.coalescing = undefined;
+      this.fire();
+    }, COALESCE_MS);
+  }
+
   private fire(): void {
     const p = this.pending;
     this.pending = undefined;
@@ -158,6 +174,8 @@ class Waker {
   }
 
   close(): void {
+    clearTimeout(this.coalescing);
+    this.coalescing = undefined;
     this.closeWatcher();
     this.signal?.removeEventListener("abort", this.onAbort);
     this.fire();
