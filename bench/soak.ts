@@ -153,6 +153,7 @@ async function call(kind: "query" | "mutation", proc: string, input: unknown): P
     headers: { cookie, origin: ORIGIN, ...(kind === "mutation" ? { "content-type": "application/json" } : {}) },
     ...(kind === "mutation" ? { body: JSON.stringify(input) } : {}),
   });
+  keepCookies(res);
   const text = await res.text();
   let body: { result?: { data?: unknown }; error?: { message?: string; data?: { code?: string }; json?: { message?: string; data?: { code?: string } } } } = {};
   try {
@@ -163,6 +164,22 @@ async function call(kind: "query" | "mutation", proc: string, input: unknown): P
   if (res.ok && body.result) return { ok: true, status: res.status, data: body.result.data };
   const err = body.error?.json ?? body.error;
   return { ok: false, status: res.status, code: err?.data?.code ?? `HTTP_${res.status}`, message: err?.message };
+}
+
+/**
+ * Takes the cookies a response sets, as a browser's cookie jar does: the console renews the
+ * session cookie once a minute, and a client that kept sending the old one would have it renewed
+ * on every request, which no browser makes the server do.
+ */
+function keepCookies(res: Response): void {
+  const set = res.headers.getSetCookie();
+  if (set.length === 0) return;
+  const jar = new Map(cookie.split("; ").filter(Boolean).map((c) => [c.slice(0, c.indexOf("=")), c] as const));
+  for (const c of set) {
+    const pair = c.split(";")[0]!;
+    jar.set(pair.slice(0, pair.indexOf("=")), pair);
+  }
+  cookie = [...jar.values()].join("; ");
 }
 
 async function login(): Promise<void> {

@@ -85,8 +85,18 @@ export function isSessionListed(sid: string): boolean {
   return readConfigSync(authPaths.sessions(), fileSchema, empty).sessions.some((e) => e.sid === sid);
 }
 
+/**
+ * My account shows when a session was last used to the minute, so a renewal is written at most
+ * once a minute per session: a client that does not keep the renewed cookie (a script with a
+ * copied session cookie) has its session renewed on every request, and each write would make
+ * every request after it read the sessions file again.
+ */
+const RENEWAL_NOTE_MS = 60_000;
+
 /** Records a renewal (the console sent the session a fresh cookie at `now`). */
 export async function noteRenewal(sid: string, now: number): Promise<void> {
+  const listed = readConfigSync(authPaths.sessions(), fileSchema, empty).sessions.find((e) => e.sid === sid);
+  if (listed && listed.renewed > now - RENEWAL_NOTE_MS) return;
   await updateConfig(authPaths.sessions(), fileSchema, empty, (current) => ({
     sessions: current.sessions.map((e) => (e.sid === sid ? { ...e, renewed: Math.max(e.renewed, now) } : e)),
   }));

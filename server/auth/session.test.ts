@@ -174,6 +174,21 @@ describe("sessions", () => {
     expect(fileMode(authPaths.sessions())).toBe(0o600);
   });
 
+  it("writes a session's renewal at most once a minute, however often it is renewed", async () => {
+    await createUser("alice@pbs");
+    const sid = verifySession(await createSession("alice@pbs", { now: T0 }), { now: T0 }).sessionId;
+    const { statSync } = await import("node:fs");
+    const version = () => statSync(authPaths.sessions(), { bigint: true }).mtimeNs;
+    await recordSessionRenewal(sid, { now: T0 + 2 * MIN });
+    const written = version();
+    // A client that keeps sending the old cookie is renewed on each request: nothing more is written.
+    for (let s = 1; s <= 50; s++) await recordSessionRenewal(sid, { now: T0 + 2 * MIN + s * 1000 });
+    expect(version()).toBe(written);
+    expect(listSessions("alice@pbs", { now: T0 + 3 * MIN })[0]!.renewed).toBe(T0 + 2 * MIN);
+    await recordSessionRenewal(sid, { now: T0 + 3 * MIN + 1 });
+    expect(listSessions("alice@pbs", { now: T0 + 3 * MIN + 1 })[0]!.renewed).toBe(T0 + 3 * MIN + 1);
+  });
+
   it("is for users only, not API tokens", async () => {
     expect((await rejected(createSession("alice@pbs!ci"))).code).toBe("BAD_REQUEST");
   });
