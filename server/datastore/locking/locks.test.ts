@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { paths } from "../../config/paths";
 import { CofferError, LockConflictError } from "../model/errors";
-import { groupLockPath, manifestLockPath, snapshotLockPath } from "./lock-names";
+import { groupLockPath, groupSnapshotsLockPath, manifestLockPath, snapshotLockPath } from "./lock-names";
 import {
   HEARTBEAT_MS,
   HOLDER_STALE_MS,
@@ -16,7 +16,7 @@ import {
   setLockOwnerTask,
   type LockGuard,
 } from "../../platform/file-lock";
-import { lockGc, lockGroup, lockManifest, lockSnapshot } from "./locks";
+import { lockGc, lockGroup, lockGroupSnapshots, lockManifest, lockSnapshot } from "./locks";
 import { BackupNamespace } from "../model/names";
 import { processStartTime, selfStartTime } from "../../platform/process";
 import { killChildren, sleep, startChild, useTempHome } from "../test-support/lock-env";
@@ -304,6 +304,40 @@ describe("datastore locks", () => {
     expect((await conflictOf(lockSnapshot("store1", ns, snap, "exclusive"))).message).toMatch(
       new RegExp(`^unable to acquire snapshot lock ${escapeRe(p)}: Unable to acquire lock ${escapeRe(p)} - held \\(shared\\)`),
     );
+  });
+
+  it("a group's snapshots lock excludes every snapshot lock of that group, in both orders, and of no other group", async () => {
+    const other = { ...snap, time: snap.time + 60 };
+    const all = await lockGroupSnapshots("store1", ns, snap);
+    const a = JSON.stringify(groupSnapshotsLockPath("store1", ns, snap));
+    for (const [s, mode] of [[snap, "shared"], [other, "exclusive"]] as const) {
+      const err = await conflictOf(lockSnapshot("store1", ns, s, mode));
+      expect(err.message).toMatch(new RegExp(`^unable to acquire (shared )?snapshot lock ${escapeRe(JSON.stringify(snapshotLockPath("store1", ns, s)))}: Unable to acquire lock ${escapeRe(a)} - held by pid ${process.pid}`));
+    }
+    // The same snapshot in another group or namespace is not covered.
+    await lockSnapshot("store1", ns, { ...snap, id: "101" }, "exclusive").then((g) => guards.push(g));
+    await lockSnapshot("store1", BackupNamespace.root, snap, "exclusive").then((g) => guards.push(g));
+    await all.releaseAndRemove();
+
+    const verify = await lockSnapshot("store1", ns, snap, "shared");
+    const err = await conflictOf(lockGroupSnapshots("store1", ns, other));
+    expect(err.message).toBe(`unable to acquire snapshot lock for every snapshot of group 'vm/100' in namespace 'a/b': Unable to acquire lock ${a} - held (shared) by pid ${process.pid} for 0 s`);
+    await verify.release();
+    // Released: the intention is gone with the last snapshot lock, and the group lock is free.
+    expect(existsSync(groupSnapshotsLockPath("store1", ns, snap))).toBe(false);
+    guards.push(await lockGroupSnapshots("store1", ns, snap));
+  });
+
+  it("a snapshot lock fails while another process holds every snapshot of its group", async () => {
+    const child = startChild("hold-lock.ts", [groupSnapshotsLockPath("store1", ns, snap), "exclusive", "UPID:node:0000:move"]);
+    await child.waitFor("locked");
+    const err = await conflictOf(lockSnapshot("store1", ns, snap, "shared"));
+    expect(err.message).toMatch(new RegExp(`held by task UPID:node:0000:move \\(pid ${child.pid}\\) for [0-9] s$`));
+    // The failed attempt leaves no snapshot lock behind that a later move would meet.
+    expect(await readLockHolders(snapshotLockPath("store1", ns, snap))).toEqual([]);
+    child.send("release");
+    await child.waitFor("released");
+    await lockSnapshot("store1", ns, snap, "exclusive").then((g) => guards.push(g));
   });
 
   it("lets the manifest lock wait for a short holder", async () => {

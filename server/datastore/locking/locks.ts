@@ -7,8 +7,8 @@ import path from "node:path";
 import { paths } from "../../config/paths";
 import { acquireLock, type LockGuard, type LockMode } from "../../platform/file-lock";
 import { LockConflictError, withContext } from "../model/errors";
-import type { BackupNamespace, GroupRef, SnapshotRef } from "../model/names";
-import { groupLockPath, manifestLockPath, snapshotLockPath } from "./lock-names";
+import { type BackupNamespace, type GroupRef, groupPath, type SnapshotRef } from "../model/names";
+import { groupLockPath, groupSnapshotsLockPath, manifestLockPath, snapshotLockPath } from "./lock-names";
 
 export type { LockGuard, LockMode } from "../../platform/file-lock";
 
@@ -18,11 +18,71 @@ export function lockGroup(store: string, ns: BackupNamespace, group: GroupRef): 
   return withLockContext(`unable to acquire backup group lock ${JSON.stringify(p)}`, acquireLock(p, { mode: "exclusive" }), "backup group");
 }
 
-/** Snapshot lock, exclusive (destroy, move, protection) or shared (read, verify); no waiting. */
-export function lockSnapshot(store: string, ns: BackupNamespace, snap: SnapshotRef, mode: LockMode): Promise<LockGuard> {
+/**
+ * Snapshot lock, exclusive (destroy, protection, a new snapshot) or shared (read, verify); no
+ * waiting. It first takes its group's snapshots lock shared (an intention lock: many snapshots
+ * of a group can be locked at once, each in its own mode), so it fails while a move holds all
+ * of the group's snapshots through `lockGroupSnapshots`. The guard releases both.
+ */
+export async function lockSnapshot(store: string, ns: BackupNamespace, snap: SnapshotRef, mode: LockMode): Promise<LockGuard> {
   const p = snapshotLockPath(store, ns, snap);
   const what = mode === "shared" ? "shared snapshot lock" : "snapshot lock";
-  return withLockContext(`unable to acquire ${what} ${JSON.stringify(p)}`, acquireLock(p, { mode }), "snapshot");
+  const context = `unable to acquire ${what} ${JSON.stringify(p)}`;
+  const intent = await withLockContext(context, acquireLock(groupSnapshotsLockPath(store, ns, snap), { mode: "shared" }), "snapshot");
+  try {
+    return nestedGuard(intent, await withLockContext(context, acquireLock(p, { mode }), "snapshot"));
+  } catch (err) {
+    await intent.releaseAndRemove();
+    throw err;
+  }
+}
+
+/**
+ * Every snapshot of a group, exclusively, in one lock (a move holds it across its renames); no
+ * waiting. Conflicts with any snapshot lock of the group that is held (through its intention
+ * lock), and every snapshot lock taken while it is held fails. docs/locking.md says why.
+ */
+export function lockGroupSnapshots(store: string, ns: BackupNamespace, group: GroupRef): Promise<LockGuard> {
+  const p = groupSnapshotsLockPath(store, ns, group);
+  const where = ns.isRoot ? "" : ` in namespace '${ns}'`;
+  const context = `unable to acquire snapshot lock for every snapshot of group '${groupPath(group)}'${where}`;
+  return withLockContext(context, acquireLock(p, { mode: "exclusive" }), "snapshot");
+}
+
+/**
+ * The guard of a lock taken under an intention lock: it is lost when either is, and releasing
+ * it releases the inner lock, then the intention (removing the intention's directory when no
+ * other snapshot of the group is locked, so idle groups leave nothing behind).
+ */
+function nestedGuard(intent: LockGuard, inner: LockGuard): LockGuard {
+  let signal: AbortSignal | undefined;
+  const release = async () => {
+    try {
+      await inner.release();
+    } finally {
+      await intent.releaseAndRemove();
+    }
+  };
+  return {
+    path: inner.path,
+    mode: inner.mode,
+    get signal() {
+      signal ??= AbortSignal.any([inner.signal, intent.signal]);
+      return signal;
+    },
+    get lost() {
+      return inner.lost ?? intent.lost;
+    },
+    release,
+    releaseAndRemove: async () => {
+      try {
+        await inner.releaseAndRemove();
+      } finally {
+        await intent.releaseAndRemove();
+      }
+    },
+    [Symbol.asyncDispose]: release,
+  };
 }
 
 /** Exclusive manifest lock; waits up to 5 s, as manifest updates are short (PBS lock_manifest). */

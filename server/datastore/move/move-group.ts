@@ -1,7 +1,8 @@
 /**
  * Moving one group (reference 4.3-4.6). Locks are taken source group first, then target group,
- * so two mirror moves fail fast instead of deadlocking. Snapshots move oldest first in batches
- * of up to 512, each batch under exclusive snapshot locks; every failure is classified Soft (a
+ * so two mirror moves fail fast instead of deadlocking, then every snapshot of the source group
+ * in one exclusive lock (locks.ts `lockGroupSnapshots`). Snapshots move oldest first in journal
+ * batches of up to 512; every failure is classified Soft (a
  * lock conflict: the group can be retried later) or Hard (anything else), as types, so that the
  * namespace move can defer Soft failures and give up on Hard ones.
  */
@@ -12,13 +13,14 @@ import { CofferError, errorMessage, findCause, LockConflictError } from "../mode
 import { createLockedGroup, isRemovalLeftover, readGroupNotes, readOwner, readOwnerIfPresent, removeGroupDir } from "../content/group";
 import { groupRel, NOTES_FILE, snapshotRel } from "../storage/layout";
 import { type LockGuard } from "../../platform/file-lock";
-import { lockGroup, lockSnapshot } from "../locking/locks";
+import { lockGroup, lockGroupSnapshots } from "../locking/locks";
 import type { EngineLog } from "../model/log";
 import { type BackupNamespace, formatBackupTime, type GroupRef, groupPath, type SnapshotRef } from "../model/names";
 import { listSnapshotTimes } from "../content/snapshot";
 import type { Store } from "../storage/store";
 
-export const MAX_SNAPSHOT_LOCKS = 512;
+/** Snapshots per journal write (one write per group for most groups; fewer ghost entries on a failure). */
+export const JOURNAL_BATCH = 512;
 
 /** A lock conflict: nothing is broken, the group can be moved later (PBS BackupGroupOpError::Soft). */
 export class SoftMoveError extends CofferError {
@@ -106,6 +108,7 @@ export async function lockAndMoveGroup(
   const targetNs = await hard(Promise.resolve().then(() => group.ns.mapPrefix(sourceRoot, targetRoot)));
   const sourceGuard = await soft(lockGroup(store.name, group.ns, ref));
   let targetGuard: LockGuard | undefined;
+  let snapshotsGuard: LockGuard | undefined;
   try {
     await hard(checkMoveGroupIn(store, group.ns, targetNs, ref, ctx.mergeGroups));
     let sourceOwner = await hard(readOwnerIfPresent(store, group.ns, ref));
@@ -122,7 +125,6 @@ export async function lockAndMoveGroup(
     // createLockedGroup removes a directory it just made when the target lock fails.
     const target = await soft(createLockedGroup(store, targetNs, ref, sourceOwner));
     targetGuard = target.guard;
-    const groupLocks = [sourceGuard, targetGuard];
     const merge = !target.created;
     if (merge && !ctx.mergeGroups) {
       throw new HardMoveError(
@@ -135,16 +137,22 @@ export async function lockAndMoveGroup(
     log.info(`${merge ? "merging" : "moving"} group '${groupPath(ref)}' from '${group.ns}' to '${targetNs}'`);
     if (merge) await hard(checkMergeInvariants(store, group.ns, targetNs, ref, sourceOwner, target.owner, log));
 
+    // Every snapshot exclusively, across all the renames: a verify, reader or destroy of one of
+    // them holds its intention lock, so this fails (Soft) while any snapshot is in use.
+    snapshotsGuard = await soft(lockGroupSnapshots(store.name, group.ns, ref));
+    const locks = [sourceGuard, targetGuard, snapshotsGuard];
     const times = await hard(listSnapshotTimes(store, group.ns, ref));
-    for (let i = 0; i < times.length; i += MAX_SNAPSHOT_LOCKS) {
+    for (let i = 0; i < times.length; i += JOURNAL_BATCH) {
       ctx.signal?.throwIfAborted();
-      await moveBatch(ctx, group.ns, targetNs, ref, times.slice(i, i + MAX_SNAPSHOT_LOCKS), groupLocks);
+      await moveBatch(ctx, group.ns, targetNs, ref, times.slice(i, i + JOURNAL_BATCH), locks);
     }
-    throwIfLockLost(groupLocks);
+    throwIfLockLost(locks);
     await hard(moveNotes(store, group.ns, targetNs, ref, log));
     // The source is empty now: remove it with the lock we hold (PBS destroy consumes the guard).
     await hard(removeGroupDir(store, group.ns, ref, sourceGuard));
   } finally {
+    // The snapshots are gone from the source: nothing is left for their lock to guard.
+    await snapshotsGuard?.releaseAndRemove();
     await sourceGuard.release();
     await targetGuard?.release();
   }
@@ -156,8 +164,8 @@ function throwIfLockLost(guards: LockGuard[]): void {
 }
 
 /**
- * Locks a batch exclusively (Soft on the first conflict), journals it, renames it (Hard).
- * Journal first: if the new path exists, its journal entry exists (GC safety).
+ * Journals a batch, then renames it (Hard), under `locks` (both group locks and the group's
+ * snapshots lock). Journal first: if the new path exists, its journal entry exists (GC safety).
  */
 async function moveBatch(
   ctx: MoveContext,
@@ -165,42 +173,32 @@ async function moveBatch(
   targetNs: BackupNamespace,
   g: GroupRef,
   times: number[],
-  groupLocks: LockGuard[],
+  locks: LockGuard[],
 ): Promise<void> {
   const { store } = ctx;
-  const guards: LockGuard[] = [];
-  try {
-    for (const time of times) guards.push(await soft(lockSnapshot(store.name, sourceNs, { ...g, time }, "exclusive")));
-    const locks = [...groupLocks, ...guards];
-    // Each snapshot's directory at its new place (move-journal.ts says why not its index files).
-    const journal = times.map((time) => snapshotDirEntry(store.backend.absolute(snapshotRel(targetNs, { ...g, time }))));
-    const order = ctx.test?.journal ?? "before-rename";
-    const writeJournal = () => (order === "off" ? Promise.resolve() : hard(appendToMoveJournal(store.name, journal)));
-    const renameAll = async () => {
-      for (let i = 0; i < times.length; i++) {
-        ctx.signal?.throwIfAborted();
-        // The group locks and this snapshot's own lock are what this rename relies on.
-        throwIfLockLost(groupLocks);
-        throwIfLockLost([guards[i]!]);
-        await hard(moveSnapshot(store, sourceNs, targetNs, { ...g, time: times[i]! }));
-      }
-    };
-    const midBatch = async () => {
-      if (!ctx.test?.midBatch) return;
-      await ctx.test.midBatch({ snapshots: times.length, lockSignal: AbortSignal.any(locks.map((l) => l.signal)) });
-    };
-    if (order === "after-rename") {
-      await renameAll();
-      await midBatch();
-      await writeJournal();
-    } else {
-      await writeJournal();
-      await midBatch();
-      await renameAll();
+  // Each snapshot's directory at its new place (move-journal.ts says why not its index files).
+  const journal = times.map((time) => snapshotDirEntry(store.backend.absolute(snapshotRel(targetNs, { ...g, time }))));
+  const order = ctx.test?.journal ?? "before-rename";
+  const writeJournal = () => (order === "off" ? Promise.resolve() : hard(appendToMoveJournal(store.name, journal)));
+  const renameAll = async () => {
+    for (const time of times) {
+      ctx.signal?.throwIfAborted();
+      throwIfLockLost(locks);
+      await hard(moveSnapshot(store, sourceNs, targetNs, { ...g, time }));
     }
-  } finally {
-    // PBS deletes the source snapshot's lock files after the rename, while still holding them.
-    for (const guard of guards) await guard.releaseAndRemove();
+  };
+  const midBatch = async () => {
+    if (!ctx.test?.midBatch) return;
+    await ctx.test.midBatch({ snapshots: times.length, lockSignal: AbortSignal.any(locks.map((l) => l.signal)) });
+  };
+  if (order === "after-rename") {
+    await renameAll();
+    await midBatch();
+    await writeJournal();
+  } else {
+    await writeJournal();
+    await midBatch();
+    await renameAll();
   }
 }
 

@@ -198,6 +198,32 @@ describe("move-group", () => {
     });
   });
 
+  it("holds every snapshot of the group across its renames: no snapshot lock can be taken meanwhile", async () => {
+    await withWrite(t.name, async (ds) => {
+      await mkns(ds, "a", "b");
+      for (let i = 0; i < 3; i++) await writeSnapshot(ds, "a", "vm/100", T0 + i);
+      const attempts: string[] = [];
+      await moveGroup(ds, ns("a"), vm100, ns("b"), true, collectingLog(), undefined, {
+        midBatch: async () => {
+          // Between the journal write and the renames: a verify, a reader or a destroy of any
+          // snapshot of the group would have to wait until the move is done.
+          for (const [time, mode] of [[T0, "shared"], [T0 + 2, "exclusive"]] as const) {
+            const outcome = await lockSnapshot(t.name, ns("a"), { ...vm100, time }, mode).then(
+              async (g) => (await g.release(), "locked"),
+              (err: Error) => err.message,
+            );
+            attempts.push(outcome);
+          }
+        },
+      });
+      expect(attempts).toHaveLength(2);
+      for (const a of attempts) expect(a).toMatch(/^unable to acquire (shared )?snapshot lock .*Unable to acquire lock ".*\/\.group-snapshots\/a\/vm-100" - held by pid/);
+      expect(await times(ds, "b")).toEqual([T0, T0 + 1, T0 + 2]);
+      // Nothing is left locked once the move is done.
+      for (const time of [T0, T0 + 1]) await (await lockSnapshot(t.name, ns("b"), { ...vm100, time }, "exclusive")).release();
+    });
+  });
+
   it("dry run: plans a move, a merge and a conflict, and changes nothing", async () => {
     await withWrite(t.name, async (ds) => {
       await mkns(ds, "a", "b");
