@@ -1,10 +1,11 @@
 /**
- * Moving one group (reference 4.3-4.6). Locks are taken source group first, then target group,
- * so two mirror moves fail fast instead of deadlocking, then every snapshot of the source group
- * in one exclusive lock (locks.ts `lockGroupSnapshots`). Snapshots move oldest first in journal
- * batches of up to 512; every failure is classified Soft (a
- * lock conflict: the group can be retried later) or Hard (anything else), as types, so that the
- * namespace move can defer Soft failures and give up on Hard ones.
+ * Moving one group (reference 4.3-4.6). Locks are taken source group first, then every snapshot
+ * of it in one exclusive lock (locks.ts `lockGroupSnapshots`), then the target group, so two
+ * mirror moves fail fast instead of deadlocking and a busy snapshot fails the move before the
+ * target group is made. Snapshots move oldest first in journal batches of up to 512; every
+ * failure is classified Soft (a lock conflict: the group can be retried later) or Hard
+ * (anything else), as types, so that the namespace move can defer Soft failures and give up on
+ * Hard ones.
  */
 import { checkMoveGroupIn } from "./move-checks";
 import { storeOf, type WriteHandle } from "../open";
@@ -122,6 +123,10 @@ export async function lockAndMoveGroup(
       // Snapshots but no owner: readOwner's error says what is wrong.
       sourceOwner = await hard(readOwner(store, group.ns, ref));
     }
+    // Every snapshot exclusively, across all the renames: a verify, reader or destroy of one of
+    // them holds its intention lock, so this fails (Soft) while any snapshot is in use, before
+    // the target group is made.
+    snapshotsGuard = await soft(lockGroupSnapshots(store.name, group.ns, ref));
     // createLockedGroup removes a directory it just made when the target lock fails.
     const target = await soft(createLockedGroup(store, targetNs, ref, sourceOwner));
     targetGuard = target.guard;
@@ -137,9 +142,6 @@ export async function lockAndMoveGroup(
     log.info(`${merge ? "merging" : "moving"} group '${groupPath(ref)}' from '${group.ns}' to '${targetNs}'`);
     if (merge) await hard(checkMergeInvariants(store, group.ns, targetNs, ref, sourceOwner, target.owner, log));
 
-    // Every snapshot exclusively, across all the renames: a verify, reader or destroy of one of
-    // them holds its intention lock, so this fails (Soft) while any snapshot is in use.
-    snapshotsGuard = await soft(lockGroupSnapshots(store.name, group.ns, ref));
     const locks = [sourceGuard, targetGuard, snapshotsGuard];
     const times = await hard(listSnapshotTimes(store, group.ns, ref));
     for (let i = 0; i < times.length; i += JOURNAL_BATCH) {
