@@ -4,7 +4,12 @@
  * and with restic (repository v2, compressing with zstd).
  *
  *   node --import tsx bench/backup.ts [--share-mib 1024] [--random-mib 256] [--rounds 1] [--levels 3,6]
- *      [--chunk-sizes 1024,2048] [--wasm]
+ *      [--chunk-sizes 1024,2048] [--wasm] [--before <commit>]
+ *
+ * `--before f1e7560` adds a row with Coffer as of that commit (the last one before compression,
+ * when issue 13 was filed: "today's" throughput in its goal), from a git worktree with its own
+ * CLI bundle and COFFER_HOME, removed afterwards. The uncompressed row runs today's code, which
+ * got faster since (its chunker among others), so the two baselines differ.
  *
  * Coffer compresses with the native libzstd when its optional binding was built, else with the
  * WebAssembly build (format/blob-encoder.mjs); the first line says which. `--wasm` adds a row
@@ -68,6 +73,14 @@ const OTHER_CHUNK_KIB = (() => {
   return sizes;
 })();
 const WITH_WASM = process.argv.includes("--wasm");
+/** `--before <commit>`: Coffer as of that commit as a further baseline (see the module comment). */
+const BEFORE = (() => {
+  const i = process.argv.indexOf("--before");
+  if (i === -1) return undefined;
+  const rev = String(process.argv[i + 1] ?? "");
+  if (!/^[0-9a-f]{7,40}$/.test(rev)) throw new Error(`--before takes a commit hash (7 to 40 hex digits), not '${rev}'`);
+  return rev;
+})();
 /** Each round backs every input up three times into the same store / repository. */
 const RUNS = [
   { label: "first run", time: 1_700_000_000, change: false },
@@ -200,6 +213,39 @@ function cofferTool(label: string, compression: "zstd" | "none", level = 1, chun
   };
 }
 
+/** Coffer as of `rev`, uncompressed as it was then: a worktree with its own bundle and home. */
+function beforeTool(rev: string): Tool & { cleanup(): Promise<void> } {
+  const tree = path.join(base, `coffer-${rev}`);
+  const oldHome = path.join(base, "before-home");
+  const oldBin = path.join(tree, "bin", "coffer");
+  const env = { COFFER_HOME: oldHome, COFFER_BIN: oldBin };
+  const store = (r: number, i: number) => `before-${r}-${i}`;
+  const dir = (r: number, i: number) => path.join(oldHome, "datastores", store(r, i));
+  let made = false;
+  return {
+    label: `coffer at ${rev}`,
+    async setup(r, i) {
+      if (!made) {
+        await run("git", ["-C", repo, "worktree", "add", "--detach", tree, rev]);
+        made = true;
+        // Same dependencies as far as that code uses them; the bundle is built from its sources.
+        await run("ln", ["-s", path.join(repo, "node_modules"), path.join(tree, "node_modules")]);
+        await run(process.execPath, [path.join(tree, "scripts", "build-cli.mjs")]);
+      }
+      await run(oldBin, ["datastore", "create", store(r, i), "--path", dir(r, i)], env);
+    },
+    async backup(r, input, i, time) {
+      const out = await run(oldBin, ["backup", store(r, i), "host/bench", `data.pxar=${input.dir}`, "--backup-time", String(time)], env);
+      const done = /^backup \S+ done in ([0-9.]+) s: (.*)$/m.exec(out.stdout);
+      if (!done) throw new Error(`no summary line in:\n${out.stdout}`);
+      return { seconds: Number(done[1]), wall: out.seconds, disk: fileBytes(dir(r, i)) };
+    },
+    async cleanup() {
+      if (made) await run("git", ["-C", repo, "worktree", "remove", "--force", tree]).catch(() => undefined);
+    },
+  };
+}
+
 function resticTool(): Tool {
   const repoDir = (r: number, i: number) => path.join(base, `restic-${r}-${i}`);
   const env = (r: number) => ({ RESTIC_PASSWORD: "bench", RESTIC_CACHE_DIR: path.join(base, `restic-cache-${r}`) });
@@ -239,6 +285,11 @@ async function main(): Promise<void> {
     tools.push(cofferTool(`coffer zstd -${DEFAULT_COMPRESSION_LEVEL}, ${kib} KiB`, "zstd", DEFAULT_COMPRESSION_LEVEL, kib));
   }
   if (WITH_WASM) tools.push(cofferTool(`coffer zstd -${DEFAULT_COMPRESSION_LEVEL}, wasm`, "zstd", DEFAULT_COMPRESSION_LEVEL, undefined, { COFFER_ZSTD: "wasm" }));
+  const before = BEFORE === undefined ? undefined : beforeTool(BEFORE);
+  if (before) {
+    tools.push(before);
+    cleanups.push(() => before.cleanup());
+  }
   if (await hasRestic()) tools.push(resticTool());
   else console.log("restic not found: skipping the restic baseline (Debian: apt-get install restic)");
   const inputs = await makeInputs();
@@ -292,9 +343,11 @@ async function main(): Promise<void> {
       `${input.name}: zstd throughput ${(secs(i, 1) / secs(i, 0)).toFixed(2)}x of uncompressed` +
         `; on disk vs uncompressed ${(disk(i, 0, 0) / disk(i, 1, 0)).toFixed(2)}x${vsRestic}`,
     );
+    const b = tools.indexOf(before as Tool);
+    if (b >= 0) console.log(`  zstd throughput ${(secs(i, b) / secs(i, 0)).toFixed(2)}x of ${tools[b]!.label} (before compression)`);
     // The other settings measured, against restic as well.
     for (const [t, tool] of tools.entries()) {
-      if (t < 2 || t === r || r < 0) continue;
+      if (t < 2 || t === r || t === b || r < 0) continue;
       console.log(
         `  ${tool.label}: throughput ${(secs(i, 1) / secs(i, t)).toFixed(2)}x of uncompressed; ` +
           `on disk vs restic: first ${(disk(i, t, 0) / disk(i, r, 0)).toFixed(2)}x, after change ${(disk(i, t, AFTER_CHANGE) / disk(i, r, AFTER_CHANGE)).toFixed(2)}x`,
@@ -314,8 +367,10 @@ async function main(): Promise<void> {
   console.log(`load average after: ${os.loadavg()[0]!.toFixed(2)}`);
 }
 
+const cleanups: Array<() => Promise<void>> = [];
 try {
   await main();
 } finally {
+  for (const c of cleanups) await c();
   rmSync(base, { recursive: true, force: true });
 }

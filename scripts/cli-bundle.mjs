@@ -70,6 +70,10 @@ export async function buildCli() {
       entryNames: `[name]${tmp}`,
       outExtension: { ".js": ".cjs" },
       format: "cjs",
+      // The AWS SDK would be half the bundle's size, and only S3 datastores use it: s3-client.ts
+      // requires it from node_modules on its first request (a computed require, which esbuild
+      // leaves alone; this keeps a static import from pulling it back in).
+      external: ["@aws-sdk/client-s3"],
       // Modules find their neighbours (worker scripts, bin/coffer) from import.meta.url.
       define: { ...common.define, "import.meta.url": "__cofferModuleUrl" },
       banner: { js: 'const __cofferModuleUrl = require("node:url").pathToFileURL(__filename).href;' },

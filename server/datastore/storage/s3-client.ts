@@ -10,21 +10,13 @@
  * - retries with exponential backoff and jitter (the SDK's standard strategy) on throttling,
  *   5xx and connection errors.
  * Every request is counted (`requests`), for the benchmarks' requests-per-GiB figure.
+ *
+ * The SDK (about half of the CLI bundle's size, and kept out of it: scripts/cli-bundle.mjs) is
+ * loaded on a client's first request, so commands and tasks on local datastores never load it.
  */
 import { createHash } from "node:crypto";
-import {
-  CopyObjectCommand,
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from "@aws-sdk/client-s3";
+import { createRequire } from "node:module";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { CofferError, errorMessage } from "../model/errors";
 
 export interface S3Endpoint {
@@ -55,8 +47,24 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const md5 = (data: Uint8Array | string) => createHash("md5").update(data).digest("base64");
 
+type Sdk = typeof import("@aws-sdk/client-s3");
+/** Set once loaded: an error can only come from the SDK after it was. */
+let sdk: Sdk | undefined;
+
+function loadSdk(): Sdk {
+  // A computed require, so that neither the CLI bundle nor Next's server build bundles the SDK
+  // (they leave computed requires alone), and a plain require because the CLI bundle runs in a
+  // vm.Script, where import() is not available.
+  sdk ??= createRequire(import.meta.url)(/* turbopackIgnore: true */ /* webpackIgnore: true */ ["@aws-sdk", "client-s3"].join("/")) as Sdk;
+  return sdk;
+}
+
+function isServiceError(err: unknown): err is InstanceType<Sdk["S3ServiceException"]> {
+  return sdk !== undefined && err instanceof sdk.S3ServiceException;
+}
+
 function isNotFound(err: unknown): boolean {
-  if (err instanceof S3ServiceException) {
+  if (isServiceError(err)) {
     return err.name === "NoSuchKey" || err.name === "NotFound" || err.$metadata?.httpStatusCode === 404;
   }
   return false;
@@ -65,13 +73,26 @@ function isNotFound(err: unknown): boolean {
 export class S3ObjectClient {
   /** Requests sent (retries included), for benchmarks. */
   requests = 0;
-  private readonly client: S3Client;
+  private made: S3Client | undefined;
+  private destroyed = false;
 
   constructor(
     readonly endpoint: S3Endpoint,
     readonly bucket: string,
-  ) {
-    this.client = new S3Client({
+  ) {}
+
+  /** Runs one SDK call with the client, which is made (and the SDK loaded) on the first call. */
+  private async call<T>(run: (client: S3Client, sdk: Sdk) => Promise<T>): Promise<T> {
+    if (!this.made) {
+      this.made = this.makeClient(loadSdk());
+      if (this.destroyed) this.made.destroy();
+    }
+    return run(this.made, sdk!);
+  }
+
+  private makeClient(sdk: Sdk): S3Client {
+    const endpoint = this.endpoint;
+    const client = new sdk.S3Client({
       endpoint: endpoint.endpoint,
       region: endpoint.region,
       forcePathStyle: endpoint.pathStyle,
@@ -81,7 +102,7 @@ export class S3ObjectClient {
       maxAttempts: MAX_ATTEMPTS,
       retryMode: "standard",
     });
-    this.client.middlewareStack.add(
+    client.middlewareStack.add(
       (next, context) => async (args) => {
         // Swift requires Content-MD5 on DeleteObjects; the SDK's required checksum is a CRC32.
         if (context.commandName === "DeleteObjectsCommand") {
@@ -93,17 +114,18 @@ export class S3ObjectClient {
       // Before signing, so that the header is signed with the rest.
       { step: "build", name: "cofferContentMd5", priority: "low" },
     );
-    this.client.middlewareStack.add(
+    client.middlewareStack.add(
       (next) => async (args) => {
         this.requests++;
         return next(args);
       },
       { step: "finalizeRequest", name: "cofferRequestCount", priority: "low" },
     );
+    return client;
   }
 
   private fail(what: string, err: unknown): CofferError {
-    const status = err instanceof S3ServiceException ? ` (HTTP ${err.$metadata?.httpStatusCode ?? "?"})` : "";
+    const status = isServiceError(err) ? ` (HTTP ${err.$metadata?.httpStatusCode ?? "?"})` : "";
     return new CofferError("INTERNAL", `${what} on bucket '${this.bucket}' at ${this.endpoint.endpoint} failed${status} - ${errorMessage(err)}`, {
       cause: err,
     });
@@ -111,7 +133,7 @@ export class S3ObjectClient {
 
   async headBucket(): Promise<boolean> {
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      await this.call((c, s) => c.send(new s.HeadBucketCommand({ Bucket: this.bucket })));
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
@@ -121,9 +143,9 @@ export class S3ObjectClient {
 
   async createBucket(): Promise<void> {
     try {
-      await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
+      await this.call((c, s) => c.send(new s.CreateBucketCommand({ Bucket: this.bucket })));
     } catch (err) {
-      const name = err instanceof S3ServiceException ? err.name : "";
+      const name = isServiceError(err) ? err.name : "";
       if (name === "BucketAlreadyOwnedByYou") return;
       throw this.fail("CreateBucket", err);
     }
@@ -134,8 +156,8 @@ export class S3ObjectClient {
     // A Buffer, so that the SDK knows the length (a string of length 0 looks like a stream to it).
     const body = typeof data === "string" ? Buffer.from(data) : data;
     try {
-      await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentMD5: md5(body), ContentLength: body.length }),
+      await this.call((c, s) =>
+        c.send(new s.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentMD5: md5(body), ContentLength: body.length })),
       );
     } catch (err) {
       throw this.fail(`uploading object '${key}'`, err);
@@ -145,7 +167,7 @@ export class S3ObjectClient {
   /** The object's bytes, or undefined when it does not exist. */
   async get(key: string): Promise<Buffer | undefined> {
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const res = await this.call((c, s) => c.send(new s.GetObjectCommand({ Bucket: this.bucket, Key: key })));
       const bytes = Buffer.from(await res.Body!.transformToByteArray());
       if (res.ContentLength !== undefined && res.ContentLength !== bytes.length) {
         throw new CofferError("INTERNAL", `object '${key}' is ${bytes.length} bytes, expected ${res.ContentLength}`);
@@ -160,7 +182,7 @@ export class S3ObjectClient {
 
   async head(key: string): Promise<ObjectInfo | undefined> {
     try {
-      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      const res = await this.call((c, s) => c.send(new s.HeadObjectCommand({ Bucket: this.bucket, Key: key })));
       return { key, size: res.ContentLength ?? 0, lastModified: res.LastModified };
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -174,7 +196,7 @@ export class S3ObjectClient {
     do {
       let res;
       try {
-        res = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: pageSize }));
+        res = await this.call((c, s) => c.send(new s.ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: pageSize })));
       } catch (err) {
         throw this.fail(`listing objects under '${prefix}'`, err);
       }
@@ -192,9 +214,8 @@ export class S3ObjectClient {
   /** Server-side copy (no bytes through us). */
   async copy(fromKey: string, toKey: string): Promise<void> {
     try {
-      await this.client.send(
-        new CopyObjectCommand({ Bucket: this.bucket, Key: toKey, CopySource: `${this.bucket}/${fromKey.split("/").map(encodeURIComponent).join("/")}` }),
-      );
+      const source = `${this.bucket}/${fromKey.split("/").map(encodeURIComponent).join("/")}`;
+      await this.call((c, s) => c.send(new s.CopyObjectCommand({ Bucket: this.bucket, Key: toKey, CopySource: source })));
     } catch (err) {
       throw this.fail(`failed to copy S3 object '${fromKey}' to '${toKey}'`, err);
     }
@@ -203,7 +224,7 @@ export class S3ObjectClient {
   /** Deleting a missing object succeeds (S3 semantics). */
   async delete(key: string): Promise<void> {
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+      await this.call((c, s) => c.send(new s.DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
     } catch (err) {
       if (isNotFound(err)) return;
       throw this.fail(`deleting object '${key}'`, err);
@@ -216,8 +237,8 @@ export class S3ObjectClient {
       const batch = keys.slice(i, i + batchSize);
       let res;
       try {
-        res = await this.client.send(
-          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+        res = await this.call((c, s) =>
+          c.send(new s.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })),
         );
       } catch (err) {
         throw this.fail(`deleting ${batch.length} objects`, err);
@@ -237,7 +258,9 @@ export class S3ObjectClient {
     return keys.length;
   }
 
+  /** Closes the connection pool. */
   destroy(): void {
-    this.client.destroy();
+    this.destroyed = true;
+    this.made?.destroy();
   }
 }
