@@ -307,7 +307,11 @@ async function main(): Promise<void> {
       // Change detection's racy-source rule: let the data be 2 s old.
       await new Promise((res) => setTimeout(res, 2100));
       for (const [i, input] of inputs.entries()) {
-        for (const [t, tool] of tools.entries()) {
+        // Each round starts with another tool: whoever runs first after the pause meets a
+        // machine in another state (CPU frequency, caches), which should not favour one tool.
+        for (let k = 0; k < tools.length; k++) {
+          const t = (k + r) % tools.length;
+          const tool = tools[t]!;
           const m = await tool.backup(r, input, i, time);
           results[i]![t]![runNo]!.push(m);
           console.log(
