@@ -5,12 +5,13 @@
  * (temp file + rename), so a reader never sees a half-written file and needs no lock: only
  * writers take the config lock. See docs/architecture.md, "Reads never wait on writers".
  */
-import { promises as fs } from "node:fs";
+import { type BigIntStats, promises as fs, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { paths } from "./paths";
 import { CofferError, isErrno } from "../datastore/model/errors";
 import { writeFileAtomic } from "../platform/atomic-file";
+import { sameFileVersion } from "../platform/file-version";
 import { lockNamed } from "../platform/file-lock";
 import { MAINTENANCE_TYPES, checkMaintenanceMessage } from "../datastore/model/maintenance";
 import { SAFE_ID_REGEX } from "../datastore/model/names";
@@ -65,11 +66,23 @@ const configSchema = z.object({ datastores: z.array(datastoreSchema) });
 export type DatastoreConfig = z.infer<typeof datastoreSchema>;
 type ConfigFile = z.infer<typeof configSchema>;
 
+/** The last parse, kept while the file is the same version (every API request opens a store). */
+let cached: { file: string; stat: BigIntStats; config: ConfigFile } | undefined;
+
+/**
+ * The config, frozen: parsed again only when the file changed (one `stat` otherwise, where a
+ * read was four trips through the thread pool plus a parse and a validation per request).
+ * Frozen because callers share it; updateDatastoreConfigs hands `fn` copies.
+ */
 async function readConfigFile(): Promise<ConfigFile> {
   const file = paths.datastoreConfig();
+  let stat: BigIntStats;
   let text: string;
   try {
-    text = await fs.readFile(file, "utf8");
+    stat = statSync(file, { bigint: true });
+    if (cached?.file === file && sameFileVersion(cached.stat, stat)) return cached.config;
+    // Replaced after the stat: the next call sees another version and reads again.
+    text = readFileSync(file, "utf8");
   } catch (err) {
     if (isErrno(err, "ENOENT")) return { datastores: [] };
     throw err;
@@ -84,7 +97,17 @@ async function readConfigFile(): Promise<ConfigFile> {
   if (!parsed.success) {
     throw new CofferError("INTERNAL", `invalid datastore config ${JSON.stringify(file)} - ${parsed.error.message}`);
   }
-  return parsed.data;
+  const config = deepFreeze(parsed.data);
+  cached = { file, stat, config };
+  return config;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 export async function listDatastoreConfigs(): Promise<DatastoreConfig[]> {
@@ -126,7 +149,7 @@ export async function updateDatastoreConfigs(
   await fs.mkdir(paths.etc(), { recursive: true, mode: 0o700 });
   return withConfigLock(async () => {
     const current = (await readConfigFile()).datastores;
-    const next = await fn(current.map((d) => ({ ...d })));
+    const next = await fn(current.map((d) => structuredClone(d)));
     const sorted = [...next].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const doc: ConfigFile = configSchema.parse({ datastores: sorted });
     await writeFileAtomic(paths.datastoreConfig(), `${JSON.stringify(doc, null, 2)}\n`, 0o640);
