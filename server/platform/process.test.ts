@@ -34,7 +34,7 @@ describe("process identity", () => {
   it("parses behind the last ')' when comm holds spaces and parentheses", () => {
     const fields = Array.from({ length: 50 }, (_, i) => String(i + 3)); // field N has value N
     fields[0] = "S";
-    expect(parseProcStat(`42 (a) b (c) d) ${fields.join(" ")}\n`)).toEqual({ state: "S", starttime: 22 });
+    expect(parseProcStat(`42 (a) b (c) d) ${fields.join(" ")}\n`)).toEqual({ state: "S", session: 6, starttime: 22 });
     expect(parseProcStat("42 no paren")).toBeUndefined();
   });
 

@@ -11,6 +11,8 @@ import { CofferError } from "../datastore/model/errors";
 export interface ProcStat {
   /** Field 3: R, S, D, Z (zombie), X (dead), ... */
   state: string;
+  /** Field 6: the session id (the pid of the session's leader). */
+  session: number;
   /** Field 22. */
   starttime: number;
 }
@@ -35,9 +37,17 @@ export function parseProcStat(text: string): ProcStat | undefined {
   const fields = text.slice(close + 2).split(" ");
   // fields[0] is field 3 (state), so field N is fields[N - 3].
   const state = fields[0];
+  const session = fields[6 - 3];
   const start = fields[22 - 3];
-  if (state === undefined || start === undefined || !/^[0-9]+$/.test(start)) return undefined;
-  return { state, starttime: Number(start) };
+  if (state === undefined || start === undefined || !/^[0-9]+$/.test(start) || session === undefined || !/^[0-9]+$/.test(session)) {
+    return undefined;
+  }
+  return { state, session: Number(session), starttime: Number(start) };
+}
+
+/** Whether this process leads its session (getsid(0) === getpid()). */
+export function isSessionLeader(): boolean {
+  return readStat(process.pid)?.session === process.pid;
 }
 
 /** Field 22 of /proc/<pid>/stat, or undefined when there is no such process. */

@@ -20,6 +20,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 
 import { CofferError } from "../../datastore/model/errors";
+import { isSessionLeader } from "../../platform/process";
 
 export const DEFAULT_TASK_NICE = 10;
 export const TASK_NICE_ENV = "COFFER_TASK_NICE";
@@ -81,15 +82,5 @@ function lowerAutogroupPriority(nice: number): void {
     writeFileSync(AUTOGROUP, String(nice));
   } catch {
     // A kernel that refuses still schedules the task at its threads' nice within its group.
-  }
-}
-
-/** getsid(0) === getpid(), from /proc/self/stat (field 6, after the parenthesised name). */
-function isSessionLeader(): boolean {
-  try {
-    const stat = readFileSync("/proc/self/stat", "latin1");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]) === process.pid;
-  } catch {
-    return false;
   }
 }
