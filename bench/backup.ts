@@ -194,6 +194,25 @@ interface Tool {
   backup(round: number, input: Input, i: number, time: number): Promise<Measured>;
 }
 
+/**
+ * `<bin> backup <store> host/bench data.pxar=<dir> --backup-time <time> [extra...]`, timed by the
+ * task's own `done in X s` line, with the datastore's bytes on disk afterwards.
+ */
+async function cofferBackup(
+  cofferBin: string,
+  store: string,
+  dir: string,
+  input: Input,
+  time: number,
+  env: Record<string, string>,
+  extra: string[] = [],
+): Promise<Measured> {
+  const out = await run(cofferBin, ["backup", store, "host/bench", `data.pxar=${input.dir}`, "--backup-time", String(time), ...extra], env);
+  const done = /^backup \S+ done in ([0-9.]+) s: (.*)$/m.exec(out.stdout);
+  if (!done) throw new Error(`no summary line in:\n${out.stdout}`);
+  return { seconds: Number(done[1]), wall: out.seconds, disk: fileBytes(dir) };
+}
+
 function cofferTool(label: string, compression: "zstd" | "none", level = 1, chunkKiB?: number, env: Record<string, string> = {}): Tool {
   const store = (r: number, i: number) => `${compression}${level}-${chunkKiB ?? "d"}-${env.COFFER_ZSTD ?? "auto"}-${r}-${i}`;
   const dir = (r: number, i: number) => path.join(home, "datastores", store(r, i));
@@ -205,10 +224,7 @@ function cofferTool(label: string, compression: "zstd" | "none", level = 1, chun
     },
     async backup(r, input, i, time) {
       const chunkArgs = chunkKiB === undefined ? [] : ["--chunk-size", String(chunkKiB)];
-      const out = await run(bin, ["backup", store(r, i), "host/bench", `data.pxar=${input.dir}`, "--backup-time", String(time), ...chunkArgs], env);
-      const done = /^backup \S+ done in ([0-9.]+) s: (.*)$/m.exec(out.stdout);
-      if (!done) throw new Error(`no summary line in:\n${out.stdout}`);
-      return { seconds: Number(done[1]), wall: out.seconds, disk: fileBytes(dir(r, i)) };
+      return cofferBackup(bin, store(r, i), dir(r, i), input, time, env, chunkArgs);
     },
   };
 }
@@ -235,10 +251,7 @@ function beforeTool(rev: string): Tool & { cleanup(): Promise<void> } {
       await run(oldBin, ["datastore", "create", store(r, i), "--path", dir(r, i)], env);
     },
     async backup(r, input, i, time) {
-      const out = await run(oldBin, ["backup", store(r, i), "host/bench", `data.pxar=${input.dir}`, "--backup-time", String(time)], env);
-      const done = /^backup \S+ done in ([0-9.]+) s: (.*)$/m.exec(out.stdout);
-      if (!done) throw new Error(`no summary line in:\n${out.stdout}`);
-      return { seconds: Number(done[1]), wall: out.seconds, disk: fileBytes(dir(r, i)) };
+      return cofferBackup(oldBin, store(r, i), dir(r, i), input, time, env);
     },
     async cleanup() {
       if (made) await run("git", ["-C", repo, "worktree", "remove", "--force", tree]).catch(() => undefined);
