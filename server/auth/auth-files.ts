@@ -10,13 +10,12 @@
  * file by its inode, mtime and size: an atomic rename always brings a new inode, so a change by
  * another process is seen on the next read. Checking a request therefore costs one stat per file.
  */
-import { type BigIntStats, chmodSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
 import type { z } from "zod";
-import { CofferError, isErrno } from "../datastore/model/errors";
 import { writeFileAtomic } from "../platform/atomic-file";
 import { lockNamed } from "../platform/file-lock";
-import { sameFileVersion } from "../platform/file-version";
+import { readJsonFileCached } from "../platform/json-file-cache";
 import { paths } from "../config/paths";
 
 export const SECRET_FILE_MODE = 0o600;
@@ -42,16 +41,10 @@ export function ensureSecretDir(): void {
   if ((statSync(dir).mode & 0o777) !== SECRET_DIR_MODE) chmodSync(dir, SECRET_DIR_MODE);
 }
 
-interface CacheEntry {
-  stat: BigIntStats;
-  value: unknown;
-}
-
-const cache = new Map<string, CacheEntry>();
-
 /**
  * Reads and validates a JSON config file; `empty` when it does not exist. Synchronous so that
- * privilege checks stay plain functions; the files are small.
+ * privilege checks stay plain functions; the files are small. Each caller gets its own copy of
+ * the cached value (platform/json-file-cache.ts), which it may change.
  */
 export function readConfigSync<T>(
   file: string,
@@ -59,35 +52,8 @@ export function readConfigSync<T>(
   empty: () => T,
   options: { fresh?: boolean } = {},
 ): T {
-  // Nanosecond times: an inode freed by one rename may be reused by the next temporary file.
-  const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
-  if (stat === undefined) return empty();
-  const hit = cache.get(file);
-  if (hit && sameFileVersion(hit.stat, stat) && !options.fresh) return structuredClone(hit.value) as T;
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    if (isErrno(err, "ENOENT")) return empty();
-    throw err;
-  }
-  const value = parseConfig(file, text, schema);
-  cache.set(file, { stat, value });
-  return structuredClone(value);
-}
-
-function parseConfig<T>(file: string, text: string, schema: z.ZodType<T>): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new CofferError("INTERNAL", `unable to parse ${JSON.stringify(file)} - ${String(err)}`);
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    throw new CofferError("INTERNAL", `invalid config ${JSON.stringify(file)} - ${parsed.error.message}`);
-  }
-  return parsed.data;
+  const value = readJsonFileCached(file, schema, "config", options);
+  return value === undefined ? empty() : structuredClone(value);
 }
 
 /** Runs `fn` holding the auth config lock. Keep `fn` short: no long synchronous work inside. */

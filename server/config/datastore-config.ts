@@ -5,13 +5,13 @@
  * (temp file + rename), so a reader never sees a half-written file and needs no lock: only
  * writers take the config lock. See docs/architecture.md, "Reads never wait on writers".
  */
-import { type BigIntStats, promises as fs, readFileSync, statSync } from "node:fs";
+import { promises as fs } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { paths } from "./paths";
-import { CofferError, isErrno } from "../datastore/model/errors";
+import { CofferError } from "../datastore/model/errors";
 import { writeFileAtomic } from "../platform/atomic-file";
-import { sameFileVersion } from "../platform/file-version";
+import { readJsonFileCached } from "../platform/json-file-cache";
 import { lockNamed } from "../platform/file-lock";
 import { MAINTENANCE_TYPES, checkMaintenanceMessage } from "../datastore/model/maintenance";
 import { SAFE_ID_REGEX } from "../datastore/model/names";
@@ -66,48 +66,13 @@ const configSchema = z.object({ datastores: z.array(datastoreSchema) });
 export type DatastoreConfig = z.infer<typeof datastoreSchema>;
 type ConfigFile = z.infer<typeof configSchema>;
 
-/** The last parse, kept while the file is the same version (every API request opens a store). */
-let cached: { file: string; stat: BigIntStats; config: ConfigFile } | undefined;
-
 /**
- * The config, frozen: parsed again only when the file changed (one `stat` otherwise, where a
- * read was four trips through the thread pool plus a parse and a validation per request).
- * Frozen because callers share it; updateDatastoreConfigs hands `fn` copies.
+ * The config, parsed once per file version and frozen (platform/json-file-cache.ts: one `stat`
+ * per read while unchanged; every API request opens a store). updateDatastoreConfigs hands
+ * `fn` copies.
  */
 async function readConfigFile(): Promise<ConfigFile> {
-  const file = paths.datastoreConfig();
-  let stat: BigIntStats;
-  let text: string;
-  try {
-    stat = statSync(file, { bigint: true });
-    if (cached?.file === file && sameFileVersion(cached.stat, stat)) return cached.config;
-    // Replaced after the stat: the next call sees another version and reads again.
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    if (isErrno(err, "ENOENT")) return { datastores: [] };
-    throw err;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new CofferError("INTERNAL", `unable to parse datastore config ${JSON.stringify(file)} - ${String(err)}`);
-  }
-  const parsed = configSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new CofferError("INTERNAL", `invalid datastore config ${JSON.stringify(file)} - ${parsed.error.message}`);
-  }
-  const config = deepFreeze(parsed.data);
-  cached = { file, stat, config };
-  return config;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
+  return readJsonFileCached(paths.datastoreConfig(), configSchema, "datastore config") ?? { datastores: [] };
 }
 
 export async function listDatastoreConfigs(): Promise<DatastoreConfig[]> {

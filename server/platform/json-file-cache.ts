@@ -1,0 +1,54 @@
+/**
+ * JSON config files read through a cache: parsed and validated once per file version
+ * (file-version.ts), so a reader costs one `stat` while the file is unchanged. The files it is
+ * for (the auth configs, the datastore config) are only ever replaced whole by rename, which
+ * always changes the version, so a change by another process is seen on the next read.
+ *
+ * The value is frozen and shared by every caller: a caller that changes it works on a copy.
+ */
+import { type BigIntStats, readFileSync, statSync } from "node:fs";
+import type { z } from "zod";
+import { CofferError, isErrno } from "../datastore/model/errors";
+import { sameFileVersion } from "./file-version";
+
+const cache = new Map<string, { stat: BigIntStats; value: unknown }>();
+
+/**
+ * The parsed file, or undefined when it does not exist. `what` names the file in errors
+ * (`invalid <what> "<file>" - ...`). `fresh` reads the file even when the cache is current.
+ */
+export function readJsonFileCached<T>(file: string, schema: z.ZodType<T>, what: string, options: { fresh?: boolean } = {}): T | undefined {
+  const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
+  if (stat === undefined) return undefined;
+  const hit = cache.get(file);
+  if (hit && sameFileVersion(hit.stat, stat) && !options.fresh) return hit.value as T;
+  // Replaced after the stat: the next read sees another version and reads again.
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return undefined;
+    throw err;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new CofferError("INTERNAL", `unable to parse ${what} ${JSON.stringify(file)} - ${String(err)}`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new CofferError("INTERNAL", `invalid ${what} ${JSON.stringify(file)} - ${parsed.error.message}`);
+  }
+  const value = deepFreeze(parsed.data);
+  cache.set(file, { stat, value });
+  return value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
