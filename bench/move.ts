@@ -2,7 +2,7 @@
  * Benchmark: `namespace move` of a tree of G groups x S snapshots against a baseline that
  * renames the same snapshot directories in a bare loop on an identical copy.
  *
- *   node --import tsx bench/move.ts [--sizes 500x10,5000x10] [--no-strace] [--no-cli]
+ *   node --import tsx bench/move.ts [--sizes 500x10,5000x10] [--no-strace] [--no-cli] [--profile FILE]
  *
  * Per size, identical trees are built in the same run (on tmpfs when there is one; the files of
  * every snapshot are hard links to one engine-written snapshot, so 50,000 snapshots cost no
@@ -15,12 +15,15 @@
  * - with strace installed, the syscalls per snapshot of the in-process move and of the bare
  *   loop: each runs in a child under `strace -f -c`, once on the tree and once on an empty one,
  *   and the difference is divided by the snapshot count (process start-up cancels out).
+ * `--profile FILE` writes a V8 CPU profile of the in-process move alone (of the last size) to
+ * FILE, for Chrome DevTools or `node --cpu-prof`-style tooling.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { Session } from "node:inspector/promises";
 import { LocalChunkStore } from "../server/datastore/storage/chunk-store";
 import { updateDatastoreConfigs } from "../server/config/datastore-config";
 import { nullLog } from "../server/datastore/model/log";
@@ -120,6 +123,23 @@ async function moveInProcess(store: string, source = SRC, target = DST): Promise
   }
 }
 
+/** Runs `fn` under the V8 CPU profiler and writes the profile to `file`. */
+async function profiled<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.setSamplingInterval", { interval: 100 });
+  await session.post("Profiler.start");
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post("Profiler.stop");
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+    console.log(`  CPU profile of the in-process move: ${file}`);
+  }
+}
+
 function cli(args: string[]): number {
   const t = process.hrtime.bigint();
   const r = spawnSync(path.join(repo, "bin/coffer"), args, { env: process.env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
@@ -201,7 +221,8 @@ async function runSize(
 
   t = process.hrtime.bigint();
   cpu = process.cpuUsage();
-  const moved = await moveInProcess(inproc);
+  const profile = option("profile");
+  const moved = await (profile === undefined ? moveInProcess(inproc) : profiled(profile, () => moveInProcess(inproc)));
   const inprocMs = ms(t);
   const inprocCpu = cpuMs(cpu);
   if (moved !== groups) throw new Error(`moved ${moved} of ${groups} groups`);

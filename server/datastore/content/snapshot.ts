@@ -36,19 +36,33 @@ export interface SnapshotDirInfo {
   files: SnapshotFile[];
 }
 
-/** Backup times of the snapshot directories of a group, ascending. Other entries are ignored. */
-export async function listSnapshotTimes(store: Store, ns: BackupNamespace, g: GroupRef): Promise<number[]> {
+/** A snapshot directory: its backup time and its name (the time formatted, as listed). */
+export interface SnapshotDir {
+  time: number;
+  name: string;
+}
+
+/**
+ * The snapshot directories of a group, oldest first, with their names as listed (a move
+ * renames thousands of them and need not format each time back). Other entries are ignored.
+ */
+export async function listSnapshotDirs(store: Store, ns: BackupNamespace, g: GroupRef): Promise<SnapshotDir[]> {
   const entries = await store.backend.list(groupRel(ns, g));
-  const times: number[] = [];
+  const dirs: SnapshotDir[] = [];
   for (const e of entries) {
     if (!e.isDirectory || !BACKUP_TIME_REGEX.test(e.name)) continue;
     try {
-      times.push(parseBackupTime(e.name));
+      dirs.push({ time: parseBackupTime(e.name), name: e.name });
     } catch {
       // A name shaped like a time that is no real date (month 13) is not a snapshot.
     }
   }
-  return times.sort((a, b) => a - b);
+  return dirs.sort((a, b) => a.time - b.time);
+}
+
+/** Backup times of the snapshot directories of a group, ascending. Other entries are ignored. */
+export async function listSnapshotTimes(store: Store, ns: BackupNamespace, g: GroupRef): Promise<number[]> {
+  return (await listSnapshotDirs(store, ns, g)).map((d) => d.time);
 }
 
 export function snapshotExists(store: Store, ns: BackupNamespace, snap: SnapshotRef): Promise<boolean> {

@@ -12,12 +12,12 @@ import { storeOf, type WriteHandle } from "../open";
 import { appendToMoveJournal, snapshotDirEntry } from "./move-journal";
 import { CofferError, errorMessage, findCause, LockConflictError } from "../model/errors";
 import { createLockedGroup, isRemovalLeftover, readGroupNotes, readOwner, readOwnerIfPresent, removeGroupDir } from "../content/group";
-import { groupRel, NOTES_FILE, snapshotRel } from "../storage/layout";
+import { groupRel, NOTES_FILE } from "../storage/layout";
 import { type LockGuard } from "../../platform/file-lock";
 import { lockGroup, lockGroupSnapshots } from "../locking/locks";
 import type { EngineLog } from "../model/log";
 import { type BackupNamespace, formatBackupTime, type GroupRef, groupPath, type SnapshotRef } from "../model/names";
-import { listSnapshotTimes } from "../content/snapshot";
+import { listSnapshotDirs, listSnapshotTimes, type SnapshotDir } from "../content/snapshot";
 import type { Store } from "../storage/store";
 
 /** Snapshots per journal write (one write per group for most groups; fewer ghost entries on a failure). */
@@ -143,10 +143,10 @@ export async function lockAndMoveGroup(
     if (merge) await hard(checkMergeInvariants(store, group.ns, targetNs, ref, sourceOwner, target.owner, log));
 
     const locks = [sourceGuard, targetGuard, snapshotsGuard];
-    const times = await hard(listSnapshotTimes(store, group.ns, ref));
-    for (let i = 0; i < times.length; i += JOURNAL_BATCH) {
+    const snapshots = await hard(listSnapshotDirs(store, group.ns, ref));
+    for (let i = 0; i < snapshots.length; i += JOURNAL_BATCH) {
       ctx.signal?.throwIfAborted();
-      await moveBatch(ctx, group.ns, targetNs, ref, times.slice(i, i + JOURNAL_BATCH), locks);
+      await moveBatch(ctx, group.ns, targetNs, ref, snapshots.slice(i, i + JOURNAL_BATCH), locks);
     }
     throwIfLockLost(locks);
     await hard(moveNotes(store, group.ns, targetNs, ref, log));
@@ -174,24 +174,27 @@ async function moveBatch(
   sourceNs: BackupNamespace,
   targetNs: BackupNamespace,
   g: GroupRef,
-  times: number[],
+  snapshots: SnapshotDir[],
   locks: LockGuard[],
 ): Promise<void> {
   const { store } = ctx;
+  const from = groupRel(sourceNs, g);
+  const to = groupRel(targetNs, g);
   // Each snapshot's directory at its new place (move-journal.ts says why not its index files).
-  const journal = times.map((time) => snapshotDirEntry(store.backend.absolute(snapshotRel(targetNs, { ...g, time }))));
+  const targetDir = store.backend.absolute(to);
+  const journal = snapshots.map((s) => snapshotDirEntry(`${targetDir}/${s.name}`));
   const order = ctx.test?.journal ?? "before-rename";
   const writeJournal = () => (order === "off" ? Promise.resolve() : hard(appendToMoveJournal(store.name, journal)));
   const renameAll = async () => {
-    for (const time of times) {
+    for (const s of snapshots) {
       ctx.signal?.throwIfAborted();
       throwIfLockLost(locks);
-      await hard(moveSnapshot(store, sourceNs, targetNs, { ...g, time }));
+      await moveSnapshot(store, `${from}/${s.name}`, `${to}/${s.name}`);
     }
   };
   const midBatch = async () => {
     if (!ctx.test?.midBatch) return;
-    await ctx.test.midBatch({ snapshots: times.length, lockSignal: AbortSignal.any(locks.map((l) => l.signal)) });
+    await ctx.test.midBatch({ snapshots: snapshots.length, lockSignal: AbortSignal.any(locks.map((l) => l.signal)) });
   };
   if (order === "after-rename") {
     await renameAll();
@@ -204,16 +207,17 @@ async function moveBatch(
   }
 }
 
-async function moveSnapshot(store: Store, sourceNs: BackupNamespace, targetNs: BackupNamespace, snap: SnapshotRef) {
-  const src = snapshotRel(sourceNs, snap);
-  const dst = snapshotRel(targetNs, snap);
+/** Renames one snapshot directory (paths relative to the datastore); any failure is Hard. */
+async function moveSnapshot(store: Store, src: string, dst: string) {
   try {
     await store.backend.rename(src, dst);
   } catch (err) {
-    throw new CofferError(
-      "INTERNAL",
-      `failed to move snapshot ${JSON.stringify(store.backend.absolute(src))} to ${JSON.stringify(store.backend.absolute(dst))}: ${errorMessage(err)}`,
-      { cause: err },
+    throw new HardMoveError(
+      new CofferError(
+        "INTERNAL",
+        `failed to move snapshot ${JSON.stringify(store.backend.absolute(src))} to ${JSON.stringify(store.backend.absolute(dst))}: ${errorMessage(err)}`,
+        { cause: err },
+      ),
     );
   }
 }

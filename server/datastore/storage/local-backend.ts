@@ -25,6 +25,12 @@ const DIR_MODE = 0o755;
 
 const STAT_BATCH = 512;
 
+/**
+ * What path.join would change or assertRelative refuse: `.` or `..` segments, empty segments, a
+ * leading or trailing `/`, NUL. A path without any of them joins by concatenation.
+ */
+const NEEDS_NORMALISING = /(?:^|\/)\.{1,2}(?:\/|$)|\/\/|^\/|\/$|\0/;
+
 function statInfo(st: Stats): StatInfo {
   return { size: st.size, isDirectory: st.isDirectory(), isFile: st.isFile(), mtimeMs: st.mtimeMs, atimeMs: st.atimeMs };
 }
@@ -39,15 +45,21 @@ function statInfo(st: Stats): StatInfo {
 export class LocalBackend implements DatastoreBackend {
   readonly kind = "filesystem" as const;
   readonly base: string;
+  private readonly baseSlash: string;
   readonly chunks: ChunkBackend;
 
   constructor(base: string, chunks: ChunkBackend) {
     this.base = base;
+    const normal = path.normalize(base);
+    this.baseSlash = normal.endsWith("/") ? normal : `${normal}/`;
     this.chunks = chunks;
   }
 
   absolute(rel: string): string {
-    return rel === "" ? this.base : path.join(this.base, assertRelative(rel));
+    if (rel === "") return this.base;
+    // A move calls this twice per snapshot: skip path.join's normalisation when there is none to do.
+    if (!NEEDS_NORMALISING.test(rel)) return this.baseSlash + rel;
+    return path.join(this.base, assertRelative(rel));
   }
 
   async readFile(rel: string): Promise<Buffer> {
