@@ -194,14 +194,20 @@ export async function isRemovalLeftover(store: Store, ns: BackupNamespace, g: Gr
 
 /**
  * Removes an emptied group directory: notes, owner, the directory, then its lock file
- * (PBS remove_group_dir). The caller holds the group lock and hands it over.
+ * (PBS remove_group_dir). The caller holds the group lock and hands it over. `notes: false`
+ * says the caller knows there is no notes file (a move looked, under the same lock).
  */
-export async function removeGroupDir(store: Store, ns: BackupNamespace, g: GroupRef, guard: LockGuard): Promise<void> {
+export async function removeGroupDir(
+  store: Store,
+  ns: BackupNamespace,
+  g: GroupRef,
+  guard: LockGuard,
+  { notes = true }: { notes?: boolean } = {},
+): Promise<void> {
   const rel = groupRel(ns, g);
-  for (const [file, what] of [
-    [NOTES_FILE, "note"],
-    [OWNER_FILE, "owner"],
-  ] as const) {
+  const files = [[OWNER_FILE, "owner"]] as [string, string][];
+  if (notes) files.unshift([NOTES_FILE, "note"]);
+  for (const [file, what] of files) {
     try {
       await store.backend.unlink(`${rel}/${file}`);
     } catch (err) {

@@ -149,9 +149,9 @@ export async function lockAndMoveGroup(
       await moveBatch(ctx, group.ns, targetNs, ref, snapshots.slice(i, i + JOURNAL_BATCH), locks);
     }
     throwIfLockLost(locks);
-    await hard(moveNotes(store, group.ns, targetNs, ref, log));
+    const notesLeft = await hard(moveNotes(store, group.ns, targetNs, ref, log));
     // The source is empty now: remove it with the lock we hold (PBS destroy consumes the guard).
-    await hard(removeGroupDir(store, group.ns, ref, sourceGuard));
+    await hard(removeGroupDir(store, group.ns, ref, sourceGuard, { notes: notesLeft }));
   } finally {
     // The snapshots are gone from the source: nothing is left for their lock to guard.
     await snapshotsGuard?.releaseAndRemove();
@@ -258,17 +258,22 @@ export async function findTimeConflict(
   return target === undefined ? undefined : { sourceOldest, target };
 }
 
-/** Group notes (4.5): moved when only the source has them; the target's win otherwise. */
-async function moveNotes(store: Store, sourceNs: BackupNamespace, targetNs: BackupNamespace, g: GroupRef, log: EngineLog) {
+/**
+ * Group notes (4.5): moved when only the source has them; the target's win otherwise. Returns
+ * whether the source still has a notes file (for removeGroupDir).
+ */
+async function moveNotes(store: Store, sourceNs: BackupNamespace, targetNs: BackupNamespace, g: GroupRef, log: EngineLog): Promise<boolean> {
   const src = `${groupRel(sourceNs, g)}/${NOTES_FILE}`;
   const dst = `${groupRel(targetNs, g)}/${NOTES_FILE}`;
   let sourceNotes: string | undefined;
   try {
-    sourceNotes = await readGroupNotes(store, sourceNs, g);
+    // Most groups have no notes: a stat says so without the cost of a failed read's exception.
+    // Nobody can add notes meanwhile: that takes the group lock, which this move holds.
+    sourceNotes = (await store.backend.exists(src)) ? await readGroupNotes(store, sourceNs, g) : undefined;
   } catch (err) {
     throw new CofferError("INTERNAL", `reading source group notes ${JSON.stringify(store.backend.absolute(src))} failed: ${errorMessage(err)}`);
   }
-  if (sourceNotes === undefined) return;
+  if (sourceNotes === undefined) return false;
   let targetNotes: string | undefined;
   try {
     targetNotes = await readGroupNotes(store, targetNs, g);
@@ -284,11 +289,14 @@ async function moveNotes(store: Store, sourceNs: BackupNamespace, targetNs: Back
         `failed to move group notes ${JSON.stringify(store.backend.absolute(src))} -> ${JSON.stringify(store.backend.absolute(dst))}: ${errorMessage(err)}`,
       );
     }
-  } else if (targetNotes !== sourceNotes) {
+    return false;
+  }
+  if (targetNotes !== sourceNotes) {
     log.warn(
       `group notes differ during merge of '${groupPath(g)}' from '${sourceNs}' into '${targetNs}' - keeping target's notes`,
     );
   }
+  return true;
 }
 
 /**

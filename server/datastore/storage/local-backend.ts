@@ -94,12 +94,9 @@ export class LocalBackend implements DatastoreBackend {
   }
 
   async stat(rel: string): Promise<StatInfo | undefined> {
-    try {
-      return statInfo(lstatSync(this.absolute(rel)));
-    } catch (err) {
-      if (isErrno(err, "ENOENT")) return undefined;
-      throw err;
-    }
+    // No exception for a missing entry: building one costs more than the lstat itself.
+    const st = lstatSync(this.absolute(rel), { throwIfNoEntry: false });
+    return st && statInfo(st);
   }
 
   /** In batches: between them the event loop runs, so 10,000 groups do not hold up other requests. */
