@@ -2,11 +2,13 @@
  * Benchmark: `namespace move` of a tree of G groups x S snapshots against a baseline that
  * renames the same snapshot directories in a bare loop on an identical copy.
  *
- *   node --import tsx bench/move.ts [--sizes 500x10,5000x10] [--no-strace] [--no-cli] [--profile FILE]
+ *   node --import tsx bench/move.ts [--sizes 500x10,5000x10] [--rounds 3] [--no-strace] [--no-cli] [--profile FILE]
  *
  * Per size, identical trees are built in the same run (on tmpfs when there is one; the files of
  * every snapshot are hard links to one engine-written snapshot, so 50,000 snapshots cost no
- * memory to speak of, and a move never reads them). Then, on separate copies:
+ * memory to speak of, and a move never reads them). Then, on separate copies, `--rounds` times
+ * forward (`src` -> `dst/src`) and back, so each tool is timed 2 x rounds times, interleaved, and
+ * the medians are compared (one run swings by a third on a shared machine):
  * - the baseline: create the target group directories and rename every snapshot directory;
  * - Coffer in process: `moveNamespace` with every lock, the move journal and the clean-up;
  * - Coffer end to end: `bin/coffer namespace move` (CLI start, pre-flight, the task process,
@@ -15,7 +17,7 @@
  * - with strace installed, the syscalls per snapshot of the in-process move and of the bare
  *   loop: each runs in a child under `strace -f -c`, once on the tree and once on an empty one,
  *   and the difference is divided by the snapshot count (process start-up cancels out).
- * `--profile FILE` writes a V8 CPU profile of the in-process move alone (of the last size) to
+ * `--profile FILE` writes a V8 CPU profile of the first in-process move (of the last size) to
  * FILE, for Chrome DevTools or `node --cpu-prof`-style tooling.
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -40,6 +42,12 @@ const DST = BackupNamespace.parse("dst/src");
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? undefined : process.argv[i + 1];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 function ms(since: bigint): number {
@@ -99,16 +107,20 @@ async function buildStore(home: string, name: string, tpl: string, groups: numbe
   return dir;
 }
 
-/** What a move cannot do without: make the target group directories, rename every snapshot. */
-function bareLoop(base: string): void {
-  const src = path.join(base, "ns/src/ns");
+/**
+ * What a move cannot do without: make the target group directories, rename every snapshot.
+ * `back` moves the tree from `dst/src` to `src` again (the next round's forward move).
+ */
+function bareLoop(base: string, back = false): void {
+  const [from, to] = back ? ["ns/dst/ns/src/ns", "ns/src/ns"] : ["ns/src/ns", "ns/dst/ns/src/ns"];
+  const src = path.join(base, from);
   for (const part of readdirSync(src)) {
     for (const type of readdirSync(path.join(src, part))) {
       for (const id of readdirSync(path.join(src, part, type))) {
-        const from = path.join(src, part, type, id);
-        const to = path.join(base, "ns/dst/ns/src/ns", part, type, id);
-        mkdirSync(to, { recursive: true });
-        for (const snap of readdirSync(from)) if (snap !== "owner") renameSync(path.join(from, snap), path.join(to, snap));
+        const fromDir = path.join(src, part, type, id);
+        const toDir = path.join(base, to, part, type, id);
+        mkdirSync(toDir, { recursive: true });
+        for (const snap of readdirSync(fromDir)) if (snap !== "owner") renameSync(path.join(fromDir, snap), path.join(toDir, snap));
       }
     }
   }
@@ -202,6 +214,7 @@ async function runSize(
   snapshots: number,
   withStrace: boolean,
   withCli: boolean,
+  rounds: number,
 ): Promise<string[]> {
   const n = groups * snapshots;
   const tag = `${groups}x${snapshots}`;
@@ -213,23 +226,42 @@ async function runSize(
   await buildStore(home, inproc, tpl, groups, snapshots);
   await buildStore(home, viaCli, tpl, groups, snapshots);
 
-  let t = process.hrtime.bigint();
-  let cpu = process.cpuUsage();
-  bareLoop(bare);
-  const bareMs = ms(t);
-  const bareCpu = cpuMs(cpu);
-
-  t = process.hrtime.bigint();
-  cpu = process.cpuUsage();
+  // Every round moves each copy forward and back: 2 x rounds samples per tool, medians compared.
+  const bareRuns: number[] = [];
+  const bareCpus: number[] = [];
+  const inprocRuns: number[] = [];
+  const inprocCpus: number[] = [];
+  const cliRuns: number[] = [];
   const profile = option("profile");
-  const moved = await (profile === undefined ? moveInProcess(inproc) : profiled(profile, () => moveInProcess(inproc)));
-  const inprocMs = ms(t);
-  const inprocCpu = cpuMs(cpu);
-  if (moved !== groups) throw new Error(`moved ${moved} of ${groups} groups`);
+  for (let round = 0; round < rounds; round++) {
+    for (const back of [false, true]) {
+      let t = process.hrtime.bigint();
+      let cpu = process.cpuUsage();
+      bareLoop(bare, back);
+      bareRuns.push(ms(t));
+      bareCpus.push(cpuMs(cpu));
+
+      const [from, to] = back ? [DST, SRC] : [SRC, DST];
+      t = process.hrtime.bigint();
+      cpu = process.cpuUsage();
+      const once = () => moveInProcess(inproc, from, to);
+      const moved = await (profile !== undefined && round === 0 && !back ? profiled(profile, once) : once());
+      inprocRuns.push(ms(t));
+      inprocCpus.push(cpuMs(cpu));
+      if (moved !== groups) throw new Error(`moved ${moved} of ${groups} groups`);
+
+      if (withCli) cliRuns.push(cli(["namespace", "move", viaCli, from.toString(), "--target-ns", to.toString()]));
+    }
+  }
+  const bareMs = median(bareRuns);
+  const inprocMs = median(inprocRuns);
+  const bareCpu = median(bareCpus);
+  const inprocCpu = median(inprocCpus);
+  const spread = (runs: number[]) => `${Math.min(...runs).toFixed(0)}-${Math.max(...runs).toFixed(0)}`;
   const head = [
-    `${tag}: ${n} snapshots`,
-    `  bare rename loop:        ${bareMs.toFixed(0)} ms (${((bareMs * 1000) / n).toFixed(1)} us/snapshot), CPU ${bareCpu.toFixed(0)} ms`,
-    `  coffer in process:       ${inprocMs.toFixed(0)} ms (${((inprocMs * 1000) / n).toFixed(1)} us/snapshot)  ratio ${(inprocMs / bareMs).toFixed(2)}x, CPU ${inprocCpu.toFixed(0)} ms (ratio ${(inprocCpu / bareCpu).toFixed(2)}x)`,
+    `${tag}: ${n} snapshots, medians of ${bareRuns.length} moves (forward and back) per tool`,
+    `  bare rename loop:        ${bareMs.toFixed(0)} ms (${((bareMs * 1000) / n).toFixed(1)} us/snapshot; ${spread(bareRuns)}), CPU ${bareCpu.toFixed(0)} ms`,
+    `  coffer in process:       ${inprocMs.toFixed(0)} ms (${((inprocMs * 1000) / n).toFixed(1)} us/snapshot; ${spread(inprocRuns)})  ratio ${(inprocMs / bareMs).toFixed(2)}x, CPU ${inprocCpu.toFixed(0)} ms (ratio ${(inprocCpu / bareCpu).toFixed(2)}x)`,
   ];
   if (!withCli) {
     for (const l of head) console.log(l);
@@ -238,11 +270,11 @@ async function runSize(
 
   // The fixed cost: the same command moving an empty namespace (best of three).
   const startup = Math.min(...[1, 2, 3].map((i) => cli(["namespace", "move", viaCli, `empty${i}`, "--target-ns", `dst/empty${i}`])));
-  const cliMs = cli(["namespace", "move", viaCli, "src", "--target-ns", "dst/src"]);
+  const cliMs = median(cliRuns);
 
   const lines = [
     ...head,
-    `  coffer CLI end to end:   ${cliMs.toFixed(0)} ms  ratio ${(cliMs / bareMs).toFixed(2)}x (goal <= 4x at 5000x10)`,
+    `  coffer CLI end to end:   ${cliMs.toFixed(0)} ms (${spread(cliRuns)})  ratio ${(cliMs / bareMs).toFixed(2)}x (goal <= 4x at 5000x10)`,
     `    of which CLI + task process start-up (empty move): ${startup.toFixed(0)} ms; the rest ${(cliMs - startup).toFixed(0)} ms, ratio ${((cliMs - startup) / bareMs).toFixed(2)}x`,
   ];
 
@@ -277,6 +309,8 @@ async function main() {
   process.env.COFFER_HOME = home;
   const sizes = (option("sizes") ?? "500x10,5000x10").split(",").map((s) => s.split("x").map(Number) as [number, number]);
   const withCli = !process.argv.includes("--no-cli");
+  const rounds = Number(option("rounds") ?? 3);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds takes a whole number of at least 1, not ${option("rounds")}`);
   let withStrace = withCli && !process.argv.includes("--no-strace");
   if (withStrace) {
     try {
@@ -289,7 +323,7 @@ async function main() {
   try {
     const tpl = await template(home);
     const all: string[] = [];
-    for (const [groups, snapshots] of sizes) all.push(...(await runSize(home, tpl, groups, snapshots, withStrace, withCli)));
+    for (const [groups, snapshots] of sizes) all.push(...(await runSize(home, tpl, groups, snapshots, withStrace, withCli, rounds)));
     console.log(`\nsummary (load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}, ${os.availableParallelism()} cores):`);
     for (const l of all) console.log(l);
   } finally {

@@ -88,6 +88,30 @@ describe("following a task log", () => {
     expect(Date.now() - t1).toBeLessThan(500);
   });
 
+  it("watches again after each read: every burst of lines wakes it, never only the poll", async () => {
+    const u = upid(false);
+    const file = createLog(u, `${rfc3339Local()}: first\n`);
+    const stop = new AbortController();
+    const got: string[] = [];
+    const iter = (async () => {
+      // A poll this long never fires within the test: only change events can deliver lines.
+      for await (const line of taskLogLines(u, { signal: stop.signal, pollMs: 3_600_000 })) got.push(rest(line));
+    })();
+    const until = async (n: number) => {
+      while (got.length < n) await sleep(5);
+    };
+    await until(1);
+    // A burst: its first line drops the watch until the follower has read the burst.
+    for (let i = 0; i < 50; i++) appendFileSync(file, `${rfc3339Local()}: burst ${i}\n`);
+    await until(51);
+    // The watch is back: a line written after the burst wakes the follower too.
+    appendFileSync(file, `${rfc3339Local()}: after\n`);
+    await until(52);
+    stop.abort();
+    await iter;
+    expect(got[51]).toBe("after");
+  });
+
   it("ends when the task's process is gone without a final line, including a torn last line", async () => {
     const u = upid(true);
     createLog(u, `${rfc3339Local()}: progress 1 of 9\n${rfc3339Local()}: progr`);
