@@ -28,7 +28,8 @@ import {
   withContext,
   type LockHolder,
 } from "../datastore/model/errors";
-import { waitTurn } from "./local-queue";
+import { announce, withdraw } from "./lock-waiters";
+import { isQueued, type QueueTurn, waitTurn } from "./local-queue";
 import { isProcessAlive, selfStartTime } from "./process";
 
 export type LockMode = "shared" | "exclusive";
@@ -119,18 +120,34 @@ export async function readLockHolders(lockPath: string): Promise<LockHolder[]> {
 export async function lockNamed(absPath: string, timeoutMs = 10_000): Promise<LockGuard> {
   const dir = path.resolve(absPath);
   const started = Date.now();
-  // In this process, waiters line up (local-queue.ts); only the head contends across processes.
-  const turn = await waitTurn(dir, timeoutMs, () => {
-    const holders = scanHolders(dir, false).map((e) => withUpid(dir, e));
-    return new LockConflictError(`Unable to acquire lock ${JSON.stringify(dir)} - ${describeHolders(holders)}`, dir, holders);
-  });
-  let guard: LockGuard;
+  // A waiter says so (lock-waiters.ts), for holders that keep the lock across many steps; an
+  // uncontended lock costs nothing more.
+  let announcement = isQueued(dir) ? announce(dir) : undefined;
   try {
-    guard = await acquireLock(dir, { mode: "exclusive", timeoutMs: Math.max(0, timeoutMs - (Date.now() - started)) });
-  } catch (err) {
-    turn.done();
-    throw err;
+    // In this process, waiters line up (local-queue.ts); only the head contends across processes.
+    const turn = await waitTurn(dir, timeoutMs, () => {
+      const holders = scanHolders(dir, false).map((e) => withUpid(dir, e));
+      return new LockConflictError(`Unable to acquire lock ${JSON.stringify(dir)} - ${describeHolders(holders)}`, dir, holders);
+    });
+    let guard: LockGuard;
+    try {
+      guard = await acquireLock(dir, { mode: "exclusive" }).catch(async (err: unknown) => {
+        if (!(err instanceof LockConflictError) || timeoutMs === 0) throw err;
+        announcement ??= announce(dir);
+        return acquireLock(dir, { mode: "exclusive", timeoutMs: Math.max(0, timeoutMs - (Date.now() - started)) });
+      });
+    } catch (err) {
+      turn.done();
+      throw err;
+    }
+    return queuedGuard(guard, turn);
+  } finally {
+    if (announcement !== undefined) withdraw(announcement);
   }
+}
+
+/** A guard that also lets the next waiter of this process go when it is released. */
+function queuedGuard(guard: LockGuard, turn: QueueTurn): LockGuard {
   const release = guard.release.bind(guard);
   const releaseAndRemove = guard.releaseAndRemove.bind(guard);
   return Object.assign(guard, {

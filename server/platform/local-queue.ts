@@ -13,6 +13,11 @@ export interface QueueTurn {
 
 const tails = new Map<string, Promise<void>>();
 
+/** Whether someone in this process holds or waits for a turn at `key`. */
+export function isQueued(key: string): boolean {
+  return tails.has(key);
+}
+
 /**
  * Waits until every earlier waiter for `key` is done, at most `timeoutMs`. On timeout it
  * rejects with what `onTimeout` makes, and the queue behind it still waits for the earlier

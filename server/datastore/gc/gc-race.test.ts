@@ -6,11 +6,14 @@
  * Every chunk is made old first, so anything left unmarked is swept.
  */
 import { randomBytes } from "node:crypto";
+import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { garbageCollection } from "./gc";
 import { collectingLog } from "../model/log";
-import { readMoveJournal } from "../move/move-journal";
+import { journalLock, readMoveJournal } from "../move/move-journal";
+import { hasLockWaiters } from "../../platform/lock-waiters";
+import { waitUntil } from "../../tasks/test-support/env";
 import { deferred } from "../test-support/deferred";
 import { moveGroup, type MoveTestOptions } from "../move/move-group";
 import { BackupNamespace } from "../model/names";
@@ -76,11 +79,13 @@ async function gcWithMove(pauseAt: "before-zzz" | "after-index-list", journal: M
 }
 
 /**
- * A whole GC run inside one move batch: the move stops between its journal write and its
- * renames (in the order `journal` says) while GC walks `zzz`, drains the journal and sweeps;
- * then the move finishes. With the journal written first, the snapshots are still at the
- * source when GC walks it and nothing is lost; written after the renames, the journal is empty
- * when GC drains it and the moved snapshots are already gone from `zzz`.
+ * GC inside one move batch: the move stops between its journal write and its renames (in the
+ * order `journal` says) while GC walks `zzz`. With the journal written first, the move holds
+ * the journal's lock across its renames, so GC's drain waits for them (the move goes on once GC
+ * waits for the lock): the snapshots are still at the source when GC walks it, and at their new
+ * place, journalled, when it drains. Written after the renames, the journal is not yet locked
+ * at the pause: GC drains and sweeps before the move journals, and the moved snapshots are
+ * already gone from `zzz` when GC walks it.
  */
 async function gcInsideMoveBatch(journal: "before-rename" | "after-rename") {
   const ds = await openDatastore(t.name, "write");
@@ -99,7 +104,7 @@ async function gcInsideMoveBatch(journal: "before-rename" | "after-rename") {
             journal,
             midBatch: async () => {
               reachedMidpoint.resolve();
-              await gcDone.promise;
+              await Promise.race([gcDone.promise, waitUntil(() => hasLockWaiters(path.resolve(journalLock(t.name))), 20_000, "GC waiting for the journal", 5)]);
             },
           });
           moveDone.catch(reachedMidpoint.reject);
@@ -151,7 +156,7 @@ describe("GC racing a group move", () => {
     expect(lines.filter((l) => l.startsWith("Encountered new index file '"))).toHaveLength(2);
   });
 
-  it("loses nothing when a whole GC runs between a batch's journal write and its renames", async () => {
+  it("loses nothing when GC reaches its drain between a batch's journal write and its renames: the drain waits", async () => {
     const status = await gcInsideMoveBatch("before-rename");
 
     // The move finished after GC: both snapshots are in `aaa`, every chunk is still there.

@@ -9,7 +9,7 @@
  */
 import { checkMoveGroupIn } from "./move-checks";
 import { storeOf, type WriteHandle } from "../open";
-import { appendToMoveJournal, snapshotDirEntry } from "./move-journal";
+import { MoveJournalWriter, snapshotDirEntry } from "./move-journal";
 import { CofferError, errorMessage, findCause, LockConflictError } from "../model/errors";
 import { createLockedGroup, isRemovalLeftover, readGroupNotes, readOwner, readOwnerIfPresent, removeGroupDir } from "../content/group";
 import { groupRel, NOTES_FILE } from "../storage/layout";
@@ -66,6 +66,8 @@ export interface MoveTestOptions {
 /** What every group move of one operation shares. */
 export interface MoveContext {
   store: Store;
+  /** Kept across the operation's groups; its owner closes it. */
+  journal: MoveJournalWriter;
   mergeGroups: boolean;
   log: EngineLog;
   /** The task's stop signal; an abort passes through as it is. */
@@ -184,11 +186,12 @@ async function moveBatch(
   const targetDir = store.backend.absolute(to);
   const journal = snapshots.map((s) => snapshotDirEntry(`${targetDir}/${s.name}`));
   const order = ctx.test?.journal ?? "before-rename";
-  const writeJournal = () => (order === "off" ? Promise.resolve() : hard(appendToMoveJournal(store.name, journal)));
+  const writeJournal = () => (order === "off" ? Promise.resolve() : hard(ctx.journal.append(journal)));
   const renameAll = async () => {
     for (const s of snapshots) {
       ctx.signal?.throwIfAborted();
       throwIfLockLost(locks);
+      if (ctx.journal.lost) throw new HardMoveError(ctx.journal.lost);
       await moveSnapshot(store, `${from}/${s.name}`, `${to}/${s.name}`);
     }
   };
@@ -315,13 +318,16 @@ export async function moveGroup(
 ): Promise<void> {
   const store = storeOf(ds);
   await checkMoveGroupIn(store, ns, targetNs, group, mergeGroup);
+  const journal = new MoveJournalWriter(store.name);
   try {
-    await lockAndMoveGroup({ store, mergeGroups: mergeGroup, log, signal, test }, ns, { ...group, ns }, targetNs);
+    await lockAndMoveGroup({ store, journal, mergeGroups: mergeGroup, log, signal, test }, ns, { ...group, ns }, targetNs);
   } catch (err) {
     if (err instanceof SoftMoveError || err instanceof HardMoveError) {
       // The public wrapper flattens both to a plain error, keeping the code for the API.
       throw new CofferError(err.code, err.message, { cause: err.cause });
     }
     throw err;
+  } finally {
+    await journal.close();
   }
 }

@@ -10,6 +10,7 @@ import { listGroups } from "../content/group";
 import type { EngineLog } from "../model/log";
 import { checkMoveNamespaceIn } from "./move-checks";
 import { storeOf, type WriteHandle } from "../open";
+import { MoveJournalWriter } from "./move-journal";
 import { HardMoveError, lockAndMoveGroup, type MoveContext, type MoveTestOptions, type NsGroup, SoftMoveError } from "./move-group";
 import { type BackupNamespace, checkNamespaceDepthLimit, groupPath, MAX_NAMESPACE_DEPTH } from "../model/names";
 import { createNamespace, listChildNamespaces, listNamespacesRecursive, namespaceExists, removeNamespace } from "../content/namespace";
@@ -43,7 +44,8 @@ export async function moveNamespace(
 ): Promise<MoveNamespaceResult> {
   const store = storeOf(ds);
   const mergeGroups = options.mergeGroups ?? true;
-  const ctx: MoveContext = { store, mergeGroups, log, signal, test };
+  const journal = new MoveJournalWriter(store.name);
+  const ctx: MoveContext = { store, journal, mergeGroups, log, signal, test };
   const deleteSource = options.deleteSource ?? true;
   await checkMoveNamespaceIn(store, sourceNs, targetNs);
   const depth = options.maxDepth ?? MAX_NAMESPACE_DEPTH;
@@ -71,59 +73,65 @@ export async function moveNamespace(
   const deferred: NsGroup[] = [];
   let moved = 0;
 
-  for (const ns of attempted) {
-    let groups;
-    try {
-      groups = await listGroups(store, ns);
-    } catch (err) {
-      log.warn(`failed to list groups in '${ns}': ${errorMessage(err)}`);
-      failedNs.add(ns.toString());
-      continue;
-    }
-    for (const g of groups) {
-      signal?.throwIfAborted();
-      const group: NsGroup = { ...g, ns };
+  try {
+    for (const ns of attempted) {
+      let groups;
       try {
-        await lockAndMoveGroup(ctx, sourceNs, group, targetNs);
-        moved++;
-        log.info(`moved group ${moved} of ${total} (${where(group)})`);
+        groups = await listGroups(store, ns);
       } catch (err) {
-        if (err instanceof SoftMoveError) {
-          log.info(`deferring group ${where(group)} - lock conflict, will retry: ${err.message}`);
-          deferred.push(group);
-        } else if (err instanceof HardMoveError) {
-          log.warn(`failed to move group ${where(group)}: ${err.message}`);
-          failedFatal.push(group);
-          failedNs.add(ns.toString());
-        } else {
-          throw err;
+        log.warn(`failed to list groups in '${ns}': ${errorMessage(err)}`);
+        failedNs.add(ns.toString());
+        continue;
+      }
+      for (const g of groups) {
+        signal?.throwIfAborted();
+        const group: NsGroup = { ...g, ns };
+        try {
+          await lockAndMoveGroup(ctx, sourceNs, group, targetNs);
+          moved++;
+          log.info(`moved group ${moved} of ${total} (${where(group)})`);
+        } catch (err) {
+          if (err instanceof SoftMoveError) {
+            log.info(`deferring group ${where(group)} - lock conflict, will retry: ${err.message}`);
+            deferred.push(group);
+          } else if (err instanceof HardMoveError) {
+            log.warn(`failed to move group ${where(group)}: ${err.message}`);
+            failedFatal.push(group);
+            failedNs.add(ns.toString());
+          } else {
+            throw err;
+          }
         }
       }
     }
-  }
+    // The retries come after a pause for the test seam; nobody should wait for the journal then.
+    await journal.close();
 
-  if (deferred.length > 0) {
-    log.info(`retrying ${deferred.length} deferred group(s)...`);
-    await test?.beforeRetry?.();
-    for (const group of deferred) {
-      signal?.throwIfAborted();
-      try {
-        await lockAndMoveGroup(ctx, sourceNs, group, targetNs);
-        moved++;
-        log.info(`moved group ${moved} of ${total} (${where(group)}) on retry`);
-      } catch (err) {
-        if (err instanceof SoftMoveError) {
-          log.warn(`still locked after retry: group ${where(group)}: ${err.message}`);
-          failedRetryable.push(group);
-        } else if (err instanceof HardMoveError) {
-          log.warn(`failed to move group ${where(group)} on retry: ${err.message}`);
-          failedFatal.push(group);
-        } else {
-          throw err;
+    if (deferred.length > 0) {
+      log.info(`retrying ${deferred.length} deferred group(s)...`);
+      await test?.beforeRetry?.();
+      for (const group of deferred) {
+        signal?.throwIfAborted();
+        try {
+          await lockAndMoveGroup(ctx, sourceNs, group, targetNs);
+          moved++;
+          log.info(`moved group ${moved} of ${total} (${where(group)}) on retry`);
+        } catch (err) {
+          if (err instanceof SoftMoveError) {
+            log.warn(`still locked after retry: group ${where(group)}: ${err.message}`);
+            failedRetryable.push(group);
+          } else if (err instanceof HardMoveError) {
+            log.warn(`failed to move group ${where(group)} on retry: ${err.message}`);
+            failedFatal.push(group);
+          } else {
+            throw err;
+          }
+          failedNs.add(group.ns.toString());
         }
-        failedNs.add(group.ns.toString());
       }
     }
+  } finally {
+    await journal.close();
   }
 
   if (deleteSource) await cleanupSource(store, sourceNs, attempted, depth, failedNs, log);

@@ -4,7 +4,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { collectingLog } from "../model/log";
 import { lockGroup, lockSnapshot } from "../locking/locks";
 import { groupLockPath } from "../locking/lock-names";
-import { readMoveJournal } from "./move-journal";
+import { drainMoveJournal, journalLock, readMoveJournal } from "./move-journal";
+import { hasLockWaiters } from "../../platform/lock-waiters";
+import { waitUntil } from "../../tasks/test-support/env";
 import { moveGroup } from "./move-group";
 import { moveNamespace } from "./move-namespace";
 import { planMoveGroup, planMoveNamespace } from "./move-plan";
@@ -427,6 +429,40 @@ describe("move-namespace", () => {
       );
       expect(existsSync(path.join(t.path, "ns/src/ct"))).toBe(true); // empty type dir kept
       expect(await times(ds, "dst/src", { type: "ct", id: "7" })).toEqual([T0]);
+    });
+  });
+
+  it("keeps the journal across groups, and lets a waiting drain in between two of them", async () => {
+    await withWrite(t.name, async (ds) => {
+      await mkns(ds, "src", "dst");
+      for (let id = 1; id <= 6; id++) await writeSnapshot(ds, "src", `vm/${id}`, T0);
+      const batches: number[] = [];
+      let drain: Promise<number> | undefined;
+      let drainedAfterBatches = 0;
+      const drainedEntries: string[] = [];
+      await moveNamespace(ds, ns("src"), ns("dst/src"), {}, collectingLog(), undefined, {
+        midBatch: async () => {
+          batches.push(batches.length + 1);
+          if (drain) return;
+          // GC's drain, in the middle of the first group: it must wait for the group's renames.
+          drain = drainMoveJournal(t.name, async (entry) => {
+            expect(existsSync(entry)).toBe(true); // journalled and renamed before the drain
+            drainedEntries.push(entry);
+          }).then((n) => {
+            drainedAfterBatches = batches.length;
+            return n;
+          });
+          await waitUntil(() => hasLockWaiters(path.resolve(journalLock(t.name))), 20_000, "the drain waiting", 5);
+        },
+      });
+      expect(await drain).toBe(1);
+      // The move let the drain in after the first group, not only when it was done.
+      expect(drainedAfterBatches).toBe(1);
+      expect(drainedEntries).toEqual([`${path.join(t.path, "ns/dst/ns/src/vm/1")}/2023-11-14T22:13:20Z/`]);
+      // The other five groups were journalled after the drain, and nobody waits any more.
+      expect(await readMoveJournal(t.name)).toHaveLength(5);
+      expect(hasLockWaiters(path.resolve(journalLock(t.name)))).toBe(false);
+      expect(existsSync(`${path.resolve(journalLock(t.name))}.waiting`)).toBe(false);
     });
   });
 });

@@ -1,23 +1,27 @@
 /**
  * Child process for the lock tests:
- *   node --import tsx hold-lock.ts <lock-path> <shared|exclusive> [upid] [timeoutMs]
+ *   node --import tsx hold-lock.ts <lock-path> <shared|exclusive|named> [upid] [timeoutMs]
+ * (`named`: the waiting exclusive lock of config files and the move journal, lockNamed.)
  * Prints `locked` once held (or `error <message>` and exits 2), then obeys stdin lines:
  * `release` (prints `released` and exits), `signal?` (prints `signal ok` or `signal aborted`).
  */
 import { createInterface } from "node:readline";
 
 import { errorMessage } from "../model/errors";
-import { acquireLock, setLockOwnerTask, type LockMode } from "../../platform/file-lock";
+import { acquireLock, lockNamed, setLockOwnerTask, type LockMode } from "../../platform/file-lock";
 
 const [lockPath, mode, upid, timeout] = process.argv.slice(2);
-if (!lockPath || (mode !== "shared" && mode !== "exclusive")) {
-  console.error("usage: hold-lock.ts <lock-path> <shared|exclusive> [upid] [timeoutMs]");
+if (!lockPath || (mode !== "shared" && mode !== "exclusive" && mode !== "named")) {
+  console.error("usage: hold-lock.ts <lock-path> <shared|exclusive|named> [upid] [timeoutMs]");
   process.exit(64);
 }
 if (upid) setLockOwnerTask(upid);
 
 try {
-  const guard = await acquireLock(lockPath, { mode: mode as LockMode, timeoutMs: Number(timeout ?? 0) });
+  const guard =
+    mode === "named"
+      ? await lockNamed(lockPath, Number(timeout ?? 0))
+      : await acquireLock(lockPath, { mode: mode as LockMode, timeoutMs: Number(timeout ?? 0) });
   console.log("locked");
   // Keeps the process alive (the heartbeat timer is unref'd) and takes commands.
   for await (const line of createInterface({ input: process.stdin })) {

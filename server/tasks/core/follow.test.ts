@@ -9,7 +9,7 @@ import { startTask, stopTask } from "./runner";
 import { rfc3339Local, taskLogPath, type TaskLogLine } from "./task-log";
 import { formatUpid } from "./upid";
 import { debugGatePath } from "../kinds/debug-sleep";
-import { sleep, track, useTaskHome } from "../test-support/env";
+import { sleep, track, useTaskHome, waitUntil } from "../test-support/env";
 
 let cleanup: () => Promise<void>;
 beforeEach(async () => {
@@ -97,9 +97,8 @@ describe("following a task log", () => {
       // A poll this long never fires within the test: only change events can deliver lines.
       for await (const line of taskLogLines(u, { signal: stop.signal, pollMs: 3_600_000 })) got.push(rest(line));
     })();
-    const until = async (n: number) => {
-      while (got.length < n) await sleep(5);
-    };
+    // No time limit but the test's: a missed line would wait for the hour-long poll.
+    const until = (n: number) => waitUntil(() => got.length >= n, 3_600_000, `${n} lines`, 5);
     await until(1);
     // A burst: its first line drops the watch until the follower has read the burst.
     for (let i = 0; i < 50; i++) appendFileSync(file, `${rfc3339Local()}: burst ${i}\n`);
