@@ -61,6 +61,8 @@ export interface MoveTestOptions {
   midBatch?: (info: { snapshots: number; lockSignal: AbortSignal }) => Promise<void>;
   /** move-namespace: runs before the deferred groups are retried. */
   beforeRetry?: () => Promise<void>;
+  /** How long the move keeps the journal before letting waiters in (move-journal.ts). */
+  journalHoldMs?: number;
 }
 
 /** What every group move of one operation shares. */
@@ -318,7 +320,7 @@ export async function moveGroup(
 ): Promise<void> {
   const store = storeOf(ds);
   await checkMoveGroupIn(store, ns, targetNs, group, mergeGroup);
-  const journal = new MoveJournalWriter(store.name);
+  const journal = new MoveJournalWriter(store.name, test?.journalHoldMs);
   try {
     await lockAndMoveGroup({ store, journal, mergeGroups: mergeGroup, log, signal, test }, ns, { ...group, ns }, targetNs);
   } catch (err) {

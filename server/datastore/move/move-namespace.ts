@@ -44,7 +44,7 @@ export async function moveNamespace(
 ): Promise<MoveNamespaceResult> {
   const store = storeOf(ds);
   const mergeGroups = options.mergeGroups ?? true;
-  const journal = new MoveJournalWriter(store.name);
+  const journal = new MoveJournalWriter(store.name, test?.journalHoldMs);
   const ctx: MoveContext = { store, journal, mergeGroups, log, signal, test };
   const deleteSource = options.deleteSource ?? true;
   await checkMoveNamespaceIn(store, sourceNs, targetNs);

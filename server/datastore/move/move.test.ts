@@ -432,8 +432,9 @@ describe("move-namespace", () => {
     });
   });
 
-  it("keeps the journal across groups, and lets a waiting drain in between two of them", async () => {
-    await withWrite(t.name, async (ds) => {
+  /** A namespace move of six groups with a GC drain started in its first group; what the drain saw. */
+  async function drainDuringMove(journalHoldMs: number) {
+    return withWrite(t.name, async (ds) => {
       await mkns(ds, "src", "dst");
       for (let id = 1; id <= 6; id++) await writeSnapshot(ds, "src", `vm/${id}`, T0);
       const batches: number[] = [];
@@ -441,6 +442,7 @@ describe("move-namespace", () => {
       let drainedAfterBatches = 0;
       const drainedEntries: string[] = [];
       await moveNamespace(ds, ns("src"), ns("dst/src"), {}, collectingLog(), undefined, {
+        journalHoldMs,
         midBatch: async () => {
           batches.push(batches.length + 1);
           if (drain) return;
@@ -455,14 +457,29 @@ describe("move-namespace", () => {
           await waitUntil(() => hasLockWaiters(path.resolve(journalLock(t.name))), 20_000, "the drain waiting", 5);
         },
       });
-      expect(await drain).toBe(1);
-      // The move let the drain in after the first group, not only when it was done.
-      expect(drainedAfterBatches).toBe(1);
-      expect(drainedEntries).toEqual([`${path.join(t.path, "ns/dst/ns/src/vm/1")}/2023-11-14T22:13:20Z/`]);
-      // The other five groups were journalled after the drain, and nobody waits any more.
-      expect(await readMoveJournal(t.name)).toHaveLength(5);
+      const drained = await drain;
+      // Nobody waits any more.
       expect(hasLockWaiters(path.resolve(journalLock(t.name)))).toBe(false);
       expect(existsSync(`${path.resolve(journalLock(t.name))}.waiting`)).toBe(false);
+      return { drained, drainedAfterBatches, drainedEntries, left: await readMoveJournal(t.name) };
     });
+  }
+
+  it("keeps the journal across groups, and lets a waiting drain in between two of them", async () => {
+    const r = await drainDuringMove(0);
+    // The move let the drain in after the first group, not only when it was done.
+    expect(r.drainedAfterBatches).toBe(1);
+    expect(r.drained).toBe(1);
+    expect(r.drainedEntries).toEqual([`${path.join(t.path, "ns/dst/ns/src/vm/1")}/2023-11-14T22:13:20Z/`]);
+    // The other five groups were journalled after the drain.
+    expect(r.left).toHaveLength(5);
+  });
+
+  it("keeps the journal for its quantum before it lets a waiter in", async () => {
+    // A quantum longer than the move: the drain gets the journal only when the move is done.
+    const r = await drainDuringMove(3_600_000);
+    expect(r.drainedAfterBatches).toBe(6);
+    expect(r.drained).toBe(6);
+    expect(r.left).toEqual([]);
   });
 });
