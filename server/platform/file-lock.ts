@@ -30,6 +30,7 @@ import {
 } from "../datastore/model/errors";
 import { announce, withdraw } from "./lock-waiters";
 import { isQueued, type QueueTurn, waitTurn } from "./local-queue";
+import { processGlobal } from "./process-global";
 import { isProcessAlive, selfStartTime } from "./process";
 
 export type LockMode = "shared" | "exclusive";
@@ -68,11 +69,26 @@ export interface AcquireOptions {
   timeoutMs?: number;
 }
 
-let ownerTask: string | undefined;
+/** What this process holds and how it names holders: one per process (process-global.ts). */
+interface LockState {
+  /** The task UPID every holder link of this process points at. */
+  ownerTask: string | undefined;
+  /** Numbers holder names and fast-path directories: no entropy needed. */
+  sequence: number;
+  held: Map<string, HeldLock>;
+  heartbeat: NodeJS.Timeout | undefined;
+  beating: boolean;
+}
+
+const state = processGlobal(
+  "file-lock",
+  (): LockState => ({ ownerTask: undefined, sequence: 0, held: new Map(), heartbeat: undefined, beating: false }),
+);
+const held = state.held;
 
 /** Records the task UPID of this process in every lock it takes from now on (PBS shows it). */
 export function setLockOwnerTask(upid: string | undefined): void {
-  ownerTask = upid;
+  state.ownerTask = upid;
 }
 
 /**
@@ -184,11 +200,8 @@ interface HolderEntry extends LockHolder {
 
 const HOLDER_RE = /^([xs])~([0-9]+)~([0-9]+)~([0-9]+)~([0-9a-f]+)$/;
 
-/** Holder files and fast-path directories of this process are numbered, not random: no entropy needed. */
-let sequence = 0;
-
 function holderFileName(mode: LockMode, since: number): string {
-  return [mode === "exclusive" ? "x" : "s", process.pid, selfStartTime(), since, (++sequence).toString(16)].join("~");
+  return [mode === "exclusive" ? "x" : "s", process.pid, selfStartTime(), since, (++state.sequence).toString(16)].join("~");
 }
 
 function parseHolderName(file: string): HolderEntry | undefined {
@@ -280,7 +293,7 @@ function blockers(holders: HolderEntry[], mode: LockMode): HolderEntry[] {
 
 /** Creates a holder: a symlink to the owner task's UPID, if any (fails with EEXIST like O_EXCL). */
 function writeHolderFile(file: string): void {
-  symlinkSync(ownerTask || NO_TASK, file);
+  symlinkSync(state.ownerTask || NO_TASK, file);
 }
 
 type Outcome = { guard: LockGuard } | { blocking: LockHolder[] } | { busy: unknown };
@@ -419,10 +432,6 @@ function breakStaleGuard(guardDir: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Held locks and the heartbeat.
 
-const held = new Map<string, HeldLock>();
-let heartbeat: NodeJS.Timeout | undefined;
-let beating = false;
-
 class HeldLock implements LockGuard {
   readonly path: string;
   readonly mode: LockMode;
@@ -492,14 +501,14 @@ class HeldLock implements LockGuard {
 }
 
 function startHeartbeat(): void {
-  if (heartbeat) return;
-  heartbeat = setInterval(() => void beat(), HEARTBEAT_MS);
-  heartbeat.unref(); // a held lock must not keep the process alive
+  if (state.heartbeat) return;
+  state.heartbeat = setInterval(() => void beat(), HEARTBEAT_MS);
+  state.heartbeat.unref(); // a held lock must not keep the process alive
 }
 
 async function beat(): Promise<void> {
-  if (beating) return;
-  beating = true;
+  if (state.beating) return;
+  state.beating = true;
   try {
     const now = new Date();
     await Promise.all(
@@ -513,10 +522,10 @@ async function beat(): Promise<void> {
       }),
     );
   } finally {
-    beating = false;
-    if (held.size === 0 && heartbeat) {
-      clearInterval(heartbeat);
-      heartbeat = undefined;
+    state.beating = false;
+    if (held.size === 0 && state.heartbeat) {
+      clearInterval(state.heartbeat);
+      state.heartbeat = undefined;
     }
   }
 }

@@ -6,12 +6,15 @@
  * (CONFLICT "held by pid <itself>", and 500s from a guard that stayed busy). In the queue they
  * wait in order, and only the head of the queue touches the lock directory.
  */
+import { processGlobal } from "./process-global";
+
 export interface QueueTurn {
   /** Lets the next waiter go. Idempotent. */
   done(): void;
 }
 
-const tails = new Map<string, Promise<void>>();
+/** The queues of this process, one per process however many copies of this module it loads. */
+const tails = processGlobal("local-queue", () => new Map<string, Promise<void>>());
 
 /** Whether someone in this process holds or waits for a turn at `key`. */
 export function isQueued(key: string): boolean {

@@ -14,13 +14,14 @@ import { lstatSync, mkdirSync, readdirSync, rmdirSync, symlinkSync, unlinkSync }
 import path from "node:path";
 
 import { isErrno } from "../datastore/model/errors";
+import { processGlobal } from "./process-global";
 import { isProcessAlive, selfStartTime } from "./process";
 
 const WAITER_RE = /^w~([0-9]+)~([0-9]+)~([0-9]+)~([0-9a-f]+)$/;
 
-/** This process's announcements: judged live from here, without a /proc read. */
-const mine = new Set<string>();
-let sequence = 0;
+/** This process's announcements, judged live from here without a /proc read; one per process. */
+const state = processGlobal("lock-waiters", () => ({ mine: new Set<string>(), sequence: 0 }));
+const mine = state.mine;
 
 export function waitingDir(lockDir: string): string {
   return `${lockDir}.waiting`;
@@ -33,7 +34,7 @@ export function waitingDir(lockDir: string): string {
  */
 export function announce(lockDir: string): string | undefined {
   const dir = waitingDir(lockDir);
-  const file = path.join(dir, ["w", process.pid, selfStartTime(), Date.now(), (++sequence).toString(16)].join("~"));
+  const file = path.join(dir, ["w", process.pid, selfStartTime(), Date.now(), (++state.sequence).toString(16)].join("~"));
   // The directory may vanish between our mkdir and our symlink (its last waiter left): again.
   for (let attempt = 0; attempt < 5; attempt++) {
     try {

@@ -12,6 +12,7 @@ import { CofferError } from "../../datastore/model/errors";
 import { printable } from "../../datastore/model/names";
 import { isValidAuthId } from "../../datastore/model/owner";
 import { selfStartTime } from "../../platform/process";
+import { processGlobal } from "../../platform/process-global";
 
 export interface Upid {
   node: string;
@@ -34,7 +35,8 @@ export const UPID_REGEX =
 
 const NODE_REGEX = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 
-let nextTaskId = 0;
+/** Task ids count on per process, across every copy of this module (platform/process-global.ts). */
+const counter = processGlobal("upid", () => ({ nextTaskId: 0 }));
 
 /**
  * The node name: the host name up to the first `.` (PBS proxmox_sys::nodename). A host name the
@@ -57,7 +59,7 @@ export function createUpid(workerType: string, workerId: string | undefined, aut
     node: nodeName(),
     pid: process.pid,
     pstart: selfStartTime(),
-    taskId: nextTaskId++,
+    taskId: counter.nextTaskId++,
     starttime: Math.floor(Date.now() / 1000),
     workerType,
     workerId: workerId === "" ? undefined : workerId,
