@@ -123,13 +123,14 @@ export class MoveJournalWriter {
   /** Closes the file and lets the lock go. Idempotent; the next append takes both again. */
   async close(): Promise<void> {
     const guard = this.guard;
+    const fd = this.fd;
     this.guard = undefined;
-    if (this.fd !== undefined) {
-      const fd = this.fd;
-      this.fd = undefined;
-      closeSync(fd);
+    this.fd = undefined;
+    try {
+      if (fd !== undefined) closeSync(fd);
+    } finally {
+      await guard?.release();
     }
-    await guard?.release();
   }
 
   /**
