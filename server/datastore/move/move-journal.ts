@@ -11,7 +11,7 @@
  * change, so naming the directory is as good: GC lists it when it drains, long after the move
  * (docs/locking.md). Entries naming an index file (the PBS form) are still understood.
  */
-import { appendFileSync, closeSync, openSync, promises as fs, writeSync } from "node:fs";
+import { closeSync, openSync, promises as fs, writeSync } from "node:fs";
 import path from "node:path";
 import { paths } from "../../config/paths";
 import { CofferError, isErrno, withContext } from "../model/errors";
@@ -42,18 +42,15 @@ export function isSnapshotDirEntry(entry: string): boolean {
 
 /**
  * Appends entries (absolute snapshot directories ending in `/`, or absolute index files) in one
- * write under the journal lock (10 s). An empty list is a no-op.
+ * write under the journal lock (10 s), and lets the lock go: MoveJournalWriter used once. An
+ * empty list is a no-op.
  */
 export async function appendToMoveJournal(store: string, entries: string[]): Promise<void> {
-  if (entries.length === 0) return;
-  const text = journalText(entries);
-  const guard = await lockJournal(store);
+  const writer = new MoveJournalWriter(store);
   try {
-    appendFileSync(journalFile(store), text, { mode: 0o660 });
-  } catch (err) {
-    throw withContext("failed to append to move journal", err);
+    await writer.append(entries);
   } finally {
-    await guard.release();
+    await writer.close();
   }
 }
 
@@ -108,7 +105,7 @@ export class MoveJournalWriter {
         this.fd = openSync(journalFile(this.store), "a", 0o660);
       } catch (err) {
         await guard.release();
-        throw withContext("failed to open the move journal", err);
+        throw withContext("failed to append to move journal", err);
       }
       this.guard = guard;
       this.heldSince = Date.now();
