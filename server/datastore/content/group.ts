@@ -205,8 +205,7 @@ export async function removeGroupDir(
   { notes = true }: { notes?: boolean } = {},
 ): Promise<void> {
   const rel = groupRel(ns, g);
-  const files = [[OWNER_FILE, "owner"]] as [string, string][];
-  if (notes) files.unshift([NOTES_FILE, "note"]);
+  const files: [string, string][] = notes ? [[NOTES_FILE, "note"], [OWNER_FILE, "owner"]] : [[OWNER_FILE, "owner"]];
   for (const [file, what] of files) {
     try {
       await store.backend.unlink(`${rel}/${file}`);
