@@ -2,7 +2,9 @@
 /**
  * The `coffer` CLI bundle: server/cli/main.ts and the two worker-thread scripts compiled by
  * esbuild into dist/cli/, so that neither the CLI nor a task process compiles TypeScript when it
- * starts (issue 12: about 1 s per start under tsx, about 0.1 s from the bundle).
+ * starts (issue 12: about 1 s per start under tsx, about 0.1 s from the bundle). Beside them,
+ * the console server's API (api-server.cjs, from server/api/server-entry.ts), which
+ * scripts/serve.mjs serves without Next.
  *
  * Staleness rule (docs/benchmarks.md "Start-up"): the build writes dist/cli/inputs.json, every
  * source file esbuild read (about 110) and node_modules/.package-lock.json (npm's record of the
@@ -36,6 +38,13 @@ const NPM_RECORD = "node_modules/.package-lock.json";
 
 /** The CLI: CommonJS, so that bin/coffer can compile it with a V8 code cache (runBundle). */
 const CLI_ENTRY = "server/cli/main.ts";
+/**
+ * The console server's API and once-per-process services (scripts/serve.mjs loads it): built
+ * the same way and beside the CLI, so that it finds the same neighbours (worker scripts,
+ * bin/coffer for tasks) and goes stale with it.
+ */
+const SERVER_ENTRY = "server/api/server-entry.ts";
+export const serverBundlePath = path.join(outDir, "api-server.cjs");
 /** Worker threads, ES modules found beside the bundle by chunk-hasher.ts and verify-pool.ts. */
 const WORKER_ENTRIES = {
   "hash-worker": "server/datastore/backup/hash-worker.mjs",
@@ -88,7 +97,7 @@ export async function buildCli() {
   const [cli, workers] = await Promise.all([
     esbuild.build({
       ...common,
-      entryPoints: { coffer: CLI_ENTRY },
+      entryPoints: { coffer: CLI_ENTRY, "api-server": SERVER_ENTRY },
       entryNames: `[name]${tmp}`,
       outExtension: { ".js": ".cjs" },
       format: "cjs",
@@ -125,6 +134,7 @@ export async function buildCli() {
   });
   mkdirSync(outDir, { recursive: true });
   renameSync(path.join(outDir, `coffer${tmp}.cjs`), bundlePath);
+  renameSync(path.join(outDir, `api-server${tmp}.cjs`), serverBundlePath);
   for (const name of Object.keys(WORKER_ENTRIES)) {
     renameSync(path.join(outDir, `${name}${tmp}.mjs`), path.join(outDir, `${name}.mjs`));
   }

@@ -1,10 +1,10 @@
 /**
- * The download route (app/api/download/route.ts): a snapshot's archive, or a file or folder of
- * a directory archive, streamed as it is read, with its size announced before the first byte so
- * that the browser shows real progress. Next drops Content-Length from streamed route
- * responses, so the size goes out in DECLARED_LENGTH_HEADER and the front door
- * (scripts/front-door.mjs) turns it into Content-Length; `no-transform` keeps Next's gzip off
- * the body, whose length would otherwise differ from the one declared. tRPC answers in JSON, so
+ * The download route (node-adapter.ts serves it; app/api/download/route.ts under `next dev`): a
+ * snapshot's archive, or a file or folder of a directory archive, streamed as it is read, with
+ * its size announced before the first byte so that the browser shows real progress. The size
+ * goes out in DECLARED_LENGTH_HEADER, which node-adapter.ts turns into Content-Length (a fetch
+ * Response cannot declare the length of a stream); `no-transform` keeps any gzip off the body,
+ * whose length would otherwise differ from the one declared. tRPC answers in JSON, so
  * the bytes get a route of their own, with the same rules as every procedure:
  *
  * - the caller comes from the session cookie or an API token, exactly as for tRPC
@@ -30,7 +30,7 @@ import { toTRPCError } from "./init";
 import { RESTORE_ACCESS } from "./routers/restore";
 import { archiveFileSchema, archivePathSchema, backupIdSchema, backupTypeSchema, backupTimeSchema, namespaceSchema, storeNameSchema } from "./schemas";
 
-/** Where the body's exact size goes (the front door's DECLARED_LENGTH_HEADER; a test checks they agree). */
+/** Where the body's exact size goes; node-adapter.ts sends it as Content-Length and never as itself. */
 export const DECLARED_LENGTH_HEADER = "x-coffer-content-length";
 
 /** The query: `?store=&ns=&type=&id=&time=&archive=[&path=]` (time in epoch seconds). */

@@ -19,8 +19,8 @@ export const MAX_BATCH = 20;
 /** Procedures that must come alone: each runs a password hash. */
 const UNBATCHABLE = new Set(["auth.login"]);
 
-function refuse(status: number, code: string, message: string): Response {
-  // The shape tRPC's own errors have, so that clients show the message.
+/** A refusal before tRPC runs, in the shape tRPC's own errors have, so that clients show the message. */
+export function refuse(status: number, code: string, message: string): Response {
   const body = JSON.stringify({ error: { json: { message, code: -32600, data: { code, httpStatus: status } } } });
   return new Response(body, { status, headers: { "content-type": "application/json" } });
 }
