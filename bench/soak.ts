@@ -3,10 +3,7 @@
  * (issue 12). Not a timed test: it prints what it measured.
  *
  *   npx next build && node --import tsx bench/soak.ts [--seconds 300] [--clients 50] [--port 3390]
- *      [--groups 200] [--snapshots 5] [--quiet-seconds 60] [--profile DIR] [--server next|bare]
- *
- * `--server bare` serves the same API handler from a bare node:http server instead of Next
- * (bench/support/bare-api.ts, under tsx): what Next's per-request machinery costs, measured.
+ *      [--groups 200] [--snapshots 5] [--quiet-seconds 60] [--profile DIR]
  *
  * It builds a datastore in a temporary COFFER_HOME (tmpfs when there is one): namespace `a/x`
  * with G groups x S snapshots (copies of one real snapshot, as bench/move.ts builds them) and
@@ -65,13 +62,6 @@ const PROFILE_DIR = (() => {
   const i = process.argv.indexOf("--profile");
   return i === -1 ? undefined : path.resolve(String(process.argv[i + 1]));
 })();
-/** `--server bare`: the API handler without Next (see the module comment). */
-const SERVER = (() => {
-  const i = process.argv.indexOf("--server");
-  const v = i === -1 ? "next" : String(process.argv[i + 1]);
-  if (v !== "next" && v !== "bare") throw new Error(`--server takes next or bare, not '${v}'`);
-  return v;
-})();
 /** The baseline: the same clients for this long before the writers start, with nothing else running. */
 const QUIET_SECONDS = arg("quiet-seconds", Math.min(60, Math.max(10, Math.round(SECONDS / 5))));
 const STORE = "soak";
@@ -80,7 +70,7 @@ const PASSWORD = "coffer-soak-admin";
 const ORIGIN = `http://127.0.0.1:${PORT}`;
 const T0 = 1_700_000_000;
 
-if (SERVER === "next" && !existsSync(path.join(repo, ".next", "BUILD_ID"))) {
+if (!existsSync(path.join(repo, ".next", "BUILD_ID"))) {
   console.error("no production build: run `npx next build` first");
   process.exit(2);
 }
@@ -228,8 +218,7 @@ function rssMiB(pid: number): number {
  */
 function startServer(): ChildProcess {
   const profile = PROFILE_DIR === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", PROFILE_DIR];
-  const script = SERVER === "bare" ? ["--import", "tsx", path.join(repo, "bench/support/bare-api.ts")] : [path.join(repo, "scripts/serve.mjs")];
-  const server = spawn(process.execPath, [...profile, ...script], {
+  const server = spawn(process.execPath, [...profile, path.join(repo, "scripts/serve.mjs")], {
     cwd: repo,
     env: { ...env, PORT: String(PORT), HOST: "127.0.0.1" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -407,7 +396,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  console.log(`soak: ${CLIENTS} clients for ${SECONDS} s on ${ORIGIN} (${SERVER === "bare" ? "bare node:http API server, no Next" : "production server"}); ${GROUPS} groups x ${SNAPSHOTS} snapshots moving; home ${home}`);
+  console.log(`soak: ${CLIENTS} clients for ${SECONDS} s on ${ORIGIN} (production server); ${GROUPS} groups x ${SNAPSHOTS} snapshots moving; home ${home}`);
   console.log(`load: ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} (1/5/15 min) on ${os.cpus().length} cores before the run`);
   await buildStore();
   await ensureAdminUser(() => {}, { COFFER_ADMIN_PASSWORD: PASSWORD });
