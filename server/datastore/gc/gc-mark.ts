@@ -357,6 +357,11 @@ async function markUsedChunksInner(store: Store, opts: MarkOptions): Promise<voi
       pacer.checkAbort();
       if (await marker.markIndex(`${rel}/${e.name}`)) journalled++;
     }
+  }, {
+    // Only a journal that grew for long is marked in rounds; say so, since it takes a while.
+    onRound: (entries, locked) => {
+      if (!locked) log.info(`move journal: marking ${entries} entries while moves go on`);
+    },
   });
   if (drained > 0) log.info(`marked chunks of ${journalled} moved index files from the move journal (${drained} entries)`);
 }

@@ -150,37 +150,104 @@ const YIELD_MAX_MS = 5_000;
 export const JOURNAL_HOLD_MS = 100;
 
 /**
- * Runs `mark` for every journal entry under the journal lock, then truncates the journal. A
- * `mark` error aborts without truncating, so the next GC retries the entries. `mark` decides
- * what a missing snapshot or index means (a ghost entry of a failed move: skip it).
+ * A drain marks at most this many entries while it holds the journal's lock (about 0.3 s here);
+ * a larger journal is first taken away and marked without the lock, so that moves go on.
  */
-export async function drainMoveJournal(store: string, mark: (entry: string) => Promise<void>): Promise<number> {
+export const LOCKED_DRAIN_MAX = 10_000;
+/** Rounds without the lock before the drain marks the rest under it, however many are left. */
+export const UNLOCKED_DRAIN_ROUNDS = 3;
+
+/** Entries a drain took and has not finished marking: kept when marking fails, for the next GC. */
+const takenFile = (store: string) => `${journalFile(store)}.draining`;
+
+export interface DrainOptions {
+  /** Told at the start of each round how many entries it marks, and whether under the lock. */
+  onRound?: (entries: number, locked: boolean) => void;
+  /** Tests: LOCKED_DRAIN_MAX and UNLOCKED_DRAIN_ROUNDS. */
+  lockedMax?: number;
+  unlockedRounds?: number;
+}
+
+/**
+ * Runs `mark` for every journal entry, then empties the journal. A `mark` error aborts and keeps
+ * the entries (`move-journal.draining` and the journal itself), so the next GC retries them.
+ * `mark` decides what a missing snapshot or index means (a ghost entry of a failed move: skip).
+ *
+ * PBS marks every entry under the journal's lock, and a journal that grew for long without a GC
+ * then kept every move waiting, and failing after 10 s, for the whole drain (1.4 million entries
+ * took 44 s). Here a large journal is drained in rounds: under the lock, take the entries
+ * (rename the journal aside) and let go; mark them while moves go on; repeat until few are left
+ * (or after UNLOCKED_DRAIN_ROUNDS), and mark those under the lock, as PBS does. That is as safe:
+ * - Every move whose rename this GC's walk could have missed journalled it before the drain
+ *   began (the drain comes after the walk, and a move holds the lock from its append to the end
+ *   of its renames), so the first round takes every entry that matters.
+ * - A snapshot that moves again while a round marks without the lock may be gone from the path
+ *   the entry names, and is skipped there; but its new path was journalled first, and a later
+ *   round takes it. The last round runs under the lock, where nothing moves, so the last place
+ *   of every snapshot is marked.
+ * Within a round each entry is marked once (moving back and forth journals the same paths again).
+ */
+export async function drainMoveJournal(store: string, mark: (entry: string) => Promise<void>, opts: DrainOptions = {}): Promise<number> {
+  const lockedMax = opts.lockedMax ?? LOCKED_DRAIN_MAX;
+  const unlockedRounds = opts.unlockedRounds ?? UNLOCKED_DRAIN_ROUNDS;
   const file = journalFile(store);
-  const guard = await lockJournal(store);
-  try {
-    let text: string;
+  const taken = takenFile(store);
+  let drained = 0;
+  for (let round = 0; ; round++) {
+    const guard = await lockJournal(store);
+    let entries: string[];
     try {
-      text = await fs.readFile(file, "utf8");
-    } catch (err) {
-      if (isErrno(err, "ENOENT")) return 0;
-      throw err;
-    }
-    let n = 0;
-    for (const line of text.split("\n")) {
-      const entry = line.trim();
-      if (!entry) continue;
-      try {
-        await mark(entry);
-      } catch (err) {
-        throw withContext(`move-journal: processing '${entry}' failed`, err);
+      // A drain that failed left what it had taken: it comes first.
+      const [left, added] = await Promise.all([readText(taken), readText(file)]);
+      entries = distinctEntries(left + added);
+      if (entries.length <= lockedMax || round >= unlockedRounds) {
+        opts.onRound?.(entries.length, true);
+        drained += await markAll(entries, mark);
+        await fs.rm(taken, { force: true });
+        if (added !== "") await fs.truncate(file, 0);
+        return drained;
       }
-      n++;
+      if (left === "") await fs.rename(file, taken);
+      else {
+        await fs.appendFile(taken, added, { mode: 0o660 });
+        await fs.truncate(file, 0);
+      }
+    } finally {
+      await guard.release();
     }
-    await fs.truncate(file, 0);
-    return n;
-  } finally {
-    await guard.release();
+    opts.onRound?.(entries.length, false);
+    drained += await markAll(entries, mark);
+    await fs.rm(taken, { force: true });
   }
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await fs.readFile(file, "utf8");
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return "";
+    throw err;
+  }
+}
+
+function distinctEntries(text: string): string[] {
+  const out = new Set<string>();
+  for (const line of text.split("\n")) {
+    const entry = line.trim();
+    if (entry) out.add(entry);
+  }
+  return [...out];
+}
+
+async function markAll(entries: string[], mark: (entry: string) => Promise<void>): Promise<number> {
+  for (const entry of entries) {
+    try {
+      await mark(entry);
+    } catch (err) {
+      throw withContext(`move-journal: processing '${entry}' failed`, err);
+    }
+  }
+  return entries.length;
 }
 
 /** The journal's entries, for tests and support. */

@@ -483,3 +483,65 @@ describe("move-namespace", () => {
     expect(r.left).toEqual([]);
   });
 });
+
+describe("draining the move journal", () => {
+  const snapDir = (n: string, id: string) => `${path.join(t.path, n === "" ? "" : `ns/${n.split("/").join("/ns/")}`, "vm", id)}/2023-11-14T22:13:20Z/`;
+
+  it("marks a large journal without its lock, so moves go on, and marks a snapshot moved again meanwhile at its last place", async () => {
+    await withWrite(t.name, async (ds) => {
+      await mkns(ds, "src", "dst");
+      for (const id of ["1", "2"]) {
+        await writeSnapshot(ds, "src", `vm/${id}`, T0);
+        await moveGroup(ds, ns("src"), { type: "vm", id }, ns("dst"), false, collectingLog());
+      }
+      const marked: [string, boolean][] = [];
+      const drained = await drainMoveJournal(
+        t.name,
+        async (entry) => {
+          if (marked.length === 0) {
+            // A move while the first round marks: it needs the journal, which the drain let go.
+            await moveGroup(ds, ns("dst"), { type: "vm", id: "1" }, ns("src"), false, collectingLog());
+          }
+          marked.push([entry, existsSync(entry)]);
+        },
+        { lockedMax: 1 },
+      );
+      expect(marked).toEqual([
+        [snapDir("dst", "1"), false], // moved away before it was marked: skipped there ...
+        [snapDir("dst", "2"), true],
+        [snapDir("src", "1"), true], // ... and marked where it went, in the round under the lock
+      ]);
+      expect(drained).toBe(3);
+      expect(await readMoveJournal(t.name)).toEqual([]);
+      expect(readdirSync(path.dirname(path.resolve(journalLock(t.name)))).filter((n) => n.endsWith(".draining"))).toEqual([]);
+    });
+  });
+
+  it("keeps what it took when marking fails, and the next drain marks it first", async () => {
+    await withWrite(t.name, async (ds) => {
+      await mkns(ds, "src", "dst");
+      for (const id of ["1", "2", "3"]) {
+        await writeSnapshot(ds, "src", `vm/${id}`, T0);
+        await moveGroup(ds, ns("src"), { type: "vm", id }, ns("dst"), false, collectingLog());
+      }
+      let calls = 0;
+      await expect(
+        drainMoveJournal(
+          t.name,
+          async () => {
+            if (++calls === 2) throw new Error("disk on fire");
+          },
+          { lockedMax: 1 },
+        ),
+      ).rejects.toThrow(`move-journal: processing '${snapDir("dst", "2")}' failed: disk on fire`);
+      // Taken away from the journal, but kept.
+      expect(await readMoveJournal(t.name)).toEqual([]);
+      await writeSnapshot(ds, "src", "vm/4", T0);
+      await moveGroup(ds, ns("src"), { type: "vm", id: "4" }, ns("dst"), false, collectingLog());
+      const marked: string[] = [];
+      expect(await drainMoveJournal(t.name, async (entry) => void marked.push(entry))).toBe(4);
+      expect(marked).toEqual(["1", "2", "3", "4"].map((id) => snapDir("dst", id)));
+      expect(readdirSync(path.dirname(path.resolve(journalLock(t.name)))).filter((n) => n.endsWith(".draining"))).toEqual([]);
+    });
+  });
+});
