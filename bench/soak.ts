@@ -3,7 +3,7 @@
  * (issue 12). Not a timed test: it prints what it measured.
  *
  *   npx next build && node --import tsx bench/soak.ts [--seconds 300] [--clients 50] [--port 3390]
- *      [--groups 200] [--snapshots 5] [--quiet-seconds 60] [--profile DIR]
+ *      [--groups 200] [--snapshots 5] [--quiet-seconds 60] [--profile DIR] [--writers move,gc,verify,backup]
  *
  * It builds a datastore in a temporary COFFER_HOME (tmpfs when there is one): namespace `a/x`
  * with G groups x S snapshots (copies of one real snapshot, as bench/move.ts builds them) and
@@ -61,6 +61,16 @@ const WINDOW_MS = 30_000;
 const PROFILE_DIR = (() => {
   const i = process.argv.indexOf("--profile");
   return i === -1 ? undefined : path.resolve(String(process.argv[i + 1]));
+})();
+/** `--writers`: which background operations run (all four by default), to see what each one costs. */
+const WRITER_KINDS = ["move", "gc", "verify", "backup"] as const;
+const WRITERS = (() => {
+  const i = process.argv.indexOf("--writers");
+  const list = i === -1 ? [...WRITER_KINDS] : String(process.argv[i + 1]).split(",");
+  for (const w of list) {
+    if (!(WRITER_KINDS as readonly string[]).includes(w)) throw new Error(`--writers takes a comma-separated list of ${WRITER_KINDS.join(", ")}, not '${w}'`);
+  }
+  return new Set(list);
 })();
 /** The baseline: the same clients for this long before the writers start, with nothing else running. */
 const QUIET_SECONDS = arg("quiet-seconds", Math.min(60, Math.max(10, Math.round(SECONDS / 5))));
@@ -396,7 +406,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  console.log(`soak: ${CLIENTS} clients for ${SECONDS} s on ${ORIGIN} (production server); ${GROUPS} groups x ${SNAPSHOTS} snapshots moving; home ${home}`);
+  console.log(`soak: ${CLIENTS} clients for ${SECONDS} s on ${ORIGIN} (production server); writers: ${[...WRITERS].join(", ")}; ${GROUPS} groups x ${SNAPSHOTS} snapshots moving; home ${home}`);
   console.log(`load: ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} (1/5/15 min) on ${os.cpus().length} cores before the run`);
   await buildStore();
   await ensureAdminUser(() => {}, { COFFER_ADMIN_PASSWORD: PASSWORD });
@@ -430,10 +440,10 @@ async function main(): Promise<void> {
     const sampler = setInterval(() => windows.push({ rss: rssMiB(server.pid!) }), WINDOW_MS);
     await Promise.all([
       ...Array.from({ length: CLIENTS }, (_, c) => client(deadline, c * 7)),
-      mover(deadline),
-      gcLoop(deadline),
-      verifyLoop(deadline),
-      backupLoop(deadline, data),
+      WRITERS.has("move") && mover(deadline),
+      WRITERS.has("gc") && gcLoop(deadline),
+      WRITERS.has("verify") && verifyLoop(deadline),
+      WRITERS.has("backup") && backupLoop(deadline, data),
     ]);
     clearInterval(sampler);
     const rssEnd = rssMiB(server.pid!);
