@@ -100,12 +100,22 @@ interface FilterText {
 }
 const filterTextCache = new Map<string, FilterText>();
 const FILTER_CACHE_TTL_MS = 10_000;
-const FILTER_CACHE_RACY_MS = 1_000;
+/**
+ * How far in the past a directory's mtime must be for an entry read now to be kept: more than
+ * one tick of the clock the kernel stamps files with (4-10 ms), or, on a file system that keeps
+ * whole seconds (ext3, FAT, some NFS servers: every mtime a whole second), more than one of
+ * those. It was 1 s for all: a namespace that a move had just filled was then read anew by every
+ * request for that second, which under moves back and forth was always (bench/soak.ts).
+ */
+const FILTER_CACHE_RACY_MS = 50;
+const FILTER_CACHE_RACY_COARSE_MS = 2_000;
 const FILTER_CACHE_MAX = 200_000;
 
-/** Whether an entry read now of a directory last changed at `mtimeMs` may be kept. */
-function cacheable(st: StatInfo | undefined, now: number): st is StatInfo {
-  return st !== undefined && st.mtimeMs < now - FILTER_CACHE_RACY_MS;
+/** Whether an entry read `now` of a directory last changed at `st.mtimeMs` may be kept (exported for its test). */
+export function cacheable(st: Pick<StatInfo, "mtimeMs"> | undefined, now: number): boolean {
+  if (st === undefined) return false;
+  const racy = st.mtimeMs % 1000 === 0 ? FILTER_CACHE_RACY_COARSE_MS : FILTER_CACHE_RACY_MS;
+  return st.mtimeMs < now - racy;
 }
 
 function remember<T>(cache: Map<string, T>, key: string, value: T, keep: boolean): void {
