@@ -76,6 +76,8 @@ describe("sessions", () => {
     for (const bad of [`${v}.${forged}.${sig}`, `${token}x`, "v1.e30.", "garbage", ""]) {
       expect(thrown(() => verifySession(bad, { now: T0 + 1000 })).message).toBe("authentication failed - invalid session");
     }
+    // Checked once (and remembered: session.ts decode), then refused under a new key.
+    expect(verifySession(token, { now: T0 + 1000 }).authId).toBe("mallory@pbs");
     await rotateSessionKey();
     expect(thrown(() => verifySession(token, { now: T0 + 1000 })).message).toBe("authentication failed - invalid session");
   });
