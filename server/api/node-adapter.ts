@@ -151,7 +151,7 @@ async function send(req: IncomingMessage, res: ServerResponse, response: Respons
   if (!streamed) {
     let out = Buffer.from(await response.arrayBuffer());
     const transform = !/\bno-transform\b/.test(String(headers["cache-control"] ?? ""));
-    if (transform) headers.vary = "accept-encoding";
+    if (transform) headers.vary = headers.vary ? `${String(headers.vary)}, accept-encoding` : "accept-encoding";
     if (transform && out.length >= GZIP_MIN_BYTES && /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""))) {
       out = await gzip(out);
       headers["content-encoding"] = "gzip";
