@@ -208,7 +208,7 @@ export async function drainMoveJournal(store: string, mark: (entry: string) => P
         return drained;
       }
       if (left === "") await fs.rename(file, taken);
-      else {
+      else if (added !== "") {
         await fs.appendFile(taken, added, { mode: 0o660 });
         await fs.truncate(file, 0);
       }
