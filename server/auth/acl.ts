@@ -20,7 +20,7 @@ import { CofferError } from "../datastore/model/errors";
 import { authIdUser, isValidAuthId, LOCAL_ROOT } from "../datastore/model/owner";
 import { printable } from "../datastore/model/names";
 import { checkAclPath, splitAclPath } from "./acl-path";
-import { authPaths, readConfigSync, withAuthLock, writeConfig } from "./auth-files";
+import { authPaths, readConfigShared, readConfigSync, withAuthLock, writeConfig } from "./auth-files";
 import { getToken } from "./tokens";
 import { getUser } from "./users";
 import { NO_ACCESS_ROLE, PRIVILEGES, ROLE_NAMES, ROLES, type Privilege, type Role } from "./privileges";
@@ -40,7 +40,7 @@ type AclFile = z.infer<typeof aclFileSchema>;
 const emptyAcl = (): AclFile => ({ acl: [] });
 
 export function listAcl(filter: { path?: string; authId?: string } = {}): AclEntry[] {
-  return readConfigSync(authPaths.acl(), aclFileSchema, emptyAcl).acl.filter(
+  return readConfigShared(authPaths.acl(), aclFileSchema, emptyAcl).acl.filter(
     (e) => (filter.path === undefined || e.path === filter.path) && (filter.authId === undefined || e["auth-id"] === filter.authId),
   );
 }

@@ -56,6 +56,17 @@ export function readConfigSync<T>(
   return value === undefined ? empty() : structuredClone(value);
 }
 
+/**
+ * readConfigSync without the copy: the cached value itself, which json-file-cache.ts keeps
+ * frozen, for the checks every request makes (session, user, token, ACL), which only look.
+ * Copying the users, sessions and ACL files for each of those cost 4-7 % of the server under
+ * load (bench/soak.ts). A caller that tried to change the value would throw (it is frozen),
+ * never change what others see; one that means to change it uses readConfigSync.
+ */
+export function readConfigShared<T>(file: string, schema: z.ZodType<T>, empty: () => T): T {
+  return readJsonFileCached(file, schema, "config") ?? empty();
+}
+
 /** Runs `fn` holding the auth config lock. Keep `fn` short: no long synchronous work inside. */
 export async function withAuthLock<T>(fn: () => Promise<T>): Promise<T> {
   ensureSecretDir();

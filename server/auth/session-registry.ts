@@ -13,7 +13,7 @@
  * lock with atomic renames like every auth file (auth-files.ts).
  */
 import { z } from "zod";
-import { authPaths, readConfigSync, updateConfig } from "./auth-files";
+import { authPaths, readConfigShared, readConfigSync, updateConfig } from "./auth-files";
 
 export const MAX_SESSIONS_PER_USER = 50;
 export const MAX_SESSIONS_TOTAL = 5000;
@@ -82,7 +82,7 @@ export async function recordSession(entry: SessionEntry, now: number, limits: Se
 
 /** Whether a session is listed (cheap: the file is cached by its inode and mtime). */
 export function isSessionListed(sid: string): boolean {
-  return readConfigSync(authPaths.sessions(), fileSchema, empty).sessions.some((e) => e.sid === sid);
+  return readConfigShared(authPaths.sessions(), fileSchema, empty).sessions.some((e) => e.sid === sid);
 }
 
 /**
@@ -95,7 +95,7 @@ const RENEWAL_NOTE_MS = 60_000;
 
 /** Records a renewal (the console sent the session a fresh cookie at `now`). */
 export async function noteRenewal(sid: string, now: number): Promise<void> {
-  const listed = readConfigSync(authPaths.sessions(), fileSchema, empty).sessions.find((e) => e.sid === sid);
+  const listed = readConfigShared(authPaths.sessions(), fileSchema, empty).sessions.find((e) => e.sid === sid);
   if (listed && listed.renewed > now - RENEWAL_NOTE_MS) return;
   await updateConfig(authPaths.sessions(), fileSchema, empty, (current) => ({
     sessions: current.sessions.map((e) => (e.sid === sid ? { ...e, renewed: Math.max(e.renewed, now) } : e)),
@@ -104,7 +104,7 @@ export async function noteRenewal(sid: string, now: number): Promise<void> {
 
 /** The user's live sessions of generation `g`, most recently logged in first. */
 export function listUserSessions(user: string, g: string, now: number, limits: SessionLimits): SessionEntry[] {
-  return readConfigSync(authPaths.sessions(), fileSchema, empty)
+  return readConfigShared(authPaths.sessions(), fileSchema, empty)
     .sessions.filter((e) => e.user === user && e.g === g && live(e, now, limits))
     .sort((a, b) => b.login - a.login);
 }

@@ -29,7 +29,7 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { CofferError } from "../datastore/model/errors";
 import { isValidAuthId } from "../datastore/model/owner";
-import { authPaths, readConfigSync, withAuthLock, writeConfig } from "./auth-files";
+import { authPaths, readConfigShared, readConfigSync, withAuthLock, writeConfig } from "./auth-files";
 import {
   listUserSessions,
   noteRenewal,
@@ -127,7 +127,7 @@ const DECODED_MAX = 10_000;
 
 /** The signed payload, or undefined when the token is malformed or its signature is wrong. */
 function decode(token: string): Readonly<Payload> | undefined {
-  const keyText = readConfigSync(authPaths.sessionKey(), keyFileSchema.optional(), noKey)?.key;
+  const keyText = readConfigShared(authPaths.sessionKey(), keyFileSchema.optional(), noKey)?.key;
   if (keyText !== decoded.key) {
     decoded.key = keyText;
     decoded.tokens.clear();
@@ -153,9 +153,7 @@ function decode(token: string): Readonly<Payload> | undefined {
   return payload;
 }
 
-function readRevoked(options: { fresh?: boolean } = {}): RevokedFile {
-  return readConfigSync(authPaths.revokedSessions(), revokedFileSchema, () => ({ revoked: [] }), options);
-}
+const noRevoked = (): RevokedFile => ({ revoked: [] });
 
 /** Starts a session for a user (not a token: tokens authenticate every request themselves). */
 export async function createSession(authId: string, opts: ClockOptions & { client?: SessionClient } = {}): Promise<string> {
@@ -192,7 +190,7 @@ export function verifySession(token: string, opts: ClockOptions = {}): VerifiedS
   if (p.r < p.c || p.c > now + CLOCK_SKEW_MS || p.r > now + CLOCK_SKEW_MS) throw invalid();
   const absoluteEnd = p.c + SESSION_MAX_MS;
   if (now >= absoluteEnd || now >= p.r + SESSION_IDLE_MS) throw expired();
-  if (readRevoked().revoked.some((e) => e.sid === p.s)) throw expired();
+  if (readConfigShared(authPaths.revokedSessions(), revokedFileSchema, noRevoked).revoked.some((e) => e.sid === p.s)) throw expired();
   // Ended from My account, by "log out everywhere", or pushed out by the per-user cap.
   if (!isSessionListed(p.s)) throw expired();
   const generation = sessionGeneration(p.u, now);
@@ -217,7 +215,7 @@ export async function destroySession(token: string, opts: ClockOptions = {}): Pr
   const p = decode(token);
   if (!p) return;
   await withAuthLock(async () => {
-    const current = readRevoked({ fresh: true });
+    const current = readConfigSync(authPaths.revokedSessions(), revokedFileSchema, noRevoked, { fresh: true });
     const revoked = current.revoked.filter((e) => e.until > now && e.sid !== p.s);
     revoked.push({ sid: p.s, until: p.c + SESSION_MAX_MS });
     await writeConfig(authPaths.revokedSessions(), revokedFileSchema, { revoked });

@@ -18,7 +18,7 @@ import { TOKEN_NAME_REGEX, TOKEN_NAME_RULE } from "../datastore/model/credential
 import { CofferError } from "../datastore/model/errors";
 import { authIdUser, isValidAuthId } from "../datastore/model/owner";
 import { printable } from "../datastore/model/names";
-import { authPaths, readConfigSync, withAuthLock, writeConfig } from "./auth-files";
+import { authPaths, readConfigShared, readConfigSync, withAuthLock, writeConfig } from "./auth-files";
 import { isActive, isUserActive, readUsers } from "./users";
 
 const tokenEntrySchema = z.object({
@@ -44,7 +44,7 @@ export interface TokenInfo {
 export const emptyTokens = (): TokensFile => ({ tokens: [] });
 
 function readTokens(): TokensFile {
-  return readConfigSync(authPaths.tokens(), tokensFileSchema, emptyTokens);
+  return readConfigShared(authPaths.tokens(), tokensFileSchema, emptyTokens);
 }
 
 function info(t: TokenEntry): TokenInfo {

@@ -19,7 +19,7 @@ import { z } from "zod";
 import { CofferError } from "../datastore/model/errors";
 import { isValidAuthId, LOCAL_ROOT } from "../datastore/model/owner";
 import { printable } from "../datastore/model/names";
-import { authPaths, readConfigSync, withAuthLock, writeConfig } from "./auth-files";
+import { authPaths, readConfigShared, readConfigSync, withAuthLock, writeConfig } from "./auth-files";
 import { checkPassword, hashPassword, passwordHashSchema, type PasswordHash } from "./password";
 
 /** The realm of users Coffer stores itself; `pam` users (root@pam) are not stored. */
@@ -58,7 +58,7 @@ export interface UserOptions {
 export const emptyUsers = (): UsersFile => ({ users: [] });
 
 export function readUsers(): UsersFile {
-  return readConfigSync(authPaths.users(), usersFileSchema, emptyUsers);
+  return readConfigShared(authPaths.users(), usersFileSchema, emptyUsers);
 }
 
 function info(u: UserEntry): UserInfo {
