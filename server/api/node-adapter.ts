@@ -139,11 +139,15 @@ async function send(req: IncomingMessage, res: ServerResponse, response: Respons
   if (cookies.length > 0) headers["set-cookie"] = cookies;
   const declared = headers[DECLARED_LENGTH_HEADER];
   delete headers[DECLARED_LENGTH_HEADER];
+  // A download's exact size lets the browser show progress: sent as Content-Length when it is a
+  // byte count and the body goes as it is. A body that ends short of it is cut (res.destroy), so
+  // the browser reports a failed download, never a short file.
+  const length = typeof declared === "string" && /^[0-9]{1,16}$/.test(declared) && headers["content-encoding"] === undefined ? declared : undefined;
 
   const body = response.body;
   if (body === null || req.method === "HEAD") {
     await body?.cancel();
-    if (typeof declared === "string" && /^[0-9]{1,16}$/.test(declared)) headers["content-length"] = declared;
+    if (length !== undefined) headers["content-length"] = length;
     res.writeHead(response.status, headers).end();
     return;
   }
@@ -160,11 +164,7 @@ async function send(req: IncomingMessage, res: ServerResponse, response: Respons
     res.writeHead(response.status, headers).end(out);
     return;
   }
-  // A download's exact size lets the browser show progress; a body that ends short of it is cut
-  // (res.destroy), so the browser reports a failed download, never a short file.
-  if (typeof declared === "string" && /^[0-9]{1,16}$/.test(declared) && headers["content-encoding"] === undefined) {
-    headers["content-length"] = declared;
-  }
+  if (length !== undefined) headers["content-length"] = length;
   res.writeHead(response.status, headers);
   res.flushHeaders();
   const reader = body.getReader();
