@@ -80,9 +80,14 @@ type Payload = z.infer<typeof payloadSchema>;
 
 const noKey = (): KeyFile | undefined => undefined;
 
+/** The session key as stored (base64url), from the cached file. */
+function readKeyText(): string | undefined {
+  return readConfigShared(authPaths.sessionKey(), keyFileSchema.optional(), noKey)?.key;
+}
+
 function readKey(): Buffer | undefined {
-  const file = readConfigSync(authPaths.sessionKey(), keyFileSchema.optional(), noKey);
-  return file && Buffer.from(file.key, "base64url");
+  const text = readKeyText();
+  return text === undefined ? undefined : Buffer.from(text, "base64url");
 }
 
 async function ensureKey(): Promise<Buffer> {
@@ -127,7 +132,7 @@ const DECODED_MAX = 10_000;
 
 /** The signed payload, or undefined when the token is malformed or its signature is wrong. */
 function decode(token: string): Readonly<Payload> | undefined {
-  const keyText = readConfigShared(authPaths.sessionKey(), keyFileSchema.optional(), noKey)?.key;
+  const keyText = readKeyText();
   if (keyText !== decoded.key) {
     decoded.key = keyText;
     decoded.tokens.clear();
