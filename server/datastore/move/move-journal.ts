@@ -252,10 +252,5 @@ async function markAll(entries: string[], mark: (entry: string) => Promise<void>
 
 /** The journal's entries, for tests and support. */
 export async function readMoveJournal(store: string): Promise<string[]> {
-  try {
-    return (await fs.readFile(journalFile(store), "utf8")).split("\n").filter((l) => l.trim() !== "");
-  } catch (err) {
-    if (isErrno(err, "ENOENT")) return [];
-    throw err;
-  }
+  return (await readText(journalFile(store))).split("\n").filter((l) => l.trim() !== "");
 }
