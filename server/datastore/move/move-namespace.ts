@@ -73,6 +73,20 @@ export async function moveNamespace(
   const deferred: NsGroup[] = [];
   let moved = 0;
 
+  /** Moves one group and counts it; a Soft or Hard failure is returned for the caller to sort. */
+  const tryMove = async (group: NsGroup, retry: boolean): Promise<SoftMoveError | HardMoveError | undefined> => {
+    signal?.throwIfAborted();
+    try {
+      await lockAndMoveGroup(ctx, sourceNs, group, targetNs);
+    } catch (err) {
+      if (err instanceof SoftMoveError || err instanceof HardMoveError) return err;
+      throw err;
+    }
+    moved++;
+    log.info(`moved group ${moved} of ${total} (${where(group)})${retry ? " on retry" : ""}`);
+    return undefined;
+  };
+
   try {
     for (const ns of attempted) {
       let groups;
@@ -84,23 +98,15 @@ export async function moveNamespace(
         continue;
       }
       for (const g of groups) {
-        signal?.throwIfAborted();
         const group: NsGroup = { ...g, ns };
-        try {
-          await lockAndMoveGroup(ctx, sourceNs, group, targetNs);
-          moved++;
-          log.info(`moved group ${moved} of ${total} (${where(group)})`);
-        } catch (err) {
-          if (err instanceof SoftMoveError) {
-            log.info(`deferring group ${where(group)} - lock conflict, will retry: ${err.message}`);
-            deferred.push(group);
-          } else if (err instanceof HardMoveError) {
-            log.warn(`failed to move group ${where(group)}: ${err.message}`);
-            failedFatal.push(group);
-            failedNs.add(ns.toString());
-          } else {
-            throw err;
-          }
+        const failure = await tryMove(group, false);
+        if (failure instanceof SoftMoveError) {
+          log.info(`deferring group ${where(group)} - lock conflict, will retry: ${failure.message}`);
+          deferred.push(group);
+        } else if (failure) {
+          log.warn(`failed to move group ${where(group)}: ${failure.message}`);
+          failedFatal.push(group);
+          failedNs.add(ns.toString());
         }
       }
     }
@@ -111,23 +117,16 @@ export async function moveNamespace(
       log.info(`retrying ${deferred.length} deferred group(s)...`);
       await test?.beforeRetry?.();
       for (const group of deferred) {
-        signal?.throwIfAborted();
-        try {
-          await lockAndMoveGroup(ctx, sourceNs, group, targetNs);
-          moved++;
-          log.info(`moved group ${moved} of ${total} (${where(group)}) on retry`);
-        } catch (err) {
-          if (err instanceof SoftMoveError) {
-            log.warn(`still locked after retry: group ${where(group)}: ${err.message}`);
-            failedRetryable.push(group);
-          } else if (err instanceof HardMoveError) {
-            log.warn(`failed to move group ${where(group)} on retry: ${err.message}`);
-            failedFatal.push(group);
-          } else {
-            throw err;
-          }
-          failedNs.add(group.ns.toString());
+        const failure = await tryMove(group, true);
+        if (!failure) continue;
+        if (failure instanceof SoftMoveError) {
+          log.warn(`still locked after retry: group ${where(group)}: ${failure.message}`);
+          failedRetryable.push(group);
+        } else {
+          log.warn(`failed to move group ${where(group)} on retry: ${failure.message}`);
+          failedFatal.push(group);
         }
+        failedNs.add(group.ns.toString());
       }
     }
   } finally {
