@@ -40,6 +40,25 @@ function createLog(u: string, text: string): string {
 
 const rest = (l: TaskLogLine) => l.t.slice(l.t.indexOf(": ") + 2);
 
+/**
+ * Follows a new log of a live task that holds the line `first`, polling every `pollMs`: the
+ * log's file, the lines seen so far, and `stop` (resolves once the follower has ended).
+ */
+function followNewLog(pollMs: number) {
+  const u = upid(false);
+  const file = createLog(u, `${rfc3339Local()}: first\n`);
+  const cancel = new AbortController();
+  const got: string[] = [];
+  const following = (async () => {
+    for await (const line of taskLogLines(u, { signal: cancel.signal, pollMs })) got.push(rest(line));
+  })();
+  const stop = async () => {
+    cancel.abort();
+    await following;
+  };
+  return { file, got, stop };
+}
+
 describe("following a task log", () => {
   it("streams a running task's lines as they come, to its final line", async () => {
     // The task waits at its gate until this follower has seen the line saying so: if lines were
@@ -68,14 +87,9 @@ describe("following a task log", () => {
   });
 
   it("wakes on appended lines quickly, and stops at once when cancelled", async () => {
-    const u = upid(false);
-    const file = createLog(u, `${rfc3339Local()}: first\n`);
-    const stop = new AbortController();
-    const got: string[] = [];
-    const iter = (async () => {
-      for await (const line of taskLogLines(u, { signal: stop.signal, pollMs: 5_000 })) got.push(rest(line));
-    })();
-    await sleep(100);
+    const { file, got, stop } = followNewLog(5_000);
+    // The first line is read, so the watch is armed (it is armed before each read).
+    await waitUntil(() => got.length >= 1, 20_000, "the first line", 5);
     const t0 = Date.now();
     appendFileSync(file, `${rfc3339Local()}: second\n`);
     while (got.length < 2 && Date.now() - t0 < 2_000) await sleep(10);
@@ -83,20 +97,13 @@ describe("following a task log", () => {
     expect(got).toEqual(["first", "second"]);
     expect(Date.now() - t0).toBeLessThan(1_000);
     const t1 = Date.now();
-    stop.abort();
-    await iter;
+    await stop();
     expect(Date.now() - t1).toBeLessThan(500);
   });
 
   it("watches again after each read: every burst of lines wakes it, never only the poll", async () => {
-    const u = upid(false);
-    const file = createLog(u, `${rfc3339Local()}: first\n`);
-    const stop = new AbortController();
-    const got: string[] = [];
-    const iter = (async () => {
-      // A poll this long never fires within the test: only change events can deliver lines.
-      for await (const line of taskLogLines(u, { signal: stop.signal, pollMs: 3_600_000 })) got.push(rest(line));
-    })();
+    // A poll this long never fires within the test: only change events can deliver lines.
+    const { file, got, stop } = followNewLog(3_600_000);
     // No time limit but the test's: a missed line would wait for the hour-long poll.
     const until = (n: number) => waitUntil(() => got.length >= n, 3_600_000, `${n} lines`, 5);
     await until(1);
@@ -106,8 +113,7 @@ describe("following a task log", () => {
     // The watch is back: a line written after the burst wakes the follower too.
     appendFileSync(file, `${rfc3339Local()}: after\n`);
     await until(52);
-    stop.abort();
-    await iter;
+    await stop();
     expect(got[51]).toBe("after");
   });
 
