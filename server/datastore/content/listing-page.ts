@@ -12,7 +12,7 @@
 import { assertGroupExists, listGroups, readGroupNotes } from "./group";
 import { typeDirRel } from "../storage/layout";
 import { assertNamespaceExists } from "./namespace";
-import { ownerOrUndefined, present, readGroupListItem, snapshotListItem, unlessVanished, withMovingNow } from "./listing";
+import { lockedNames, ownerOrUndefined, present, readGroupListItem, snapshotListItem, unlessVanished, withMovingNow } from "./listing";
 import { type BackupNamespace, type GroupRef, groupPath } from "../model/names";
 import { readStoreOf, type ReadHandle } from "../open";
 import { listSnapshotTimes } from "./snapshot";
@@ -259,9 +259,9 @@ function cachedGroupItem({ key, st }: GroupDir, now: number): GroupListItem | un
 }
 
 /** Reads a group's item in full and remembers it (and its sort keys) where it may. */
-async function readGroupItem(store: Store, ns: BackupNamespace, g: GroupRef, { key, st }: GroupDir): Promise<GroupListItem> {
+async function readGroupItem(store: Store, ns: BackupNamespace, g: GroupRef, { key, st }: GroupDir, locked?: ReadonlySet<string>): Promise<GroupListItem> {
   const now = Date.now();
-  const { item, newestFinished } = await readGroupListItem(store, ns, g);
+  const { item, newestFinished } = await readGroupListItem(store, ns, g, locked);
   const keep = newestFinished && cacheable(st, now);
   const mtimeMs = st?.mtimeMs ?? -1;
   remember(groupItemCache, key, { mtimeMs, readAt: now, item }, keep);
@@ -273,11 +273,12 @@ async function readGroupItem(store: Store, ns: BackupNamespace, g: GroupRef, { k
 async function pageItems(store: Store, ns: BackupNamespace, page: GroupRef[]): Promise<GroupListItem[]> {
   const dirs = await groupDirs(store, ns, page);
   const now = Date.now();
+  const locked = lockedNames(store, ns);
   return present(
     await mapLimited(page, PARALLEL_READS, (g, i) =>
       unlessVanished(async () => {
         const hit = cachedGroupItem(dirs[i]!, now);
-        return hit ? withMovingNow(store, ns, g, hit) : readGroupItem(store, ns, g, dirs[i]!);
+        return hit ? withMovingNow(store, ns, g, hit, locked) : readGroupItem(store, ns, g, dirs[i]!, locked);
       }),
     ),
   );

@@ -7,9 +7,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   escapeBytes,
   escapePath,
+  groupLockEntry,
   groupLockPath,
   lockRelativePath,
   manifestLockPath,
+  namespaceLockDir,
   snapshotLockPath,
   unescapePath,
 } from "./lock-names";
@@ -81,6 +83,16 @@ describe("PBS lock names (reference 3.2)", () => {
     expect(lockRelativePath(BackupNamespace.root, rel)).toBe(expected);
     expect(groupLockPath("store1", BackupNamespace.parse("a/b"), { type: "vm", id })).toBe(`${locks}/a:b/${expected}`);
     expect(path.basename(expected).length).toBe(80 + 3 + 80 + 1 + 64);
+  });
+
+  it("names a group's lock within its namespace's lock folder, except a hashed one (listings rule groups out by it)", () => {
+    for (const ns of [BackupNamespace.root, BackupNamespace.parse("a"), BackupNamespace.parse("a/b-c/d")]) {
+      const group = { type: "ct" as const, id: "web-1" };
+      expect(path.join(namespaceLockDir("store1", ns), groupLockEntry(ns, group)!)).toBe(groupLockPath("store1", ns, group));
+      const long = { type: "vm" as const, id: "b".repeat(200) + "-".repeat(13) };
+      expect(groupLockEntry(ns, long)).toBeUndefined();
+      expect(path.dirname(groupLockPath("store1", ns, long))).toBe(path.join(namespaceLockDir("store1", ns), "hashed"));
+    }
   });
 });
 

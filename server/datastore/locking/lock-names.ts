@@ -121,6 +121,20 @@ export function groupLockPath(store: string, ns: BackupNamespace, group: GroupRe
   return path.join(paths.locks(store), lockRelativePath(ns, `${group.type}/${group.id}`));
 }
 
+/** The folder of a namespace's group and snapshot locks (`<locks>/<store>/<ns folder>`). */
+export function namespaceLockDir(store: string, ns: BackupNamespace): string {
+  return path.join(paths.locks(store), namespaceLockFolder(ns));
+}
+
+/**
+ * The group lock's name in namespaceLockDir (the last part of groupLockPath), or undefined when
+ * its name was too long and is hashed into a subfolder.
+ */
+export function groupLockEntry(ns: BackupNamespace, group: GroupRef): string | undefined {
+  const rel = lockRelativePath(ns, `${group.type}/${group.id}`);
+  return path.dirname(rel) === (namespaceLockFolder(ns) || ".") ? path.basename(rel) : undefined;
+}
+
 export function snapshotLockPath(store: string, ns: BackupNamespace, snap: SnapshotRef): string {
   return path.join(paths.locks(store), lockRelativePath(ns, snapshotRel(snap)));
 }
