@@ -119,11 +119,10 @@ describe("maintenance.activeOperations", () => {
     expect((await iterator.next()).value).toEqual({ read: 0, write: 0 });
     expect((await waitForEnd(upid)).exitstatus).toBe("OK");
 
-    const started = Date.now();
+    // Nothing changes any more: without the abort the stream would wait for a change forever.
     const next = iterator.next();
     client.abort();
     expect((await next).done).toBe(true);
-    expect(Date.now() - started).toBeLessThan(2000);
     // Watching never counted: still zero after the watcher is gone.
     expect((await caller().maintenance.get({ store: "demo" }))["active-operations"]).toEqual({ read: 0, write: 0 });
   });
