@@ -8,10 +8,11 @@
  * found in its target by a listing of that namespace). A group whose lock a move task holds is
  * marked `moving`.
  */
+import { readdirSync } from "node:fs";
+
 import { assertNamespaceExists } from "./namespace";
 import { errorMessage, isErrno } from "../model/errors";
 import { readLockHolders } from "../../platform/file-lock";
-import { readdirSync } from "node:fs";
 import { groupLockEntry, groupLockPath, namespaceLockDir } from "../locking/lock-names";
 import type { BackupManifest } from "../format/manifest";
 import { listGroups, readGroupNotes, readOwner } from "./group";
