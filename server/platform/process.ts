@@ -4,7 +4,7 @@
  * active-operation entries and backup writers all record both, so an entry whose process died
  * is recognised at once even when the kernel has handed the pid to someone else.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 
 import { CofferError } from "../datastore/model/errors";
 
@@ -17,11 +17,29 @@ export interface ProcStat {
   starttime: number;
 }
 
+/**
+ * Room for a whole /proc/<pid>/stat line (52 numbers and a name of at most 16 bytes: about
+ * 1 KiB at the very most). One buffer for every read: a read is synchronous and copies out.
+ */
+const statBuffer = Buffer.allocUnsafe(4096);
+
+/**
+ * Lock holders, active operations and task lists ask this for every entry they judge, so it is
+ * read with one `open`, one `read` and a `close`; readFileSync also made an `fstat` and a second
+ * `read` to find the end of a file whose size /proc does not tell.
+ */
 function readStat(pid: number): ProcStat | undefined {
   if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, "latin1");
+    const fd = openSync(`/proc/${pid}/stat`, "r");
+    try {
+      const n = readSync(fd, statBuffer, 0, statBuffer.length, null);
+      // A line that fills the buffer (never seen) is read again whole.
+      text = n < statBuffer.length ? statBuffer.toString("latin1", 0, n) : readFileSync(`/proc/${pid}/stat`, "latin1");
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     return undefined; // no such process (ENOENT), or /proc hides it from us (EACCES)
   }

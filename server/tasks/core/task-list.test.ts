@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -156,6 +156,20 @@ describe("task lists", () => {
     await updateActiveTasks();
     expect(await ids()).toEqual([third, second, first]);
     expect(await listTasks({ running: true })).toEqual({ data: [], total: 0 });
+  });
+
+  it("sees a live task's final line as soon as it is written, though an unchanged log is not read again", async () => {
+    const u = upid({ workerType: "garbage_collection" });
+    writeLog(u, [`${stamp(1_650_000_000)}: starting garbage collection`]);
+    await addActiveTask(u);
+    const status = async () => (await listTasks({ limit: 0 })).data.find((t) => t.upid === u)?.status;
+    expect(await status()).toBeUndefined(); // running
+    expect(await status()).toBeUndefined();
+
+    // The process still runs (it is this one), but its log says it is done.
+    appendFileSync(taskLogPath(u), `${stamp(1_650_000_040)}: TASK OK\n`);
+    expect(await status()).toBe("OK");
+    expect((await listTasks({ running: true })).data.map((t) => t.upid)).not.toContain(u);
   });
 
   it("matches a datastore's own tasks only, for the store filter", () => {
