@@ -122,10 +122,14 @@ export async function acquireLock(lockPath: string, opts: AcquireOptions): Promi
   }
 }
 
-/** The live holders of a lock (none when it does not exist). Reads only; changes nothing. */
-export async function readLockHolders(lockPath: string): Promise<LockHolder[]> {
+/**
+ * The live holders of a lock (none when it does not exist). Reads only; changes nothing.
+ * `seen`: the caller has just found the lock's directory (in a listing of its parent), so it is
+ * read without looking for it first.
+ */
+export async function readLockHolders(lockPath: string, opts: { seen?: boolean } = {}): Promise<LockHolder[]> {
   const dir = path.resolve(lockPath);
-  return scanHolders(dir, false).map((e) => withUpid(dir, e));
+  return scanHolders(dir, false, opts.seen).map((e) => withUpid(dir, e));
 }
 
 /**
@@ -233,11 +237,12 @@ function isLiveHolder(file: string, h: HolderEntry, now: number): boolean | unde
  * holders are removed, which is what tells a stalled holder (through its heartbeat) that it
  * lost the lock.
  */
-function scanHolders(dir: string, prune: boolean): HolderEntry[] {
-  // A lock nobody holds has no directory, and listings ask about one per group: an lstat says
-  // so without the cost of a failed readdir's exception (21 -> 10 us a call). Pruning runs inside the
-  // lock's guard, where the directory exists.
-  if (!prune && !lstatSync(dir, { throwIfNoEntry: false })) return [];
+function scanHolders(dir: string, prune: boolean, seen = false): HolderEntry[] {
+  // A lock nobody holds often has no directory, and listings ask about one per group: an lstat
+  // says so without the cost of a failed readdir's exception (21 -> 10 us a call). Pruning runs
+  // inside the lock's guard, where the directory exists, and a caller that has just seen it
+  // skips the lstat too.
+  if (!prune && !seen && !lstatSync(dir, { throwIfNoEntry: false })) return [];
   let names: string[];
   try {
     names = readdirSync(dir);

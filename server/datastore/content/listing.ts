@@ -85,11 +85,9 @@ export function lockedNames(store: Store, ns: BackupNamespace): ReadonlySet<stri
  * (lockedNames, read a moment before) rules the group out when its lock is not there.
  */
 function heldByMove(store: Store, ns: BackupNamespace, g: GroupRef, locked?: ReadonlySet<string>): Promise<boolean> {
-  if (locked) {
-    const entry = groupLockEntry(ns, g);
-    if (entry !== undefined && !locked.has(entry)) return Promise.resolve(false);
-  }
-  return readLockHolders(groupLockPath(store.name, ns, g))
+  const entry = locked ? groupLockEntry(ns, g) : undefined;
+  if (locked && entry !== undefined && !locked.has(entry)) return Promise.resolve(false);
+  return readLockHolders(groupLockPath(store.name, ns, g), { seen: entry !== undefined })
     .then((holders) => holders.some((h) => h.upid?.split(":")[6]?.startsWith("move-") ?? false))
     .catch(() => false);
 }
