@@ -4,9 +4,22 @@
  */
 import path from "node:path";
 
+let resolved: { raw: string; home: string } | undefined;
+
+/**
+ * COFFER_HOME as an absolute path. Read anew on every call (tests and the CLI's children set
+ * it), but an absolute value is normalised once per value: every lock, config and task path
+ * starts here, many times per request (path.resolve was about 1 % of the console server's
+ * time under load). A relative value depends on the working directory, so it is resolved
+ * every time.
+ */
 export function cofferHome(): string {
+  const raw = process.env.COFFER_HOME || ".coffer";
+  if (resolved?.raw === raw) return resolved.home;
   // turbopackIgnore: a path computed at run time, not a file for the bundler to trace.
-  return path.resolve(/* turbopackIgnore: true */ process.env.COFFER_HOME || ".coffer");
+  const home = path.resolve(/* turbopackIgnore: true */ raw);
+  if (path.isAbsolute(raw)) resolved = { raw, home };
+  return home;
 }
 
 export const paths = {
