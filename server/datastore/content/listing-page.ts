@@ -12,7 +12,7 @@
 import { assertGroupExists, listGroups, readGroupNotes } from "./group";
 import { typeDirRel } from "../storage/layout";
 import { assertNamespaceExists } from "./namespace";
-import { lockedNames, ownerOrUndefined, present, readGroupListItem, snapshotListItem, unlessVanished, withMovingNow } from "./listing";
+import { lockedNames, ownerOrUndefined, present, readGroupListItem, snapshotListItem, unlessVanished, withMovingNow, type LockFolder } from "./listing";
 import { type BackupNamespace, type GroupRef, groupPath } from "../model/names";
 import { readStoreOf, type ReadHandle } from "../open";
 import { listSnapshotTimes } from "./snapshot";
@@ -259,7 +259,7 @@ function cachedGroupItem({ key, st }: GroupDir, now: number): GroupListItem | un
 }
 
 /** Reads a group's item in full and remembers it (and its sort keys) where it may. */
-async function readGroupItem(store: Store, ns: BackupNamespace, g: GroupRef, { key, st }: GroupDir, locked?: ReadonlySet<string>): Promise<GroupListItem> {
+async function readGroupItem(store: Store, ns: BackupNamespace, g: GroupRef, { key, st }: GroupDir, locked?: LockFolder): Promise<GroupListItem> {
   const now = Date.now();
   const { item, newestFinished } = await readGroupListItem(store, ns, g, locked);
   const keep = newestFinished && cacheable(st, now);

@@ -9,6 +9,7 @@
  * marked `moving`.
  */
 import { readdirSync } from "node:fs";
+import path from "node:path";
 
 import { assertNamespaceExists } from "./namespace";
 import { errorMessage, isErrno } from "../model/errors";
@@ -63,31 +64,44 @@ export function present<T>(items: (T | undefined)[]): T[] {
   return items.filter((x): x is T => x !== undefined);
 }
 
-/** What lockedNames returns when the namespace has no lock folder: no group of it is locked. */
-const NOTHING_LOCKED: ReadonlySet<string> = new Set();
+/** A namespace's lock folder as a page of groups saw it (lockedNames). */
+export interface LockFolder {
+  dir: string;
+  names: ReadonlySet<string>;
+}
+
+const NO_NAMES: ReadonlySet<string> = new Set();
 
 /**
- * The names in the namespace's lock folder, read once for a page of groups: a group whose lock is
- * not among them is not held, without looking for its lock directory (an lstat per row was 4 %
- * of the console server's time in the soak, bench/soak.ts). Undefined when the folder cannot be
- * read: then each row is looked at.
+ * The namespace's lock folder, read once for a page of groups: a group whose lock is not in it
+ * is not held, without looking for its lock directory (an lstat per row was 4 % of the console
+ * server's time in the soak, bench/soak.ts). No folder means no group of it is locked.
+ * Undefined when the folder cannot be read: then each row is looked at.
  */
-export function lockedNames(store: Store, ns: BackupNamespace): ReadonlySet<string> | undefined {
+export function lockedNames(store: Store, ns: BackupNamespace): LockFolder | undefined {
+  const dir = namespaceLockDir(store.name, ns);
   try {
-    return new Set(readdirSync(namespaceLockDir(store.name, ns)));
+    return { dir, names: new Set(readdirSync(dir)) };
   } catch (err) {
-    return isErrno(err, "ENOENT") ? NOTHING_LOCKED : undefined;
+    return isErrno(err, "ENOENT") ? { dir, names: NO_NAMES } : undefined;
   }
 }
 
 /**
  * Whether a move task holds the group's lock (its UPID's worker type is `move-...`). `locked`
- * (lockedNames, read a moment before) rules the group out when its lock is not there.
+ * (lockedNames, read a moment before) rules the group out when its lock is not there, and
+ * names the lock's directory when it is.
  */
-function heldByMove(store: Store, ns: BackupNamespace, g: GroupRef, locked?: ReadonlySet<string>): Promise<boolean> {
+function heldByMove(store: Store, ns: BackupNamespace, g: GroupRef, locked?: LockFolder): Promise<boolean> {
   const entry = locked ? groupLockEntry(ns, g) : undefined;
-  if (locked && entry !== undefined && !locked.has(entry)) return Promise.resolve(false);
-  return readLockHolders(groupLockPath(store.name, ns, g), { seen: entry !== undefined })
+  if (locked && entry !== undefined) {
+    return locked.names.has(entry) ? moveHolds(path.join(locked.dir, entry), true) : Promise.resolve(false);
+  }
+  return moveHolds(groupLockPath(store.name, ns, g), false);
+}
+
+function moveHolds(lockPath: string, seen: boolean): Promise<boolean> {
+  return readLockHolders(lockPath, { seen })
     .then((holders) => holders.some((h) => h.upid?.split(":")[6]?.startsWith("move-") ?? false))
     .catch(() => false);
 }
@@ -106,7 +120,7 @@ export async function readGroupListItem(
   store: Store,
   ns: BackupNamespace,
   g: GroupRef,
-  locked?: ReadonlySet<string>,
+  locked?: LockFolder,
 ): Promise<{ item: GroupListItem; newestFinished: boolean }> {
   const times = await listSnapshotTimes(store, ns, g);
   let lastBackup = 0;
@@ -136,7 +150,7 @@ export async function readGroupListItem(
 }
 
 /** The item with `moving` as it is now: a move holds a lock, it leaves no trace in the group directory. */
-export async function withMovingNow(store: Store, ns: BackupNamespace, g: GroupRef, item: GroupListItem, locked?: ReadonlySet<string>): Promise<GroupListItem> {
+export async function withMovingNow(store: Store, ns: BackupNamespace, g: GroupRef, item: GroupListItem, locked?: LockFolder): Promise<GroupListItem> {
   const { moving: _was, ...rest } = item;
   return (await heldByMove(store, ns, g, locked)) ? { ...rest, moving: true } : rest;
 }
