@@ -18,7 +18,7 @@ import {
 } from "../../platform/file-lock";
 import { lockGc, lockGroup, lockGroupSnapshots, lockManifest, lockSnapshot } from "./locks";
 import { BackupNamespace } from "../model/names";
-import { processStartTime, selfStartTime } from "../../platform/process";
+import { parseProcStat, processStartTime, selfStartTime } from "../../platform/process";
 import { killChildren, sleep, startChild, useTempHome } from "../test-support/lock-env";
 
 let cleanup: () => Promise<void>;
@@ -97,7 +97,7 @@ describe("locks across processes", () => {
     // Dead, but maybe not reaped yet: a zombie must count as dead too.
     const running = () => {
       try {
-        return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${child.pid}/stat`, "utf8"));
+        return parseProcStat(readFileSync(`/proc/${child.pid}/stat`, "latin1"))?.state !== "Z";
       } catch {
         return false; // reaped
       }

@@ -205,6 +205,7 @@ async function classifyActive(
       sawFinishing = true;
       finished.push({ ...e, state: finishing.state });
     } else if (e.state) {
+      openLogs.delete(e.upid);
       finished.push(e);
     } else if (isProcessAlive(e.parsed.pid, e.parsed.pstart)) {
       // Its log may already end with `TASK ...` while the process is still on its way out:
