@@ -5,7 +5,7 @@
  * flock(2) or proper-lockfile: docs/locking.md.
  *
  * Layout: a lock at path P is a DIRECTORY P with one entry per holder, a symbolic link. Its name
- * says who holds it, so a readdir alone answers "who?": `<x|s>~<pid>~<pstart>~<sinceMs>~<seq>`;
+ * says who holds it, so a readdir alone answers "who?": `<x|s|i|t>~<pid>~<pstart>~<sinceMs>~<seq>`;
  * it points at the task UPID if a task holds it, else at "-" (one symlink(2) where a file took
  * open, write and close). A free lock is taken by renaming a prepared directory onto P
  * (tryFastPath); otherwise `P/.guard` (a directory as mutex) is held for microseconds while the
@@ -35,6 +35,25 @@ import { isProcessAlive, selfStartTime } from "./process";
 
 export type LockMode = "shared" | "exclusive";
 
+/**
+ * Modes for a lock that also stands for a set of finer locks (multi-granularity locking; a
+ * group's lock and its snapshots, docs/locking.md): `intent` says "I hold one of the finer
+ * locks" and conflicts only with `total`; `total` is exclusive over the lock and everything it
+ * stands for, and conflicts with every holder. `exclusive` and `shared` ignore intents.
+ */
+export type AcquireMode = LockMode | "intent" | "total";
+
+const MODE_LETTER: Record<AcquireMode, string> = { exclusive: "x", shared: "s", intent: "i", total: "t" };
+const LETTER_MODE: Record<string, AcquireMode> = { x: "exclusive", s: "shared", i: "intent", t: "total" };
+
+/** Which holders block a taker in each mode. */
+const CONFLICTS: Record<AcquireMode, ReadonlySet<AcquireMode>> = {
+  shared: new Set<AcquireMode>(["exclusive", "total"]),
+  exclusive: new Set<AcquireMode>(["shared", "exclusive", "total"]),
+  intent: new Set<AcquireMode>(["total"]),
+  total: new Set<AcquireMode>(["shared", "exclusive", "intent", "total"]),
+};
+
 /** A holder file not refreshed for this long is dropped (DESIGN 5: free within at most 10 s). */
 export const HOLDER_STALE_MS = 10_000;
 /** Heartbeat period: four refreshes per stale period, so one late tick does no harm. */
@@ -48,7 +67,7 @@ const GUARD_NAME = ".guard";
 export interface LockGuard {
   /** The lock directory. */
   readonly path: string;
-  readonly mode: LockMode;
+  readonly mode: AcquireMode;
   /** Aborted (reason: a CofferError) when the lock was lost; long operations check it. */
   readonly signal: AbortSignal;
   /** The signal's reason, without making a signal: for checks in hot loops. */
@@ -64,7 +83,7 @@ export interface LockGuard {
 }
 
 export interface AcquireOptions {
-  mode: LockMode;
+  mode: AcquireMode;
   /** 0 (default): fail at once on a conflict; otherwise retry until this many ms have passed. */
   timeoutMs?: number;
 }
@@ -198,20 +217,21 @@ function queuedGuard(guard: LockGuard, turn: QueueTurn): LockGuard {
 // ---------------------------------------------------------------------------------------------
 // Holder files.
 
-interface HolderEntry extends LockHolder {
+interface HolderEntry extends Omit<LockHolder, "mode"> {
   file: string;
+  mode: AcquireMode;
 }
 
-const HOLDER_RE = /^([xs])~([0-9]+)~([0-9]+)~([0-9]+)~([0-9a-f]+)$/;
+const HOLDER_RE = /^([xsit])~([0-9]+)~([0-9]+)~([0-9]+)~([0-9a-f]+)$/;
 
-function holderFileName(mode: LockMode, since: number): string {
-  return [mode === "exclusive" ? "x" : "s", process.pid, selfStartTime(), since, (++state.sequence).toString(16)].join("~");
+function holderFileName(mode: AcquireMode, since: number): string {
+  return [MODE_LETTER[mode], process.pid, selfStartTime(), since, (++state.sequence).toString(16)].join("~");
 }
 
 function parseHolderName(file: string): HolderEntry | undefined {
   const m = HOLDER_RE.exec(file);
   if (!m) return undefined; // `.guard`, or a nested lock folder (a namespace named like a group lock)
-  return { file, mode: m[1] === "x" ? "exclusive" : "shared", pid: Number(m[2]), pstart: Number(m[3]), since: Number(m[4]) };
+  return { file, mode: LETTER_MODE[m[1]!]!, pid: Number(m[2]), pstart: Number(m[3]), since: Number(m[4]) };
 }
 
 /**
@@ -269,8 +289,10 @@ function scanHolders(dir: string, prune: boolean, seen = false): HolderEntry[] {
   return live;
 }
 
+/** A holder as errors and the API show it: an intent is a kind of shared hold, `total` exclusive. */
 function withUpid(dir: string, h: HolderEntry): LockHolder {
-  const holder: LockHolder = { pid: h.pid, pstart: h.pstart, since: h.since, mode: h.mode };
+  const mode = h.mode === "intent" ? "shared" : h.mode === "total" ? "exclusive" : h.mode;
+  const holder: LockHolder = { pid: h.pid, pstart: h.pstart, since: h.since, mode };
   const upid = readHolderUpid(path.join(dir, h.file));
   if (upid) holder.upid = upid;
   return holder;
@@ -296,8 +318,9 @@ function readHolderUpid(file: string): string | undefined {
   return upid && upid !== NO_TASK ? upid : undefined;
 }
 
-function blockers(holders: HolderEntry[], mode: LockMode): HolderEntry[] {
-  return mode === "exclusive" ? holders : holders.filter((h) => h.mode === "exclusive");
+function blockers(holders: HolderEntry[], mode: AcquireMode): HolderEntry[] {
+  const conflicts = CONFLICTS[mode];
+  return holders.filter((h) => conflicts.has(h.mode));
 }
 
 /** Creates a holder: a symlink to the owner task's UPID, if any (fails with EEXIST like O_EXCL). */
@@ -314,7 +337,7 @@ type Outcome = { guard: LockGuard } | { blocking: LockHolder[] } | { busy: unkno
  * docs/locking.md). A free lock is taken by the fast path; anything else (a holder, a busy
  * guard, leftovers to prune) by the guarded slow path.
  */
-function tryAcquire(dir: string, mode: LockMode): Outcome {
+function tryAcquire(dir: string, mode: AcquireMode): Outcome {
   return tryFastPath(dir, mode) ?? tryGuarded(dir, mode);
 }
 
@@ -327,7 +350,7 @@ function tryAcquire(dir: string, mode: LockMode): Outcome {
  * holder file (or our guard-less directory with it); when it fails, the lock is held, guarded
  * or has leftovers, and the slow path decides. Undefined means "use the slow path".
  */
-function tryFastPath(dir: string, mode: LockMode): Outcome | undefined {
+function tryFastPath(dir: string, mode: AcquireMode): Outcome | undefined {
   const since = Date.now();
   const holderName = holderFileName(mode, since);
   // `.new~...` can never be a lock name (escaped lock names never start with a dot) nor a
@@ -358,7 +381,7 @@ function tryFastPath(dir: string, mode: LockMode): Outcome | undefined {
   return { guard: new HeldLock(dir, mode, path.join(dir, holderName)) };
 }
 
-function tryGuarded(dir: string, mode: LockMode): Outcome {
+function tryGuarded(dir: string, mode: AcquireMode): Outcome {
   const entered = Date.now();
   const guard = takeGuardMutex(dir);
   if ("busy" in guard) return guard;
@@ -443,14 +466,14 @@ function breakStaleGuard(guardDir: string): boolean {
 
 class HeldLock implements LockGuard {
   readonly path: string;
-  readonly mode: LockMode;
+  readonly mode: AcquireMode;
   readonly file: string;
   // Made on first use: a move takes thousands of snapshot locks and asks none for its signal.
   private controller: AbortController | undefined;
   private lostReason: CofferError | undefined;
   private released = false;
 
-  constructor(dir: string, mode: LockMode, file: string) {
+  constructor(dir: string, mode: AcquireMode, file: string) {
     this.path = dir;
     this.mode = mode;
     this.file = file;

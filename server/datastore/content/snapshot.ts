@@ -14,6 +14,7 @@ import {
   groupRel,
   inSnapshot,
   MANIFEST_BLOB_NAME,
+  NOTES_FILE,
   PROTECTED_MARKER,
   snapshotDisplay,
   snapshotRel,
@@ -47,9 +48,19 @@ export interface SnapshotDir {
  * renames thousands of them and need not format each time back). Other entries are ignored.
  */
 export async function listSnapshotDirs(store: Store, ns: BackupNamespace, g: GroupRef): Promise<SnapshotDir[]> {
+  return (await listGroupDir(store, ns, g)).snapshots;
+}
+
+/**
+ * One listing of a group directory: its snapshot directories (as listSnapshotDirs) and whether
+ * it has a notes file, which a move would otherwise look for with a call of its own per group.
+ */
+export async function listGroupDir(store: Store, ns: BackupNamespace, g: GroupRef): Promise<{ snapshots: SnapshotDir[]; hasNotes: boolean }> {
   const entries = await store.backend.list(groupRel(ns, g));
   const dirs: SnapshotDir[] = [];
+  let hasNotes = false;
   for (const e of entries) {
+    if (e.name === NOTES_FILE) hasNotes = !e.isDirectory;
     if (!e.isDirectory || !BACKUP_TIME_REGEX.test(e.name)) continue;
     try {
       dirs.push({ time: parseBackupTime(e.name), name: e.name });
@@ -57,7 +68,7 @@ export async function listSnapshotDirs(store: Store, ns: BackupNamespace, g: Gro
       // A name shaped like a time that is no real date (month 13) is not a snapshot.
     }
   }
-  return dirs.sort((a, b) => a.time - b.time);
+  return { snapshots: dirs.sort((a, b) => a.time - b.time), hasNotes };
 }
 
 /** Backup times of the snapshot directories of a group, ascending. Other entries are ignored. */

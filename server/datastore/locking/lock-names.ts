@@ -139,18 +139,6 @@ export function snapshotLockPath(store: string, ns: BackupNamespace, snap: Snaps
   return path.join(paths.locks(store), lockRelativePath(ns, snapshotRel(snap)));
 }
 
-/**
- * Coffer's own lock over all snapshots of a group (locks.ts, docs/locking.md "One lock for a
- * group's snapshots"): `<locks>/<store>/.group-snapshots/<ns folder>/<escaped type/id>`. No
- * PBS lock and no namespace folder starts with a dot, so the tree collides with nothing.
- */
-export function groupSnapshotsLockPath(store: string, ns: BackupNamespace, group: GroupRef): string {
-  return path.join(paths.locks(store), GROUP_SNAPSHOTS_DIR, lockRelativePath(ns, `${group.type}/${group.id}`));
-}
-
-/** The folder under a store's lock directory that holds the group-snapshots locks. */
-export const GROUP_SNAPSHOTS_DIR = ".group-snapshots";
-
 export function manifestLockPath(store: string, ns: BackupNamespace, snap: SnapshotRef): string {
   return path.join(paths.locks(store), lockRelativePath(ns, `${snapshotRel(snap)}/${MANIFEST_LOCK_NAME}`));
 }

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { paths } from "../../config/paths";
 import { CofferError, LockConflictError } from "../model/errors";
-import { groupLockPath, groupSnapshotsLockPath, manifestLockPath, snapshotLockPath } from "./lock-names";
+import { groupLockPath, manifestLockPath, snapshotLockPath } from "./lock-names";
 import {
   HEARTBEAT_MS,
   HOLDER_STALE_MS,
@@ -16,7 +16,7 @@ import {
   setLockOwnerTask,
   type LockGuard,
 } from "../../platform/file-lock";
-import { lockGc, lockGroup, lockGroupSnapshots, lockManifest, lockSnapshot } from "./locks";
+import { lockGc, lockGroup, lockGroupWithSnapshots, lockManifest, lockSnapshot } from "./locks";
 import { BackupNamespace } from "../model/names";
 import { parseProcStat, processStartTime, selfStartTime } from "../../platform/process";
 import { killChildren, sleep, startChild, useTempHome } from "../test-support/lock-env";
@@ -314,10 +314,10 @@ describe("datastore locks", () => {
     );
   });
 
-  it("a group's snapshots lock excludes every snapshot lock of that group, in both orders, and of no other group", async () => {
+  it("a group lock with its snapshots excludes every snapshot lock of that group, in both orders, and of no other group", async () => {
     const other = { ...snap, time: snap.time + 60 };
-    const all = await lockGroupSnapshots("store1", ns, snap);
-    const a = JSON.stringify(groupSnapshotsLockPath("store1", ns, snap));
+    const all = await lockGroupWithSnapshots("store1", ns, snap);
+    const a = JSON.stringify(groupLockPath("store1", ns, snap));
     for (const [s, mode] of [[snap, "shared"], [other, "exclusive"]] as const) {
       const err = await conflictOf(lockSnapshot("store1", ns, s, mode));
       expect(err.message).toMatch(new RegExp(`^unable to acquire (shared )?snapshot lock ${escapeRe(JSON.stringify(snapshotLockPath("store1", ns, s)))}: Unable to acquire lock ${escapeRe(a)} - held by pid ${process.pid}`));
@@ -328,16 +328,45 @@ describe("datastore locks", () => {
     await all.releaseAndRemove();
 
     const verify = await lockSnapshot("store1", ns, snap, "shared");
-    const err = await conflictOf(lockGroupSnapshots("store1", ns, other));
+    const err = await conflictOf(lockGroupWithSnapshots("store1", ns, other));
     expect(err.message).toBe(`unable to acquire snapshot lock for every snapshot of group 'vm/100' in namespace 'a/b': Unable to acquire lock ${a} - held (shared) by pid ${process.pid} for 0 s`);
     await verify.release();
     // Released: the intention is gone with the last snapshot lock, and the group lock is free.
-    expect(existsSync(groupSnapshotsLockPath("store1", ns, snap))).toBe(false);
-    guards.push(await lockGroupSnapshots("store1", ns, snap));
+    expect(existsSync(groupLockPath("store1", ns, snap))).toBe(false);
+    guards.push(await lockGroupWithSnapshots("store1", ns, snap));
+  });
+
+  it("a snapshot lock's intention and the plain group lock (a backup, a prune) do not exclude each other", async () => {
+    const a = JSON.stringify(groupLockPath("store1", ns, snap));
+    const backup = await lockGroup("store1", ns, snap);
+    // The backup's own new snapshot, and a verify of an older one, while it holds the group.
+    const created = await lockSnapshot("store1", ns, snap, "exclusive");
+    const verify = await lockSnapshot("store1", ns, { ...snap, time: snap.time - 60 }, "shared");
+    // A second backup or prune still finds the group taken, and names only the group's holder.
+    expect((await conflictOf(lockGroup("store1", ns, snap))).message).toBe(
+      `unable to acquire backup group lock ${a}: Unable to acquire lock ${a} - held by pid ${process.pid} for 0 s`,
+    );
+    // A move finds it taken too, with the group lock's text, as the group's holder blocks it;
+    // every holder is named (in the order the directory lists them).
+    const moveErr = (await conflictOf(lockGroupWithSnapshots("store1", ns, snap))).message;
+    expect(moveErr).toMatch(new RegExp(`^unable to acquire backup group lock ${escapeRe(a)}: Unable to acquire lock ${escapeRe(a)} - held`));
+    expect(moveErr.slice(moveErr.indexOf(" - held") + 3).split(", ").sort()).toEqual(
+      [`held by pid ${process.pid} for 0 s`, `held (shared) by pid ${process.pid} for 0 s`, `held (shared) by pid ${process.pid} for 0 s`].sort(),
+    );
+    await backup.release();
+    await created.release();
+    // With the backup gone, the verify's intention alone still keeps a move out.
+    expect((await conflictOf(lockGroupWithSnapshots("store1", ns, snap))).message).toMatch(/^unable to acquire snapshot lock for every snapshot of group 'vm\/100'/);
+    await verify.release();
+    guards.push(await lockGroupWithSnapshots("store1", ns, snap));
+    // And a move's hold keeps out a backup as the plain group lock does.
+    expect((await conflictOf(lockGroup("store1", ns, snap))).message).toBe(
+      `unable to acquire backup group lock ${a}: Unable to acquire lock ${a} - held by pid ${process.pid} for 0 s`,
+    );
   });
 
   it("a snapshot lock fails while another process holds every snapshot of its group", async () => {
-    const child = startChild("hold-lock.ts", [groupSnapshotsLockPath("store1", ns, snap), "exclusive", "UPID:node:0000:move"]);
+    const child = startChild("hold-lock.ts", [groupLockPath("store1", ns, snap), "total", "UPID:node:0000:move"]);
     await child.waitFor("locked");
     const err = await conflictOf(lockSnapshot("store1", ns, snap, "shared"));
     expect(err.message).toMatch(new RegExp(`held by task UPID:node:0000:move \\(pid ${child.pid}\\) for [0-9] s$`));

@@ -8,7 +8,7 @@ import { paths } from "../../config/paths";
 import { acquireLock, type LockGuard, type LockMode } from "../../platform/file-lock";
 import { LockConflictError, withContext } from "../model/errors";
 import { type BackupNamespace, type GroupRef, groupPath, type SnapshotRef } from "../model/names";
-import { groupLockPath, groupSnapshotsLockPath, manifestLockPath, snapshotLockPath } from "./lock-names";
+import { groupLockPath, manifestLockPath, snapshotLockPath } from "./lock-names";
 
 export type { LockGuard, LockMode } from "../../platform/file-lock";
 
@@ -20,15 +20,16 @@ export function lockGroup(store: string, ns: BackupNamespace, group: GroupRef): 
 
 /**
  * Snapshot lock, exclusive (destroy, protection, a new snapshot) or shared (read, verify); no
- * waiting. It first takes its group's snapshots lock shared (an intention lock: many snapshots
- * of a group can be locked at once, each in its own mode), so it fails while a move holds all
- * of the group's snapshots through `lockGroupSnapshots`. The guard releases both.
+ * waiting. It first takes an intention on its group's lock (many snapshots of a group can be
+ * locked at once, each in its own mode, and the group lock's plain exclusive holders, a backup
+ * or a prune, do not mind), so it fails while a move holds the group with all its snapshots
+ * through `lockGroupWithSnapshots`. The guard releases both.
  */
 export async function lockSnapshot(store: string, ns: BackupNamespace, snap: SnapshotRef, mode: LockMode): Promise<LockGuard> {
   const p = snapshotLockPath(store, ns, snap);
   const what = mode === "shared" ? "shared snapshot lock" : "snapshot lock";
   const context = `unable to acquire ${what} ${JSON.stringify(p)}`;
-  const intent = await withLockContext(context, acquireLock(groupSnapshotsLockPath(store, ns, snap), { mode: "shared" }), "snapshot");
+  const intent = await withLockContext(context, acquireLock(groupLockPath(store, ns, snap), { mode: "intent" }), "snapshot");
   try {
     return nestedGuard(intent, await withLockContext(context, acquireLock(p, { mode }), "snapshot"));
   } catch (err) {
@@ -38,15 +39,23 @@ export async function lockSnapshot(store: string, ns: BackupNamespace, snap: Sna
 }
 
 /**
- * Every snapshot of a group, exclusively, in one lock (a move holds it across its renames); no
- * waiting. Conflicts with any snapshot lock of the group that is held (through its intention
- * lock), and every snapshot lock taken while it is held fails. docs/locking.md says why.
+ * The group lock and every snapshot of the group, exclusively, in one lock (a move holds it
+ * across its renames); no waiting. Conflicts with the group lock's holders (PBS's texts) and
+ * with any snapshot lock of the group that is held (through its intention), and every snapshot
+ * lock taken while it is held fails. docs/locking.md says why.
  */
-export function lockGroupSnapshots(store: string, ns: BackupNamespace, group: GroupRef): Promise<LockGuard> {
-  const p = groupSnapshotsLockPath(store, ns, group);
-  const where = ns.isRoot ? "" : ` in namespace '${ns}'`;
-  const context = `unable to acquire snapshot lock for every snapshot of group '${groupPath(group)}'${where}`;
-  return withLockContext(context, acquireLock(p, { mode: "exclusive" }), "snapshot");
+export async function lockGroupWithSnapshots(store: string, ns: BackupNamespace, group: GroupRef): Promise<LockGuard> {
+  const p = groupLockPath(store, ns, group);
+  try {
+    return await acquireLock(p, { mode: "total" });
+  } catch (err) {
+    // Group locks are only ever exclusive; shared holders are snapshot locks' intentions.
+    if (err instanceof LockConflictError && err.holders.length > 0 && err.holders.every((h) => h.mode === "shared")) {
+      const where = ns.isRoot ? "" : ` in namespace '${ns}'`;
+      return withLockContext(`unable to acquire snapshot lock for every snapshot of group '${groupPath(group)}'${where}`, Promise.reject(err), "snapshot");
+    }
+    return withLockContext(`unable to acquire backup group lock ${JSON.stringify(p)}`, Promise.reject(err), "backup group");
+  }
 }
 
 /**

@@ -28,18 +28,23 @@ export async function checkMoveNamespace(ds: ReadHandle, sourceNs: BackupNamespa
   return checkMoveNamespaceIn(readStoreOf(ds), sourceNs, targetNs);
 }
 
+/**
+ * PBS's checks before a group moves, in PBS's order. `known.sourceExists`: the caller has just
+ * seen proof that the source group exists (its owner file), so it is not looked for again.
+ */
 export async function checkMoveGroupIn(
   store: Store,
   sourceNs: BackupNamespace,
   targetNs: BackupNamespace,
   group: GroupRef,
   mergeGroup: boolean,
+  known: { sourceExists?: boolean } = {},
 ): Promise<void> {
   if (sourceNs.equals(targetNs)) throw new CofferError("BAD_REQUEST", "source and target namespace must be different");
   if (!(await namespaceExists(store, targetNs))) {
     throw new CofferError("NOT_FOUND", `target namespace '${targetNs}' does not exist`);
   }
-  if (!(await groupExists(store, sourceNs, group))) {
+  if (!known.sourceExists && !(await groupExists(store, sourceNs, group))) {
     throw new CofferError("NOT_FOUND", `group '${groupPath(group)}' does not exist in namespace '${sourceNs}'`);
   }
   if (!mergeGroup && (await groupExists(store, targetNs, group))) {

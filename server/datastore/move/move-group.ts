@@ -1,8 +1,8 @@
 /**
- * Moving one group (reference 4.3-4.6). Locks are taken source group first, then every snapshot
- * of it in one exclusive lock (locks.ts `lockGroupSnapshots`), then the target group, so two
- * mirror moves fail fast instead of deadlocking and a busy snapshot fails the move before the
- * target group is made. Snapshots move oldest first in journal batches of up to 512; every
+ * Moving one group (reference 4.3-4.6). Locks are taken source group first, with every snapshot
+ * of it in the same exclusive lock (locks.ts `lockGroupWithSnapshots`), then the target group,
+ * so two mirror moves fail fast instead of deadlocking and a busy snapshot fails the move before
+ * the target group is made. Snapshots move oldest first in journal batches of up to 512; every
  * failure is classified Soft (a lock conflict: the group can be retried later) or Hard
  * (anything else), as types, so that the namespace move can defer Soft failures and give up on
  * Hard ones.
@@ -14,10 +14,10 @@ import { CofferError, errorMessage, findCause, LockConflictError } from "../mode
 import { createLockedGroup, isRemovalLeftover, readGroupNotes, readOwner, readOwnerIfPresent, removeGroupDir } from "../content/group";
 import { groupRel, NOTES_FILE } from "../storage/layout";
 import { type LockGuard } from "../../platform/file-lock";
-import { lockGroup, lockGroupSnapshots } from "../locking/locks";
+import { lockGroupWithSnapshots } from "../locking/locks";
 import type { EngineLog } from "../model/log";
 import { type BackupNamespace, formatBackupTime, type GroupRef, groupPath, type SnapshotRef } from "../model/names";
-import { listSnapshotDirs, listSnapshotTimes, type SnapshotDir } from "../content/snapshot";
+import { listGroupDir, listSnapshotTimes, type SnapshotDir } from "../content/snapshot";
 import type { Store } from "../storage/store";
 
 /** Snapshots per journal write (one write per group for most groups; fewer ghost entries on a failure). */
@@ -111,12 +111,16 @@ export async function lockAndMoveGroup(
   const { store, log } = ctx;
   const ref: GroupRef = { type: group.type, id: group.id };
   const targetNs = await hard(Promise.resolve().then(() => group.ns.mapPrefix(sourceRoot, targetRoot)));
-  const sourceGuard = await soft(lockGroup(store.name, group.ns, ref));
+  // Every snapshot exclusively, across all the renames, in the source group's own lock: a
+  // verify, reader or destroy of one of them holds its intention there, so this fails (Soft)
+  // while any snapshot is in use, before the target group is made.
+  const sourceGuard = await soft(lockGroupWithSnapshots(store.name, group.ns, ref));
   let targetGuard: LockGuard | undefined;
-  let snapshotsGuard: LockGuard | undefined;
   try {
-    await hard(checkMoveGroupIn(store, group.ns, targetNs, ref, ctx.mergeGroups));
+    // The owner first: a group with an owner file exists, so the re-check under the lock need
+    // not look for the group directory again (one call per group; same checks, same errors).
     let sourceOwner = await hard(readOwnerIfPresent(store, group.ns, ref));
+    await hard(checkMoveGroupIn(store, group.ns, targetNs, ref, ctx.mergeGroups, { sourceExists: sourceOwner !== undefined }));
     if (sourceOwner === undefined) {
       if (await hard(isRemovalLeftover(store, group.ns, ref))) {
         // An earlier move was killed while removing this emptied source group: finish that.
@@ -127,10 +131,6 @@ export async function lockAndMoveGroup(
       // Snapshots but no owner: readOwner's error says what is wrong.
       sourceOwner = await hard(readOwner(store, group.ns, ref));
     }
-    // Every snapshot exclusively, across all the renames: a verify, reader or destroy of one of
-    // them holds its intention lock, so this fails (Soft) while any snapshot is in use, before
-    // the target group is made.
-    snapshotsGuard = await soft(lockGroupSnapshots(store.name, group.ns, ref));
     // createLockedGroup removes a directory it just made when the target lock fails.
     const target = await soft(createLockedGroup(store, targetNs, ref, sourceOwner));
     targetGuard = target.guard;
@@ -146,19 +146,17 @@ export async function lockAndMoveGroup(
     log.info(`${merge ? "merging" : "moving"} group '${groupPath(ref)}' from '${group.ns}' to '${targetNs}'`);
     if (merge) await hard(checkMergeInvariants(store, group.ns, targetNs, ref, sourceOwner, target.owner, log));
 
-    const locks = [sourceGuard, targetGuard, snapshotsGuard];
-    const snapshots = await hard(listSnapshotDirs(store, group.ns, ref));
+    const locks = [sourceGuard, targetGuard];
+    const { snapshots, hasNotes } = await hard(listGroupDir(store, group.ns, ref));
     for (let i = 0; i < snapshots.length; i += JOURNAL_BATCH) {
       ctx.signal?.throwIfAborted();
       await moveBatch(ctx, group.ns, targetNs, ref, snapshots.slice(i, i + JOURNAL_BATCH), locks);
     }
     throwIfLockLost(locks);
-    const notesLeft = await hard(moveNotes(store, group.ns, targetNs, ref, log));
+    const notesLeft = hasNotes && (await hard(moveNotes(store, group.ns, targetNs, ref, log)));
     // The source is empty now: remove it with the lock we hold (PBS destroy consumes the guard).
     await hard(removeGroupDir(store, group.ns, ref, sourceGuard, { notes: notesLeft }));
   } finally {
-    // The snapshots are gone from the source: nothing is left for their lock to guard.
-    await snapshotsGuard?.releaseAndRemove();
     await sourceGuard.release();
     await targetGuard?.release();
   }
@@ -264,17 +262,17 @@ export async function findTimeConflict(
 }
 
 /**
- * Group notes (4.5): moved when only the source has them; the target's win otherwise. Returns
- * whether the source still has a notes file (for removeGroupDir).
+ * Group notes (4.5), for a source group whose listing showed a notes file: moved when only the
+ * source has them; the target's win otherwise. Returns whether the source still has a notes
+ * file (for removeGroupDir). Nobody can add or remove notes meanwhile: that takes the group
+ * lock, which the move holds.
  */
 async function moveNotes(store: Store, sourceNs: BackupNamespace, targetNs: BackupNamespace, g: GroupRef, log: EngineLog): Promise<boolean> {
   const src = `${groupRel(sourceNs, g)}/${NOTES_FILE}`;
   const dst = `${groupRel(targetNs, g)}/${NOTES_FILE}`;
   let sourceNotes: string | undefined;
   try {
-    // Most groups have no notes: a stat says so without the cost of a failed read's exception.
-    // Nobody can add notes meanwhile: that takes the group lock, which this move holds.
-    sourceNotes = (await store.backend.exists(src)) ? await readGroupNotes(store, sourceNs, g) : undefined;
+    sourceNotes = await readGroupNotes(store, sourceNs, g);
   } catch (err) {
     throw new CofferError("INTERNAL", `reading source group notes ${JSON.stringify(store.backend.absolute(src))} failed: ${errorMessage(err)}`);
   }

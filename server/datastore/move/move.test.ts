@@ -168,7 +168,7 @@ describe("move-group", () => {
         midBatch: async ({ lockSignal }) => {
           batches++;
           // Another process judged the holder stale and took it away (as after a long freeze).
-          for (const f of readdirSync(lockDir).filter((n) => n.startsWith("x~"))) unlinkSync(path.join(lockDir, f));
+          for (const f of readdirSync(lockDir).filter((n) => n.startsWith("t~"))) unlinkSync(path.join(lockDir, f));
           await new Promise((resolve) => lockSignal.addEventListener("abort", resolve, { once: true }));
         },
       });
@@ -219,7 +219,7 @@ describe("move-group", () => {
         },
       });
       expect(attempts).toHaveLength(2);
-      for (const a of attempts) expect(a).toMatch(/^unable to acquire (shared )?snapshot lock .*Unable to acquire lock ".*\/\.group-snapshots\/a\/vm-100" - held by pid/);
+      for (const a of attempts) expect(a).toMatch(/^unable to acquire (shared )?snapshot lock .*Unable to acquire lock ".*\/locks\/[^/]+\/a\/vm-100" - held by pid/);
       expect(await times(ds, "b")).toEqual([T0, T0 + 1, T0 + 2]);
       // Nothing is left locked once the move is done.
       for (const time of [T0, T0 + 1]) await (await lockSnapshot(t.name, ns("b"), { ...vm100, time }, "exclusive")).release();
@@ -432,8 +432,8 @@ describe("move-namespace", () => {
     });
   });
 
-  /** A namespace move of six groups with a GC drain started in its first group; what the drain saw. */
-  async function drainDuringMove(journalHoldMs: number) {
+  /** A namespace move of six groups with a GC drain started in group `startIn`; what the drain saw. */
+  async function drainDuringMove(journalHoldMs: number, startIn = 1, clockPast?: number) {
     return withWrite(t.name, async (ds) => {
       await mkns(ds, "src", "dst");
       for (let id = 1; id <= 6; id++) await writeSnapshot(ds, "src", `vm/${id}`, T0);
@@ -445,8 +445,8 @@ describe("move-namespace", () => {
         journalHoldMs,
         midBatch: async () => {
           batches.push(batches.length + 1);
-          if (drain) return;
-          // GC's drain, in the middle of the first group: it must wait for the group's renames.
+          if (drain || batches.length < startIn) return;
+          // GC's drain, in the middle of a group: it must wait for the group's renames.
           drain = drainMoveJournal(t.name, async (entry) => {
             expect(existsSync(entry)).toBe(true); // journalled and renamed before the drain
             drainedEntries.push(entry);
@@ -455,6 +455,10 @@ describe("move-namespace", () => {
             return n;
           });
           await waitUntil(() => hasLockWaiters(path.resolve(journalLock(t.name))), 20_000, "the drain waiting", 5);
+          // The move's last look for waiters was before this group's renames; let the clock pass
+          // the interval between two looks, which is what the next append is judged by.
+          const checked = Date.now();
+          if (clockPast !== undefined) await waitUntil(() => Date.now() > checked + clockPast, 20_000, "the clock to move on", 1);
         },
       });
       const drained = await drain;
@@ -473,6 +477,14 @@ describe("move-namespace", () => {
     expect(r.drainedEntries).toEqual([`${path.join(t.path, "ns/dst/ns/src/vm/1")}/2023-11-14T22:13:20Z/`]);
     // The other five groups were journalled after the drain.
     expect(r.left).toHaveLength(5);
+  });
+
+  it("looks for waiters again between appends once its quantum is used up, not only once", async () => {
+    // A 1 ms quantum: the second group's append looks and finds nobody; the drain then starts
+    // and waits through the second group's renames, and the third group's append must look again.
+    const r = await drainDuringMove(1, 2, 1);
+    expect(r.drainedAfterBatches).toBe(2);
+    expect(r.drained).toBe(2);
   });
 
   it("keeps the journal for its quantum before it lets a waiter in", async () => {

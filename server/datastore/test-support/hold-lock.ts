@@ -1,6 +1,6 @@
 /**
  * Child process for the lock tests:
- *   node --import tsx hold-lock.ts <lock-path> <shared|exclusive|named> [upid] [timeoutMs]
+ *   node --import tsx hold-lock.ts <lock-path> <shared|exclusive|intent|total|named> [upid] [timeoutMs]
  * (`named`: the waiting exclusive lock of config files and the move journal, lockNamed.)
  * Prints `locked` once held (or `error <message>` and exits 2), then obeys stdin lines:
  * `release` (prints `released` and exits), `signal?` (prints `signal ok` or `signal aborted`).
@@ -8,11 +8,12 @@
 import { createInterface } from "node:readline";
 
 import { errorMessage } from "../model/errors";
-import { acquireLock, lockNamed, setLockOwnerTask, type LockMode } from "../../platform/file-lock";
+import { acquireLock, type AcquireMode, lockNamed, setLockOwnerTask } from "../../platform/file-lock";
 
 const [lockPath, mode, upid, timeout] = process.argv.slice(2);
-if (!lockPath || (mode !== "shared" && mode !== "exclusive" && mode !== "named")) {
-  console.error("usage: hold-lock.ts <lock-path> <shared|exclusive|named> [upid] [timeoutMs]");
+const MODES = ["shared", "exclusive", "intent", "total", "named"];
+if (!lockPath || !MODES.includes(mode ?? "")) {
+  console.error(`usage: hold-lock.ts <lock-path> <${MODES.join("|")}> [upid] [timeoutMs]`);
   process.exit(64);
 }
 if (upid) setLockOwnerTask(upid);
@@ -21,7 +22,7 @@ try {
   const guard =
     mode === "named"
       ? await lockNamed(lockPath, Number(timeout ?? 0))
-      : await acquireLock(lockPath, { mode: mode as LockMode, timeoutMs: Number(timeout ?? 0) });
+      : await acquireLock(lockPath, { mode: mode as AcquireMode, timeoutMs: Number(timeout ?? 0) });
   console.log("locked");
   // Keeps the process alive (the heartbeat timer is unref'd) and takes commands.
   for await (const line of createInterface({ input: process.stdin })) {

@@ -69,7 +69,7 @@ export function missingChunks(base: string): string[] {
   return [...missing];
 }
 
-/** Lock directories that still have holder files (`<x|s>~pid~...`). */
+/** Lock directories that still have holder files (`<x|s|i|t>~pid~...`). */
 export function lockDirsWithHolders(locksDir: string): string[] {
   const out: string[] = [];
   if (!existsSync(locksDir)) return out;
@@ -77,7 +77,7 @@ export function lockDirsWithHolders(locksDir: string): string[] {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (/^[xs]~/.test(e.name)) out.push(p);
+      else if (/^[xsit]~/.test(e.name)) out.push(p);
     }
   };
   walk(locksDir);
