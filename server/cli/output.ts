@@ -52,3 +52,29 @@ export function humanBytes(n: number): string {
   }
   return u === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)} ${units[u]}`;
 }
+
+/**
+ * Gathers printed lines and writes them in one go on `flush` (or when 64 KiB have gathered): a
+ * write to a pipe wakes its reader, so a followed log printed line by line would cost a wake-up
+ * per line on the machine the task runs on.
+ */
+export class LineBatcher {
+  private parts: string[] = [];
+  private size = 0;
+
+  constructor(private readonly write: (text: string) => void) {}
+
+  add(text: string): void {
+    this.parts.push(text);
+    this.size += text.length;
+    if (this.size >= 64 * 1024) this.flush();
+  }
+
+  flush(): void {
+    if (this.parts.length === 0) return;
+    const text = this.parts.join("");
+    this.parts = [];
+    this.size = 0;
+    this.write(text);
+  }
+}

@@ -9,7 +9,7 @@ import { followTaskLog } from "../tasks/core/follow";
 import { startTask, stopTask } from "../tasks/core/runner";
 import { parseLogLine } from "../tasks/core/task-log";
 import { taskStatus } from "../tasks/core/task-status";
-import { printError, printJson, type OutputFormat } from "./output";
+import { LineBatcher, printError, printJson, type OutputFormat } from "./output";
 
 export interface RunTaskCommandOptions {
   /** Ctrl-C asks the task to abort (and keeps following to its end). */
@@ -62,12 +62,15 @@ export async function followTaskCommand(upid: string, format: OutputFormat, opts
   process.on("SIGINT", onInterrupt);
   let ended: boolean;
   try {
+    // The lines of one read go out in one write: a move logs two lines per group, and a write
+    // per line to a pipe wakes its reader per line, on the cores the task runs on.
+    const out = new LineBatcher((text) => process.stdout.write(text));
     ({ ended } = await followTaskLog(
       upid,
       (line) => {
-        if (format === "text") process.stdout.write(`${stripLogTime(line.t)}\n`);
+        if (format === "text") out.add(`${stripLogTime(line.t)}\n`);
       },
-      { signal: following.signal },
+      { signal: following.signal, onCaughtUp: () => out.flush() },
     ));
   } finally {
     process.off("SIGINT", onInterrupt);

@@ -13,7 +13,7 @@ import { parseUpid } from "../../tasks/core/upid";
 import { runWorker } from "../../tasks/core/worker";
 import type { Command } from "../command";
 import { req, str } from "../command";
-import { printError, printJson, printTable } from "../output";
+import { LineBatcher, printError, printJson, printTable } from "../output";
 import { isSuccessStatus, runTaskCommand } from "../run-task";
 
 const UPID = { name: "upid", metavar: "<upid>", description: "the task's id, UPID:... as 'coffer task list' shows it" };
@@ -64,14 +64,15 @@ export const taskCommands: Command[] = [
       process.on("SIGINT", onInterrupt);
       const lines: TaskLogLine[] = [];
       let ended: boolean;
+      const out = new LineBatcher((text) => process.stdout.write(text));
       try {
         ({ ended } = await followTaskLog(
           upid,
           (line) => {
             if (format === "json") lines.push(line);
-            else process.stdout.write(`${line.t}\n`);
+            else out.add(`${line.t}\n`);
           },
-          { signal: following.signal },
+          { signal: following.signal, onCaughtUp: () => out.flush() },
         ));
       } finally {
         process.off("SIGINT", onInterrupt);

@@ -136,6 +136,22 @@ describe("following a task log", () => {
     await expect(followTaskLog(upid(true), () => {})).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
+  it("says when it has caught up: after each burst of lines, before it waits, and when it ends", async () => {
+    const u = upid(false);
+    const file = createLog(u, ["a", "b", "c"].map((m) => `${rfc3339Local()}: ${m}\n`).join(""));
+    const events: string[] = [];
+    const following = followTaskLog(u, (l) => events.push(rest(l)), {
+      pollMs: 3_600_000,
+      onCaughtUp: () => {
+        events.push("|");
+        // The next burst only once this one was taken in full: the test waits on nothing else.
+        if (events.filter((e) => e === "|").length === 1) appendFileSync(file, ["d", "TASK OK"].map((m) => `${rfc3339Local()}: ${m}\n`).join(""));
+      },
+    });
+    expect(await following).toEqual({ ended: true });
+    expect(events).toEqual(["a", "b", "c", "|", "d", "TASK OK", "|"]);
+  });
+
   it("lets a cancelled follower leave the task running", async () => {
     const { upid: u } = await startTask("debug-sleep", { seconds: 20 });
     track(u);

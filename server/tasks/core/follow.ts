@@ -22,6 +22,11 @@ export interface FollowOptions {
   start?: number;
   /** Poll period when no change event arrives. Default 250 ms. */
   pollMs?: number;
+  /**
+   * Called each time the lines written so far have all been yielded, before the follower waits
+   * for more (and once when it stops): a printer writes what it gathered in one go then.
+   */
+  onCaughtUp?: () => void;
 }
 
 /**
@@ -78,6 +83,7 @@ export async function* taskLogLines(upid: string, opts: FollowOptions = {}): Asy
       if (gone && !graceUsed) {
         // One more read after a short pause, as taskStatus does, before calling it ended.
         graceUsed = true;
+        opts.onCaughtUp?.();
         await new Promise((r) => setTimeout(r, FINAL_LINE_GRACE_MS));
         continue;
       }
@@ -87,11 +93,13 @@ export async function* taskLogLines(upid: string, opts: FollowOptions = {}): Asy
         if (partial !== "" && ++n >= start) yield { n, t: partial };
         return;
       }
+      opts.onCaughtUp?.();
       await wake.wait();
     }
   } finally {
     wake.close();
     await fh?.close();
+    opts.onCaughtUp?.();
   }
 }
 
