@@ -377,6 +377,27 @@ describe("datastore locks", () => {
     await lockSnapshot("store1", ns, snap, "exclusive").then((g) => guards.push(g));
   });
 
+  it("across processes: another's snapshot intention keeps a move out, another's backup does not keep a verify out", async () => {
+    const a = JSON.stringify(groupLockPath("store1", ns, snap));
+    const verify = startChild("hold-lock.ts", [groupLockPath("store1", ns, snap), "intent", "UPID:node:0000:verify"]);
+    await verify.waitFor("locked");
+    const err = await conflictOf(lockGroupWithSnapshots("store1", ns, snap));
+    expect(err.message).toMatch(
+      new RegExp(`^unable to acquire snapshot lock for every snapshot of group 'vm/100' in namespace 'a/b': Unable to acquire lock ${escapeRe(a)} - held \\(shared\\) by task UPID:node:0000:verify \\(pid ${verify.pid}\\)`),
+    );
+    verify.send("release");
+    await verify.waitFor("released");
+
+    const backup = startChild("hold-lock.ts", [groupLockPath("store1", ns, snap), "exclusive", "UPID:node:0000:backup"]);
+    await backup.waitFor("locked");
+    const reading = await lockSnapshot("store1", ns, snap, "shared");
+    expect((await conflictOf(lockGroupWithSnapshots("store1", ns, snap))).message).toMatch(/^unable to acquire backup group lock /);
+    await reading.release();
+    backup.send("release");
+    await backup.waitFor("released");
+    guards.push(await lockGroupWithSnapshots("store1", ns, snap));
+  });
+
   it("lets the manifest lock wait for a short holder", async () => {
     const first = await lockManifest("store1", ns, snap);
     expect(first.path).toBe(manifestLockPath("store1", ns, snap));
