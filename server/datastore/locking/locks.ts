@@ -52,9 +52,9 @@ export async function lockGroupWithSnapshots(store: string, ns: BackupNamespace,
     // Group locks are only ever exclusive; shared holders are snapshot locks' intentions.
     if (err instanceof LockConflictError && err.holders.length > 0 && err.holders.every((h) => h.mode === "shared")) {
       const where = ns.isRoot ? "" : ` in namespace '${ns}'`;
-      return withLockContext(`unable to acquire snapshot lock for every snapshot of group '${groupPath(group)}'${where}`, Promise.reject(err), "snapshot");
+      throw inLockContext(`unable to acquire snapshot lock for every snapshot of group '${groupPath(group)}'${where}`, err, "snapshot");
     }
-    return withLockContext(`unable to acquire backup group lock ${JSON.stringify(p)}`, Promise.reject(err), "backup group");
+    throw inLockContext(`unable to acquire backup group lock ${JSON.stringify(p)}`, err, "backup group");
   }
 }
 
@@ -110,10 +110,15 @@ async function withLockContext(context: string, pending: Promise<LockGuard>, loc
   try {
     return await pending;
   } catch (err) {
-    if (err instanceof LockConflictError && lockKind) {
-      throw new LockConflictError(`${context}: ${err.message}`, err.lockPath, err.holders, { cause: err, lockKind });
-    }
-    throw withContext(context, err);
+    throw inLockContext(context, err, lockKind);
   }
+}
+
+/** A failure to lock, with PBS's context text; a conflict stays a LockConflictError. */
+function inLockContext(context: string, err: unknown, lockKind?: string): Error {
+  if (err instanceof LockConflictError && lockKind) {
+    return new LockConflictError(`${context}: ${err.message}`, err.lockPath, err.holders, { cause: err, lockKind });
+  }
+  return withContext(context, err);
 }
 
