@@ -43,8 +43,9 @@ export type LockMode = "shared" | "exclusive";
  */
 export type AcquireMode = LockMode | "intent" | "total";
 
+/** The first letter of a holder's name (HOLDER_RE). */
 const MODE_LETTER: Record<AcquireMode, string> = { exclusive: "x", shared: "s", intent: "i", total: "t" };
-const LETTER_MODE: Record<string, AcquireMode> = { x: "exclusive", s: "shared", i: "intent", t: "total" };
+const LETTER_MODE = new Map(Object.entries(MODE_LETTER).map(([mode, letter]) => [letter, mode as AcquireMode]));
 
 /** Which holders block a taker in each mode. */
 const CONFLICTS: Record<AcquireMode, ReadonlySet<AcquireMode>> = {
@@ -231,7 +232,7 @@ function holderFileName(mode: AcquireMode, since: number): string {
 function parseHolderName(file: string): HolderEntry | undefined {
   const m = HOLDER_RE.exec(file);
   if (!m) return undefined; // `.guard`, or a nested lock folder (a namespace named like a group lock)
-  return { file, mode: LETTER_MODE[m[1]!]!, pid: Number(m[2]), pstart: Number(m[3]), since: Number(m[4]) };
+  return { file, mode: LETTER_MODE.get(m[1]!)!, pid: Number(m[2]), pstart: Number(m[3]), since: Number(m[4]) };
 }
 
 /**
