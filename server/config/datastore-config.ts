@@ -5,7 +5,7 @@
  * (temp file + rename), so a reader never sees a half-written file and needs no lock: only
  * writers take the config lock. See docs/architecture.md, "Reads never wait on writers".
  */
-import { promises as fs } from "node:fs";
+import { mkdirSync, promises as fs } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { paths } from "./paths";
@@ -71,16 +71,25 @@ type ConfigFile = z.infer<typeof configSchema>;
  * per read while unchanged; every API request opens a store). updateDatastoreConfigs hands
  * `fn` copies.
  */
-async function readConfigFile(): Promise<ConfigFile> {
+function readConfigFile(): ConfigFile {
   return readJsonFileCached(paths.datastoreConfig(), configSchema, "datastore config") ?? { datastores: [] };
 }
 
 export async function listDatastoreConfigs(): Promise<DatastoreConfig[]> {
-  return (await readConfigFile()).datastores;
+  return readConfigFile().datastores;
 }
 
 export async function getDatastoreConfig(name: string): Promise<DatastoreConfig> {
-  const found = (await readConfigFile()).datastores.find((d) => d.name === name);
+  return datastoreConfigNow(name);
+}
+
+/**
+ * getDatastoreConfig without an await: the config is read through a cache checked against the
+ * file's version, with synchronous calls. For a check that must happen in one step with what
+ * it guards (state/active-operations.ts admitOperation).
+ */
+export function datastoreConfigNow(name: string): DatastoreConfig {
+  const found = readConfigFile().datastores.find((d) => d.name === name);
   if (!found) throw new CofferError("NOT_FOUND", `no such datastore '${name}'`);
   return found;
 }
@@ -113,7 +122,7 @@ export async function updateDatastoreConfigs(
 ): Promise<DatastoreConfig[]> {
   await fs.mkdir(paths.etc(), { recursive: true, mode: 0o700 });
   return withConfigLock(async () => {
-    const current = (await readConfigFile()).datastores;
+    const current = readConfigFile().datastores;
     const next = await fn(current.map((d) => structuredClone(d)));
     const sorted = [...next].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const doc: ConfigFile = configSchema.parse({ datastores: sorted });
@@ -137,7 +146,7 @@ export function datastoreLockPath(name: string): string {
 /** Runs `fn` under the per-datastore lock (see datastoreLockPath). Not reentrant. */
 export async function withDatastoreLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const lockPath = datastoreLockPath(name);
-  await fs.mkdir(path.dirname(lockPath), { recursive: true });
+  mkdirSync(path.dirname(lockPath), { recursive: true }); // in run/: quicker than a trip through the file thread pool
   const guard = await lockNamed(lockPath);
   try {
     return await fn();

@@ -1,5 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getActiveOperations } from "./state/active-operations";
+import { readFile } from "node:fs/promises";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { paths } from "../config/paths";
+import { flushActiveOperations, getActiveOperations, SYNC_INTERVAL_MS } from "./state/active-operations";
 import { setMaintenanceMode } from "../config/datastore-config";
 import { BackupNamespace } from "./model/names";
 import { openDatastore, type LookupHandle, type ReadHandle, type WriteHandle } from "./open";
@@ -35,6 +37,24 @@ describe("openDatastore", () => {
     await w.close();
     await l.close();
     expect(await getActiveOperations(t.name)).toEqual({ read: 0, write: 0 });
+  });
+
+  it("writes the file only for the first and the last handle of a kind; the counts between follow on their own", async () => {
+    const file = paths.activeOperations(t.name);
+    const ownReads = async () => (JSON.parse(await readFile(file, "utf8")) as Array<{ pid: number; active_operations: { read: number } }>).find((e) => e.pid === process.pid)?.active_operations.read;
+    const first = await openDatastore(t.name, "read");
+    expect(await ownReads()).toBe(1); // the first of its kind is in the file before it is used
+    const more = [await openDatastore(t.name, "read"), await openDatastore(t.name, "read")];
+    expect(await ownReads()).toBe(1); // the file already showed one: no write before use
+    // ...and the exact count reaches the file within SYNC_INTERVAL_MS, with nobody waiting for it.
+    await vi.waitFor(async () => expect(await ownReads()).toBe(3), { timeout: 20 * SYNC_INTERVAL_MS, interval: SYNC_INTERVAL_MS / 4 });
+    await more[0]!.close(); // not the last: resolves without a write
+    expect(await ownReads()).toBe(3);
+    await flushActiveOperations(t.name);
+    expect(await ownReads()).toBe(2);
+    await more[1]!.close();
+    await first.close(); // the last: resolves once the file shows zero
+    expect(await ownReads()).toBe(0);
   });
 
   it("refuses an unknown datastore", async () => {

@@ -3,7 +3,7 @@
  * (PBS replace_file). Config files, lists under run/, and datastore content all use it.
  */
 import { randomBytes } from "node:crypto";
-import { promises as fs } from "node:fs";
+import { promises as fs, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const FILE_MODE = 0o644;
@@ -14,10 +14,7 @@ const FILE_MODE = 0o644;
  * The temporary file is removed again when anything fails.
  */
 export async function writeFileAtomic(file: string, data: Uint8Array | string, mode = FILE_MODE): Promise<void> {
-  // PBS replaces the extension: `index.json.blob` is written as `index.json.tmp_ab12cd`.
-  const ext = path.extname(file);
-  const stem = ext ? file.slice(0, -ext.length) : file;
-  const tmp = `${stem}.tmp_${randomBytes(3).toString("hex")}`;
+  const tmp = temporaryName(file);
   try {
     await fs.writeFile(tmp, data, { mode, flag: "wx" });
     await fs.rename(tmp, file);
@@ -25,4 +22,27 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string, m
     await fs.rm(tmp, { force: true });
     throw err;
   }
+}
+
+/**
+ * writeFileAtomic without leaving the event loop's thread: for the small lists under run/ that
+ * every opening of a store may change (state/active-operations.ts). Three quick system calls
+ * cost less than three trips through Node's file thread pool, which a busy server keeps queued.
+ */
+export function writeFileAtomicSync(file: string, data: Uint8Array | string, mode = FILE_MODE): void {
+  const tmp = temporaryName(file);
+  try {
+    writeFileSync(tmp, data, { mode, flag: "wx" });
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** PBS replaces the extension: `index.json.blob` is written as `index.json.tmp_ab12cd`. */
+function temporaryName(file: string): string {
+  const ext = path.extname(file);
+  const stem = ext ? file.slice(0, -ext.length) : file;
+  return `${stem}.tmp_${randomBytes(3).toString("hex")}`;
 }

@@ -2,18 +2,23 @@
  * A small JSON list of per-process entries under `run/` (active operations, backup writers):
  * read without a lock (the file is only ever replaced whole), changed under the exclusive lock
  * `<file>.lock` (10 s) and written atomically. `what` names the file in errors.
+ *
+ * The file is read and written with synchronous calls: it is a few hundred bytes on local
+ * state, and a busy console opens a store for most requests. Each trip through Node's file
+ * thread pool waited behind the listings' and compressions' work there, up to tens of
+ * milliseconds a trip (docs/benchmarks.md, the soak); the calls themselves take microseconds.
  */
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { z } from "zod";
 import { CofferError, isErrno, withContext } from "../model/errors";
-import { writeFileAtomic } from "../../platform/atomic-file";
+import { writeFileAtomicSync } from "../../platform/atomic-file";
 import { lockNamed } from "../../platform/file-lock";
 
-export async function readListFile<T>(file: string, schema: z.ZodType<T[]>, what: string): Promise<T[]> {
+export function readListFile<T>(file: string, schema: z.ZodType<T[]>, what: string): T[] {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = readFileSync(file, "utf8");
   } catch (err) {
     if (isErrno(err, "ENOENT")) return [];
     throw withContext(`unable to read ${what} ${JSON.stringify(file)}`, err);
@@ -32,18 +37,18 @@ export async function updateListFile<T>(
   what: string,
   change: (current: T[]) => T[],
 ): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true });
   const guard = await lockNamed(`${file}.lock`);
   try {
-    await replaceListFile(file, schema, what, change);
+    replaceListFile(file, schema, what, change);
   } finally {
     await guard.release();
   }
 }
 
 /** Replaces the list with `change(current)`; the caller holds `<file>.lock`. */
-export async function replaceListFile<T>(file: string, schema: z.ZodType<T[]>, what: string, change: (current: T[]) => T[]): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const next = change(await readListFile(file, schema, what));
-  await writeFileAtomic(file, JSON.stringify(next));
+export function replaceListFile<T>(file: string, schema: z.ZodType<T[]>, what: string, change: (current: T[]) => T[]): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const next = change(readListFile(file, schema, what));
+  writeFileAtomicSync(file, JSON.stringify(next));
 }

@@ -6,18 +6,30 @@
  * withDatastoreLock) and replaced atomically. Entries of processes that died (or whose pid now
  * belongs to another process) no longer count, at once.
  *
- * Changes of one process are applied in batches: every change that arrives while a batch holds
- * the lock waits for the next batch, which takes the lock once for all of them. Fifty requests
- * that open and close a store at the same moment then cost two or three lock round trips, not
- * a hundred in a row (the console under load, issue 12). Each change still reaches the file
- * before its caller goes on, and an admitted operation is checked and counted in the same hold.
+ * What the file must say about this process, for a drain to be right: at least one operation
+ * of a kind whenever one runs, and zero soon after the last one ends. The exact count between
+ * is for people to read. So this process counts its operations in memory and writes its entry
+ * with those counts:
+ * - An operation that starts while the file already shows one of its kind for this process
+ *   needs no write before it goes on: it is counted in memory first, then checks the
+ *   maintenance mode, and every later write includes it. Only the first operation of a kind
+ *   waits for its count to reach the file, checked and counted in the same hold of the lock.
+ * - An operation that ends while another of its kind still runs does not wait either. The last
+ *   one waits until the file shows zero.
+ * - Counts that changed without anyone waiting reach the file within SYNC_INTERVAL_MS, in one
+ *   write for all of them.
+ * A busy console then opens and closes a store for most requests without touching the file,
+ * where each request waited for two lock round trips (issue 12; docs/benchmarks.md, the soak).
+ * Changes that must wait are applied in batches: every one that arrives while a write is under
+ * way goes into the next, which takes the lock once for all of them.
  */
 import { z } from "zod";
 
 import { isProcessAlive, selfStartTime } from "../../platform/process";
+import { processGlobal } from "../../platform/process-global";
 import { readListFile, replaceListFile } from "../locking/process-list-file";
 import { paths } from "../../config/paths";
-import { type DatastoreConfig, getDatastoreConfig, withDatastoreLock } from "../../config/datastore-config";
+import { type DatastoreConfig, datastoreConfigNow, getDatastoreConfig, withDatastoreLock } from "../../config/datastore-config";
 import type { ActiveOperationCounts, Operation } from "../model/types";
 
 const count = z.number().int().nonnegative();
@@ -30,119 +42,209 @@ const fileSchema = z.array(entrySchema);
 type Entry = z.infer<typeof entrySchema>;
 const WHAT = "active operations file";
 
-interface Change {
-  op: Operation;
-  delta: 1 | -1;
-  /** Checks the config read under the lock; throwing refuses (and does not count) the change. */
+/** How long counts that nobody waits for may lag behind in the file. */
+export const SYNC_INTERVAL_MS = 100;
+
+interface Waiter {
+  /** An operation to count under the lock (a first one, or a lookup); none: waits for a write. */
+  op?: Operation;
+  /** Checks the config read under the lock; throwing refuses (and does not count) the operation. */
   admit?: (config: DatastoreConfig) => void;
   resolve: (config: DatastoreConfig | undefined) => void;
   reject: (err: unknown) => void;
 }
 
-interface Batcher {
-  pending: Change[];
+interface Counter {
+  store: string;
+  file: string;
+  /** This process's running operations on the store. */
+  live: ActiveOperationCounts;
+  /** This process's entry in the file as of the last write that completed. */
+  written: ActiveOperationCounts;
+  waiting: Waiter[];
   running: boolean;
+  lastWrite: number;
+  timer: NodeJS.Timeout | undefined;
 }
-/** One per datastore this process has counted on; a handful of stores, never per request. */
-const batchers = new Map<string, Batcher>();
 
-function enqueue(store: string, change: Omit<Change, "resolve" | "reject">): Promise<DatastoreConfig | undefined> {
-  let b = batchers.get(store);
-  if (!b) batchers.set(store, (b = { pending: [], running: false }));
-  const p = new Promise<DatastoreConfig | undefined>((resolve, reject) => b.pending.push({ ...change, resolve, reject }));
-  if (!b.running) void drain(store, b);
+/**
+ * One per active operations file this process has counted on (keyed by path, so a test that
+ * moves COFFER_HOME starts afresh), shared by every copy of this module (process-global.ts):
+ * two copies writing their own counts into one entry would undercount.
+ */
+const counters = processGlobal("active-operations", () => new Map<string, Counter>());
+
+function counterFor(store: string): Counter {
+  const file = paths.activeOperations(store);
+  let c = counters.get(file);
+  if (!c) {
+    const zero = () => ({ read: 0, write: 0 });
+    counters.set(file, (c = { store, file, live: zero(), written: zero(), waiting: [], running: false, lastWrite: 0, timer: undefined }));
+  }
+  return c;
+}
+
+/** Whether the file shows `op` running in this process (a write takes the counts and writes them in one go). */
+function shownRunning(c: Counter, op: "read" | "write"): boolean {
+  return c.written[op] > 0;
+}
+
+function differs(a: ActiveOperationCounts, b: ActiveOperationCounts): boolean {
+  return a.read !== b.read || a.write !== b.write;
+}
+
+function wait(c: Counter, waiter: Omit<Waiter, "resolve" | "reject">): Promise<DatastoreConfig | undefined> {
+  const p = new Promise<DatastoreConfig | undefined>((resolve, reject) => c.waiting.push({ ...waiter, resolve, reject }));
+  schedule(c);
   return p;
 }
 
-async function drain(store: string, b: Batcher): Promise<void> {
-  b.running = true;
+/** Starts a write now when someone waits for one, else within SYNC_INTERVAL_MS of the last. */
+function schedule(c: Counter): void {
+  if (c.running) return; // the loop looks again when its write is done
+  if (c.waiting.length > 0) {
+    void sync(c);
+    return;
+  }
+  if (!differs(c.live, c.written) || c.timer !== undefined) return;
+  const due = Math.max(0, c.lastWrite + SYNC_INTERVAL_MS - Date.now());
+  c.timer = setTimeout(() => {
+    c.timer = undefined;
+    if (!c.running) void sync(c);
+  }, due);
+  c.timer.unref();
+}
+
+async function sync(c: Counter): Promise<void> {
+  if (c.timer !== undefined) clearTimeout(c.timer);
+  c.timer = undefined;
+  c.running = true;
+  let failed = false;
   try {
-    while (b.pending.length > 0) {
-      const batch = b.pending.splice(0);
+    while (c.waiting.length > 0 || (!failed && differs(c.live, c.written) && Date.now() - c.lastWrite >= SYNC_INTERVAL_MS)) {
+      const batch = c.waiting.splice(0);
       try {
-        await applyBatch(store, batch);
+        await applyBatch(c, batch);
       } catch (err) {
-        for (const c of batch) c.reject(err);
+        failed = true;
+        for (const w of batch) w.reject(err);
       }
     }
   } finally {
-    b.running = false;
-    batchers.delete(store);
+    c.running = false;
+  }
+  // Counts nobody waited for and that did not reach the file: tried again later, not in a loop.
+  if (differs(c.live, c.written)) {
+    if (failed) c.lastWrite = Date.now();
+    schedule(c);
   }
 }
 
-async function applyBatch(store: string, batch: Change[]): Promise<void> {
-  await withDatastoreLock(store, async () => {
+async function applyBatch(c: Counter, batch: Waiter[]): Promise<void> {
+  await withDatastoreLock(c.store, async () => {
     let config: DatastoreConfig | undefined;
     let configError: unknown;
-    const accepted: Change[] = [];
-    const refused: [Change, unknown][] = [];
-    for (const c of batch) {
-      if (c.admit) {
+    const accepted: Waiter[] = [];
+    const refused: [Waiter, unknown][] = [];
+    for (const w of batch) {
+      if (w.admit) {
         if (config === undefined && configError === undefined) {
           // Read without the config lock (it is replaced whole), once for the whole batch.
-          config = await getDatastoreConfig(store).catch((err: unknown) => {
+          config = await getDatastoreConfig(c.store).catch((err: unknown) => {
             configError = err;
             return undefined;
           });
         }
         try {
           if (configError !== undefined) throw configError;
-          c.admit(config!);
+          w.admit(config!);
         } catch (err) {
-          refused.push([c, err]);
+          refused.push([w, err]);
           continue;
         }
       }
-      accepted.push(c);
+      accepted.push(w);
     }
-    if (accepted.length > 0) await replaceListFile(paths.activeOperations(store), fileSchema, WHAT, (current) => applyChanges(current, accepted));
-    for (const [c, err] of refused) c.reject(err);
-    for (const c of accepted) c.resolve(config);
+    const counted = accepted.filter((w) => w.op === "read" || w.op === "write");
+    for (const w of counted) c.live[w.op as "read" | "write"]++;
+    // Taken and written without an await between: no count can change in the meantime.
+    const counts = { ...c.live };
+    try {
+      replaceListFile(c.file, fileSchema, WHAT, (current) => withOwnEntry(current, counts));
+    } catch (err) {
+      for (const w of counted) c.live[w.op as "read" | "write"]--;
+      throw err;
+    }
+    c.written = counts;
+    c.lastWrite = Date.now();
+    for (const [w, err] of refused) w.reject(err);
+    for (const w of accepted) w.resolve(config);
   });
 }
 
-function applyChanges(current: Entry[], changes: Change[]): Entry[] {
+/** The live entries of the file, with this process's entry (made if missing) set to `counts`. */
+function withOwnEntry(current: Entry[], counts: ActiveOperationCounts): Entry[] {
   const entries = current.filter(isLive);
   const pstart = selfStartTime();
   let own = entries.find((e) => e.pid === process.pid && e.starttime === pstart);
   if (!own) {
-    // PBS starts a new entry at 1 whatever the delta (a quirk): Coffer starts at 0 and adds,
-    // so a stray decrement cannot leave a phantom operation behind for this process's life.
     own = { pid: process.pid, starttime: pstart, active_operations: { read: 0, write: 0 } };
     entries.push(own);
   }
-  // Increments first: a batch never holds the decrement of an operation it also admits, but a
-  // stray decrement must not eat a count this batch adds.
-  for (const c of [...changes].sort((a, b) => b.delta - a.delta)) {
-    if (c.op !== "lookup") own.active_operations[c.op] = Math.max(0, own.active_operations[c.op] + c.delta);
-  }
+  own.active_operations = { ...counts };
   return entries;
 }
 
 /**
- * Adds `delta` to this process's count of `op` (a lookup counts nothing but still leaves an
- * entry, as in PBS). Entries of dead processes are dropped on the way. Takes the per-datastore
- * lock (batched with this process's other changes to the same store).
+ * Counts one more (`delta` 1) or one fewer (-1) `op` of this process on `store`; a lookup
+ * counts nothing but still leaves an entry, as in PBS. A count up resolves once the file shows
+ * it; a count down once the file shows zero if it was the last of its kind, else at once.
+ * Entries of dead processes are dropped from the file on the way.
  */
 export async function updateActiveOperations(store: string, op: Operation, delta: 1 | -1): Promise<void> {
-  await enqueue(store, { op, delta });
+  const c = counterFor(store);
+  if (delta === 1 || op === "lookup") {
+    await wait(c, { op });
+    return;
+  }
+  await countDown(c, op);
+}
+
+async function countDown(c: Counter, op: "read" | "write"): Promise<void> {
+  // Never below zero: a stray count down must not eat a count another operation needs.
+  if (c.live[op] > 0) c.live[op]--;
+  if (c.live[op] > 0) schedule(c);
+  else await wait(c, {});
 }
 
 /**
- * Counts one `op` on `store` if `admit` accepts the datastore's config as read under the
- * per-datastore lock (the maintenance check: a mode set meanwhile is either seen here, or set
- * only after this count is in the file). Returns that config. `admit`'s error is thrown
- * unchanged and nothing is counted.
+ * Counts one `op` on `store` if `admit` accepts the datastore's config, and returns that
+ * config; `admit`'s error is thrown unchanged and nothing stays counted. The maintenance check
+ * has no gap: a mode set meanwhile is either seen by `admit`, or set only while the file shows
+ * this operation. When the file already shows one of its kind for this process, the count,
+ * the config read and the check happen in one synchronous step (nothing in this process can
+ * take the file's count down between them, and every later write includes this one); else
+ * they happen in one hold of the per-datastore lock, which `maintenance set` takes as well.
  */
 export async function admitOperation(store: string, op: "read" | "write", admit: (config: DatastoreConfig) => void): Promise<DatastoreConfig> {
-  return (await enqueue(store, { op, delta: 1, admit }))!;
+  const c = counterFor(store);
+  if (!shownRunning(c, op)) return (await wait(c, { op, admit }))!;
+  const config = datastoreConfigNow(store);
+  admit(config);
+  c.live[op]++;
+  schedule(c);
+  return config;
+}
+
+/** Writes this process's counts for `store` now, and resolves once the file shows them. */
+export async function flushActiveOperations(store: string): Promise<void> {
+  await wait(counterFor(store), {});
 }
 
 /** Sum over live processes; no lock (the file is only ever replaced whole). Missing = zeros. */
 export async function getActiveOperations(store: string): Promise<ActiveOperationCounts> {
   const total = { read: 0, write: 0 };
-  for (const e of (await readListFile(paths.activeOperations(store), fileSchema, WHAT)).filter(isLive)) {
+  for (const e of readListFile(paths.activeOperations(store), fileSchema, WHAT).filter(isLive)) {
     total.read += e.active_operations.read;
     total.write += e.active_operations.write;
   }

@@ -53,7 +53,7 @@ export async function registerWriter(store: string): Promise<RegisteredWriter> {
 
 /** Start (epoch ms) of the oldest live writer, or undefined when none runs. No lock needed. */
 export async function oldestWriterStart(store: string): Promise<number | undefined> {
-  const live = (await readListFile(paths.writers(store), fileSchema, WHAT)).filter(isLive);
+  const live = readListFile(paths.writers(store), fileSchema, WHAT).filter(isLive);
   return live.length === 0 ? undefined : Math.min(...live.map((e) => e.started));
 }
 

@@ -36,6 +36,8 @@ export interface Child {
   proc: ChildProcessWithoutNullStreams;
   /** Resolves with the first output line that starts with `prefix` (rejects on exit first). */
   waitFor(prefix: string, timeoutMs?: number): Promise<string>;
+  /** Every output line so far that starts with `prefix`. */
+  linesStarting(prefix: string): string[];
   send(line: string): void;
   /** Resolves once the process has exited (and been reaped). */
   exited: Promise<number | null>;
@@ -78,6 +80,7 @@ export function startChild(script: string, args: string[]): Child {
     proc,
     exited,
     send: (line) => proc.stdin.write(`${line}\n`),
+    linesStarting: (prefix) => lines.filter((l) => l.startsWith(prefix)),
     waitFor: (prefix, timeoutMs = 20_000) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`child ${script}: no line "${prefix}" within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
