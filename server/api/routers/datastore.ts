@@ -13,7 +13,7 @@ import { namespaceVisibility, ownedBy } from "../namespace-scope";
 import { CofferError } from "../../datastore/model/errors";
 import { readGcHistory, type GcHistoryEntry } from "../../datastore";
 import { BackupNamespace, MAX_NAMESPACE_DEPTH } from "../../datastore/model/names";
-import { countGroups, createDatastore, openDatastore, removeDatastore, updateDatastoreOptions, type ReadHandle } from "../../datastore";
+import { countGroups, createDatastore, openDatastore, removeDatastore, updateDatastoreOptions, withDatastore, type ReadHandle } from "../../datastore";
 import { datastoreCreateSchema, datastoreOptionsSchema } from "../../datastore/model/datastore-create";
 import { diskUsage, readUsageHistory, type DiskUsage } from "../../datastore";
 import { parseUpid, startTask } from "../../tasks";
@@ -28,9 +28,10 @@ import { recentResult } from "../../platform/recent-result";
 /**
  * How old the summary's counts may be for a caller who sees the whole store. Counting reads one
  * directory per group; with 50 console clients asking at once, one count per second serves them
- * all (bench/soak.ts), and the console refreshes the summary anyway.
+ * all (bench/soak.ts), and the console refreshes the summary anyway. While a new count runs (over
+ * a second under a move), callers get the last one if it is less than 5 s old.
  */
-const SHARED_COUNTS_MS = 1_000;
+const SHARED_COUNTS = { maxAgeMs: 1_000, staleMs: 5_000 };
 
 /** What the console shows of a datastore; the config may carry more (tuning, schedules). */
 function summary(config: DatastoreConfig) {
@@ -147,11 +148,12 @@ async function status(store: string, auth: AuthState): Promise<DatastoreStatus> 
   }
   if (ds) {
     try {
-      const open = ds;
-      // Whole-store callers see the same counts: share them. Scoped or owner-limited ones count their own.
+      // Whole-store callers see the same counts: share them. Scoped or owner-limited ones count
+      // their own. The shared count opens the store itself: it may outlive the request that
+      // started it.
       out.counts =
         !auth.below && !auth.ownerOnly
-          ? await recentResult(`datastore-counts:${store}`, SHARED_COUNTS_MS, () => countContent(open, scope, owns))
+          ? await recentResult(`datastore-counts:${store}`, SHARED_COUNTS, () => withDatastore(store, "read", (own) => countContent(own, scope, owns)))
           : await countContent(ds, scope, owns);
       if (!auth.ownerOnly && !auth.below) out["gc-status"] = await gcJobStatus(store, ds);
     } finally {

@@ -10,8 +10,8 @@
  */
 import { taskDescription, taskOutcome, type TaskOutcome } from "./task-presentation";
 import type { BigIntStats } from "node:fs";
-import { lstatSync, statSync } from "node:fs";
-import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { lstatSync, readFileSync, statSync } from "node:fs";
+import { appendFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 
 import { paths } from "../../config/paths";
@@ -66,11 +66,16 @@ function splitN(s: string, sep: string, n: number): string[] {
   return out;
 }
 
-/** Lines of a list file; a missing file is an empty list, malformed lines are skipped. */
-async function readList(file: string): Promise<TaskListEntry[]> {
+/**
+ * Lines of a list file; a missing file is an empty list, malformed lines are skipped. Read with
+ * a synchronous call: `active` is a few lines and the archive is read once per version, while
+ * under writers a read through Node's file thread pool waited 100-250 ms behind the listings'
+ * directory reads there (docs/benchmarks.md, the soak).
+ */
+function readList(file: string): TaskListEntry[] {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = readFileSync(file, "utf8");
   } catch (err) {
     if (isErrno(err, "ENOENT")) return [];
     throw err;
@@ -109,12 +114,12 @@ const listCache = new Map<string, { stat: BigIntStats; view: ListView }>();
  * a trip through Node's file thread pool behind the listings' reads, as in readTaskEnd.
  * Updates read the files fresh, under the list lock.
  */
-async function readListCached(file: string): Promise<ListView> {
+function readListCached(file: string): ListView {
   const stat = lstatSync(file, { bigint: true, throwIfNoEntry: false });
   if (stat === undefined) return NO_LIST;
   const hit = listCache.get(file);
   if (hit && sameFileVersion(hit.stat, stat)) return hit.view;
-  const entries = await readList(file);
+  const entries = readList(file);
   const view: ListView = { entries, upids: new Set(entries.map((e) => e.upid)), newestFirst: [...entries].reverse() };
   listCache.set(file, { stat, view });
   return view;
