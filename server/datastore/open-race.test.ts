@@ -42,6 +42,7 @@ describe("opening against maintenance set", () => {
         for (;;) {
           try {
             mine.push(await openDatastore(t.name, "write"));
+            await new Promise((r) => setImmediate(r)); // as in open-loop.ts: let the mode be set
           } catch (err) {
             if ((err as { code?: string }).code !== "PRECONDITION_FAILED") throw err;
             refusedHere = true;

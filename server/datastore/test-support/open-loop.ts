@@ -31,7 +31,12 @@ async function loop(): Promise<void> {
     const from = now();
     opened++;
     process.stdout.write(`opened ${opened}\n`);
-    if (!churn) continue;
+    // An opening can finish without leaving the event loop's turn (the file already shows this
+    // process writing): without a turn in between, stdin, stdout and the refusal never come.
+    if (!churn) {
+      await new Promise((r) => setImmediate(r));
+      continue;
+    }
     await new Promise((r) => setTimeout(r, opened % 3));
     process.stdout.write(`held ${from} ${now()}\n`);
     await handle.close();
