@@ -5,7 +5,7 @@
  * it can do. Lookup handles do no datastore I/O; read handles list and read (plus the two narrow
  * writes verify needs); only write handles create, change, move or delete.
  */
-import { admitOperation, getActiveOperations, updateActiveOperations } from "./state/active-operations";
+import { admitOperation, endOperation, getActiveOperations } from "./state/active-operations";
 import { openBackend, type OpenedBackend } from "./storage/open-backend";
 import { type DatastoreConfig, getDatastoreConfig } from "../config/datastore-config";
 import { type DeleteStats, destroyGroup, destroySnapshot } from "./content/destroy";
@@ -159,7 +159,7 @@ export async function openDatastore<O extends Operation>(name: string, op: O): P
     const handle = new Handle(config, op, opened);
     return handle as unknown as HandleFor<O>;
   } catch (err) {
-    if (op !== "lookup") await updateActiveOperations(name, op, -1);
+    if (op !== "lookup") endOperation(name, op as "read" | "write");
     throw err;
   }
 }
@@ -209,7 +209,7 @@ class Handle {
     if (this.closed) return;
     this.closed = true;
     stores.delete(this);
-    if (this.operation !== "lookup") await updateActiveOperations(this.name, this.operation, -1);
+    if (this.operation !== "lookup") endOperation(this.name, this.operation as "read" | "write");
   }
 
   [Symbol.asyncDispose](): Promise<void> {

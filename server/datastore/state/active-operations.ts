@@ -14,10 +14,13 @@
  *   needs no write before it goes on: it is counted in memory first, then checks the
  *   maintenance mode, and every later write includes it. Only the first operation of a kind
  *   waits for its count to reach the file, checked and counted in the same hold of the lock.
- * - An operation that ends while another of its kind still runs does not wait either. The last
- *   one waits until the file shows zero.
+ * - An operation that ends does not wait either, not even the last one: the file shows this
+ *   process busier than it is for a moment, never idler. A request that opens, reads and closes
+ *   within one turn of the event loop would otherwise write a zero and then a one for each
+ *   request, since no two of them overlap.
  * - Counts that changed without anyone waiting reach the file within SYNC_INTERVAL_MS, in one
- *   write for all of them.
+ *   write for all of them. This process's own readings (getActiveOperations) use its counts
+ *   in memory, so they are exact at once.
  * A busy console then opens and closes a store for most requests without touching the file,
  * where each request waited for two lock round trips (issue 12; docs/benchmarks.md, the soak).
  * Changes that must wait are applied in batches: every one that arrives while a write is under
@@ -197,24 +200,25 @@ function withOwnEntry(current: Entry[], counts: ActiveOperationCounts): Entry[] 
 
 /**
  * Counts one more (`delta` 1) or one fewer (-1) `op` of this process on `store`; a lookup
- * counts nothing but still leaves an entry, as in PBS. A count up resolves once the file shows
- * it; a count down once the file shows zero if it was the last of its kind, else at once.
+ * counts nothing but still leaves an entry, as in PBS. Resolves once the file shows the change.
  * Entries of dead processes are dropped from the file on the way.
  */
 export async function updateActiveOperations(store: string, op: Operation, delta: 1 | -1): Promise<void> {
   const c = counterFor(store);
-  if (delta === 1 || op === "lookup") {
-    await wait(c, { op });
-    return;
-  }
-  await countDown(c, op);
+  if (delta === -1 && op !== "lookup") endOperation(store, op);
+  await wait(c, delta === 1 ? { op } : {});
 }
 
-async function countDown(c: Counter, op: "read" | "write"): Promise<void> {
+/**
+ * Ends one `op` of this process on `store` (a handle's close) without waiting: the file shows
+ * it within SYNC_INTERVAL_MS, and until then shows this process busier than it is, never idler.
+ * getActiveOperations in this process sees it at once.
+ */
+export function endOperation(store: string, op: "read" | "write"): void {
+  const c = counterFor(store);
   // Never below zero: a stray count down must not eat a count another operation needs.
   if (c.live[op] > 0) c.live[op]--;
-  if (c.live[op] > 0) schedule(c);
-  else await wait(c, {});
+  schedule(c);
 }
 
 /**
@@ -241,12 +245,22 @@ export async function flushActiveOperations(store: string): Promise<void> {
   await wait(counterFor(store), {});
 }
 
-/** Sum over live processes; no lock (the file is only ever replaced whole). Missing = zeros. */
+/**
+ * Sum over live processes; no lock (the file is only ever replaced whole). Missing = zeros.
+ * This process counts as it is now (its counts in memory), the others as their last write.
+ */
 export async function getActiveOperations(store: string): Promise<ActiveOperationCounts> {
   const total = { read: 0, write: 0 };
+  const own = counters.get(paths.activeOperations(store));
+  const pstart = selfStartTime();
   for (const e of readListFile(paths.activeOperations(store), fileSchema, WHAT).filter(isLive)) {
+    if (own && e.pid === process.pid && e.starttime === pstart) continue;
     total.read += e.active_operations.read;
     total.write += e.active_operations.write;
+  }
+  if (own) {
+    total.read += own.live.read;
+    total.write += own.live.write;
   }
   return total;
 }

@@ -45,6 +45,7 @@ async function loop(): Promise<void> {
 }
 void (async () => {
   for await (const line of createInterface({ input: process.stdin })) if (line === "stop") stop = true;
+  process.exit(0); // stdin closed: the test that started this process is gone
 })();
 await Promise.all(Array.from({ length: Number(loops ?? 1) }, loop));
 if (stop) {
