@@ -1,7 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { paths } from "../config/paths";
-import { flushActiveOperations, getActiveOperations, SYNC_INTERVAL_MS } from "./state/active-operations";
+import { existsSync, rmSync } from "node:fs";
+import path from "node:path";
+import { activeOperationsSettled, flushActiveOperations, getActiveOperations, SYNC_INTERVAL_MS } from "./state/active-operations";
 import { setMaintenanceMode } from "../config/datastore-config";
 import { BackupNamespace } from "./model/names";
 import { openDatastore, type LookupHandle, type ReadHandle, type WriteHandle } from "./open";
@@ -56,6 +58,18 @@ describe("openDatastore", () => {
     await first.close(); // the last one does not wait for the file either...
     expect(await getActiveOperations(t.name)).toEqual({ read: 0, write: 0 }); // ...but this process knows
     await vi.waitFor(async () => expect(await ownReads()).toBe(0), { timeout: 20 * SYNC_INTERVAL_MS, interval: SYNC_INTERVAL_MS / 4 });
+  });
+
+  it("a count that follows on its own does not make a removed state directory again", async () => {
+    const dir = path.dirname(paths.activeOperations(t.name));
+    const handles = [await openDatastore(t.name, "read"), await openDatastore(t.name, "read")];
+    for (const h of handles) await h.close(); // the file still shows a read: the zero follows
+    rmSync(dir, { recursive: true }); // as a test's cleanup or an administrator clearing run/ would
+    await activeOperationsSettled(t.name);
+    expect(existsSync(dir)).toBe(false);
+    const again = await openDatastore(t.name, "read"); // the next first opening writes it anew
+    expect(existsSync(paths.activeOperations(t.name))).toBe(true);
+    await again.close();
   });
 
   it("refuses an unknown datastore", async () => {

@@ -26,6 +26,8 @@
  * Changes that must wait are applied in batches: every one that arrives while a write is under
  * way goes into the next, which takes the lock once for all of them.
  */
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { z } from "zod";
 
 import { isProcessAlive, selfStartTime } from "../../platform/process";
@@ -68,6 +70,8 @@ interface Counter {
   running: boolean;
   lastWrite: number;
   timer: NodeJS.Timeout | undefined;
+  /** Callers of activeOperationsSettled, until no write is under way or planned. */
+  settled: Array<() => void>;
 }
 
 /**
@@ -82,7 +86,7 @@ function counterFor(store: string): Counter {
   let c = counters.get(file);
   if (!c) {
     const zero = () => ({ read: 0, write: 0 });
-    counters.set(file, (c = { store, file, live: zero(), written: zero(), waiting: [], running: false, lastWrite: 0, timer: undefined }));
+    counters.set(file, (c = { store, file, live: zero(), written: zero(), waiting: [], running: false, lastWrite: 0, timer: undefined, settled: [] }));
   }
   return c;
 }
@@ -123,9 +127,19 @@ async function sync(c: Counter): Promise<void> {
   c.timer = undefined;
   c.running = true;
   let failed = false;
+  let gone = false;
   try {
-    while (c.waiting.length > 0 || (!failed && differs(c.live, c.written) && Date.now() - c.lastWrite >= SYNC_INTERVAL_MS)) {
+    while (c.waiting.length > 0 || (!failed && !gone && differs(c.live, c.written) && Date.now() - c.lastWrite >= SYNC_INTERVAL_MS)) {
       const batch = c.waiting.splice(0);
+      if (batch.length === 0 && !existsSync(path.dirname(c.file))) {
+        // Nobody waits, and the state directory was removed since the last write (a test's
+        // temporary COFFER_HOME, an administrator clearing run/): it is not made again for a
+        // count that follows on its own. The file shows nothing now; the next first operation
+        // of a kind writes it anew.
+        c.written = { read: 0, write: 0 };
+        gone = true;
+        continue;
+      }
       try {
         await applyBatch(c, batch);
       } catch (err) {
@@ -136,11 +150,20 @@ async function sync(c: Counter): Promise<void> {
   } finally {
     c.running = false;
   }
-  // Counts nobody waited for and that did not reach the file: tried again later, not in a loop.
-  if (differs(c.live, c.written)) {
+  // Counts nobody waited for and that did not reach the file: tried again later, not in a loop
+  // (after a removed directory, only once something changes again).
+  if (differs(c.live, c.written) && !gone) {
     if (failed) c.lastWrite = Date.now();
     schedule(c);
   }
+  if (!c.running && c.timer === undefined) for (const done of c.settled.splice(0)) done();
+}
+
+/** Resolves once this process has no write of its counts for `store` under way or planned (for tests). */
+export function activeOperationsSettled(store: string): Promise<void> {
+  const c = counterFor(store);
+  if (!c.running && c.timer === undefined) return Promise.resolve();
+  return new Promise((resolve) => c.settled.push(resolve));
 }
 
 async function applyBatch(c: Counter, batch: Waiter[]): Promise<void> {
