@@ -5,7 +5,7 @@
  * compatibility (PBS's ProcessLocker file) but Coffer's own locks live elsewhere (DESIGN 5).
  */
 import { KeyedSerial } from "./keyed-serial";
-import { chmodSync, mkdirSync, statSync } from "node:fs";
+import { chmodSync, mkdirSync } from "node:fs";
 import { chmod, mkdir, open, readFile, rename, stat, unlink, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setImmediate as nextTick } from "node:timers/promises";
@@ -124,9 +124,9 @@ export class LocalChunkStore implements ChunkBackend {
     const name = assertAbsolute(base, opts.name);
     const chunkDir = path.join(base, CHUNK_DIR);
     try {
-      // Synchronous: every request that opens the store pays this, and one stat is quicker than
-      // a trip through Node's file thread pool when a busy server keeps it queued.
-      const st = statSync(chunkDir);
+      // Asynchronous, unlike the state under run/: the datastore may be on a remote disk, and a
+      // hung mount must stall only the requests for this store, not the server's one thread.
+      const st = await stat(chunkDir);
       if (!st.isDirectory()) throw new CofferError("INTERNAL", "not a directory");
     } catch (err) {
       throw fail(`unable to open chunk store at ${q(chunkDir)}`, err);
