@@ -46,9 +46,11 @@ export async function updateListFile<T>(
   }
 }
 
-/** Replaces the list with `change(current)`; the caller holds `<file>.lock`. */
+/**
+ * Replaces the list with `change(current)`; the caller holds `<file>.lock`, which lives in the
+ * same directory, so that directory exists.
+ */
 export function replaceListFile<T>(file: string, schema: z.ZodType<T[]>, what: string, change: (current: T[]) => T[]): void {
-  mkdirSync(path.dirname(file), { recursive: true });
   const next = change(readListFile(file, schema, what));
   writeFileAtomicSync(file, JSON.stringify(next));
 }
