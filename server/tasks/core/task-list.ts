@@ -139,7 +139,7 @@ async function withListLock<T>(fn: () => Promise<T>): Promise<T> {
 export async function addActiveTask(upid: string): Promise<void> {
   const parsed = parseUpid(upid);
   await withListLock(async () => {
-    const entries = await readList(activeFile());
+    const entries = readList(activeFile());
     entries.push({ upid, parsed });
     await writeFileAtomic(activeFile(), entries.map((e) => `${formatTaskListLine(e)}\n`).join(""), 0o660);
   });
@@ -156,7 +156,7 @@ export async function updateActiveTasks(finishing?: { upid: string; state: TaskS
 }
 
 async function sweepActive(finishing?: { upid: string; state: TaskState }): Promise<TaskListEntry[]> {
-  const entries = await readList(activeFile());
+  const entries = readList(activeFile());
   const { running, finished, sawFinishing } = await classifyActive(entries, finishing);
   // A task whose active entry went missing still belongs in the archive once it ends.
   if (finishing && !sawFinishing) finished.push({ upid: finishing.upid, parsed: parseUpid(finishing.upid), state: finishing.state });
@@ -284,8 +284,8 @@ export async function listTasks(opts: ListTasksOptions = {}): Promise<{ data: Ta
   // being moved to the archive yet (killed, or on their way out) are shown as ended here; the
   // next task to end moves them (updateActiveTasks). An ending task may for a moment be in both
   // files: the archive's line wins.
-  const active = await readListCached(activeFile());
-  const archive = await readListCached(archiveFile());
+  const active = readListCached(activeFile());
+  const archive = readListCached(archiveFile());
   const classified = await classifyActive(active.entries.filter((e) => !archive.upids.has(e.upid)));
   const running = classified.running;
   running.sort((a, b) => b.parsed.starttime - a.parsed.starttime);
