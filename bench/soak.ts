@@ -27,7 +27,7 @@
  * the same latency in both phases; the ratio of the p99s is printed per procedure.
  *
  * Printed: per 30-second window the requests, requests/s, p50/p95/p99 latency and the server's
- * RSS; errors by code (NOT_FOUND for a namespace or group that a move took away a moment before
+ * RSS; the server's CPU time per request (quiet and under writers); errors by code (NOT_FOUND for a namespace or group that a move took away a moment before
  * is expected and counted apart); what the background operations did (and their refusals);
  * RSS at start and end. Goals: p99 < 300 ms in every window, 0 5xx, 0 unexpected errors,
  * nothing lost or duplicated, memory flat after warm-up.
@@ -212,6 +212,30 @@ async function waitForServer(server: ChildProcess): Promise<void> {
     }
   }
   throw new Error("the server did not answer within 2 minutes");
+}
+
+/**
+ * The CPU time the server has used, all its threads, in ms. Per request it compares two runs far
+ * better than latency does on a shared machine: it does not count time spent waiting for a core.
+ */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  // utime and stime: fields 14 and 15 of the line, 12 and 13 after "pid (comm) "; in clock ticks.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+/** USER_HZ, which Linux fixes at 100 on every architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
+/** The server's page process (scripts/page-server.mjs), among its children (tasks are too). */
+function pagesPid(serverPid: number): number | undefined {
+  const children = readFileSync(`/proc/${serverPid}/task/${serverPid}/children`, "utf8").trim().split(" ").filter(Boolean).map(Number);
+  return children.find((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("page-server.mjs");
+    } catch {
+      return false; // a task that ended meanwhile
+    }
+  });
 }
 
 function rssMiB(pid: number): number {
@@ -450,14 +474,19 @@ async function main(): Promise<void> {
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
     const quietStart = Date.now();
+    const quietCpu = cpuMs(server.pid!);
     await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(quietStart + QUIET_SECONDS * 1000, c * 7)));
     const quiet = samples.splice(0);
+    const quietCpuMs = cpuMs(server.pid!) - quietCpu;
     const quietLoopP99 = loopDelay.percentile(99) / 1e6;
     loopDelay.reset();
     const quietErrors = [...errors.entries()];
     errors.clear();
     const rssStart = rssMiB(server.pid!);
+    const pages = pagesPid(server.pid!);
+    const pagesRssStart = pages === undefined ? NaN : rssMiB(pages);
     const start = Date.now();
+    const writersCpu = cpuMs(server.pid!);
     const deadline = start + SECONDS * 1000;
     const windows: { rss: number }[] = [];
     const sampler = setInterval(() => windows.push({ rss: rssMiB(server.pid!) }), WINDOW_MS);
@@ -469,7 +498,9 @@ async function main(): Promise<void> {
       WRITERS.has("backup") && backupLoop(deadline, data),
     ]);
     clearInterval(sampler);
+    const writersCpuMs = cpuMs(server.pid!) - writersCpu;
     const rssEnd = rssMiB(server.pid!);
+    const pagesRssEnd = pages === undefined ? NaN : rssMiB(pages);
     const writersLoopP99 = loopDelay.percentile(99) / 1e6;
     loopDelay.disable();
 
@@ -497,7 +528,10 @@ async function main(): Promise<void> {
       console.log(`  ${proc.padEnd(18)} ${String(q.length).padStart(8)} ${pct(q, 50).padStart(6)} ${pct(q, 99).padStart(6)} | ${String(l.length).padStart(16)} ${pct(l, 50).padStart(6)} ${pct(l, 99).padStart(6)} | ${ratio.toFixed(2).padStart(9)}`);
     }
     if (quietErrors.length > 0) console.log(`errors in the quiet phase: ${quietErrors.map(([k, n]) => `${k}: ${n}`).join(", ")}`);
-    console.log(`\nserver RSS: ${rssStart} MiB at start (after warm-up), ${rssEnd} MiB at the end`);
+    console.log(`\nserver RSS: ${rssStart} MiB at start (after warm-up), ${rssEnd} MiB at the end; its page process (Next, idle here): ${pagesRssStart} and ${pagesRssEnd} MiB`);
+    // Under writers it includes starting their tasks (API moves, GC, verify) and following them.
+    const perRequest = (ms: number, n: number) => (n === 0 ? "-" : `${((ms * 1000) / n).toFixed(0)} us`);
+    console.log(`server CPU per request: ${perRequest(quietCpuMs, quiet.length)} quiet (${(quietCpuMs / 1000 / QUIET_SECONDS).toFixed(2)} cores), ${perRequest(writersCpuMs, samples.length)} under writers (${(writersCpuMs / 1000 / SECONDS).toFixed(2)} cores)`);
     // The clients' latencies include any wait for this process's own event loop.
     console.log(`the bench's own event-loop delay, p99: ${quietLoopP99.toFixed(0)} ms quiet, ${writersLoopP99.toFixed(0)} ms under writers`);
     console.log(`5xx: ${fiveHundreds}`);
