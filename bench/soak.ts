@@ -35,10 +35,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomFillSync } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { gunzipSync } from "node:zlib";
 import { LocalChunkStore } from "../server/datastore/storage/chunk-store";
 import { updateDatastoreConfigs } from "../server/config/datastore-config";
 import { BackupNamespace, formatBackupTime } from "../server/datastore/model/names";
@@ -152,25 +154,54 @@ interface Outcome {
   data?: unknown;
 }
 
+/**
+ * The clients' connections: kept alive, one per client at most, as a browser keeps its own.
+ * Requests go through node:http rather than fetch: the clients stand in for browsers on other
+ * machines, but run on the server's two cores, and fetch cost them twice the CPU per request
+ * (docs/benchmarks.md, soak, stop 30). The server sees the same requests either way, gzip
+ * included.
+ */
+const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+
+function httpCall(method: "GET" | "POST", url: string, body: string | undefined): Promise<{ status: number; text: string; setCookie: string[] }> {
+  return new Promise((resolve, reject) => {
+    const headers: http.OutgoingHttpHeaders = { cookie, origin: ORIGIN, "accept-encoding": "gzip" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const req = http.request(url, { method, headers, agent }, (res) => {
+      const parts: Buffer[] = [];
+      res.on("data", (c: Buffer) => parts.push(c));
+      res.on("error", reject);
+      res.on("end", () => {
+        try {
+          const raw = Buffer.concat(parts);
+          const text = (res.headers["content-encoding"] === "gzip" ? gunzipSync(raw) : raw).toString("utf8");
+          resolve({ status: res.statusCode ?? 0, text, setCookie: res.headers["set-cookie"] ?? [] });
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
 async function call(kind: "query" | "mutation", proc: string, input: unknown): Promise<Outcome> {
   const url =
     kind === "query"
       ? `${ORIGIN}/api/trpc/${proc}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`
       : `${ORIGIN}/api/trpc/${proc}`;
-  const res = await fetch(url, {
-    method: kind === "query" ? "GET" : "POST",
-    headers: { cookie, origin: ORIGIN, ...(kind === "mutation" ? { "content-type": "application/json" } : {}) },
-    ...(kind === "mutation" ? { body: JSON.stringify(input) } : {}),
-  });
-  keepCookies(res);
-  const text = await res.text();
+  const res = await httpCall(kind === "query" ? "GET" : "POST", url, kind === "mutation" ? JSON.stringify(input) : undefined);
+  keepCookies(res.setCookie);
+  const text = res.text;
+  const ok = res.status >= 200 && res.status < 300;
   let body: { result?: { data?: unknown }; error?: { message?: string; data?: { code?: string }; json?: { message?: string; data?: { code?: string } } } } = {};
   try {
     body = JSON.parse(text);
   } catch {
     return { ok: false, status: res.status, code: `HTTP_${res.status}`, message: text.slice(0, 200) };
   }
-  if (res.ok && body.result) return { ok: true, status: res.status, data: body.result.data };
+  if (ok && body.result) return { ok: true, status: res.status, data: body.result.data };
   const err = body.error?.json ?? body.error;
   return { ok: false, status: res.status, code: err?.data?.code ?? `HTTP_${res.status}`, message: err?.message };
 }
@@ -180,8 +211,7 @@ async function call(kind: "query" | "mutation", proc: string, input: unknown): P
  * session cookie once a minute, and a client that kept sending the old one would have it renewed
  * on every request, which no browser makes the server do.
  */
-function keepCookies(res: Response): void {
-  const set = res.headers.getSetCookie();
+function keepCookies(set: string[]): void {
   if (set.length === 0) return;
   const jar = new Map(cookie.split("; ").filter(Boolean).map((c) => [c.slice(0, c.indexOf("=")), c] as const));
   for (const c of set) {
@@ -222,6 +252,9 @@ function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
   // utime and stime: fields 14 and 15 of the line, 12 and 13 after "pid (comm) "; in clock ticks.
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+function ownCpuMs(used: NodeJS.CpuUsage): number {
+  return (used.user + used.system) / 1000;
 }
 /** USER_HZ, which Linux fixes at 100 on every architecture Node runs on. */
 const CLOCK_TICKS = 100;
@@ -475,9 +508,11 @@ async function main(): Promise<void> {
     loopDelay.enable();
     const quietStart = Date.now();
     const quietCpu = cpuMs(server.pid!);
+    const quietOwnCpu = process.cpuUsage();
     await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(quietStart + QUIET_SECONDS * 1000, c * 7)));
     const quiet = samples.splice(0);
     const quietCpuMs = cpuMs(server.pid!) - quietCpu;
+    const quietOwnCpuMs = ownCpuMs(process.cpuUsage(quietOwnCpu));
     const quietLoopP99 = loopDelay.percentile(99) / 1e6;
     loopDelay.reset();
     const quietErrors = [...errors.entries()];
@@ -487,6 +522,7 @@ async function main(): Promise<void> {
     const pagesRssStart = pages === undefined ? NaN : rssMiB(pages);
     const start = Date.now();
     const writersCpu = cpuMs(server.pid!);
+    const writersOwnCpu = process.cpuUsage();
     const deadline = start + SECONDS * 1000;
     const windows: { rss: number }[] = [];
     const sampler = setInterval(() => windows.push({ rss: rssMiB(server.pid!) }), WINDOW_MS);
@@ -499,6 +535,7 @@ async function main(): Promise<void> {
     ]);
     clearInterval(sampler);
     const writersCpuMs = cpuMs(server.pid!) - writersCpu;
+    const writersOwnCpuMs = ownCpuMs(process.cpuUsage(writersOwnCpu));
     const rssEnd = rssMiB(server.pid!);
     const pagesRssEnd = pages === undefined ? NaN : rssMiB(pages);
     const writersLoopP99 = loopDelay.percentile(99) / 1e6;
@@ -532,6 +569,8 @@ async function main(): Promise<void> {
     // Under writers it includes starting their tasks (API moves, GC, verify) and following them.
     const perRequest = (ms: number, n: number) => (n === 0 ? "-" : `${((ms * 1000) / n).toFixed(0)} us`);
     console.log(`server CPU per request: ${perRequest(quietCpuMs, quiet.length)} quiet (${(quietCpuMs / 1000 / QUIET_SECONDS).toFixed(2)} cores), ${perRequest(writersCpuMs, samples.length)} under writers (${(writersCpuMs / 1000 / SECONDS).toFixed(2)} cores)`);
+    // The clients stand in for browsers elsewhere, but here they take the same two cores.
+    console.log(`the bench's own CPU (its ${CLIENTS} clients, starting the writers): ${(quietOwnCpuMs / 1000 / QUIET_SECONDS).toFixed(2)} cores quiet, ${(writersOwnCpuMs / 1000 / SECONDS).toFixed(2)} under writers`);
     // The clients' latencies include any wait for this process's own event loop.
     console.log(`the bench's own event-loop delay, p99: ${quietLoopP99.toFixed(0)} ms quiet, ${writersLoopP99.toFixed(0)} ms under writers`);
     console.log(`5xx: ${fiveHundreds}`);

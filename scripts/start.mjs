@@ -69,7 +69,8 @@ try {
   process.exit(1);
 }
 
-// scripts/serve.mjs: `next start` behind the front door (Host check, trusted proxies only).
+// scripts/serve.mjs: the API, and the pages from a Next process of its own, behind the front door
+// (Host check, trusted proxies only).
 const server = spawn(process.execPath, [path.join(root, "scripts", "serve.mjs")], {
   cwd: root,
   env: { ...env, HOST: host, PORT: port },
