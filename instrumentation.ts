@@ -1,8 +1,8 @@
 /**
  * Runs once when Next's server starts (Next.js instrumentation): creates admin@pbs on the first
- * start and starts the job scheduler (server/api/server-entry.ts). The production server
- * (scripts/serve.mjs) has done both before Next starts, so this call finds them done; it
- * matters for `next dev`.
+ * start and starts the job scheduler (server/api/server-entry.ts). In production Next runs in the
+ * page process (scripts/page-server.mjs), after the server (scripts/serve.mjs) has done both: this
+ * call finds the user made and starts no scheduler (COFFER_SCHEDULER=0). It matters for `next dev`.
  */
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;

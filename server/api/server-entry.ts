@@ -7,6 +7,7 @@
  */
 import { ensureAdminUser } from "../auth";
 import { startScheduler } from "../jobs";
+import { lookOncePerTurn } from "../platform/json-file-cache";
 import { processGlobal } from "../platform/process-global";
 
 export { isApiPath, serveApiRequest } from "./node-adapter";
@@ -18,10 +19,13 @@ const services = processGlobal("server-services", (): { started?: Promise<void> 
  * or generated, printed once and saved to COFFER_HOME/etc/admin-password), then starts the job
  * scheduler unless COFFER_SCHEDULER=0 (e.g. a second console on the same COFFER_HOME: the job
  * lock keeps two schedulers from starting a job twice, but one is enough). Once per process:
- * serve.mjs calls it before Next starts, and Next's instrumentation.ts (which alone does it
- * under `next dev`) then finds it done.
+ * serve.mjs calls it before it starts the page process, whose instrumentation.ts then finds the
+ * user made and runs no scheduler (COFFER_SCHEDULER=0 there); under `next dev` instrumentation.ts
+ * alone calls it. Also makes the process read each config file at most once per turn of its
+ * event loop (platform/json-file-cache.ts).
  */
 export function startServerServices(log: (line: string) => void): Promise<void> {
+  lookOncePerTurn();
   services.started ??= (async () => {
     try {
       await ensureAdminUser(log);

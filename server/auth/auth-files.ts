@@ -15,7 +15,7 @@ import path from "node:path";
 import type { z } from "zod";
 import { writeFileAtomic } from "../platform/atomic-file";
 import { lockNamed } from "../platform/file-lock";
-import { readJsonFileCached } from "../platform/json-file-cache";
+import { readJsonFileCached, writeJsonFileDone } from "../platform/json-file-cache";
 import { paths } from "../config/paths";
 
 export const SECRET_FILE_MODE = 0o600;
@@ -83,6 +83,7 @@ export async function writeConfig<T>(file: string, schema: z.ZodType<T>, value: 
   const doc = schema.parse(value);
   ensureSecretDir();
   await writeFileAtomic(file, `${JSON.stringify(doc, null, 2)}\n`, SECRET_FILE_MODE);
+  writeJsonFileDone(file);
 }
 
 /**

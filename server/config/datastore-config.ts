@@ -11,7 +11,7 @@ import { z } from "zod";
 import { paths } from "./paths";
 import { CofferError } from "../datastore/model/errors";
 import { writeFileAtomic } from "../platform/atomic-file";
-import { readJsonFileCached } from "../platform/json-file-cache";
+import { readJsonFileCached, writeJsonFileDone } from "../platform/json-file-cache";
 import { lockNamed } from "../platform/file-lock";
 import { MAINTENANCE_TYPES, checkMaintenanceMessage } from "../datastore/model/maintenance";
 import { SAFE_ID_REGEX } from "../datastore/model/names";
@@ -127,6 +127,7 @@ export async function updateDatastoreConfigs(
     const sorted = [...next].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const doc: ConfigFile = configSchema.parse({ datastores: sorted });
     await writeFileAtomic(paths.datastoreConfig(), `${JSON.stringify(doc, null, 2)}\n`, 0o640);
+    writeJsonFileDone(paths.datastoreConfig());
     return sorted;
   });
 }
