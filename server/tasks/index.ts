@@ -4,7 +4,7 @@
  */
 export { startTask, stopTask, cofferBin, type StartTaskOptions } from "./core/runner";
 export { registerTaskKind, getTaskKind, taskKindTypes, type TaskContext, type TaskKind, type TaskLogger } from "./core/registry";
-export { listTasks, taskMatchesStore, type ListTasksOptions, type TaskListItem } from "./core/task-list";
+export { listTasks, moveMayRun, taskMatchesStore, type ListTasksOptions, type TaskListItem } from "./core/task-list";
 export { taskStatus, isTaskRunning, type TaskStatus } from "./core/task-status";
 export { readTaskLog, readTaskStatus, type TaskLogLine, type ReadLogOptions } from "./core/task-log";
 export { followTaskLog, taskLogLines, type FollowOptions } from "./core/follow";

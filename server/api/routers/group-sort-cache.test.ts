@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { lockGroup, SnapshotWriter } from "../../datastore";
 import { setLockOwnerTask } from "../../platform/file-lock";
 import { createUpid, formatUpid } from "../../tasks/core/upid";
+import { addActiveTask, updateActiveTasks } from "../../tasks/core/task-list";
 import { BackupNamespace } from "../../datastore/model/names";
 import { withWrite, writeSnapshot } from "../../datastore/test-support/temp-store";
 import { createUser } from "../../auth";
@@ -120,18 +121,37 @@ describe("a page's cached group rows follow every change to what they show", () 
     expect(await row(group)).toMatchObject({ "last-backup": time, files: expect.arrayContaining(["late.conf.blob"]) });
   });
 
-  it("a cached row is marked moving while a move holds the group's lock, and not after", async () => {
-    await ageGroupDirs();
+  /** Holds the group's lock as a move task would: in the active task list first, then the lock. */
+  async function holdAsMove(listed: boolean, fn: () => Promise<void>): Promise<void> {
     const [type, id] = split(group);
-    expect((await row(group)).moving).toBeUndefined();
-    setLockOwnerTask(formatUpid(createUpid("move-group", `${STORE}:${NS}/${group}`, "root@pam")));
+    const upid = formatUpid(createUpid("move-group", `${STORE}:${NS}/${group}`, "root@pam"));
+    if (listed) await addActiveTask(upid);
+    setLockOwnerTask(upid);
     const guard = await lockGroup(STORE, BackupNamespace.parse(NS), { type, id });
     try {
-      expect((await row(group)).moving).toBe(true);
+      await fn();
     } finally {
       await guard.release();
       setLockOwnerTask(undefined);
+      if (listed) await updateActiveTasks({ upid, state: { state: "ok", endtime: Math.floor(Date.now() / 1000) } });
     }
+  }
+
+  it("a cached row is marked moving while a move holds the group's lock, and not after", async () => {
+    await ageGroupDirs();
     expect((await row(group)).moving).toBeUndefined();
+    await holdAsMove(true, async () => {
+      expect((await row(group)).moving).toBe(true);
+    });
+    expect((await row(group)).moving).toBeUndefined();
+  });
+
+  it("looks at no group's lock while the task list shows no move running on the store", async () => {
+    await ageGroupDirs();
+    // A lock with a move's UPID whose task is not in the list: no real move holds one (a task
+    // enters the list before it takes a lock), so the listing does not look for it.
+    await holdAsMove(false, async () => {
+      expect((await row(group)).moving).toBeUndefined();
+    });
   });
 });

@@ -11,6 +11,7 @@ import { parseAuthId } from "../../datastore/model/owner";
 import { CofferError, errorMessage } from "../../datastore/model/errors";
 import type { AuthState } from "../auth-middleware";
 import { checkActiveAuthId } from "../../auth";
+import { moveMayRun } from "../../tasks";
 import { datastoreProcedure, procedure, router } from "../init";
 import { groupRefSchema, namespaceSchema, pageSchema, storeNameSchema } from "../schemas";
 
@@ -43,7 +44,7 @@ export const groupRouter = router({
     }),
   ).query(async ({ ctx, input }) => {
     const ownerFilter = ctx.auth.ownerOnly ? (owner: string | undefined) => owner !== undefined && ctx.auth.owns(owner) : undefined;
-    return await pageGroups(ctx.ds, ctx.ns, { ...input, ...(ownerFilter ? { ownerFilter } : {}) });
+    return await pageGroups(ctx.ds, ctx.ns, { ...input, movesMayRun: moveMayRun(input.store), ...(ownerFilter ? { ownerFilter } : {}) });
   }),
 
   /** The group's full notes (the list carries only their first line). */

@@ -12,7 +12,7 @@
 import { assertGroupExists, listGroups, readGroupNotes } from "./group";
 import { typeDirRel } from "../storage/layout";
 import { assertNamespaceExists } from "./namespace";
-import { lockedNames, ownerOrUndefined, present, readGroupListItem, snapshotListItem, unlessVanished, withMovingNow, type LockFolder } from "./listing";
+import { lockedNames, noneLocked, ownerOrUndefined, present, readGroupListItem, snapshotListItem, unlessVanished, withMovingNow, type LockFolder } from "./listing";
 import { type BackupNamespace, type GroupRef, groupPath } from "../model/names";
 import { readStoreOf, type ReadHandle } from "../open";
 import { listSnapshotTimes } from "./snapshot";
@@ -33,6 +33,12 @@ export interface GroupPageOptions {
   limit: number;
   /** Keeps only groups whose owner passes (the API's owner limit); reads every group's owner. */
   ownerFilter?: (owner: string | undefined) => boolean;
+  /**
+   * False when the caller knows that no move runs on the datastore (its task list has none):
+   * then no row is looked at for a move's lock. A namespace that has seen moves keeps a lock
+   * directory for every group, and a page read each of them (50 directory reads a page).
+   */
+  movesMayRun?: boolean;
 }
 
 export interface Page<T> {
@@ -270,10 +276,10 @@ async function readGroupItem(store: Store, ns: BackupNamespace, g: GroupRef, { k
 }
 
 /** The page's items, in order; a group that vanished meanwhile is left out. */
-async function pageItems(store: Store, ns: BackupNamespace, page: GroupRef[]): Promise<GroupListItem[]> {
+async function pageItems(store: Store, ns: BackupNamespace, page: GroupRef[], movesMayRun: boolean): Promise<GroupListItem[]> {
   const dirs = await groupDirs(store, ns, page);
   const now = Date.now();
-  const locked = lockedNames(store, ns);
+  const locked = movesMayRun ? lockedNames(store, ns) : noneLocked(store, ns);
   return present(
     await mapLimited(page, PARALLEL_READS, (g, i) =>
       unlessVanished(async () => {
@@ -341,7 +347,7 @@ export async function pageGroups(handle: ReadHandle, ns: BackupNamespace, opts: 
   const store = readStoreOf(handle);
   const refs = await orderedGroups(store, ns, opts);
   const page = refs.slice(opts.offset, opts.offset + opts.limit);
-  const items = await pageItems(store, ns, page);
+  const items = await pageItems(store, ns, page, opts.movesMayRun ?? true);
   return { items, total: refs.length - (page.length - items.length) };
 }
 

@@ -87,6 +87,11 @@ export function lockedNames(store: Store, ns: BackupNamespace): LockFolder | und
   }
 }
 
+/** A lock folder with nothing in it: no group of the namespace is looked at for a lock. */
+export function noneLocked(store: Store, ns: BackupNamespace): LockFolder {
+  return { dir: namespaceLockDir(store.name, ns), names: NO_NAMES };
+}
+
 /**
  * Whether a move task holds the group's lock (its UPID's worker type is `move-...`). `locked`
  * (lockedNames, read a moment before) rules the group out when its lock is not there, and

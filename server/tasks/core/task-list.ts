@@ -346,6 +346,18 @@ function matches(e: TaskListEntry, o: ListTasksOptions): "take" | "skip" | "stop
   return "take";
 }
 
+const MOVE_TASK_TYPES: ReadonlySet<string> = new Set(["move-group", "move-namespace"]);
+
+/**
+ * Whether `active` lists an unfinished move task (move-group, move-namespace) of `store`. No
+ * liveness check: a move that died before it was archived still counts, so a caller that skips
+ * looking for a move's locks when this says no never skips one that may be held (a task enters
+ * `active` before it takes any lock, worker.ts). Costs one `lstat` while the list is unchanged.
+ */
+export function moveMayRun(store: string): boolean {
+  return readListCached(activeFile()).entries.some((e) => e.state === undefined && MOVE_TASK_TYPES.has(e.parsed.workerType) && taskMatchesStore(e.parsed, store));
+}
+
 /**
  * Whether a task belongs to a datastore, for the `store` filter. PBS matches only job-like
  * types (verify, prune, prunejob, backup, garbage_collection, sync) by their worker id; Coffer also
