@@ -10,7 +10,7 @@
  *   log subscription ends, a download releases its snapshot lock);
  * - a request body of at most MAX_BODY_BYTES (Next set no limit; a call needs a few KiB);
  * - the answer streamed when it is a stream (server-sent events, downloads), otherwise sent
- *   whole, gzipped from GZIP_MIN_BYTES for clients that accept it;
+ *   whole, gzipped from GZIP_MIN_BYTES for clients that accept it (small answers on this thread);
  * - the security headers of every answer (security-headers.ts), and `Content-Length` for a
  *   download from the size the route declares (download.ts).
  */
@@ -30,6 +30,15 @@ export const DOWNLOAD_PATH = "/api/download";
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 /** Answers this large or larger are gzipped (as Next did). */
 export const GZIP_MIN_BYTES = 1024;
+/**
+ * Answers up to this size are gzipped on the server's thread, at level 1 with an 8 KiB window.
+ * Through Node's thread pool a gzip of a 3-15 KB page cost 100-300 us of CPU (a new stream and
+ * its state for each answer, and the hand-offs), on the thread itself 25-30 us; JSON pages lose
+ * 3-4 % of compression to level 1 (bench/soak.ts, docs/benchmarks.md). Larger answers go
+ * through the pool at the default level, so one large answer does not hold up the others.
+ */
+export const GZIP_INLINE_MAX_BYTES = 256 * 1024;
+const GZIP_INLINE: zlib.ZlibOptions = { level: 1, windowBits: 13, memLevel: 7 };
 
 const SECURITY = Object.fromEntries(SECURITY_HEADERS.map((h) => [h.key.toLowerCase(), h.value]));
 
@@ -157,7 +166,7 @@ async function send(req: IncomingMessage, res: ServerResponse, response: Respons
     const transform = !/\bno-transform\b/.test(String(headers["cache-control"] ?? ""));
     if (transform) headers.vary = headers.vary ? `${String(headers.vary)}, accept-encoding` : "accept-encoding";
     if (transform && out.length >= GZIP_MIN_BYTES && /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""))) {
-      out = await gzip(out);
+      out = out.length <= GZIP_INLINE_MAX_BYTES ? zlib.gzipSync(out, GZIP_INLINE) : await gzip(out);
       headers["content-encoding"] = "gzip";
     }
     headers["content-length"] = out.length;
