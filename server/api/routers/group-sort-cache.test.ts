@@ -12,6 +12,7 @@ import { lockGroup, SnapshotWriter } from "../../datastore";
 import { setLockOwnerTask } from "../../platform/file-lock";
 import { createUpid, formatUpid } from "../../tasks/core/upid";
 import { addActiveTask, updateActiveTasks } from "../../tasks/core/task-list";
+import { groupLockPath } from "../../datastore/locking/lock-names";
 import { BackupNamespace } from "../../datastore/model/names";
 import { withWrite, writeSnapshot } from "../../datastore/test-support/temp-store";
 import { createUser } from "../../auth";
@@ -121,11 +122,20 @@ describe("a page's cached group rows follow every change to what they show", () 
     expect(await row(group)).toMatchObject({ "last-backup": time, files: expect.arrayContaining(["late.conf.blob"]) });
   });
 
-  /** Holds the group's lock as a move task would: in the active task list first, then the lock. */
-  async function holdAsMove(listed: boolean, fn: () => Promise<void>): Promise<void> {
-    const [type, id] = split(group);
+  /** A move task of the store in the active task list while `fn` runs, as a running move is. */
+  async function moveListed(fn: (upid: string) => Promise<void>): Promise<void> {
     const upid = formatUpid(createUpid("move-group", `${STORE}:${NS}/${group}`, "root@pam"));
-    if (listed) await addActiveTask(upid);
+    await addActiveTask(upid);
+    try {
+      await fn(upid);
+    } finally {
+      await updateActiveTasks({ upid, state: { state: "ok", endtime: Math.floor(Date.now() / 1000) } });
+    }
+  }
+
+  /** Holds the group's lock as the move task `upid` would. */
+  async function holdAs(upid: string, fn: () => Promise<void>): Promise<void> {
+    const [type, id] = split(group);
     setLockOwnerTask(upid);
     const guard = await lockGroup(STORE, BackupNamespace.parse(NS), { type, id });
     try {
@@ -133,9 +143,26 @@ describe("a page's cached group rows follow every change to what they show", () 
     } finally {
       await guard.release();
       setLockOwnerTask(undefined);
-      if (listed) await updateActiveTasks({ upid, state: { state: "ok", endtime: Math.floor(Date.now() / 1000) } });
     }
   }
+
+  const holdAsMove = (listed: boolean, fn: () => Promise<void>) =>
+    listed ? moveListed((upid) => holdAs(upid, fn)) : holdAs(formatUpid(createUpid("move-group", `${STORE}:${NS}/${group}`, "root@pam")), fn);
+
+  it("a row whose lock directory was empty a while ago is marked moving once a move takes the lock", async () => {
+    const [type, id] = split(group);
+    await holdAsMove(true, async () => undefined); // leaves the released lock's directory, as a move does
+    const lockDir = groupLockPath(STORE, BackupNamespace.parse(NS), { type, id });
+    const past = new Date(Date.now() - 10_000);
+    utimesSync(lockDir, past, past); // settled: its emptiness may be remembered
+    await ageGroupDirs();
+    await moveListed(async (upid) => {
+      expect((await row(group)).moving).toBeUndefined(); // looked at, and remembered empty
+      await holdAs(upid, async () => {
+        expect((await row(group)).moving).toBe(true);
+      });
+    });
+  });
 
   it("a cached row is marked moving while a move holds the group's lock, and not after", async () => {
     await ageGroupDirs();

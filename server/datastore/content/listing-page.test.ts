@@ -11,7 +11,8 @@ import { BackupNamespace, parseGroupPath } from "../model/names";
 import { openDatastore, readStoreOf, type ReadHandle } from "../open";
 import type { Store } from "../storage/store";
 import { useTempStore, withWrite, writeSnapshot, type TempStore } from "../test-support/temp-store";
-import { cacheable, dropListingCaches, filterGroups, pageGroups } from "./listing-page";
+import { dropListingCaches, filterGroups, pageGroups } from "./listing-page";
+import { cacheable } from "./racy-mtime";
 
 let t: TempStore;
 const root = BackupNamespace.root;

@@ -18,6 +18,7 @@ import { readStoreOf, type ReadHandle } from "../open";
 import { listSnapshotTimes } from "./snapshot";
 import type { Store } from "../storage/store";
 import type { StatInfo } from "../storage/backend";
+import { cacheable } from "./racy-mtime";
 import type { GroupListItem, SnapshotListItem } from "../model/types";
 
 export const GROUP_SORTS = ["name", "last-backup", "backup-count", "owner"] as const;
@@ -106,23 +107,7 @@ interface FilterText {
 }
 const filterTextCache = new Map<string, FilterText>();
 const FILTER_CACHE_TTL_MS = 10_000;
-/**
- * How far in the past a directory's mtime must be for an entry read now to be kept: more than
- * one tick of the clock the kernel stamps files with (4-10 ms), or, on a file system that keeps
- * whole seconds (ext3, FAT, some NFS servers: every mtime a whole second), more than one of
- * those. It was 1 s for all: a namespace that a move had just filled was then read anew by every
- * request for that second, which under moves back and forth was always (bench/soak.ts).
- */
-const FILTER_CACHE_RACY_MS = 50;
-const FILTER_CACHE_RACY_COARSE_MS = 2_000;
 const FILTER_CACHE_MAX = 200_000;
-
-/** Whether an entry read `now` of a directory last changed at `st.mtimeMs` may be kept (exported for its test). */
-export function cacheable(st: Pick<StatInfo, "mtimeMs"> | undefined, now: number): boolean {
-  if (st === undefined) return false;
-  const racy = st.mtimeMs % 1000 === 0 ? FILTER_CACHE_RACY_COARSE_MS : FILTER_CACHE_RACY_MS;
-  return st.mtimeMs < now - racy;
-}
 
 function remember<T>(cache: Map<string, T>, key: string, value: T, keep: boolean): void {
   if (!keep) {

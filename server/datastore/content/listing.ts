@@ -8,10 +8,11 @@
  * found in its target by a listing of that namespace). A group whose lock a move task holds is
  * marked `moving`.
  */
-import { readdirSync } from "node:fs";
+import { lstatSync, readdirSync } from "node:fs";
 import path from "node:path";
 
 import { assertNamespaceExists } from "./namespace";
+import { cacheable } from "./racy-mtime";
 import { errorMessage, isErrno } from "../model/errors";
 import { readLockHolders } from "../../platform/file-lock";
 import { groupLockEntry, groupLockPath, namespaceLockDir } from "../locking/lock-names";
@@ -105,10 +106,37 @@ function heldByMove(store: Store, ns: BackupNamespace, g: GroupRef, locked?: Loc
   return moveHolds(groupLockPath(store.name, ns, g), false);
 }
 
-function moveHolds(lockPath: string, seen: boolean): Promise<boolean> {
-  return readLockHolders(lockPath, { seen })
-    .then((holders) => holders.some((h) => h.upid?.split(":")[6]?.startsWith("move-") ?? false))
-    .catch(() => false);
+async function moveHolds(lockPath: string, seen: boolean): Promise<boolean> {
+  try {
+    if (seen && isEmptyLockDir(lockPath)) return false;
+    const holders = await readLockHolders(lockPath, { seen });
+    return holders.some((h) => h.upid?.split(":")[6]?.startsWith("move-") ?? false);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Lock directories found with nothing in them, by path, with their mtime then. A namespace that
+ * has seen moves keeps a lock directory for every group (a released lock stays, as PBS keeps its
+ * lock files), and while a move ran, a page of groups read all 50 of them; now one `lstat` each
+ * says that nothing changed. A holder is an entry in the directory, so taking the lock changes
+ * the directory's mtime. Kept only under the racy-mtime rule (racy-mtime.ts).
+ */
+const emptyLockDirs = new Map<string, number>();
+const EMPTY_LOCK_DIRS_MAX = 200_000;
+
+/** Whether `lockPath` has no holder, known from an earlier look when its mtime is unchanged. */
+function isEmptyLockDir(lockPath: string): boolean {
+  const st = lstatSync(lockPath, { throwIfNoEntry: false });
+  if (st === undefined) return true;
+  if (emptyLockDirs.get(lockPath) === st.mtimeMs) return true;
+  emptyLockDirs.delete(lockPath);
+  // Changed a moment ago: the caller reads it, and nothing is kept.
+  if (!cacheable(st, Date.now()) || readdirSync(lockPath).length > 0) return false;
+  if (emptyLockDirs.size >= EMPTY_LOCK_DIRS_MAX) emptyLockDirs.clear();
+  emptyLockDirs.set(lockPath, st.mtimeMs);
+  return true;
 }
 
 /** One group as the list shows it. Throws ENOENT (see vanished) if the group itself is gone. */
