@@ -28,6 +28,8 @@ const RESTART_MAX_MS = 30_000;
 const STABLE_MS = 60_000;
 /** How long a page request waits for the page server to be ready before it is told to retry. */
 const READY_WAIT_MS = 60_000;
+/** The same while the page server keeps stopping: the log says why, the browser need not wait. */
+const READY_WAIT_FAILING_MS = 5_000;
 
 /** Connection headers of one hop (RFC 9110 7.6.1): not passed on. */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
@@ -55,6 +57,8 @@ export function startPageProcess({ host, port, log, script = PAGE_SERVER }) {
   let child;
   let stopping = false;
   let delay = RESTART_FIRST_MS;
+  /** How the page server last stopped on its own, until it is ready again. */
+  let lastStop = "";
   /** @type {{ promise: Promise<void>, resolve: () => void, ready: boolean }} */
   let ready = pending();
 
@@ -76,14 +80,18 @@ export function startPageProcess({ host, port, log, script = PAGE_SERVER }) {
     });
     child = c;
     c.on("message", (m) => {
-      if (m && typeof m === "object" && /** @type {{ ready?: unknown }} */ (m).ready === true) ready.resolve();
+      if (m && typeof m === "object" && /** @type {{ ready?: unknown }} */ (m).ready === true) {
+        lastStop = "";
+        ready.resolve();
+      }
     });
     c.on("exit", (code, signal) => {
       if (child === c) child = undefined;
       if (stopping) return;
       if (ready.ready) ready = pending();
       if (Date.now() - startedAt > STABLE_MS) delay = RESTART_FIRST_MS;
-      log(`the page server stopped (${signal ?? `exit code ${code}`}); starting it again in ${(delay / 1000).toFixed(1)} s`);
+      lastStop = signal ?? `exit code ${code}`;
+      log(`the page server stopped (${lastStop}); starting it again in ${(delay / 1000).toFixed(1)} s`);
       setTimeout(() => stopping || spawnChild(), delay).unref();
       delay = Math.min(delay * 2, RESTART_MAX_MS);
     });
@@ -96,7 +104,17 @@ export function startPageProcess({ host, port, log, script = PAGE_SERVER }) {
       pass(req, res);
       return;
     }
-    const timer = setTimeout(() => unavailable(res, "the console's pages are still starting; try again in a moment"), READY_WAIT_MS);
+    const failing = lastStop;
+    const timer = setTimeout(
+      () =>
+        unavailable(
+          res,
+          failing
+            ? `the console's pages are not available: their server stopped (${failing}) and is being started again; the console's log says why`
+            : "the console's pages are still starting; try again in a moment",
+        ),
+      failing ? READY_WAIT_FAILING_MS : READY_WAIT_MS,
+    );
     void ready.promise.then(() => {
       clearTimeout(timer);
       if (!res.headersSent && !res.destroyed) pass(req, res);

@@ -22,9 +22,19 @@ afterEach(async () => {
 });
 
 /** The page process behind a plain front server, as serve.mjs puts it (the API left out). */
-async function serveWithPages(): Promise<{ pages: Pages; base: string; log: string[] }> {
+async function serveWithPages(): Promise<{ pages: Pages; base: string; log: string[]; firstLog: Promise<string> }> {
   const log: string[] = [];
-  const pages = startPageProcess({ host: "127.0.0.1", port: 1, log: (l) => log.push(l), script: FAKE });
+  let logged: (line: string) => void = () => undefined;
+  const firstLog = new Promise<string>((resolve) => (logged = resolve));
+  const pages = startPageProcess({
+    host: "127.0.0.1",
+    port: 1,
+    log: (l) => {
+      log.push(l);
+      logged(l);
+    },
+    script: FAKE,
+  });
   const server = http.createServer((req, res) => pages.forward(req, res));
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
@@ -33,7 +43,7 @@ async function serveWithPages(): Promise<{ pages: Pages; base: string; log: stri
     server.close();
     await pages.stop();
   });
-  return { pages, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, log };
+  return { pages, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, log, firstLog };
 }
 
 interface Answer {
@@ -118,6 +128,20 @@ describe("the page process", () => {
     expect(again.status).toBe(201);
     expect(JSON.parse(again.body).pid).not.toBe(first);
     expect(log).toEqual(["the page server stopped (exit code 3); starting it again in 0.5 s"]);
+  });
+
+  it("says so when the page server keeps stopping before it is ready, without making the browser wait", async () => {
+    process.env.FAKE_PAGES_FAIL = "1";
+    try {
+      const { base, firstLog } = await serveWithPages();
+      expect(await firstLog).toBe("the page server stopped (exit code 4); starting it again in 0.5 s");
+      const got = await request(`${base}/`);
+      expect(got.status).toBe(503);
+      expect(got.headers["retry-after"]).toBe("2");
+      expect(got.body).toBe("the console's pages are not available: their server stopped (exit code 4) and is being started again; the console's log says why\n");
+    } finally {
+      delete process.env.FAKE_PAGES_FAIL;
+    }
   });
 
   it("keeps its socket where only this user can reach it, and leaves nothing when stopped", async () => {

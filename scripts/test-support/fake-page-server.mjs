@@ -2,9 +2,12 @@
 /**
  * Stands in for Next in page-process.test.ts, on the page process's real side (servePages), and
  * answers a few paths that show what the server passed on. `/crash` ends the process, as a page
- * server that dies would.
+ * server that dies would; with FAKE_PAGES_FAIL set it stops before it listens, every time.
  */
 import { servePages } from "../page-process.mjs";
+
+// A page server that cannot start (as Next without a build): it stops before it listens.
+if (process.env.FAKE_PAGES_FAIL) process.exit(4);
 
 /** @type {import("node:http").ServerResponse | undefined} */
 let open;
