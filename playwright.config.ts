@@ -65,6 +65,9 @@ export default defineConfig({
     timeout: 60_000,
     stdout: "ignore",
     stderr: "pipe",
+    // As a service manager stops it, so the server stops its page process and removes its
+    // socket directory (by default the whole process group is killed outright).
+    gracefulShutdown: { signal: "SIGTERM", timeout: 5_000 },
     env: {
       COFFER_HOME: cofferHome,
       HOST: "127.0.0.1",

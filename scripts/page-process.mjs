@@ -10,10 +10,12 @@
  * The socket lives in a fresh directory under the system's temporary directory, made by
  * mkdtemp (mode 0700), so only this user can connect to it, and the front door cannot be
  * bypassed. The server removes the directory when it stops; the page process removes it when
- * the server is gone without doing so (killed outright).
+ * the server is gone without doing so (killed outright). When both are killed at once (SIGKILL
+ * to the process group, as a test runner or a service manager may do), the next server to start
+ * removes it: the directory's name carries the server's pid (`coffer-pages-<pid>-XXXXXX`).
  */
 import { fork } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { lstatSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -30,6 +32,35 @@ const STABLE_MS = 60_000;
 const READY_WAIT_MS = 60_000;
 /** The same while the page server keeps stopping: the log says why, the browser need not wait. */
 const READY_WAIT_FAILING_MS = 5_000;
+
+const DIR_PREFIX = "coffer-pages-";
+
+/**
+ * Removes the socket directories of servers that are gone (see above): this user's, named for a
+ * pid that no longer runs. A pid that runs again for another process keeps its directory (a
+ * leftover, never a live server's socket removed).
+ */
+function removeLeftovers() {
+  const tmp = os.tmpdir();
+  const uid = process.getuid?.();
+  for (const name of readdirSync(tmp)) {
+    const m = /^coffer-pages-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    const dir = path.join(tmp, name);
+    const st = lstatSync(dir, { throwIfNoEntry: false });
+    if (st?.isDirectory() && st.uid === uid) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** @param {number} pid */
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return /** @type {NodeJS.ErrnoException} */ (err).code === "EPERM";
+  }
+}
 
 /** Connection headers of one hop (RFC 9110 7.6.1): not passed on. */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
@@ -50,7 +81,8 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "tra
  * @returns {PageProcess & { socketDir: string }}
  */
 export function startPageProcess({ host, port, log, script = PAGE_SERVER }) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "coffer-pages-"));
+  removeLeftovers();
+  const dir = mkdtempSync(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`));
   const socketPath = path.join(dir, "pages.sock");
   const agent = new http.Agent({ keepAlive: true });
   /** @type {import("node:child_process").ChildProcess | undefined} */

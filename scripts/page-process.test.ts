@@ -5,9 +5,10 @@
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startPageProcess } from "./page-process.mjs";
@@ -153,6 +154,25 @@ describe("the page process", () => {
     await pages.stop();
     expect(alive(pid)).toBe(false);
     expect(existsSync(pages.socketDir)).toBe(false);
+  });
+
+  it("removes what a server and its page process killed together left behind, when the next one starts", async () => {
+    const host = spawn(process.execPath, [HOST], { stdio: ["ignore", "pipe", "inherit"] });
+    const [line] = (await once(host.stdout!, "data")) as [Buffer];
+    const { dir, child } = JSON.parse(line.toString()) as { dir: string; child: number };
+    // As SIGKILL to the process group does: neither gets to clean up.
+    process.kill(child, "SIGKILL");
+    host.kill("SIGKILL");
+    await once(host, "exit");
+    await until("the page server has exited", () => !alive(child));
+    expect(existsSync(dir)).toBe(true);
+    // A directory of a server that still runs (this test's parent) is left alone.
+    const live = mkdtempSync(path.join(os.tmpdir(), `coffer-pages-${process.ppid}-`));
+    cleanups.push(async () => rmSync(live, { recursive: true, force: true }));
+    const { pages } = await serveWithPages();
+    expect(existsSync(dir)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(path.basename(pages.socketDir)).toMatch(new RegExp(`^coffer-pages-${process.pid}-[A-Za-z0-9]{6}$`));
   });
 
   it("goes when the server is killed outright, and removes its socket", async () => {
