@@ -27,9 +27,10 @@
  * the same latency in both phases; the ratio of the p99s is printed per procedure.
  *
  * Printed: per 30-second window the requests, requests/s, p50/p95/p99 latency and the server's
- * RSS; the server's CPU time per request (quiet and under writers); errors by code (NOT_FOUND for a namespace or group that a move took away a moment before
- * is expected and counted apart); what the background operations did (and their refusals);
- * RSS at start and end. Goals: p99 < 300 ms in every window, 0 5xx, 0 unexpected errors,
+ * RSS; the server's CPU time per request (quiet and under writers) and the bench's own CPU;
+ * errors by code (NOT_FOUND for a namespace or group that a move took away a moment before is
+ * expected and counted apart); what the background operations did (and their refusals); RSS
+ * at start and end, the page process's too. Goals: p99 < 300 ms in every window, 0 5xx, 0 unexpected errors,
  * nothing lost or duplicated, memory flat after warm-up.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -193,13 +194,12 @@ async function call(kind: "query" | "mutation", proc: string, input: unknown): P
       : `${ORIGIN}/api/trpc/${proc}`;
   const res = await httpCall(kind === "query" ? "GET" : "POST", url, kind === "mutation" ? JSON.stringify(input) : undefined);
   keepCookies(res.setCookie);
-  const text = res.text;
   const ok = res.status >= 200 && res.status < 300;
   let body: { result?: { data?: unknown }; error?: { message?: string; data?: { code?: string }; json?: { message?: string; data?: { code?: string } } } } = {};
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(res.text);
   } catch {
-    return { ok: false, status: res.status, code: `HTTP_${res.status}`, message: text.slice(0, 200) };
+    return { ok: false, status: res.status, code: `HTTP_${res.status}`, message: res.text.slice(0, 200) };
   }
   if (ok && body.result) return { ok: true, status: res.status, data: body.result.data };
   const err = body.error?.json ?? body.error;
@@ -244,6 +244,9 @@ async function waitForServer(server: ChildProcess): Promise<void> {
   throw new Error("the server did not answer within 2 minutes");
 }
 
+/** USER_HZ, which Linux fixes at 100 on every architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
 /**
  * The CPU time the server has used, all its threads, in ms. Per request it compares two runs far
  * better than latency does on a shared machine: it does not count time spent waiting for a core.
@@ -256,8 +259,6 @@ function cpuMs(pid: number): number {
 function ownCpuMs(used: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1000;
 }
-/** USER_HZ, which Linux fixes at 100 on every architecture Node runs on. */
-const CLOCK_TICKS = 100;
 
 /** The server's page process (scripts/page-server.mjs), among its children (tasks are too). */
 function pagesPid(serverPid: number): number | undefined {
