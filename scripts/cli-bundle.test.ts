@@ -4,7 +4,7 @@
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -22,10 +22,15 @@ describe("bin/coffer and the CLI bundle", () => {
 
   /** Runs the copy's bin/coffer; stdout and stderr. */
   async function coffer(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+    return cofferWith({}, ...args);
+  }
+
+  async function cofferWith(extraEnv: Record<string, string>, ...args: string[]): Promise<{ stdout: string; stderr: string }> {
     const env: Record<string, string | undefined> = { ...process.env, COFFER_HOME: path.join(copy, ".coffer") };
     delete env.COFFER_BIN;
     delete env.COFFER_FROM_SOURCE;
-    return execFileAsync(path.join(copy, "bin", "coffer"), args, { cwd: copy, env: env as NodeJS.ProcessEnv });
+    delete env.COFFER_CLI_CHECKED;
+    return execFileAsync(path.join(copy, "bin", "coffer"), args, { cwd: copy, env: { ...env, ...extraEnv } as NodeJS.ProcessEnv });
   }
 
   it("builds a missing bundle, reuses a current one, and rebuilds it when a source changed", async () => {
@@ -57,6 +62,48 @@ describe("bin/coffer and the CLI bundle", () => {
     const fourth = await coffer("--help");
     expect(fourth.stderr).toBe("");
     expect(fourth.stdout).toContain("prints the version (edited).");
+
+    // A task process started by a CLI that has just checked this very bundle file trusts it; a
+    // process told of another file (a rebuild since) checks for itself.
+    writeFileSync(help, text.replace("'coffer --version' prints the version.", "'coffer --version' prints the version (edited again)."));
+    const st = statSync(path.join(copy, "dist", "cli", "coffer.cjs"));
+    const trusted = await cofferWith({ COFFER_CLI_CHECKED: `${st.ino}-${st.mtimeMs}` }, "--help");
+    expect(trusted.stderr).toBe("");
+    expect(trusted.stdout).toContain("prints the version (edited).");
+    const other = await cofferWith({ COFFER_CLI_CHECKED: `${st.ino}-${st.mtimeMs - 1}` }, "--help");
+    expect(other.stderr).toMatch(/^coffer: server\/cli\/help\.ts changed; building the CLI bundle first/);
+    expect(other.stdout).toContain("prints the version (edited again).");
+  });
+});
+
+describe("what a start of the CLI bundle loads (dist/cli/, built by the vitest global setup)", () => {
+  it("is ASCII, which V8 reads and compiles faster than the same text with one other character", () => {
+    expect(readFileSync(path.join(dist, "coffer.cjs"), "latin1")).not.toMatch(/[^\x00-\x7f]/);
+  });
+
+  it("loads crypto, zlib, worker_threads, child_process and perf_hooks only when a command uses them", async () => {
+    // The Node built-ins a start loads beyond those of an empty script, for `coffer --version`
+    // (which uses none of them) and `coffer datastore list` (reads configuration only).
+    const loaded = async (...args: string[]) => {
+      const script = `const before = new Set(process.moduleLoadList);
+process.argv = [process.argv[0], ${JSON.stringify(path.join(repo, "bin", "coffer"))}, ...${JSON.stringify(args)}];
+process.on("exit", () => process.stderr.write(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m)))));
+require(process.argv[1]);`;
+      const env: Record<string, string | undefined> = { ...process.env, COFFER_HOME: mkdtempSync(path.join(os.tmpdir(), "coffer-load-")) };
+      delete env.COFFER_BIN;
+      try {
+        const { stderr } = await execFileAsync(process.execPath, ["-e", script], { env: env as NodeJS.ProcessEnv });
+        return (JSON.parse(stderr) as string[]).filter((m) => m.startsWith("NativeModule ")).map((m) => m.slice("NativeModule ".length));
+      } finally {
+        rmSync(env.COFFER_HOME!, { recursive: true, force: true });
+      }
+    };
+    const lazy = ["crypto", "zlib", "worker_threads", "child_process", "perf_hooks", "timers/promises"];
+    for (const args of [["--version"], ["datastore", "list"]]) {
+      const modules = await loaded(...args);
+      expect(modules, `coffer ${args.join(" ")}`).toContain("vm"); // the bundle did run
+      expect(modules.filter((m) => lazy.includes(m)), `coffer ${args.join(" ")}`).toEqual([]);
+    }
   });
 });
 

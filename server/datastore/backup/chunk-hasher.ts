@@ -18,7 +18,7 @@ import { Worker } from "node:worker_threads";
 import { CofferError, errorMessage } from "../model/errors";
 import { BLOB_HEADER_SIZE } from "../format/blob";
 import { MAX_ZSTD_LEVEL, PBS_ZSTD_LEVEL } from "../format/blob-encoder.mjs";
-import { encodeChunk } from "./hash-worker.mjs";
+import { encodeChunk } from "./chunk-encode.mjs";
 import type { PreparedChunk } from "./snapshot-writer";
 
 export const BLOB_HEADER_ROOM = BLOB_HEADER_SIZE;
