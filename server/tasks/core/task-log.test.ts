@@ -1,12 +1,15 @@
+import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { paths } from "../../config/paths";
 import { readTaskEnd, readTaskLog, readTaskStatus, rfc3339Local, TaskLog, taskLogPath } from "./task-log";
 import { formatUpid, type Upid } from "./upid";
-import { useTaskHome } from "../test-support/env";
+import { useTaskHome, waitUntil } from "../test-support/env";
 
 let cleanup: () => Promise<void>;
 beforeEach(async () => {
@@ -37,6 +40,54 @@ function writeLog(u: string, lines: string[]): void {
 }
 
 const LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}: /;
+
+/** The log's lines without their time stamps, as one string. */
+function logText(u: string): string {
+  return readFileSync(taskLogPath(u), "utf8").replace(new RegExp(LINE.source, "gm"), "");
+}
+
+describe("task log writes", () => {
+  it("writes the first info line of a burst at once and the rest with the next warning, error or final line", () => {
+    const u = upid();
+    const log = TaskLog.create(u, { flushMs: 600_000 });
+    log.info("first");
+    expect(logText(u)).toBe("first\n");
+    log.info("second");
+    log.progress("third");
+    expect(logText(u)).toBe("first\n");
+    log.warn("odd");
+    expect(logText(u)).toBe("first\nsecond\nthird\nodd\n");
+    log.info("fourth");
+    log.error("bad");
+    expect(logText(u)).toBe("first\nsecond\nthird\nodd\nfourth\nbad\n");
+    log.info("fifth");
+    log.finishOk();
+    expect(logText(u)).toBe("first\nsecond\nthird\nodd\nfourth\nbad\nfifth\nTASK WARNINGS: 2\n");
+  });
+
+  it("writes a waiting line within flushMs when nothing more is logged", async () => {
+    const u = upid();
+    const log = TaskLog.create(u, { flushMs: 20 });
+    log.info("first");
+    log.info("second");
+    await waitUntil(() => logText(u).includes("second"), 10_000, "the waiting line to be written");
+    expect(logText(u)).toBe("first\nsecond\n");
+    log.finishOk();
+  });
+
+  it("writes the waiting lines when the process exits without a final line", async () => {
+    const u = upid();
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    const script = `import { TaskLog } from ${JSON.stringify(path.join(here, "task-log.ts"))};
+const log = TaskLog.create(${JSON.stringify(u)}, { flushMs: 600000 });
+log.info("first");
+log.info("second");
+log.info("third");
+process.exit(3);`;
+    await expect(promisify(execFile)(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { env: process.env })).rejects.toMatchObject({ code: 3 });
+    expect(logText(u)).toBe("first\nsecond\nthird\n");
+  });
+});
 
 describe("task log", () => {
   it("lives in tasks/<XX>/<UPID>, XX being pstart & 0xFF in upper-case hex", () => {

@@ -2,7 +2,8 @@
  * The task log file (reference pbs-engine.md 8.2, 8.3): `tasks/<XX>/<UPID>`, every line
  * `{local RFC 3339 time}: {message}`, the last one `TASK OK` / `TASK WARNINGS: n` /
  * `TASK ERROR: msg`. Writing is synchronous, as PBS's FileLogger: lines land in the order they
- * were logged, and a task that is killed right after logging has still written the line.
+ * were logged. Info lines that come in a burst are written together (FLUSH_MS); warnings,
+ * errors and the final line are written at once, with everything logged before them.
  */
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
@@ -95,18 +96,34 @@ export class TaskLog implements EngineLog {
   readonly file: string;
   private fd: number | undefined;
   private warnings = 0;
+  /** Lines logged but not yet written, and when the last write was (Date.now()). */
+  private pending = "";
+  private lastWrite = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** The time stamp of the second `stampSecond`: a burst of lines formats it once. */
+  private stampSecond = -1;
+  private stamp = "";
 
-  private constructor(upid: string, file: string, fd: number) {
+  private constructor(
+    upid: string,
+    file: string,
+    fd: number,
+    private readonly flushMs: number,
+  ) {
     this.upid = upid;
     this.file = file;
     this.fd = fd;
+    openLogs.add(this);
   }
 
-  /** Creates the log file; a UPID is unique, so an existing file is an error. */
-  static create(upid: string): TaskLog {
+  /**
+   * Creates the log file; a UPID is unique, so an existing file is an error. `flushMs`: how long
+   * an info line may wait to be written with the next ones (FLUSH_MS; tests set it).
+   */
+  static create(upid: string, opts: { flushMs?: number } = {}): TaskLog {
     const file = taskLogPath(upid);
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
-    return new TaskLog(upid, file, openSync(file, "wx", 0o644));
+    return new TaskLog(upid, file, openSync(file, "wx", 0o644), opts.flushMs ?? FLUSH_MS);
   }
 
   /** Warnings (and errors) logged so far. */
@@ -126,12 +143,14 @@ export class TaskLog implements EngineLog {
   warn(message: string): void {
     this.warnings++;
     this.write(message);
+    this.flush();
   }
 
   /** An error that does not end the task (PBS's ERROR level: plain text, counted as a warning). */
   error(message: string): void {
     this.warnings++;
     this.write(message);
+    this.flush();
   }
 
   debug(message: string): void {
@@ -152,22 +171,62 @@ export class TaskLog implements EngineLog {
 
   private finish(state: TaskState): TaskState {
     this.write(`TASK ${finalLineText(state)}`);
+    this.flush();
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+    openLogs.delete(this);
     return state;
   }
 
-  /** One dated line per line of `message`, so every line of the file carries a time. */
-  private write(message: string, prefix = ""): void {
-    if (this.fd === undefined) return; // after the final line nothing more belongs in the log
-    const stamp = rfc3339Local();
-    const text = message
-      .split(/\r?\n/)
-      .map((l) => `${stamp}: ${prefix}${l}\n`)
-      .join("");
+  /** Writes the lines logged so far (the task process does so on exit too). */
+  flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pending === "" || this.fd === undefined) return;
+    const text = this.pending;
+    this.pending = "";
+    this.lastWrite = Date.now();
     writeSync(this.fd, text);
   }
+
+  /**
+   * One dated line per line of `message`, so every line of the file carries a time. A line
+   * that comes within flushMs of the last write waits for the next write (at most flushMs): a
+   * namespace move logs two lines per group, and a write per line was a twentieth of its time.
+   */
+  private write(message: string, prefix = ""): void {
+    if (this.fd === undefined) return; // after the final line nothing more belongs in the log
+    const now = Date.now();
+    const second = Math.floor(now / 1000);
+    if (second !== this.stampSecond) {
+      this.stampSecond = second;
+      this.stamp = rfc3339Local(new Date(now));
+    }
+    const stamp = this.stamp;
+    this.pending += message.includes("\n")
+      ? message
+          .split(/\r?\n/)
+          .map((l) => `${stamp}: ${prefix}${l}\n`)
+          .join("")
+      : `${stamp}: ${prefix}${message}\n`;
+    const since = now - this.lastWrite;
+    if (since >= this.flushMs || since < 0) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), this.flushMs - since).unref();
+  }
 }
+
+/**
+ * How long a logged line may wait for others to be written with it. Short enough that the log
+ * reads as live and that a task killed with SIGKILL loses at most this much of it (every other
+ * end writes what is pending: the final line, an uncaught error, process exit).
+ */
+const FLUSH_MS = 5;
+
+/** Logs not finished yet: what they hold is written when the process exits. */
+const openLogs = new Set<TaskLog>();
+process.on("exit", () => {
+  for (const log of openLogs) log.flush();
+});
 
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
