@@ -3,6 +3,7 @@
  * the demo store: what Next used to do around the handlers (security headers, gzip, streaming,
  * the client going away) and what it never did (a limit on the request body).
  */
+import { mkdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import zlib from "node:zlib";
@@ -12,7 +13,10 @@ import { BackupNamespace } from "../datastore/model/names";
 import { snapshotLockPath } from "../datastore/locking/lock-names";
 import { acquireLock } from "../platform/file-lock";
 import { DECLARED_LENGTH_HEADER } from "./download";
-import { GZIP_MIN_BYTES, MAX_BODY_BYTES, isApiPath, serveApiRequest } from "./node-adapter";
+import { GZIP_INLINE_MAX_BYTES, GZIP_MIN_BYTES, MAX_BODY_BYTES, isApiPath, serveApiRequest } from "./node-adapter";
+import { taskLogPath } from "../tasks/core/task-log";
+import { formatUpid } from "../tasks/core/upid";
+import path from "node:path";
 import { caller, useDemoHome } from "./test-support";
 
 useDemoHome();
@@ -93,6 +97,28 @@ describe("the API on the console's own HTTP server", () => {
     const small = await request("GET", query("auth.whoami", undefined), { cookie, "accept-encoding": "gzip" });
     expect(small.headers["content-encoding"]).toBeUndefined();
     expect(JSON.parse(small.body.toString()).result.data).toEqual({ authId: "reader@pbs", via: "session" });
+  });
+
+  it("gzips an answer over GZIP_INLINE_MAX_BYTES too, off the server's thread at zlib's default level", async () => {
+    // A task log of the reader's own, long enough that its whole text is over the inline limit.
+    const upid = formatUpid({ node: "localhost", pid: 4242, pstart: 77, taskId: 0, starttime: 1_700_000_000, workerType: "verify", workerId: "demo", authId: "reader@pbs" });
+    const file = taskLogPath(upid);
+    mkdirSync(path.dirname(file), { recursive: true });
+    const lines = Array.from({ length: 6000 }, (_, i) => `2026-12-07T10:00:00+00:00: checked snapshot ${i} of 6000: vm/${100 + (i % 50)}/2026-12-0${1 + (i % 7)}T00:00:00Z`);
+    writeFileSync(file, `${lines.join("\n")}\n2026-12-07T10:00:01+00:00: TASK OK\n`);
+    const input = { upid, limit: 0 };
+    const plain = await request("GET", query("task.log", input), { cookie });
+    expect(plain.status).toBe(200);
+    expect(plain.body.length).toBeGreaterThan(GZIP_INLINE_MAX_BYTES);
+    const zipped = await request("GET", query("task.log", input), { cookie, "accept-encoding": "gzip" });
+    expect(zipped.headers["content-encoding"]).toBe("gzip");
+    expect(Number(zipped.headers["content-length"])).toBe(zipped.body.length);
+    expect(zlib.gunzipSync(zipped.body).toString()).toBe(plain.body.toString());
+    expect(JSON.parse(plain.body.toString()).result.data.total).toBe(6001);
+    // The gzip header's XFL byte: 4 for the fastest level (the inline gzip of smaller answers), 0 for the default.
+    expect(zipped.body[8]).toBe(0);
+    const small = await request("GET", query("snapshot.list", { store: "demo", ns: "prod", group: { type: "vm", id: "200" } }), { cookie, "accept-encoding": "gzip" });
+    expect(small.body[8]).toBe(4);
   });
 
   it("refuses a request body larger than the limit with 413 and says what the limit is, whether declared or not", async () => {

@@ -14,6 +14,7 @@ import path from "node:path";
 import { assertNamespaceExists } from "./namespace";
 import { cacheable } from "./racy-mtime";
 import { errorMessage, isErrno } from "../model/errors";
+import { isMoveTaskType } from "../model/task-types";
 import { readLockHolders } from "../../platform/file-lock";
 import { groupLockEntry, groupLockPath, namespaceLockDir } from "../locking/lock-names";
 import type { BackupManifest } from "../format/manifest";
@@ -110,7 +111,7 @@ async function moveHolds(lockPath: string, seen: boolean): Promise<boolean> {
   try {
     if (seen && isEmptyLockDir(lockPath)) return false;
     const holders = await readLockHolders(lockPath, { seen });
-    return holders.some((h) => h.upid?.split(":")[6]?.startsWith("move-") ?? false);
+    return holders.some((h) => isMoveTaskType(h.upid?.split(":")[6]));
   } catch {
     return false;
   }

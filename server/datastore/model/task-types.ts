@@ -23,3 +23,14 @@ export const TASK_TYPE_LABELS: Record<string, string> = {
 
 /** The known worker types, for the type filter's suggestions. */
 export const TASK_TYPES = Object.keys(TASK_TYPE_LABELS);
+
+/**
+ * The worker types of the move tasks (tasks/kinds/move-kinds.ts). A listing marks a group whose
+ * lock such a task holds as moving, and looks for those locks only while one runs.
+ */
+export const MOVE_TASK_TYPES = ["move-group", "move-namespace"] as const;
+export type MoveTaskType = (typeof MOVE_TASK_TYPES)[number];
+
+export function isMoveTaskType(type: string | undefined): type is MoveTaskType {
+  return type === "move-group" || type === "move-namespace";
+}

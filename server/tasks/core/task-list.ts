@@ -16,6 +16,7 @@ import path from "node:path";
 
 import { paths } from "../../config/paths";
 import { isErrno } from "../../datastore/model/errors";
+import { isMoveTaskType } from "../../datastore/model/task-types";
 import { writeFileAtomic } from "../../platform/atomic-file";
 import { lockNamed } from "../../platform/file-lock";
 import { sameFileVersion } from "../../platform/file-version";
@@ -346,8 +347,6 @@ function matches(e: TaskListEntry, o: ListTasksOptions): "take" | "skip" | "stop
   return "take";
 }
 
-const MOVE_TASK_TYPES: ReadonlySet<string> = new Set(["move-group", "move-namespace"]);
-
 /**
  * Whether `active` lists an unfinished move task (move-group, move-namespace) of `store`. No
  * liveness check: a move that died before it was archived still counts, so a caller that skips
@@ -355,7 +354,7 @@ const MOVE_TASK_TYPES: ReadonlySet<string> = new Set(["move-group", "move-namesp
  * `active` before it takes any lock, worker.ts). Costs one `lstat` while the list is unchanged.
  */
 export function moveMayRun(store: string): boolean {
-  return readListCached(activeFile()).entries.some((e) => e.state === undefined && MOVE_TASK_TYPES.has(e.parsed.workerType) && taskMatchesStore(e.parsed, store));
+  return readListCached(activeFile()).entries.some((e) => e.state === undefined && isMoveTaskType(e.parsed.workerType) && taskMatchesStore(e.parsed, store));
 }
 
 /**
@@ -368,14 +367,12 @@ export function taskMatchesStore(u: Upid, store: string): boolean {
   const id = u.workerId;
   if (id === undefined) return false;
   const storeOrPrefixed = id === store || id.startsWith(`${store}:`);
-  if (u.workerType.startsWith("verif")) return storeOrPrefixed;
+  if (u.workerType.startsWith("verif") || isMoveTaskType(u.workerType)) return storeOrPrefixed;
   switch (u.workerType) {
     case "prune":
     case "backup":
     case "garbage_collection":
     case "s3-refresh":
-    case "move-group":
-    case "move-namespace":
       return storeOrPrefixed;
     case "prunejob":
       return id.startsWith(`${store}:`);

@@ -4,11 +4,10 @@
  * API); the worker runs it again, authoritatively (reference 4.2).
  */
 import { z } from "zod";
-import { moveGroup } from "../../datastore";
-import { moveNamespace } from "../../datastore";
+import { moveGroup, moveNamespace, withDatastore } from "../../datastore";
 import { BackupNamespace } from "../../datastore/model/names";
 import { backupIdSchema, backupTypeSchema, maxDepthSchema, namespacePathSchema, storeNameSchema } from "../../datastore/model/schemas";
-import { withDatastore } from "../../datastore";
+import type { MoveTaskType } from "../../datastore/model/task-types";
 import type { TaskKind } from "../core/registry";
 
 export const moveGroupArgs = z.strictObject({
@@ -32,7 +31,7 @@ export const moveNamespaceArgs = z.strictObject({
 export type MoveNamespaceArgs = z.infer<typeof moveNamespaceArgs>;
 
 export const moveGroupKind: TaskKind<MoveGroupArgs> = {
-  type: "move-group",
+  type: "move-group" satisfies MoveTaskType,
   args: moveGroupArgs,
   workerId: (a) => `${a.store}:${a.ns}/${a.type}/${a.id}:${a["target-ns"]}`,
   async run(ctx, a) {
@@ -51,7 +50,7 @@ export const moveGroupKind: TaskKind<MoveGroupArgs> = {
 };
 
 export const moveNamespaceKind: TaskKind<MoveNamespaceArgs> = {
-  type: "move-namespace",
+  type: "move-namespace" satisfies MoveTaskType,
   args: moveNamespaceArgs,
   workerId: (a) => `${a.store}:${a.ns}:${a["target-ns"]}`,
   async run(ctx, a) {
