@@ -260,9 +260,13 @@ async function readGroupItem(store: Store, ns: BackupNamespace, g: GroupRef, { k
   return { ...item }; // the caller's copy: the cached one stays as read
 }
 
-/** The page's items, in order; a group that vanished meanwhile is left out. */
-async function pageItems(store: Store, ns: BackupNamespace, page: GroupRef[], movesMayRun: boolean): Promise<GroupListItem[]> {
-  const dirs = await groupDirs(store, ns, page);
+/**
+ * The page's items, in order; a group that vanished meanwhile is left out. `known`: the page's
+ * group directories as this request stat'ed them already (a filter or a sort), so each is not
+ * stat'ed twice.
+ */
+async function pageItems(store: Store, ns: BackupNamespace, page: GroupRef[], movesMayRun: boolean, known?: GroupDir[]): Promise<GroupListItem[]> {
+  const dirs = known ?? (await groupDirs(store, ns, page));
   const now = Date.now();
   const locked = movesMayRun ? lockedNames(store, ns) : noneLocked(store, ns);
   return present(
@@ -299,9 +303,14 @@ function compareKeyed(sort: Exclude<GroupSort, "name">) {
 
 /**
  * A namespace's groups after filtering, in the page's order; only the page's groups are then
- * read in full (the other orders compare cached sort keys, see SortKeys).
+ * read in full (the other orders compare cached sort keys, see SortKeys). `dirs`, when the
+ * filter or the sort stat'ed them, are the groups' directories in the same order.
  */
-async function orderedGroups(store: Store, ns: BackupNamespace, opts: Omit<GroupPageOptions, "offset" | "limit">): Promise<GroupRef[]> {
+async function orderedGroups(
+  store: Store,
+  ns: BackupNamespace,
+  opts: Omit<GroupPageOptions, "offset" | "limit">,
+): Promise<{ refs: GroupRef[]; dirs?: GroupDir[] }> {
   await assertNamespaceExists(store, ns);
   const needle = opts.filter?.trim().toLowerCase();
   const filtered = await filterWithDirs(store, ns, await listGroups(store, ns), {
@@ -311,8 +320,11 @@ async function orderedGroups(store: Store, ns: BackupNamespace, opts: Omit<Group
   const refs = filtered.refs;
   const sort = opts.sort ?? "name";
   if (sort === "name") {
-    if (opts.desc) refs.reverse();
-    return refs;
+    if (opts.desc) {
+      refs.reverse();
+      filtered.dirs?.reverse();
+    }
+    return { refs, ...(filtered.dirs ? { dirs: filtered.dirs } : {}) };
   }
   const dirs = filtered.dirs ?? (await groupDirs(store, ns, refs));
   // A group moved away while its keys were read is no longer in this namespace.
@@ -324,15 +336,15 @@ async function orderedGroups(store: Store, ns: BackupNamespace, opts: Omit<Group
   });
   const cmp = compareKeyed(sort);
   keyed.sort(opts.desc ? (a, b) => cmp(b, a) : cmp);
-  return keyed.map((k) => k.ref);
+  return { refs: keyed.map((k) => k.ref), dirs: keyed.map((k) => dirs[k.order]!) };
 }
 
 /** One page of a namespace's groups (not recursive; empty groups included, as PBS 4.2). */
 export async function pageGroups(handle: ReadHandle, ns: BackupNamespace, opts: GroupPageOptions): Promise<Page<GroupListItem>> {
   const store = readStoreOf(handle);
-  const refs = await orderedGroups(store, ns, opts);
+  const { refs, dirs } = await orderedGroups(store, ns, opts);
   const page = refs.slice(opts.offset, opts.offset + opts.limit);
-  const items = await pageItems(store, ns, page, opts.movesMayRun ?? true);
+  const items = await pageItems(store, ns, page, opts.movesMayRun ?? true, dirs?.slice(opts.offset, opts.offset + opts.limit));
   return { items, total: refs.length - (page.length - items.length) };
 }
 
@@ -343,7 +355,7 @@ export async function locateGroup(
   group: GroupRef,
   opts: Omit<GroupPageOptions, "offset" | "limit">,
 ): Promise<number> {
-  const refs = await orderedGroups(readStoreOf(handle), ns, opts);
+  const { refs } = await orderedGroups(readStoreOf(handle), ns, opts);
   return refs.findIndex((g) => g.type === group.type && g.id === group.id);
 }
 
