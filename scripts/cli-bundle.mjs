@@ -21,7 +21,7 @@
  * Node's ES module loader alone costs a start tens of milliseconds), and it imports this one
  * only when it has to build.
  */
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -142,7 +142,22 @@ export async function buildCli() {
   const tmpStamp = `${stampPath}${tmp}`;
   writeFileSync(tmpStamp, JSON.stringify({ inputs }));
   renameSync(tmpStamp, stampPath);
+  removeLeftovers();
   return inputs.length;
+}
+
+/** The temporary outputs of builds that were killed before their renames (`<name>.tmp-<pid>...`). */
+function removeLeftovers() {
+  for (const name of readdirSync(outDir)) {
+    const pid = Number(/\.tmp-(\d+)/.exec(name)?.[1]);
+    if (!pid || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      // ESRCH: that build is gone; EPERM: a live process of another user, whose files stay.
+      if (/** @type {NodeJS.ErrnoException} */ (err).code === "ESRCH") rmSync(path.join(outDir, name), { force: true });
+    }
+  }
 }
 
 /**
