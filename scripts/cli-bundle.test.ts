@@ -10,14 +10,19 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { crc32 } from "node:zlib";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const execFileAsync = promisify(execFile);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dist = path.join(repo, "dist", "cli");
 
 describe("bin/coffer and the CLI bundle", () => {
-  const copy = mkdtempSync(path.join(existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir(), "coffer-bundle-"));
+  // Made in beforeAll, not when the file is collected: a run that filters this test out must
+  // not leave the directory behind.
+  let copy = "";
+  beforeAll(() => {
+    copy = mkdtempSync(path.join(existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir(), "coffer-bundle-"));
+  });
   afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
   /** Runs the copy's bin/coffer; stdout and stderr. */
