@@ -39,6 +39,28 @@ function checkBatch(req: Request, endpoint: string): Response | undefined {
   return undefined;
 }
 
+/** The procedures that run to their end whatever the client does (all but the subscriptions). */
+const RUN_TO_END: ReadonlySet<string> = new Set(
+  Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>)
+    .filter(([, p]) => p._def.type === "query" || p._def.type === "mutation")
+    .map(([name]) => name),
+);
+
+/**
+ * Whether a call to `procedures` (the path after the endpoint: `a.b` or a batch `a.b,c.d`) must
+ * learn that its client went away: a subscription must stop following. A path that names
+ * anything else, or that cannot be read, counts as one that must.
+ */
+export function callsNeedAbort(procedures: string): boolean {
+  let names: string[];
+  try {
+    names = decodeURIComponent(procedures).split(",");
+  } catch {
+    return true;
+  }
+  return !names.every((n) => RUN_TO_END.has(n));
+}
+
 /** Seconds to wait, from the errors of the response (any that says so). */
 function retryAfterSeconds(errors: readonly { cause?: unknown }[]): number | undefined {
   let wait: number | undefined;

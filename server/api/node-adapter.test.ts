@@ -13,7 +13,7 @@ import { BackupNamespace } from "../datastore/model/names";
 import { snapshotLockPath } from "../datastore/locking/lock-names";
 import { acquireLock } from "../platform/file-lock";
 import { DECLARED_LENGTH_HEADER } from "./download";
-import { GZIP_INLINE_MAX_BYTES, GZIP_MIN_BYTES, MAX_BODY_BYTES, isApiPath, serveApiRequest } from "./node-adapter";
+import { GZIP_INLINE_MAX_BYTES, GZIP_MIN_BYTES, MAX_BODY_BYTES, isApiPath, needsAbort, serveApiRequest } from "./node-adapter";
 import { taskLogPath } from "../tasks/core/task-log";
 import { formatUpid } from "../tasks/core/upid";
 import path from "node:path";
@@ -72,6 +72,17 @@ describe("the API on the console's own HTTP server", () => {
   it("answers only the API's paths", () => {
     expect(["/api/trpc/datastore.list", "/api/trpc/a,b?batch=1", "/api/download?store=demo", "/api/download"].every(isApiPath)).toBe(true);
     expect(["/", "/api/trpc", "/api/downloads", "/datastores/demo", "/_next/static/x.js", undefined].some(isApiPath)).toBe(false);
+  });
+
+  it("tells the handler that the client went away only where it must: downloads, subscriptions, and what it cannot read", () => {
+    expect(needsAbort("/api/download?store=demo")).toBe(true);
+    expect(needsAbort("/api/trpc/task.follow?input=%7B%7D")).toBe(true);
+    expect(needsAbort("/api/trpc/maintenance.activeOperations?input=%7B%7D")).toBe(true);
+    expect(needsAbort("/api/trpc/no.such.procedure")).toBe(true);
+    expect(needsAbort("/api/trpc/group.list,%ZZ?batch=1")).toBe(true);
+    expect(needsAbort("/api/trpc/group.list?input=%7B%7D")).toBe(false);
+    expect(needsAbort("/api/trpc/datastore.list,task.list?batch=1&input=%7B%7D")).toBe(false);
+    expect(needsAbort("/api/trpc/move.startNamespace?batch=1")).toBe(false);
   });
 
   it("sends the security headers with every answer, a refusal too", async () => {
