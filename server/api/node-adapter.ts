@@ -6,8 +6,9 @@
  * has checked the Host and set the client's address. The Next routes stay for `next dev`.
  *
  * What Next did for these routes and this module does instead:
- * - the request as a fetch `Request` whose `signal` aborts when the client goes away (a task
- *   log subscription ends, a download releases its snapshot lock);
+ * - the request as a fetch `Request`, whose `signal` aborts when the client goes away for the
+ *   calls that need to know (a task log subscription ends, a download releases its snapshot
+ *   lock; see needsAbort);
  * - a request body of at most MAX_BODY_BYTES (Next set no limit; a call needs a few KiB);
  * - the answer streamed when it is a stream (server-sent events, downloads), otherwise sent
  *   whole, gzipped from GZIP_MIN_BYTES for clients that accept it (small answers on this thread);
