@@ -25,11 +25,24 @@ export function refuse(status: number, code: string, message: string): Response 
   return new Response(body, { status, headers: { "content-type": "application/json" } });
 }
 
+/**
+ * The procedures a path after the endpoint names (`a.b`, or a batch's `a.b,c.d`); undefined when
+ * it is not valid URL-encoding, which tRPC itself refuses with 400.
+ */
+function procedureNames(path: string): string[] | undefined {
+  try {
+    return decodeURIComponent(path).split(",");
+  } catch {
+    return undefined;
+  }
+}
+
 /** A refusal for batches tRPC would run, or undefined to go on. */
 function checkBatch(req: Request, endpoint: string): Response | undefined {
   const url = new URL(req.url);
   if (url.searchParams.get("batch") !== "1") return undefined;
-  const procedures = decodeURIComponent(url.pathname.slice(url.pathname.indexOf(endpoint) + endpoint.length + 1)).split(",");
+  const procedures = procedureNames(url.pathname.slice(url.pathname.indexOf(endpoint) + endpoint.length + 1));
+  if (procedures === undefined) return undefined;
   if (procedures.length > MAX_BATCH) {
     return refuse(400, "BAD_REQUEST", `too many calls in one batch (${procedures.length}; at most ${MAX_BATCH})`);
   }
@@ -52,13 +65,8 @@ const RUN_TO_END: ReadonlySet<string> = new Set(
  * anything else, or that cannot be read, counts as one that must.
  */
 export function callsNeedAbort(procedures: string): boolean {
-  let names: string[];
-  try {
-    names = decodeURIComponent(procedures).split(",");
-  } catch {
-    return true;
-  }
-  return !names.every((n) => RUN_TO_END.has(n));
+  const names = procedureNames(procedures);
+  return names === undefined || !names.every((n) => RUN_TO_END.has(n));
 }
 
 /** Seconds to wait, from the errors of the response (any that says so). */

@@ -82,6 +82,11 @@ describe("a login flood", () => {
     const tooMany = await handleTrpcRequest(new Request(`${BASE}/api/trpc/${many}?batch=1`, { headers: { host: "console.local", authorization: tokenAuth } }));
     expect(tooMany.status).toBe(400);
 
+    // A batch path that is not valid URL-encoding is tRPC's 400, not a server error.
+    const garbled = await handleTrpcRequest(new Request(`${BASE}/api/trpc/auth.whoami,%ZZ?batch=1`, { headers: { host: "console.local", authorization: tokenAuth } }));
+    expect(garbled.status).toBe(400);
+    expect((await garbled.json()).error.message).toMatch(/^Invalid URL-encoding in path/);
+
     // A login alone in a batch (what the console's batching client sends) is fine.
     const single = await handleTrpcRequest(
       new Request(`${BASE}/api/trpc/auth.login?batch=1`, { method: "POST", headers, body: JSON.stringify({ 0: { username: "admin@pbs", password: "admin-secret" } }) }),
