@@ -18,7 +18,7 @@ import { readStoreOf, type ReadHandle } from "../open";
 import { listSnapshotTimes } from "./snapshot";
 import type { Store } from "../storage/store";
 import type { StatInfo } from "../storage/backend";
-import { cacheable } from "./racy-mtime";
+import { cacheable, remember } from "./racy-mtime";
 import type { GroupListItem, SnapshotListItem } from "../model/types";
 
 export const GROUP_SORTS = ["name", "last-backup", "backup-count", "owner"] as const;
@@ -107,16 +107,6 @@ interface FilterText {
 }
 const filterTextCache = new Map<string, FilterText>();
 const FILTER_CACHE_TTL_MS = 10_000;
-const FILTER_CACHE_MAX = 200_000;
-
-function remember<T>(cache: Map<string, T>, key: string, value: T, keep: boolean): void {
-  if (!keep) {
-    cache.delete(key);
-    return;
-  }
-  if (cache.size >= FILTER_CACHE_MAX) cache.clear();
-  cache.set(key, value);
-}
 
 /** The group's filter text; `st` is the group directory's stat taken just before. */
 function cachedFilterText({ key, st }: GroupDir, now: number): FilterText | undefined {

@@ -12,7 +12,7 @@ import { lstatSync, readdirSync } from "node:fs";
 import path from "node:path";
 
 import { assertNamespaceExists } from "./namespace";
-import { cacheable } from "./racy-mtime";
+import { cacheable, remember } from "./racy-mtime";
 import { errorMessage, isErrno } from "../model/errors";
 import { isMoveTaskType } from "../model/task-types";
 import { readLockHolders } from "../../platform/file-lock";
@@ -125,19 +125,16 @@ async function moveHolds(lockPath: string, seen: boolean): Promise<boolean> {
  * the directory's mtime. Kept only under the racy-mtime rule (racy-mtime.ts).
  */
 const emptyLockDirs = new Map<string, number>();
-const EMPTY_LOCK_DIRS_MAX = 200_000;
 
 /** Whether `lockPath` has no holder, known from an earlier look when its mtime is unchanged. */
 function isEmptyLockDir(lockPath: string): boolean {
   const st = lstatSync(lockPath, { throwIfNoEntry: false });
   if (st === undefined) return true;
   if (emptyLockDirs.get(lockPath) === st.mtimeMs) return true;
-  emptyLockDirs.delete(lockPath);
   // Changed a moment ago: the caller reads it, and nothing is kept.
-  if (!cacheable(st, Date.now()) || readdirSync(lockPath).length > 0) return false;
-  if (emptyLockDirs.size >= EMPTY_LOCK_DIRS_MAX) emptyLockDirs.clear();
-  emptyLockDirs.set(lockPath, st.mtimeMs);
-  return true;
+  const empty = cacheable(st, Date.now()) && readdirSync(lockPath).length === 0;
+  remember(emptyLockDirs, lockPath, st.mtimeMs, empty);
+  return empty;
 }
 
 /** One group as the list shows it. Throws ENOENT (see vanished) if the group itself is gone. */

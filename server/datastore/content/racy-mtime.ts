@@ -22,3 +22,16 @@ export function cacheable(st: Pick<StatInfo, "mtimeMs"> | undefined, now: number
   const racy = st.mtimeMs % 1000 === 0 ? RACY_COARSE_MS : RACY_MS;
   return st.mtimeMs < now - racy;
 }
+
+/** Entries a cache of directory reads holds before it starts over: a bound on memory. */
+const CACHE_MAX = 200_000;
+
+/** Keeps `value` under `key` when `keep` (see cacheable), else forgets the key. */
+export function remember<T>(cache: Map<string, T>, key: string, value: T, keep: boolean): void {
+  if (!keep) {
+    cache.delete(key);
+    return;
+  }
+  if (cache.size >= CACHE_MAX) cache.clear();
+  cache.set(key, value);
+}
