@@ -25,6 +25,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wr
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { pidAlive } from "./pid-alive.mjs";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const outDir = path.join(root, "dist", "cli");
@@ -150,13 +151,7 @@ export async function buildCli() {
 function removeLeftovers() {
   for (const name of readdirSync(outDir)) {
     const pid = Number(/\.tmp-(\d+)/.exec(name)?.[1]);
-    if (!pid || pid === process.pid) continue;
-    try {
-      process.kill(pid, 0);
-    } catch (err) {
-      // ESRCH: that build is gone; EPERM: a live process of another user, whose files stay.
-      if (/** @type {NodeJS.ErrnoException} */ (err).code === "ESRCH") rmSync(path.join(outDir, name), { force: true });
-    }
+    if (pid && pid !== process.pid && !pidAlive(pid)) rmSync(path.join(outDir, name), { force: true });
   }
 }
 

@@ -40,7 +40,7 @@ describe("bin/coffer and the CLI bundle", () => {
 
   it("builds a missing bundle, reuses a current one, and rebuilds it when a source changed", async () => {
     // A repository of its own, so that editing a source here cannot disturb other tests.
-    for (const part of ["bin", "server", "scripts/cli-bundle.mjs", "scripts/cli-run.cjs", "package.json", "tsconfig.json"]) {
+    for (const part of ["bin", "server", "scripts/cli-bundle.mjs", "scripts/cli-run.cjs", "scripts/pid-alive.mjs", "package.json", "tsconfig.json"]) {
       cpSync(path.join(repo, part), path.join(copy, part), {
         recursive: true,
         filter: (src) => !/\.test\.tsx?$/.test(src),

@@ -20,6 +20,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { pidAlive } from "./pid-alive.mjs";
 
 const PAGE_SERVER = path.join(path.dirname(fileURLToPath(import.meta.url)), "page-server.mjs");
 
@@ -34,6 +35,8 @@ const READY_WAIT_MS = 60_000;
 const READY_WAIT_FAILING_MS = 5_000;
 
 const DIR_PREFIX = "coffer-pages-";
+/** A socket directory's name: the prefix, the server's pid, mkdtemp's six characters. */
+const LEFTOVER = new RegExp(`^${DIR_PREFIX}(\\d+)-[A-Za-z0-9]{6}$`);
 
 /**
  * Removes the socket directories of servers that are gone (see above): this user's, named for a
@@ -44,21 +47,11 @@ function removeLeftovers() {
   const tmp = os.tmpdir();
   const uid = process.getuid?.();
   for (const name of readdirSync(tmp)) {
-    const m = /^coffer-pages-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
-    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    const m = LEFTOVER.exec(name);
+    if (!m || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
     const dir = path.join(tmp, name);
     const st = lstatSync(dir, { throwIfNoEntry: false });
     if (st?.isDirectory() && st.uid === uid) rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** @param {number} pid */
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return /** @type {NodeJS.ErrnoException} */ (err).code === "EPERM";
   }
 }
 
