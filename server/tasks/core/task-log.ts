@@ -203,12 +203,10 @@ export class TaskLog implements EngineLog {
       this.stamp = rfc3339Local(new Date(now));
     }
     const stamp = this.stamp;
-    this.pending += message.includes("\n")
-      ? message
-          .split(/\r?\n/)
-          .map((l) => `${stamp}: ${prefix}${l}\n`)
-          .join("")
-      : `${stamp}: ${prefix}${message}\n`;
+    this.pending += message
+      .split(/\r?\n/)
+      .map((l) => `${stamp}: ${prefix}${l}\n`)
+      .join("");
     const since = now - this.lastWrite;
     if (since >= this.flushMs || since < 0) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), this.flushMs - since).unref();
