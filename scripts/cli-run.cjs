@@ -100,7 +100,7 @@ async function main() {
       const { buildCli } = await import("./cli-bundle.mjs");
       await buildCli();
     }
-    process.env[CHECKED_ENV] = bundleId();
+    process.env[CHECKED_ENV] = why === undefined ? id : bundleId();
   }
   runBundle();
 }
